@@ -1,0 +1,25 @@
+// One file for the board: every JS dependency is bundled in, Node built-ins stay
+// external, and the optional native addon is loaded at run time from beside it.
+import { builtinModules } from 'node:module';
+import esbuild from 'rollup-plugin-esbuild';
+import resolve from '@rollup/plugin-node-resolve';
+import commonjs from '@rollup/plugin-commonjs';
+
+const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+
+export default {
+  input: 'src/cli/bin.ts',
+  output: {
+    file: 'dist/pfs.cjs',
+    format: 'cjs',
+    banner: '#!/usr/bin/env node',
+    sourcemap: false,
+    inlineDynamicImports: true,
+  },
+  external: (id) => builtins.has(id),
+  plugins: [
+    resolve({ extensions: ['.ts', '.mjs', '.js', '.json'], preferBuiltins: true }),
+    commonjs(),
+    esbuild({ target: 'node20', minify: false }),
+  ],
+};

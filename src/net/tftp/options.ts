@@ -1,0 +1,96 @@
+import type { Options } from './packet';
+
+/** What a transfer runs with once options are agreed. */
+export interface Negotiated {
+  /** Payload bytes per DATA packet (RFC 2348), 8..65464. */
+  blksize: number;
+  /** Blocks sent before waiting for an ACK (RFC 7440), 1..65535. */
+  windowsize: number;
+  /** Retransmission timeout in milliseconds (RFC 2349 gives seconds on the wire). */
+  timeoutMs: number;
+  /** Transfer size in bytes if either side stated it (RFC 2349). */
+  tsize?: number;
+}
+
+export const DEFAULT_BLKSIZE = 512;
+export const MIN_BLKSIZE = 8;
+export const MAX_BLKSIZE = 65464;
+export const MAX_WINDOWSIZE = 65535;
+export const DEFAULT_TIMEOUT_MS = 1000;
+
+export const defaults = (): Negotiated => ({ blksize: DEFAULT_BLKSIZE, windowsize: 1, timeoutMs: DEFAULT_TIMEOUT_MS });
+
+function int(v: string | undefined): number | undefined {
+  if (v === undefined || !/^\d{1,10}$/.test(v)) return undefined;
+  return Number(v);
+}
+
+export interface ServerLimits {
+  maxBlksize: number;
+  maxWindowsize: number;
+}
+
+/**
+ * Server side of RFC 2347: from the options a client asked for, what this server
+ * agrees to. Unknown or malformed options are left out of the OACK, as the RFC says.
+ * `fileSize` answers a `tsize` request.
+ */
+export function acceptOptions(asked: Options, fileSize: number, limits: ServerLimits): { agreed: Negotiated; oack: Options } {
+  const agreed = defaults();
+  const oack: Options = {};
+  const blk = int(asked.blksize);
+  if (blk !== undefined && blk >= MIN_BLKSIZE) {
+    agreed.blksize = Math.min(blk, limits.maxBlksize, MAX_BLKSIZE);
+    oack.blksize = String(agreed.blksize);
+  }
+  const win = int(asked.windowsize);
+  if (win !== undefined && win >= 1) {
+    agreed.windowsize = Math.min(win, limits.maxWindowsize, MAX_WINDOWSIZE);
+    oack.windowsize = String(agreed.windowsize);
+  }
+  const to = int(asked.timeout);
+  if (to !== undefined && to >= 1 && to <= 255) {
+    agreed.timeoutMs = to * 1000;
+    oack.timeout = String(to);
+  }
+  if (asked.tsize !== undefined && int(asked.tsize) !== undefined) {
+    agreed.tsize = fileSize;
+    oack.tsize = String(fileSize);
+  }
+  return { agreed, oack };
+}
+
+/**
+ * Client side: checks an OACK against what was asked. A server may lower blksize
+ * and windowsize but never raise them, may not invent options, and must echo
+ * timeout exactly. Returns a reason string when the OACK is not acceptable.
+ */
+export function checkOAck(asked: Options, oack: Options, base: Negotiated): Negotiated | string {
+  const got = { ...base, tsize: undefined as number | undefined };
+  for (const [name, value] of Object.entries(oack)) {
+    if (!(name in asked)) return `server acknowledged option "${name}" that was not requested`;
+    const n = int(value);
+    if (n === undefined) return `server sent a non-numeric ${name} "${value}"`;
+    switch (name) {
+      case 'blksize':
+        if (n < MIN_BLKSIZE || n > Number(asked.blksize)) return `server blksize ${n} outside 8..${asked.blksize}`;
+        got.blksize = n;
+        break;
+      case 'windowsize':
+        if (n < 1 || n > Number(asked.windowsize)) return `server windowsize ${n} outside 1..${asked.windowsize}`;
+        got.windowsize = n;
+        break;
+      case 'timeout':
+        if (n !== Number(asked.timeout)) return `server changed timeout to ${n}`;
+        got.timeoutMs = n * 1000;
+        break;
+      case 'tsize':
+        got.tsize = n;
+        break;
+      default:
+        // Options we asked for but do not interpret (none today): ignore.
+        break;
+    }
+  }
+  return got;
+}
