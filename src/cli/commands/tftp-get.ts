@@ -1,0 +1,63 @@
+import { basename } from 'node:path';
+import { hostPort, intOption, parse, type Command } from '../command';
+import { tftpGetToFile } from '../../net/tftp/client';
+import { MAX_BLKSIZE, MAX_WINDOWSIZE, MIN_BLKSIZE } from '../../net/tftp/options';
+import { ProgressBar } from '../progress';
+import { formatRate } from '../units';
+
+export const tftpGetCommand: Command = {
+  path: ['tftp', 'get'],
+  summary: 'download a file from a TFTP server',
+  usage: `Usage: pfs tftp get HOST[:PORT] FILE [-o OUT] [--blksize N] [--windowsize N]
+
+Downloads FILE (octet mode) and writes it to OUT (default: the file's base name in
+the current directory). The file appears only once it is complete.
+
+Options:
+  -o, --output OUT      where to write the file ("-" for standard output)
+  --blksize N           bytes per packet to ask for, ${MIN_BLKSIZE}..${MAX_BLKSIZE} (RFC 2348; default 512)
+  --windowsize N        packets per ACK to ask for, 1..${MAX_WINDOWSIZE} (RFC 7440; default 1)
+  --timeout MS          retransmission timeout in milliseconds (default 1000)
+  --retries N           retransmissions before giving up (default 5)
+  --deadline SECONDS    give up if the whole transfer takes longer
+
+Example:
+  pfs tftp get 127.0.0.1:6969 SCCP41.9-4-2SR2-2S.loads --blksize 1428 --windowsize 16`,
+
+  async run({ argv, log }) {
+    const { values, positionals } = parse(
+      argv,
+      {
+        output: { type: 'string', short: 'o' },
+        blksize: { type: 'string' },
+        windowsize: { type: 'string' },
+        timeout: { type: 'string' },
+        retries: { type: 'string' },
+        deadline: { type: 'string' },
+      },
+      { min: 2, max: 2 },
+    );
+    const { host, port } = hostPort(positionals[0]!, 69);
+    const file = positionals[1]!;
+    const out = values.output ?? basename(file);
+    const deadline = intOption('deadline', values.deadline, 1, 86_400);
+    const opts = {
+      host,
+      port,
+      file,
+      blksize: intOption('blksize', values.blksize, MIN_BLKSIZE, MAX_BLKSIZE),
+      windowsize: intOption('windowsize', values.windowsize, 1, MAX_WINDOWSIZE),
+      timeoutMs: intOption('timeout', values.timeout, 1, 255_000),
+      retries: intOption('retries', values.retries, 0, 100),
+      deadlineMs: deadline === undefined ? undefined : deadline * 1000,
+      logger: log.child('TFTP'),
+    };
+    const bar = new ProgressBar(process.stderr, basename(file));
+    const target = out === '-' ? '/dev/stdout' : out;
+    const res = await tftpGetToFile(opts, target, (b, t) => bar.update(b, t)).finally(() => bar.done());
+    const line = `${file}: ${res.bytes} bytes in ${res.seconds.toFixed(3)} s (${formatRate(res.bytes, res.seconds)})`;
+    if (out === '-') process.stderr.write(line + '\n');
+    else process.stdout.write(line + '\n');
+    return 0;
+  },
+};

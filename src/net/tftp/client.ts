@@ -1,0 +1,380 @@
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { Logger } from '../../log/logger';
+import { silentLogger } from '../../log/logger';
+import { decode, encodeAck, encodeError, encodeRequest, ErrorCode, Op, unwrapBlock, type Options } from './packet';
+import { checkOAck, defaults, MAX_BLKSIZE, MAX_WINDOWSIZE, MIN_BLKSIZE, type Negotiated } from './options';
+import { TftpAbortedError, TftpProtocolError, TftpRemoteError, TftpTimeoutError } from './errors';
+
+export interface TftpGetOptions {
+  host: string;
+  /** Server port for the request; default 69. */
+  port?: number;
+  file: string;
+  /** Requested payload bytes per packet (RFC 2348); the server may lower it. Default 512 (not asked). */
+  blksize?: number;
+  /** Requested blocks per ACK (RFC 7440); the server may lower it. Default 1 (not asked). */
+  windowsize?: number;
+  /** Retransmission timeout in ms, default 1000. Whole seconds are also offered to the server (RFC 2349). */
+  timeoutMs?: number;
+  /** Retransmissions of one packet before giving up; the wait doubles each time. Default 5. */
+  retries?: number;
+  /** Upper bound for the whole transfer in ms; default none (retries bound a stalled one). */
+  deadlineMs?: number;
+  /** Ask the server for the file size (RFC 2349). Default true. */
+  tsize?: boolean;
+  logger?: Logger;
+  signal?: AbortSignal;
+}
+
+/**
+ * A download in progress. Iterate it to receive the file's bytes in order, one
+ * `Buffer` per DATA packet: each is a view into the received datagram, never a copy.
+ * ACKs are held back while the consumer is behind, so a slow consumer slows the
+ * sender instead of growing memory.
+ */
+export interface TftpDownload extends AsyncIterable<Buffer> {
+  /** Options in force, once the server answered. */
+  readonly negotiated: Promise<Negotiated>;
+  /** Bytes received in order so far. */
+  readonly bytes: number;
+  abort(reason?: Error): void;
+}
+
+export function tftpGet(opts: TftpGetOptions): TftpDownload {
+  return new Download(opts);
+}
+
+/** Blocks allowed to wait for the consumer before ACKs are held back. */
+const QUEUE_BLOCKS = 256;
+const MAX_BACKOFF = 8;
+
+class Download implements TftpDownload {
+  readonly negotiated: Promise<Negotiated>;
+  bytes = 0;
+
+  private readonly log: Logger;
+  private readonly peerName: string;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly asked: Options = {};
+  private sock?: dgram.Socket;
+  private serverAddr = '';
+  private serverTid = 0; // 0 until the server's first answer fixes its port
+  private params: Negotiated = defaults();
+  private settle!: { ok: (n: Negotiated) => void; fail: (e: Error) => void };
+  private negotiatedDone = false;
+
+  private expected = 1; // next absolute block number wanted
+  private sinceAck = 0;
+  private ackHeld = false;
+  private lastReAckFor = -1;
+  private misses = 0;
+  private timer?: NodeJS.Timeout;
+  private deadline?: NodeJS.Timeout;
+
+  private readonly queue: Buffer[] = [];
+  private qHead = 0;
+  private finished = false;
+  private error?: Error;
+  private wake?: () => void;
+
+  constructor(private readonly opts: TftpGetOptions) {
+    this.log = opts.logger ?? silentLogger;
+    this.peerName = `${opts.host}:${opts.port ?? 69}`;
+    this.timeoutMs = opts.timeoutMs ?? 1000;
+    this.retries = opts.retries ?? 5;
+    this.negotiated = new Promise((ok, fail) => (this.settle = { ok, fail }));
+    this.negotiated.catch(() => {}); // the iterator reports the failure; avoid an unhandled rejection
+    if (opts.blksize !== undefined) {
+      if (!(opts.blksize >= MIN_BLKSIZE && opts.blksize <= MAX_BLKSIZE)) throw new RangeError(`blksize ${opts.blksize} outside ${MIN_BLKSIZE}..${MAX_BLKSIZE}`);
+      if (opts.blksize !== 512) this.asked.blksize = String(opts.blksize);
+    }
+    if (opts.windowsize !== undefined) {
+      if (!(opts.windowsize >= 1 && opts.windowsize <= MAX_WINDOWSIZE)) throw new RangeError(`windowsize ${opts.windowsize} outside 1..${MAX_WINDOWSIZE}`);
+      if (opts.windowsize > 1) this.asked.windowsize = String(opts.windowsize);
+    }
+    if (opts.timeoutMs !== undefined && opts.timeoutMs >= 1000 && opts.timeoutMs <= 255_000 && opts.timeoutMs % 1000 === 0) {
+      this.asked.timeout = String(opts.timeoutMs / 1000);
+    }
+    if (opts.tsize !== false) this.asked.tsize = '0';
+    if (opts.signal) {
+      if (opts.signal.aborted) queueMicrotask(() => this.abort(opts.signal!.reason));
+      else opts.signal.addEventListener('abort', () => this.abort(opts.signal!.reason), { once: true });
+    }
+    this.start().catch((e) => this.fail(e));
+  }
+
+  private async start(): Promise<void> {
+    const host = this.opts.host;
+    const addr = isIP(host) ? host : (await lookup(host)).address;
+    if (this.finished) return;
+    this.serverAddr = addr;
+    const sock = dgram.createSocket(isIP(addr) === 6 ? 'udp6' : 'udp4');
+    this.sock = sock;
+    sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
+    sock.on('error', (e) => this.fail(e));
+    await new Promise<void>((ok) => sock.bind(0, ok));
+    if (this.opts.deadlineMs !== undefined) {
+      this.deadline = setTimeout(() => {
+        this.sendError(ErrorCode.NotDefined, 'transfer deadline passed');
+        this.fail(new TftpTimeoutError(this.peerName, this.opts.file, `deadline of ${this.opts.deadlineMs} ms passed after ${this.bytes} bytes`));
+      }, this.opts.deadlineMs);
+    }
+    this.log.dbg(`RRQ ${this.opts.file}`, { server: this.peerName, ...this.asked });
+    this.sendRequest();
+  }
+
+  private sendRequest(): void {
+    this.send(encodeRequest(Op.RRQ, this.opts.file, 'octet', this.asked), this.opts.port ?? 69);
+    this.arm(() => this.sendRequest(), 'no answer to the read request');
+  }
+
+  private send(buf: Buffer, port = this.serverTid): void {
+    this.sock?.send(buf, port, this.serverAddr);
+  }
+
+  private sendError(code: number, message: string): void {
+    if (this.serverTid && this.sock) this.send(encodeError(code, message));
+  }
+
+  /** (Re)starts the retransmission timer with exponential back-off. */
+  private arm(resend: () => void, what: string): void {
+    clearTimeout(this.timer);
+    const wait = this.timeoutMs * Math.min(2 ** this.misses, MAX_BACKOFF);
+    this.timer = setTimeout(() => {
+      if (this.misses >= this.retries) {
+        this.sendError(ErrorCode.NotDefined, 'timed out');
+        this.fail(new TftpTimeoutError(this.peerName, this.opts.file, `${what} after ${this.retries + 1} tries`));
+        return;
+      }
+      this.misses++;
+      this.log.dbg('timeout, retransmitting', { file: this.opts.file, try: this.misses, block: this.expected });
+      resend();
+    }, wait);
+  }
+
+  private progress(): void {
+    this.misses = 0;
+  }
+
+  private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (this.finished && this.error) return;
+    if (rinfo.address !== this.serverAddr || (this.serverTid !== 0 && rinfo.port !== this.serverTid)) {
+      // RFC 1350: a packet from an unknown TID gets ERROR 5 and does not disturb the transfer.
+      this.sock?.send(encodeError(ErrorCode.UnknownTid, 'Unknown transfer ID'), rinfo.port, rinfo.address);
+      return;
+    }
+    const p = decode(msg);
+    if (this.serverTid === 0) {
+      if (p.op === Op.ERROR || p.op === Op.OACK || p.op === Op.DATA) this.serverTid = rinfo.port;
+      else return;
+    }
+    switch (p.op) {
+      case Op.ERROR:
+        this.fail(new TftpRemoteError(this.peerName, this.opts.file, p.code, p.message));
+        return;
+      case Op.OACK:
+        return this.onOAck(p.options);
+      case Op.DATA:
+        return this.onData(p.block, p.payload);
+      case 0:
+        this.sendError(ErrorCode.IllegalOperation, p.why);
+        this.fail(new TftpProtocolError(this.peerName, this.opts.file, p.why));
+        return;
+      default:
+        this.sendError(ErrorCode.IllegalOperation, 'unexpected packet');
+        this.fail(new TftpProtocolError(this.peerName, this.opts.file, `unexpected opcode ${p.op} during a read`));
+    }
+  }
+
+  private onOAck(options: Options): void {
+    if (this.negotiatedDone) {
+      if (this.expected === 1) this.send(encodeAck(0)); // our ACK 0 was lost
+      return;
+    }
+    const got = checkOAck(this.asked, options, defaults());
+    if (typeof got === 'string') {
+      this.sendError(ErrorCode.OptionRefused, got);
+      this.fail(new TftpProtocolError(this.peerName, this.opts.file, got));
+      return;
+    }
+    this.agree(got);
+    this.send(encodeAck(0));
+    this.arm(() => this.send(encodeAck(0)), 'no data after option acknowledgement');
+  }
+
+  private agree(n: Negotiated): void {
+    this.params = n;
+    this.negotiatedDone = true;
+    this.progress();
+    this.settle.ok(n);
+    this.log.dbg('negotiated', { file: this.opts.file, blksize: n.blksize, windowsize: n.windowsize, tsize: n.tsize });
+  }
+
+  private onData(wire: number, payload: Buffer): void {
+    // A server that ignores options answers the RRQ with DATA 1 directly (RFC 2347).
+    if (!this.negotiatedDone) this.agree(defaults());
+    if (this.finished) {
+      if (unwrapBlock(wire, this.expected) === this.expected - 1) this.send(encodeAck(wire)); // dally: final ACK was lost
+      return;
+    }
+    const block = unwrapBlock(wire, this.expected);
+    const { blksize, windowsize, tsize } = this.params;
+    if (block !== this.expected) {
+      // Duplicate or gap: ACK what we hold once per event so the sender restarts from
+      // there (RFC 7440), without answering every stray packet (Sorcerer's Apprentice).
+      if (this.lastReAckFor !== this.expected && !this.ackHeld) {
+        this.lastReAckFor = this.expected;
+        this.sendAck();
+      }
+      return;
+    }
+    if (payload.length > blksize) {
+      this.sendError(ErrorCode.IllegalOperation, 'block larger than blksize');
+      this.fail(new TftpProtocolError(this.peerName, this.opts.file, `block ${block} has ${payload.length} bytes, blksize is ${blksize}`));
+      return;
+    }
+    this.progress();
+    this.expected++;
+    this.bytes += payload.length;
+    if (tsize !== undefined && this.bytes > tsize) {
+      this.sendError(ErrorCode.NotDefined, 'more data than tsize');
+      this.fail(new TftpProtocolError(this.peerName, this.opts.file, `server sent more than the announced ${tsize} bytes`));
+      return;
+    }
+    if (payload.length > 0) this.push(payload);
+    if (payload.length < blksize) return this.finish(tsize);
+    if (++this.sinceAck >= windowsize) {
+      if (this.queue.length - this.qHead >= QUEUE_BLOCKS) {
+        // The consumer is behind: hold the ACK (and the timer) until it catches up.
+        this.ackHeld = true;
+        clearTimeout(this.timer);
+        return;
+      }
+      this.sendAck();
+    }
+    this.armAck();
+  }
+
+  private armAck(): void {
+    this.arm(() => this.sendAck(), `no data after block ${this.expected - 1}`);
+  }
+
+  private sendAck(): void {
+    this.sinceAck = 0;
+    this.send(encodeAck(this.expected - 1));
+  }
+
+  private finish(tsize: number | undefined): void {
+    this.sendAck();
+    clearTimeout(this.timer);
+    clearTimeout(this.deadline);
+    if (tsize !== undefined && this.bytes !== tsize) {
+      this.fail(new TftpProtocolError(this.peerName, this.opts.file, `got ${this.bytes} bytes, server announced ${tsize}`));
+      return;
+    }
+    this.finished = true;
+    this.log.dbg('received', { file: this.opts.file, bytes: this.bytes });
+    // Stay a moment to re-ACK a retransmitted last block, then close.
+    const sock = this.sock;
+    setTimeout(() => sock?.close(), Math.min(this.timeoutMs * 2, 3000)).unref();
+    this.wake?.();
+  }
+
+  private push(buf: Buffer): void {
+    this.queue.push(buf);
+    this.wake?.();
+  }
+
+  private fail(e: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.error = e;
+    clearTimeout(this.timer);
+    clearTimeout(this.deadline);
+    if (!this.negotiatedDone) this.settle.fail(e);
+    try {
+      this.sock?.close();
+    } catch {
+      // already closed
+    }
+    this.wake?.();
+  }
+
+  abort(reason?: Error): void {
+    if (this.finished) return;
+    this.sendError(ErrorCode.NotDefined, 'transfer aborted');
+    this.fail(new TftpAbortedError(this.peerName, this.opts.file, reason));
+  }
+
+  private take(): Buffer | undefined {
+    if (this.qHead >= this.queue.length) return undefined;
+    const b = this.queue[this.qHead]!;
+    this.queue[this.qHead++] = undefined as unknown as Buffer;
+    if (this.qHead > 1024 && this.qHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.qHead);
+      this.qHead = 0;
+    }
+    if (this.ackHeld && this.queue.length - this.qHead < QUEUE_BLOCKS / 2) {
+      this.ackHeld = false;
+      if (!this.finished) {
+        this.sendAck();
+        this.armAck();
+      }
+    }
+    return b;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    try {
+      for (;;) {
+        const b = this.take();
+        if (b) {
+          yield b;
+          continue;
+        }
+        if (this.error) throw this.error;
+        if (this.finished) return;
+        await new Promise<void>((ok) => (this.wake = ok));
+        this.wake = undefined;
+      }
+    } finally {
+      if (!this.finished) this.abort(new Error('consumer stopped reading'));
+    }
+  }
+}
+
+/**
+ * Downloads to `outPath` through `outPath.part`, renamed into place only when the
+ * whole file arrived, so a failed transfer never leaves a truncated file behind.
+ */
+export async function tftpGetToFile(
+  opts: TftpGetOptions,
+  outPath: string,
+  onProgress?: (bytes: number, total?: number) => void,
+): Promise<{ bytes: number; seconds: number }> {
+  const started = performance.now();
+  const part = `${outPath}.part`;
+  const out = createWriteStream(part);
+  const dl = tftpGet(opts);
+  let total: number | undefined;
+  dl.negotiated.then((n) => (total = n.tsize), () => {});
+  try {
+    for await (const chunk of dl) {
+      if (!out.write(chunk)) await once(out, 'drain');
+      onProgress?.(dl.bytes, total);
+    }
+    await new Promise<void>((ok, fail) => out.end((e?: Error | null) => (e ? fail(e) : ok())));
+    await rename(part, outPath);
+  } catch (e) {
+    out.destroy();
+    await rm(part, { force: true });
+    throw e;
+  }
+  return { bytes: dl.bytes, seconds: (performance.now() - started) / 1000 };
+}

@@ -1,0 +1,144 @@
+import dgram from 'node:dgram';
+import { isIP } from 'node:net';
+import type { Logger } from '../../log/logger';
+import { silentLogger } from '../../log/logger';
+import { decode, encodeError, ErrorCode, Op } from './packet';
+import { MAX_BLKSIZE, MAX_WINDOWSIZE } from './options';
+import { resolveServedFile, ServedPathError } from './served-path';
+import { Transfer, type TransferLimits } from './transfer';
+
+export interface TftpServerOptions {
+  /** The one directory served; nothing outside it is ever readable. */
+  root: string;
+  /** UDP port for requests; 0 picks a free one. Default 69. */
+  port?: number;
+  /** Address to listen on. Default 127.0.0.1: the origin is opened up on purpose, not by accident. */
+  bind?: string;
+  logger?: Logger;
+  /** Largest blksize granted (RFC 2348). Default 65464. */
+  maxBlksize?: number;
+  /** Largest windowsize granted (RFC 7440). Default 64. */
+  maxWindowsize?: number;
+  /** Retransmission timeout in ms unless the client negotiates one. Default 1000. */
+  timeoutMs?: number;
+  /** Retransmissions before a transfer is given up. Default 5. */
+  retries?: number;
+}
+
+export interface TftpServerStats {
+  transfers: number;
+  active: number;
+  bytesSent: number;
+  errors: number;
+}
+
+/**
+ * A read-only TFTP server (RFC 1350, 2347, 2348, 2349, 7440) for one directory: the
+ * far origin of the lab and the tests. Each transfer gets its own socket (its TID).
+ */
+export class TftpServer {
+  readonly stats: TftpServerStats = { transfers: 0, active: 0, bytesSent: 0, errors: 0 };
+  private sock?: dgram.Socket;
+  private readonly log: Logger;
+  private readonly transfers = new Set<Transfer>();
+  private readonly limits: TransferLimits;
+
+  constructor(private readonly opts: TftpServerOptions) {
+    this.log = opts.logger ?? silentLogger;
+    this.limits = {
+      maxBlksize: Math.min(opts.maxBlksize ?? MAX_BLKSIZE, MAX_BLKSIZE),
+      maxWindowsize: Math.min(opts.maxWindowsize ?? 64, MAX_WINDOWSIZE),
+      timeoutMs: opts.timeoutMs ?? 1000,
+      retries: opts.retries ?? 5,
+    };
+  }
+
+  async start(): Promise<void> {
+    const bind = this.opts.bind ?? '127.0.0.1';
+    const sock = dgram.createSocket(isIP(bind) === 6 ? 'udp6' : 'udp4');
+    this.sock = sock;
+    sock.on('message', (msg, rinfo) => this.onRequest(msg, rinfo));
+    await new Promise<void>((ok, fail) => {
+      sock.once('error', fail);
+      sock.bind(this.opts.port ?? 69, bind, () => {
+        sock.off('error', fail);
+        ok();
+      });
+    });
+    sock.on('error', (e) => this.log.err(`socket error: ${e.message}`));
+    const a = this.address();
+    this.log.inf(`serving ${this.opts.root} on ${a.address}:${a.port}`);
+  }
+
+  address(): { address: string; port: number } {
+    if (!this.sock) throw new Error('TFTP server not started');
+    const a = this.sock.address();
+    return { address: a.address, port: a.port };
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.transfers) t.cancel('server stopping');
+    this.transfers.clear();
+    const sock = this.sock;
+    this.sock = undefined;
+    if (sock) await new Promise<void>((ok) => sock.close(() => ok()));
+  }
+
+  private reply(code: number, message: string, rinfo: dgram.RemoteInfo): void {
+    this.stats.errors++;
+    this.sock?.send(encodeError(code, message), rinfo.port, rinfo.address);
+  }
+
+  private onRequest(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const p = decode(msg);
+    const peer = `${rinfo.address}:${rinfo.port}`;
+    if (p.op === 0) return this.reply(ErrorCode.IllegalOperation, p.why, rinfo);
+    if (p.op === Op.WRQ) return this.reply(ErrorCode.AccessViolation, 'read-only server', rinfo);
+    if (p.op !== Op.RRQ) return this.reply(ErrorCode.IllegalOperation, 'expected a read request', rinfo);
+    if (p.mode !== 'octet') {
+      return this.reply(ErrorCode.IllegalOperation, `mode "${p.mode}" not supported, use octet`, rinfo);
+    }
+    this.stats.transfers++;
+    this.log.dbg(`RRQ ${p.file}`, { peer, ...p.options });
+    resolveServedFile(this.opts.root, p.file).then(
+      (file) => this.startTransfer(file.handle, file.size, p.file, p.options, rinfo),
+      (e: unknown) => {
+        const err = e instanceof ServedPathError ? e : new ServedPathError(ErrorCode.NotDefined, String(e));
+        this.log.inf(`refused ${p.file}: ${err.message}`, { peer });
+        this.reply(err.tftpCode, err.message, rinfo);
+      },
+    );
+  }
+
+  private startTransfer(
+    handle: import('node:fs/promises').FileHandle,
+    size: number,
+    name: string,
+    options: Record<string, string>,
+    rinfo: dgram.RemoteInfo,
+  ): void {
+    if (!this.sock) {
+      void handle.close();
+      return;
+    }
+    const t = new Transfer({
+      handle,
+      size,
+      name,
+      asked: options,
+      peer: { address: rinfo.address, port: rinfo.port },
+      bind: this.opts.bind ?? '127.0.0.1',
+      limits: this.limits,
+      log: this.log,
+      onSent: (n) => (this.stats.bytesSent += n),
+      onEnd: (error) => {
+        this.transfers.delete(t);
+        this.stats.active--;
+        if (error) this.stats.errors++;
+      },
+    });
+    this.transfers.add(t);
+    this.stats.active++;
+    t.start();
+  }
+}

@@ -1,0 +1,220 @@
+import dgram from 'node:dgram';
+import { isIP } from 'node:net';
+import type { FileHandle } from 'node:fs/promises';
+import type { Logger } from '../../log/logger';
+import { decode, encodeError, encodeOAck, ErrorCode, Op, unwrapBlock, writeDataHeader, type Options } from './packet';
+import { acceptOptions, type Negotiated } from './options';
+
+export interface TransferLimits {
+  maxBlksize: number;
+  maxWindowsize: number;
+  timeoutMs: number;
+  retries: number;
+}
+
+export interface TransferInit {
+  handle: FileHandle;
+  size: number;
+  name: string;
+  asked: Options;
+  peer: { address: string; port: number };
+  bind: string;
+  limits: TransferLimits;
+  log: Logger;
+  onSent(payloadBytes: number): void;
+  onEnd(error?: Error): void;
+}
+
+/** Blocks of file read at once: a run of ready-to-send DATA packets, never changed after loading. */
+interface Chunk {
+  readonly packets: Buffer[];
+}
+
+const CHUNK_BYTES = 64 * 1024;
+const MAX_BACKOFF = 8;
+
+/**
+ * The sending side of one read request, on its own socket (the server's TID).
+ * RFC 7440 windows: send `windowsize` blocks, wait for the ACK of the last one; an
+ * earlier ACK means the client missed what follows it, so the window restarts there.
+ * Duplicate ACKs are ignored (no Sorcerer's Apprentice): only the timer resends.
+ */
+export class Transfer {
+  private sock!: dgram.Socket;
+  private readonly params: Negotiated;
+  private readonly oack: Options;
+  private readonly lastBlock: number;
+  private readonly blocksPerChunk: number;
+  private readonly cache = new Map<number, Promise<Chunk>>();
+  private readonly peerName: string;
+  private phase: 'oack' | 'data' | 'ended' = 'data';
+  private acked = 0;
+  private sentUpTo = 0;
+  private gen = 0;
+  private misses = 0;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly t: TransferInit) {
+    const { agreed, oack } = acceptOptions(t.asked, t.size, t.limits);
+    if (!('timeout' in oack)) agreed.timeoutMs = t.limits.timeoutMs;
+    this.params = agreed;
+    this.oack = oack;
+    this.lastBlock = Math.floor(t.size / agreed.blksize) + 1;
+    this.blocksPerChunk = Math.max(agreed.windowsize, Math.ceil(CHUNK_BYTES / agreed.blksize));
+    this.peerName = `${t.peer.address}:${t.peer.port}`;
+  }
+
+  start(): void {
+    this.sock = dgram.createSocket(isIP(this.t.bind) === 6 ? 'udp6' : 'udp4');
+    this.sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
+    this.sock.on('error', (e) => this.end(e));
+    this.sock.bind(0, this.t.bind, () => {
+      if (Object.keys(this.oack).length > 0) {
+        this.phase = 'oack';
+        this.sendOAck();
+      } else {
+        void this.sendWindow(1);
+      }
+    });
+  }
+
+  cancel(why: string): void {
+    if (this.phase === 'ended') return;
+    this.sendError(ErrorCode.NotDefined, why);
+    this.end(new Error(why));
+  }
+
+  private sendOAck(): void {
+    this.sock.send(encodeOAck(this.oack), this.t.peer.port, this.t.peer.address);
+    this.arm();
+  }
+
+  private sendError(code: number, message: string): void {
+    this.sock.send(encodeError(code, message), this.t.peer.port, this.t.peer.address);
+  }
+
+  private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (rinfo.port !== this.t.peer.port || rinfo.address !== this.t.peer.address) {
+      this.sock.send(encodeError(ErrorCode.UnknownTid, 'Unknown transfer ID'), rinfo.port, rinfo.address);
+      return;
+    }
+    const p = decode(msg);
+    if (p.op === Op.ERROR) {
+      this.t.log.dbg(`client ended ${this.t.name}: error ${p.code} ${p.message}`, { peer: this.peerName });
+      this.end(new Error(`client sent error ${p.code}: ${p.message}`));
+      return;
+    }
+    if (p.op !== Op.ACK) {
+      this.sendError(ErrorCode.IllegalOperation, 'expected ACK');
+      this.end(new Error(`client sent opcode ${p.op} during a read`));
+      return;
+    }
+    if (this.phase === 'oack') {
+      if (p.block === 0) {
+        this.phase = 'data';
+        this.misses = 0;
+        void this.sendWindow(1);
+      }
+      return;
+    }
+    if (this.phase !== 'data') return;
+    const a = unwrapBlock(p.block, this.acked + 1);
+    if (a <= this.acked || a > this.sentUpTo) return; // duplicate or stale: only the timer resends
+    this.acked = a;
+    this.misses = 0;
+    if (a === this.lastBlock) {
+      this.t.log.dbg(`sent ${this.t.name}`, { peer: this.peerName, bytes: this.t.size });
+      this.end();
+      return;
+    }
+    void this.sendWindow(a + 1);
+  }
+
+  private async sendWindow(from: number): Promise<void> {
+    const gen = ++this.gen;
+    const to = Math.min(from + this.params.windowsize - 1, this.lastBlock);
+    try {
+      const first = this.chunkOf(from);
+      const last = this.chunkOf(to);
+      const a = await this.load(first);
+      const b = last === first ? a : await this.load(last);
+      if (gen !== this.gen || this.phase !== 'data') return;
+      for (let blk = from; blk <= to; blk++) {
+        const chunk = this.chunkOf(blk) === first ? a : b;
+        const pkt = chunk.packets[(blk - 1) % this.blocksPerChunk]!;
+        this.sock.send(pkt, this.t.peer.port, this.t.peer.address);
+        this.t.onSent(pkt.length - 4);
+      }
+    } catch (e) {
+      this.sendError(ErrorCode.NotDefined, 'read error on server');
+      this.end(e as Error);
+      return;
+    }
+    if (to > this.sentUpTo) this.sentUpTo = to;
+    this.arm();
+    // Read the next chunk while this window is on the wire.
+    if (to < this.lastBlock) void this.load(this.chunkOf(to + 1)).catch(() => {});
+  }
+
+  private chunkOf(block: number): number {
+    return Math.floor((block - 1) / this.blocksPerChunk);
+  }
+
+  /** Reads a chunk with one readv straight into its packets' payload areas. */
+  private load(c: number): Promise<Chunk> {
+    const cached = this.cache.get(c);
+    if (cached) return cached;
+    for (const k of this.cache.keys()) if (k < c - 1) this.cache.delete(k);
+    const { blksize } = this.params;
+    const firstBlock = c * this.blocksPerChunk + 1;
+    const n = Math.min(this.blocksPerChunk, this.lastBlock - firstBlock + 1);
+    const pos = (firstBlock - 1) * blksize;
+    const dataLen = Math.min(n * blksize, this.t.size - pos);
+    const buf = Buffer.allocUnsafe(n * 4 + dataLen);
+    const packets: Buffer[] = [];
+    const views: Buffer[] = [];
+    let off = 0;
+    for (let i = 0; i < n; i++) {
+      const len = Math.max(0, Math.min(blksize, this.t.size - pos - i * blksize));
+      writeDataHeader(buf.subarray(off, off + 4), firstBlock + i);
+      if (len > 0) views.push(buf.subarray(off + 4, off + 4 + len));
+      packets.push(buf.subarray(off, off + 4 + len));
+      off += 4 + len;
+    }
+    const p = (async () => {
+      if (views.length > 0) {
+        const { bytesRead } = await this.t.handle.readv(views, pos);
+        if (bytesRead !== dataLen) throw new Error(`${this.t.name} shrank while being served`);
+      }
+      return { packets };
+    })();
+    this.cache.set(c, p);
+    return p;
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    const wait = this.params.timeoutMs * Math.min(2 ** this.misses, MAX_BACKOFF);
+    this.timer = setTimeout(() => {
+      if (this.misses >= this.t.limits.retries) {
+        this.sendError(ErrorCode.NotDefined, 'timed out');
+        this.end(new Error(`no ACK from ${this.peerName} after ${this.misses + 1} tries`));
+        return;
+      }
+      this.misses++;
+      if (this.phase === 'oack') this.sendOAck();
+      else void this.sendWindow(this.acked + 1);
+    }, wait);
+  }
+
+  private end(error?: Error): void {
+    if (this.phase === 'ended') return;
+    this.phase = 'ended';
+    clearTimeout(this.timer);
+    if (error) this.t.log.inf(`transfer of ${this.t.name} to ${this.peerName} failed: ${error.message}`);
+    this.cache.clear();
+    this.sock.close();
+    void this.t.handle.close();
+    this.t.onEnd(error);
+  }
+}
