@@ -114,7 +114,8 @@ class Download implements TftpDownload {
     const addr = isIP(host) ? host : (await lookup(host)).address;
     if (this.finished) return;
     this.serverAddr = addr;
-    const sock = dgram.createSocket(isIP(addr) === 6 ? 'udp6' : 'udp4');
+    // Large windows arrive as bursts; the kernel's default buffer holds only ~90 datagrams.
+    const sock = dgram.createSocket({ type: isIP(addr) === 6 ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
     this.sock = sock;
     sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     sock.on('error', (e) => this.fail(e));

@@ -23,6 +23,12 @@ export interface TftpServerOptions {
   timeoutMs?: number;
   /** Retransmissions before a transfer is given up. Default 5. */
   retries?: number;
+  /**
+   * Windows sent before waiting for the first one's ACK. 1 (default) is RFC 7440's
+   * lock-step; 2 keeps a long link busy while the ACK travels back. Clients need no
+   * change: an ACK ending a window moves the pipeline, one inside a window restarts it.
+   */
+  pipeline?: number;
 }
 
 export interface TftpServerStats {
@@ -50,6 +56,7 @@ export class TftpServer {
       maxWindowsize: Math.min(opts.maxWindowsize ?? 64, MAX_WINDOWSIZE),
       timeoutMs: opts.timeoutMs ?? 1000,
       retries: opts.retries ?? 5,
+      pipeline: Math.max(1, opts.pipeline ?? 1),
     };
   }
 

@@ -10,6 +10,8 @@ export interface TransferLimits {
   maxWindowsize: number;
   timeoutMs: number;
   retries: number;
+  /** Windows in flight before waiting for an ACK: 1 is RFC 7440 lock-step. */
+  pipeline: number;
 }
 
 export interface TransferInit {
@@ -51,6 +53,8 @@ export class Transfer {
   private acked = 0;
   private sentUpTo = 0;
   private gen = 0;
+  private readonly windowEnds: number[] = [];
+  private sending: Promise<void> = Promise.resolve();
   private misses = 0;
   private timer?: NodeJS.Timeout;
 
@@ -73,7 +77,7 @@ export class Transfer {
         this.phase = 'oack';
         this.sendOAck();
       } else {
-        void this.sendWindow(1);
+        this.restartFrom(1);
       }
     });
   }
@@ -113,7 +117,7 @@ export class Transfer {
       if (p.block === 0) {
         this.phase = 'data';
         this.misses = 0;
-        void this.sendWindow(1);
+        this.restartFrom(1);
       }
       return;
     }
@@ -127,33 +131,61 @@ export class Transfer {
       this.end();
       return;
     }
-    void this.sendWindow(a + 1);
+    while (this.windowEnds.length > 0 && this.windowEnds[0]! < a) this.windowEnds.shift();
+    if (this.windowEnds[0] === a) {
+      this.windowEnds.shift();
+      this.fillPipeline();
+    } else {
+      // An ACK inside a window: the client lost what follows it (RFC 7440). Start over there.
+      this.restartFrom(a + 1);
+    }
   }
 
-  private async sendWindow(from: number): Promise<void> {
-    const gen = ++this.gen;
-    const to = Math.min(from + this.params.windowsize - 1, this.lastBlock);
-    try {
-      const first = this.chunkOf(from);
-      const last = this.chunkOf(to);
-      const a = await this.load(first);
-      const b = last === first ? a : await this.load(last);
-      if (gen !== this.gen || this.phase !== 'data') return;
-      for (let blk = from; blk <= to; blk++) {
-        const chunk = this.chunkOf(blk) === first ? a : b;
-        const pkt = chunk.packets[(blk - 1) % this.blocksPerChunk]!;
-        this.sock.send(pkt, this.t.peer.port, this.t.peer.address);
-        this.t.onSent(pkt.length - 4);
-      }
-    } catch (e) {
-      this.sendError(ErrorCode.NotDefined, 'read error on server');
-      this.end(e as Error);
-      return;
+  /** Forgets what is in flight and sends again from `block`. */
+  private restartFrom(block: number): void {
+    this.gen++;
+    this.windowEnds.length = 0;
+    this.sentUpTo = block - 1;
+    this.fillPipeline();
+  }
+
+  /** Keeps `pipeline` windows in flight (1 = RFC 7440 lock-step). */
+  private fillPipeline(): void {
+    while (this.windowEnds.length < this.t.limits.pipeline && this.sentUpTo < this.lastBlock) {
+      const from = this.sentUpTo + 1;
+      const to = Math.min(from + this.params.windowsize - 1, this.lastBlock);
+      this.sentUpTo = to;
+      this.windowEnds.push(to);
+      this.queueSend(from, to);
     }
-    if (to > this.sentUpTo) this.sentUpTo = to;
     this.arm();
-    // Read the next chunk while this window is on the wire.
-    if (to < this.lastBlock) void this.load(this.chunkOf(to + 1)).catch(() => {});
+  }
+
+  /** Sends are chained so windows leave in order even when their reads finish out of order. */
+  private queueSend(from: number, to: number): void {
+    const gen = this.gen;
+    this.sending = this.sending.then(async () => {
+      if (gen !== this.gen || this.phase !== 'data') return;
+      try {
+        const first = this.chunkOf(from);
+        const last = this.chunkOf(to);
+        const a = await this.load(first);
+        const b = last === first ? a : await this.load(last);
+        if (gen !== this.gen || this.phase !== 'data') return;
+        for (let blk = from; blk <= to; blk++) {
+          const chunk = this.chunkOf(blk) === first ? a : b;
+          const pkt = chunk.packets[(blk - 1) % this.blocksPerChunk]!;
+          this.sock.send(pkt, this.t.peer.port, this.t.peer.address);
+          this.t.onSent(pkt.length - 4);
+        }
+      } catch (e) {
+        this.sendError(ErrorCode.NotDefined, 'read error on server');
+        this.end(e as Error);
+        return;
+      }
+      // Read the next chunk while this window is on the wire.
+      if (to < this.lastBlock) void this.load(this.chunkOf(to + 1)).catch(() => {});
+    });
   }
 
   private chunkOf(block: number): number {
@@ -203,7 +235,7 @@ export class Transfer {
       }
       this.misses++;
       if (this.phase === 'oack') this.sendOAck();
-      else void this.sendWindow(this.acked + 1);
+      else this.restartFrom(this.acked + 1);
     }, wait);
   }
 
