@@ -1,0 +1,106 @@
+import { createHash, type Hash } from 'node:crypto';
+
+/** What a receiver knows in advance about a file: its size and one SHA-256 per block. */
+export interface BlockPlan {
+  readonly size: number;
+  /** Bytes per block; the last block may be shorter. */
+  readonly blockSize: number;
+  /** SHA-256 of each block, in order. */
+  readonly hashes: readonly Buffer[];
+}
+
+export function blockCount(plan: Pick<BlockPlan, 'size' | 'blockSize'>): number {
+  return Math.max(1, Math.ceil(plan.size / plan.blockSize));
+}
+
+export function blockLength(plan: Pick<BlockPlan, 'size' | 'blockSize'>, index: number): number {
+  return Math.min(plan.blockSize, plan.size - index * plan.blockSize);
+}
+
+/** Hashes a whole buffer into the per-block list a `BlockPlan` carries. */
+export function planFor(data: Buffer, blockSize: number): BlockPlan {
+  const hashes: Buffer[] = [];
+  const n = blockCount({ size: data.length, blockSize });
+  for (let i = 0; i < n; i++) hashes.push(createHash('sha256').update(data.subarray(i * blockSize, (i + 1) * blockSize)).digest());
+  return { size: data.length, blockSize, hashes };
+}
+
+export class BlockCorruptError extends Error {
+  readonly code = 'PFS_ERR_BLOCK_CORRUPT';
+  constructor(
+    readonly block: number,
+    source: string,
+  ) {
+    super(`block ${block} from ${source} does not match its SHA-256`);
+  }
+}
+
+export interface AssemblerEvents {
+  /** A block whose hash matched: `slices` are views of the received buffers, in order. */
+  verified(index: number, slices: Buffer[], length: number): void;
+}
+
+/**
+ * Cuts an arriving byte stream into the plan's blocks and checks each block's
+ * SHA-256 before anyone sees it. Received buffers are never copied or joined: a
+ * block is handed on as the list of views that make it up.
+ */
+export class BlockAssembler {
+  private index: number;
+  private filled = 0;
+  private slices: Buffer[] = [];
+  private hash: Hash;
+
+  /** `fromBlock`: the first block the stream carries (a resume starts mid-file). */
+  constructor(
+    private readonly plan: BlockPlan,
+    fromBlock: number,
+    private readonly source: string,
+    private readonly on: AssemblerEvents,
+  ) {
+    this.index = fromBlock;
+    this.hash = createHash('sha256');
+  }
+
+  /** Bytes of the file verified so far, counting from its start. */
+  get verifiedBytes(): number {
+    return Math.min(this.plan.size, this.index * this.plan.blockSize);
+  }
+
+  get complete(): boolean {
+    return this.verifiedBytes >= this.plan.size;
+  }
+
+  /**
+   * Takes the next piece of the stream. Throws BlockCorruptError on a bad block (and
+   * nothing of that block was passed on) or on bytes past the end of the file.
+   */
+  push(buf: Buffer): void {
+    let off = 0;
+    while (off < buf.length) {
+      if (this.complete) throw new BlockCorruptError(this.index, `${this.source} (data past the end of the file)`);
+      const want = blockLength(this.plan, this.index) - this.filled;
+      const take = Math.min(want, buf.length - off);
+      // A buffer that lies inside one block is kept whole: no view is made.
+      const piece = off === 0 && take === buf.length ? buf : buf.subarray(off, off + take);
+      this.hash.update(piece);
+      this.slices.push(piece);
+      this.filled += take;
+      off += take;
+      if (take === want) this.finishBlock();
+    }
+  }
+
+  private finishBlock(): void {
+    const digest = this.hash.digest();
+    const index = this.index;
+    if (!digest.equals(this.plan.hashes[index]!)) throw new BlockCorruptError(index, this.source);
+    const slices = this.slices;
+    const length = this.filled;
+    this.slices = [];
+    this.filled = 0;
+    this.index++;
+    this.hash = createHash('sha256');
+    this.on.verified(index, slices, length);
+  }
+}

@@ -1,0 +1,121 @@
+import type { Socket } from 'node:net';
+import type { Spool } from './spool';
+
+export type ForwardMode = 'cut' | 'store';
+
+/** Bytes queued in a child's socket before it stops getting the live stream. */
+const LIVE_LIMIT = 1 << 20;
+/** Catch-up reads from the spool, per read. */
+const CATCH_UP_READ = 256 * 1024;
+
+interface Child {
+  readonly sock: Socket;
+  readonly name: string;
+  offset: number;
+  live: boolean;
+  catchingUp: boolean;
+}
+
+export interface FanoutEvents {
+  /** Every byte of the file was handed to this child's socket. */
+  served(child: string): void;
+  /** The child's connection failed before it had the whole file. */
+  lost(child: string, error?: Error): void;
+}
+
+/**
+ * A parent's side of one file: sends each verified, written block to every child
+ * that is at the live edge, as the same buffers (cut-through, no copies); a child
+ * that joined late, resumed, or fell behind reads from the spool until it is back
+ * at the edge. A slow child never holds up its siblings or the parent.
+ */
+export class Fanout {
+  private readonly children = new Set<Child>();
+
+  constructor(
+    private readonly spool: Spool,
+    private readonly size: number,
+    private readonly mode: ForwardMode,
+    private readonly on: FanoutEvents,
+  ) {}
+
+  get childCount(): number {
+    return this.children.size;
+  }
+
+  /** Starts serving a child that asked for the file from `offset`. */
+  add(sock: Socket, name: string, offset: number): void {
+    const c: Child = { sock, name, offset, live: false, catchingUp: false };
+    this.children.add(c);
+    sock.on('close', () => {
+      if (!this.children.delete(c)) return;
+      if (c.offset < this.size) this.on.lost(name);
+    });
+    sock.on('error', () => {}); // 'close' follows and reports it
+    this.catchUp(c);
+  }
+
+  /** A block was verified and written to the spool: hand it to the children at the edge. */
+  blockFlushed(slices: Buffer[], length: number): void {
+    if (this.mode === 'store') {
+      if (this.spool.flushed >= this.size) for (const c of this.children) this.catchUp(c);
+      return;
+    }
+    for (const c of this.children) {
+      if (!c.live) {
+        this.catchUp(c);
+        continue;
+      }
+      if (c.sock.writableLength > LIVE_LIMIT) {
+        // Behind: stop the live stream for this child; it reads from the spool once drained.
+        c.live = false;
+        c.sock.once('drain', () => this.catchUp(c));
+        continue;
+      }
+      c.sock.cork();
+      for (const s of slices) c.sock.write(s);
+      c.sock.uncork();
+      this.advance(c, length);
+    }
+  }
+
+  /** Closes every child connection (the parent is going away). */
+  close(): void {
+    for (const c of this.children) c.sock.destroy();
+    this.children.clear();
+  }
+
+  private advance(c: Child, n: number): void {
+    c.offset += n;
+    if (c.offset >= this.size) {
+      c.live = false;
+      this.children.delete(c);
+      c.sock.end();
+      this.on.served(c.name);
+    }
+  }
+
+  private catchUp(c: Child): void {
+    if (c.catchingUp || c.live || !this.children.has(c)) return;
+    if (this.mode === 'store' && this.spool.flushed < this.size) return;
+    c.catchingUp = true;
+    void this.catchUpLoop(c).finally(() => (c.catchingUp = false));
+  }
+
+  private async catchUpLoop(c: Child): Promise<void> {
+    try {
+      while (this.children.has(c) && c.offset < this.spool.flushed) {
+        const buf = await this.spool.read(c.offset, CATCH_UP_READ);
+        if (!this.children.has(c)) return;
+        const more = c.sock.write(buf);
+        this.advance(c, buf.length);
+        if (!more && this.children.has(c)) await new Promise((ok) => c.sock.once('drain', ok));
+      }
+    } catch (e) {
+      c.sock.destroy(e as Error);
+      return;
+    }
+    // At the edge: from now on the child gets blocks as they are flushed.
+    if (this.children.has(c) && this.mode === 'cut') c.live = true;
+  }
+}
