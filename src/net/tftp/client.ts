@@ -1,7 +1,5 @@
 import dgram from 'node:dgram';
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Logger } from '../../log/logger';
@@ -43,6 +41,13 @@ export interface TftpDownload extends AsyncIterable<Buffer> {
   /** Bytes received in order so far. */
   readonly bytes: number;
   abort(reason?: Error): void;
+  /**
+   * Push mode, instead of iterating: every block goes to `sink` synchronously as it
+   * arrives. A `false` from `sink` holds back ACKs (the sender waits) until
+   * `resume()`. Resolves when the file is complete; rejects on failure.
+   */
+  deliver(sink: (block: Buffer) => boolean | void): Promise<void>;
+  resume(): void;
 }
 
 export function tftpGet(opts: TftpGetOptions): TftpDownload {
@@ -76,6 +81,11 @@ class Download implements TftpDownload {
   private misses = 0;
   private timer?: NodeJS.Timeout;
   private deadline?: NodeJS.Timeout;
+  /** What to send again when the timer runs out; undefined while paused or done. */
+  private resend?: () => void;
+  private lastHeard = 0;
+  private readonly resendAck = () => this.sendAck();
+  private sink?: (block: Buffer) => boolean | void;
 
   private readonly queue: Buffer[] = [];
   private qHead = 0;
@@ -130,9 +140,11 @@ class Download implements TftpDownload {
     this.sendRequest();
   }
 
+  private readonly resendRequest = () => this.sendRequest();
+
   private sendRequest(): void {
     this.send(encodeRequest(Op.RRQ, this.opts.file, 'octet', this.asked), this.opts.port ?? 69);
-    this.arm(() => this.sendRequest(), 'no answer to the read request');
+    this.arm(this.resendRequest);
   }
 
   private send(buf: Buffer, port = this.serverTid): void {
@@ -143,24 +155,45 @@ class Download implements TftpDownload {
     if (this.serverTid && this.sock) this.send(encodeError(code, message));
   }
 
-  /** (Re)starts the retransmission timer with exponential back-off. */
-  private arm(resend: () => void, what: string): void {
-    clearTimeout(this.timer);
-    const wait = this.timeoutMs * Math.min(2 ** this.misses, MAX_BACKOFF);
-    this.timer = setTimeout(() => {
-      if (this.misses >= this.retries) {
-        this.sendError(ErrorCode.NotDefined, 'timed out');
-        this.fail(new TftpTimeoutError(this.peerName, this.opts.file, `${what} after ${this.retries + 1} tries`));
-        return;
-      }
-      this.misses++;
-      this.log.dbg('timeout, retransmitting', { file: this.opts.file, try: this.misses, block: this.expected });
-      resend();
-    }, wait);
+  /**
+   * Sets what the retransmission timer resends. The timer is not re-armed per packet
+   * (that costs more than the packet): it wakes, sees how long ago we last heard
+   * from the server, and sleeps again for the rest.
+   */
+  private arm(resend: () => void): void {
+    this.resend = resend;
+    this.lastHeard = performance.now();
+    if (!this.timer) this.timer = setTimeout(this.onTimer, this.waitMs());
   }
+
+  private waitMs(): number {
+    return this.timeoutMs * Math.min(2 ** this.misses, MAX_BACKOFF);
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    if (!this.resend || this.finished) return;
+    const left = this.lastHeard + this.waitMs() - performance.now();
+    if (left > 1) {
+      this.timer = setTimeout(this.onTimer, left);
+      return;
+    }
+    if (this.misses >= this.retries) {
+      this.sendError(ErrorCode.NotDefined, 'timed out');
+      const what = this.negotiatedDone ? `no data after block ${this.expected - 1}` : 'no answer to the read request';
+      this.fail(new TftpTimeoutError(this.peerName, this.opts.file, `${what} after ${this.retries + 1} tries`));
+      return;
+    }
+    this.misses++;
+    this.log.dbg('timeout, retransmitting', { file: this.opts.file, try: this.misses, block: this.expected });
+    const resend = this.resend;
+    this.arm(resend);
+    resend();
+  };
 
   private progress(): void {
     this.misses = 0;
+    this.lastHeard = performance.now();
   }
 
   private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -168,6 +201,11 @@ class Download implements TftpDownload {
     if (rinfo.address !== this.serverAddr || (this.serverTid !== 0 && rinfo.port !== this.serverTid)) {
       // RFC 1350: a packet from an unknown TID gets ERROR 5 and does not disturb the transfer.
       this.sock?.send(encodeError(ErrorCode.UnknownTid, 'Unknown transfer ID'), rinfo.port, rinfo.address);
+      return;
+    }
+    if (this.serverTid !== 0 && msg.length >= 4 && msg[0] === 0 && msg[1] === Op.DATA) {
+      // The hot path: no packet object, just the block number and a view of the payload.
+      this.onData(msg.readUInt16BE(2), msg.subarray(4));
       return;
     }
     const p = decode(msg);
@@ -206,7 +244,7 @@ class Download implements TftpDownload {
     }
     this.agree(got);
     this.send(encodeAck(0));
-    this.arm(() => this.send(encodeAck(0)), 'no data after option acknowledgement');
+    this.arm(() => this.send(encodeAck(0)));
   }
 
   private agree(n: Negotiated): void {
@@ -248,22 +286,18 @@ class Download implements TftpDownload {
       this.fail(new TftpProtocolError(this.peerName, this.opts.file, `server sent more than the announced ${tsize} bytes`));
       return;
     }
-    if (payload.length > 0) this.push(payload);
+    const more = payload.length > 0 ? this.push(payload) : true;
     if (payload.length < blksize) return this.finish(tsize);
     if (++this.sinceAck >= windowsize) {
-      if (this.queue.length - this.qHead >= QUEUE_BLOCKS) {
+      if (!more) {
         // The consumer is behind: hold the ACK (and the timer) until it catches up.
         this.ackHeld = true;
-        clearTimeout(this.timer);
+        this.resend = undefined;
         return;
       }
       this.sendAck();
     }
-    this.armAck();
-  }
-
-  private armAck(): void {
-    this.arm(() => this.sendAck(), `no data after block ${this.expected - 1}`);
+    this.resend = this.resendAck;
   }
 
   private sendAck(): void {
@@ -273,6 +307,7 @@ class Download implements TftpDownload {
 
   private finish(tsize: number | undefined): void {
     this.sendAck();
+    this.resend = undefined;
     clearTimeout(this.timer);
     clearTimeout(this.deadline);
     if (tsize !== undefined && this.bytes !== tsize) {
@@ -281,21 +316,44 @@ class Download implements TftpDownload {
     }
     this.finished = true;
     this.log.dbg('received', { file: this.opts.file, bytes: this.bytes });
-    // Stay a moment to re-ACK a retransmitted last block, then close.
+    // Stay a moment to re-ACK a retransmitted last block, without keeping the process up.
     const sock = this.sock;
+    sock?.unref();
     setTimeout(() => sock?.close(), Math.min(this.timeoutMs * 2, 3000)).unref();
     this.wake?.();
   }
 
-  private push(buf: Buffer): void {
+  /** Hands a block on; false when the consumer has enough waiting. */
+  private push(buf: Buffer): boolean {
+    if (this.sink) return this.sink(buf) !== false;
     this.queue.push(buf);
     this.wake?.();
+    return this.queue.length - this.qHead < QUEUE_BLOCKS;
+  }
+
+  resume(): void {
+    if (!this.ackHeld || this.finished) return;
+    this.ackHeld = false;
+    this.sendAck();
+    this.arm(this.resendAck);
+  }
+
+  deliver(sink: (block: Buffer) => boolean | void): Promise<void> {
+    if (this.sink || this.qHead < this.queue.length) throw new Error('deliver() must be called once, before any block is read');
+    this.sink = sink;
+    return new Promise((ok, fail) => {
+      this.wake = () => {
+        if (this.error) fail(this.error);
+        else if (this.finished) ok();
+      };
+    });
   }
 
   private fail(e: Error): void {
     if (this.finished) return;
     this.finished = true;
     this.error = e;
+    this.resend = undefined;
     clearTimeout(this.timer);
     clearTimeout(this.deadline);
     if (!this.negotiatedDone) this.settle.fail(e);
@@ -321,13 +379,7 @@ class Download implements TftpDownload {
       this.queue.splice(0, this.qHead);
       this.qHead = 0;
     }
-    if (this.ackHeld && this.queue.length - this.qHead < QUEUE_BLOCKS / 2) {
-      this.ackHeld = false;
-      if (!this.finished) {
-        this.sendAck();
-        this.armAck();
-      }
-    }
+    if (this.queue.length - this.qHead < QUEUE_BLOCKS / 2) this.resume();
     return b;
   }
 
@@ -353,6 +405,8 @@ class Download implements TftpDownload {
 /**
  * Downloads to `outPath` through `outPath.part`, renamed into place only when the
  * whole file arrived, so a failed transfer never leaves a truncated file behind.
+ * Blocks are gathered into one `writev` of up to 1 MiB while the previous write is
+ * under way: one system call per many datagrams, and no copies.
  */
 export async function tftpGetToFile(
   opts: TftpGetOptions,
@@ -361,21 +415,73 @@ export async function tftpGetToFile(
 ): Promise<{ bytes: number; seconds: number }> {
   const started = performance.now();
   const part = `${outPath}.part`;
-  const out = createWriteStream(part);
+  const fh = await open(part, 'w');
   const dl = tftpGet(opts);
   let total: number | undefined;
   dl.negotiated.then((n) => (total = n.tsize), () => {});
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  let writing: Promise<void> | undefined;
+  let writeError: Error | undefined;
+  const flush = (): void => {
+    const list = batch;
+    batch = [];
+    batchBytes = 0;
+    writing = writeAll(fh, list).then(
+      () => {
+        writing = undefined;
+        if (batchBytes > 0) flush();
+        dl.resume();
+      },
+      (e: Error) => {
+        writeError = e;
+        dl.abort(e);
+      },
+    );
+  };
   try {
-    for await (const chunk of dl) {
-      if (!out.write(chunk)) await once(out, 'drain');
+    await dl.deliver((block) => {
+      batch.push(block);
+      batchBytes += block.length;
       onProgress?.(dl.bytes, total);
+      if (!writing && batchBytes >= 64 * 1024) flush();
+      return batchBytes < 4 << 20;
+    });
+    while (writing) await writing;
+    if (batchBytes > 0) {
+      flush();
+      await writing;
     }
-    await new Promise<void>((ok, fail) => out.end((e?: Error | null) => (e ? fail(e) : ok())));
+    if (writeError) throw writeError;
+    await fh.close();
     await rename(part, outPath);
   } catch (e) {
-    out.destroy();
+    await fh.close().catch(() => {});
     await rm(part, { force: true });
-    throw e;
+    throw writeError ?? e;
   }
   return { bytes: dl.bytes, seconds: (performance.now() - started) / 1000 };
+}
+
+/** writev until every byte is down (writev may write less than asked). */
+async function writeAll(fh: FileHandle, list: Buffer[]): Promise<void> {
+  let total = 0;
+  for (const b of list) total += b.length;
+  let done = 0;
+  while (done < total) {
+    const { bytesWritten } = await fh.writev(done === 0 ? list : skipBytes(list, done));
+    done += bytesWritten;
+  }
+}
+
+function skipBytes(list: Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const b of list) {
+    if (n >= b.length) n -= b.length;
+    else {
+      out.push(n > 0 ? b.subarray(n) : b);
+      n = 0;
+    }
+  }
+  return out;
 }
