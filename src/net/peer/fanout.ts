@@ -1,8 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Spool } from './spool';
 
-export type ForwardMode = 'cut' | 'store';
-
 /** Bytes queued in a child's socket before it stops getting the live stream. */
 const LIVE_LIMIT = 1 << 20;
 /** Catch-up reads from the spool, per read. */
@@ -24,18 +22,21 @@ export interface FanoutEvents {
 }
 
 /**
- * A parent's side of one file: sends each verified, written block to every child
- * that is at the live edge, as the same buffers (cut-through, no copies); a child
- * that joined late, resumed, or fell behind reads from the spool until it is back
- * at the edge. A slow child never holds up its siblings or the parent.
+ * A parent's side of one file: sends each released block to every child at the
+ * live edge, as the same buffers it was verified and written from (cut-through, no
+ * copies); a child that joined late, resumed, or fell behind reads from the spool
+ * until it is back at the edge. A slow child never holds up its siblings or the parent.
+ * What is released, and when (each block, or the whole file at once for
+ * store-and-forward), is the DLoad core's decision.
  */
 export class Fanout {
   private readonly children = new Set<Child>();
+  /** Bytes from the start of the file children may be sent; always written to the spool. */
+  private limit = 0;
 
   constructor(
     private readonly spool: Spool,
     private readonly size: number,
-    private readonly mode: ForwardMode,
     private readonly on: FanoutEvents,
   ) {}
 
@@ -55,14 +56,18 @@ export class Fanout {
     this.catchUp(c);
   }
 
-  /** A block was verified and written to the spool: hand it to the children at the edge. */
-  blockFlushed(slices: Buffer[], length: number): void {
-    if (this.mode === 'store') {
-      if (this.spool.flushed >= this.size) for (const c of this.children) this.catchUp(c);
-      return;
-    }
+  /**
+   * Children may now have the file up to `limit` bytes (it is on the spool). `slices`,
+   * when given, are exactly the bytes from the previous limit to this one: children
+   * at the edge get them as they are.
+   */
+  release(limit: number, slices?: Buffer[]): void {
+    const from = this.limit;
+    if (limit <= from) return;
+    this.limit = Math.min(limit, this.spool.flushed, this.size);
     for (const c of this.children) {
-      if (!c.live) {
+      if (!c.live || !slices || c.offset !== from) {
+        c.live = false;
         this.catchUp(c);
         continue;
       }
@@ -75,7 +80,7 @@ export class Fanout {
       c.sock.cork();
       for (const s of slices) c.sock.write(s);
       c.sock.uncork();
-      this.advance(c, length);
+      this.advance(c, this.limit - from);
     }
   }
 
@@ -97,15 +102,14 @@ export class Fanout {
 
   private catchUp(c: Child): void {
     if (c.catchingUp || c.live || !this.children.has(c)) return;
-    if (this.mode === 'store' && this.spool.flushed < this.size) return;
     c.catchingUp = true;
     void this.catchUpLoop(c).finally(() => (c.catchingUp = false));
   }
 
   private async catchUpLoop(c: Child): Promise<void> {
     try {
-      while (this.children.has(c) && c.offset < this.spool.flushed) {
-        const buf = await this.spool.read(c.offset, CATCH_UP_READ);
+      while (this.children.has(c) && c.offset < this.limit) {
+        const buf = await this.spool.read(c.offset, Math.min(CATCH_UP_READ, this.limit - c.offset));
         if (!this.children.has(c)) return;
         const more = c.sock.write(buf);
         this.advance(c, buf.length);
@@ -116,6 +120,6 @@ export class Fanout {
       return;
     }
     // At the edge: from now on the child gets blocks as they are flushed.
-    if (this.children.has(c) && this.mode === 'cut') c.live = true;
+    if (this.children.has(c)) c.live = true;
   }
 }

@@ -6,17 +6,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spool } from '../../../src/net/peer/spool';
-import { Fanout, type ForwardMode } from '../../../src/net/peer/fanout';
+import { Fanout } from '../../../src/net/peer/fanout';
 
 const BLOCK = 64 * 1024;
 
 /** A parent holding `data` block by block, serving children that connect to it. */
-async function parent(data: Buffer, mode: ForwardMode) {
+async function parent(data: Buffer, mode: 'cut' | 'store') {
   const dir = await mkdtemp(join(tmpdir(), 'pfs-fanout-'));
   const spool = new Spool(join(dir, 'file'));
   await spool.open();
   const served: string[] = [];
-  const fan = new Fanout(spool, data.length, mode, { served: (c) => served.push(c), lost: () => {} });
+  const fan = new Fanout(spool, data.length, { served: (c) => served.push(c), lost: () => {} });
   let n = 0;
   const server = net.createServer((sock) => fan.add(sock, `child${n++}`, 0));
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
@@ -30,7 +30,9 @@ async function parent(data: Buffer, mode: ForwardMode) {
       const slices = [data.subarray(produced, produced + 1000), data.subarray(produced + 1000, produced + len)];
       produced += len;
       await new Promise<void>((ok, fail) => spool.append(slices, len, (e) => (e ? fail(e) : ok())));
-      fan.blockFlushed(slices, len);
+      // What the core releases: each block (cut-through), or the whole file at once (store).
+      if (mode === 'cut') fan.release(produced, slices);
+      else if (produced === data.length) fan.release(produced);
     }
   };
   const close = async () => {
