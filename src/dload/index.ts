@@ -1,0 +1,9 @@
+// Public surface of the DLoad core (sans-IO). The real-socket shell lives in src/net.
+export { DLoadNode, type NodeCounters } from './node';
+export { FileSession, compareRank, type Rank, type Role, type SessionStats } from './session';
+export { Tracker, MAX_CHILDREN, type Placement } from './tracker';
+export { hierarchyKey, shortKey, xid, type HierKey } from './key';
+export { blockCount, blockHashes, blockLength, verifyBlock, DEFAULT_BLOCK_BYTES } from './integrity';
+export { decode, encode, STREAM_STATUS, WIRE_VERSION, type Datagram, type Malformed, type Message, type StreamRequest, type StreamResponse } from './wire';
+export { parseMs, parseRate, parseSize } from './units';
+export * from './types';

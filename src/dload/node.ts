@@ -1,0 +1,99 @@
+import { hierarchyKey, type HierKey } from './key';
+import { FileSession } from './session';
+import { decode, STREAM_STATUS } from './wire';
+import { DEFAULT_TIMERS, type DLoadAction, type DLoadEvent, type Endpoint, type FileSpec, type NodeConfig, type Timers } from './types';
+
+/** Datagram counters; `dropped*` are datagrams the engine refused to act on. */
+export interface NodeCounters {
+  datagrams: number;
+  droppedMalformed: number;
+  droppedVersion: number;
+  droppedForeignKey: number;
+}
+
+/**
+ * The DLoad engine of one board: one FileSession per (model, file) it wants.
+ * Sans-IO: the shell feeds datagrams, stream headers, block results and time,
+ * and carries out the returned actions in order. Call tick(now) whenever
+ * now >= nextDeadline().
+ */
+export class DLoadNode {
+  readonly sessions = new Map<HierKey, FileSession>();
+  readonly counters: NodeCounters = { datagrams: 0, droppedMalformed: 0, droppedVersion: 0, droppedForeignKey: 0 };
+  private readonly timers: Timers;
+
+  constructor(readonly cfg: NodeConfig) {
+    this.timers = { ...DEFAULT_TIMERS, ...cfg.timers };
+  }
+
+  /** Start taking part in the hierarchy of `spec` for this board's model. Returns the key and first actions. */
+  addFile(now: number, spec: FileSpec): { key: HierKey; actions: DLoadAction[] } {
+    const key = hierarchyKey(this.cfg.model, spec.name);
+    const out: DLoadAction[] = [];
+    if (!this.sessions.has(key)) this.sessions.set(key, new FileSession(key, spec, this.cfg, this.timers, now, out));
+    return { key, actions: out };
+  }
+
+  session(key: HierKey): FileSession | undefined {
+    return this.sessions.get(key);
+  }
+
+  /** A UDP datagram on the peer port, from `from` (its source address and port). */
+  onDatagram(now: number, from: Endpoint, bytes: Uint8Array): DLoadAction[] {
+    this.counters.datagrams++;
+    const m = decode(bytes);
+    if (m.type === 'Malformed') {
+      if (m.reason === 'version') this.counters.droppedVersion++;
+      else this.counters.droppedMalformed++;
+      return [];
+    }
+    if (m.type === 'StreamRequest' || m.type === 'StreamResponse') {
+      this.counters.droppedMalformed++;
+      return [];
+    }
+    const s = this.sessions.get(m.key);
+    if (!s) {
+      this.counters.droppedForeignKey++;
+      return [];
+    }
+    if (m.sender === this.cfg.nodeId) return []; // our own broadcast looping back
+    const out: DLoadAction[] = [];
+    s.onDatagram(now, from, m, out);
+    return out;
+  }
+
+  /**
+   * The first bytes a child sent on a peer TCP connection (at least 26: see
+   * docs/PROTOCOL.md). Gives ServeChild or RejectChild (answer with that status
+   * and close); a header that does not decode gives RejectChild with key "" (just close).
+   */
+  onStreamRequest(now: number, header: Uint8Array): DLoadAction[] {
+    const m = decode(header);
+    if (m.type !== 'StreamRequest') return [{ type: 'RejectChild', key: '', childId: 0, status: STREAM_STATUS.BAD_OFFSET }];
+    if (!this.sessions.has(m.key)) return [{ type: 'RejectChild', key: m.key, childId: m.sender, status: STREAM_STATUS.UNKNOWN_KEY }];
+    return this.onEvent(now, { type: 'ChildConnected', key: m.key, childId: m.sender, fromOffset: m.offset });
+  }
+
+  /** Block results, connection changes, origin failures (see DLoadEvent). Unknown keys are ignored. */
+  onEvent(now: number, ev: DLoadEvent): DLoadAction[] {
+    const s = this.sessions.get(ev.key);
+    if (!s) return [];
+    const out: DLoadAction[] = [];
+    s.onEvent(now, ev, out);
+    return out;
+  }
+
+  /** Timers: call when now >= nextDeadline(). Calling early is harmless. */
+  tick(now: number): DLoadAction[] {
+    const out: DLoadAction[] = [];
+    for (const s of this.sessions.values()) if (s.nextDeadline() <= now) s.tick(now, out);
+    return out;
+  }
+
+  /** Earliest time (ms, same clock as `now`) tick() has work; Infinity if none. */
+  nextDeadline(): number {
+    let d = Infinity;
+    for (const s of this.sessions.values()) d = Math.min(d, s.nextDeadline());
+    return d;
+  }
+}

@@ -1,0 +1,449 @@
+// One hierarchy (model, file) as seen by one board: election, membership, tracker
+// (when root), parent and children. Pure: time comes in as `now` (ms), randomness
+// from cfg.random, and everything to do goes out as actions.
+import { hex32, shortKey, xid, type HierKey } from './key';
+import { Tracker, MAX_CHILDREN, type Placement } from './tracker';
+import { encode, STREAM_STATUS, type Datagram, type MemberReport, type RootAdvert } from './wire';
+import type { DLoadAction, DLoadEvent, Endpoint, FileSpec, NodeConfig, Timers } from './types';
+
+export type Role = 'listening' | 'claiming' | 'waiting' | 'root' | 'member';
+
+/** What election compares, strongest first: confirmed, bytes held, strength, node id. */
+export interface Rank {
+  readonly confirmed: boolean;
+  readonly held: number;
+  readonly strength: number;
+  readonly id: number;
+}
+
+/** > 0 when a outranks b. Never 0 for two different boards (node ids differ). */
+export function compareRank(a: Rank, b: Rank): number {
+  if (a.confirmed !== b.confirmed) return a.confirmed ? 1 : -1;
+  if (a.held !== b.held) return a.held - b.held;
+  if (a.strength !== b.strength) return (a.strength >>> 0) - (b.strength >>> 0);
+  return (a.id >>> 0) - (b.id >>> 0);
+}
+
+interface RootInfo {
+  id: number;
+  udp: Endpoint;
+  tcp: Endpoint;
+  lastHeard: number;
+  rank: Rank;
+}
+
+interface Pending {
+  kind: MemberReport['type'];
+  parentId: number;
+  refused: boolean;
+  retryAt: number;
+}
+
+/** Counters a shell or the simulator may read. */
+export interface SessionStats {
+  advertsSent: number;
+  reportsSent: number;
+  placementsSent: number;
+  parentChanges: number;
+  corruptBlocks: number;
+  maxChildren: number;
+  rootTerms: number;
+}
+
+export class FileSession {
+  role: Role = 'listening';
+  /** Verified prefix, in blocks. */
+  verified: number;
+  readonly total: number;
+  readonly strength: number;
+  root: RootInfo | null = null;
+  parent: { id: number; ep: Endpoint; depth: number } | null = null;
+  readonly children = new Set<number>();
+  tracker: Tracker | null = null;
+  readonly stats: SessionStats = { advertsSent: 0, reportsSent: 0, placementsSent: 0, parentChanges: 0, corruptBlocks: 0, maxChildren: 0, rootTerms: 0 };
+
+  private claimAt = 0;
+  private adCount = 0;
+  private nextAdAt = Infinity;
+  private waitUntil = Infinity;
+  private nextRootAdvertAt = Infinity;
+  private lastAnswerAt = -Infinity;
+  private pending: Pending | null = null;
+  private originActive = false;
+  private originRetryAt = Infinity;
+  private parentDepth = 0;
+
+  constructor(
+    readonly key: HierKey,
+    readonly spec: FileSpec,
+    private readonly cfg: NodeConfig,
+    private readonly t: Timers,
+    now: number,
+    out: DLoadAction[],
+  ) {
+    this.total = Math.ceil(spec.size / spec.blockBytes);
+    this.verified = Math.min(spec.verifiedBlocks ?? 0, this.total);
+    this.strength = Math.floor(cfg.random() * 2 ** 32) >>> 0;
+    this.listen(now);
+    if (this.complete) out.push({ type: 'Release', key, blocks: this.total });
+  }
+
+  get complete(): boolean {
+    return this.verified >= this.total;
+  }
+
+  get heldBytes(): number {
+    return Math.min(this.verified * this.spec.blockBytes, this.spec.size);
+  }
+
+  /** Blocks children may be sent now (cut: the verified prefix; store: all or nothing). */
+  get released(): number {
+    return this.cfg.forward === 'store' ? (this.complete ? this.total : 0) : this.verified;
+  }
+
+  /** Hops below the root of this board's parent position (root = 0). */
+  get depth(): number {
+    return this.role === 'root' ? 0 : this.parentDepth;
+  }
+
+  private get me(): string {
+    return xid(this.cfg.nodeId);
+  }
+
+  rank(confirmed: boolean): Rank {
+    return { confirmed, held: this.heldBytes, strength: this.strength, id: this.cfg.nodeId };
+  }
+
+  nextDeadline(): number {
+    let d = Infinity;
+    switch (this.role) {
+      case 'listening': d = this.claimAt; break;
+      case 'claiming': d = this.nextAdAt; break;
+      case 'waiting': d = this.waitUntil; break;
+      case 'root': d = Math.min(this.nextRootAdvertAt, this.originRetryAt); break;
+      case 'member':
+        if (this.pending) d = this.pending.retryAt;
+        if (this.root && (this.pending || (!this.parent && !this.complete))) d = Math.min(d, this.root.lastHeard + this.t.rootSilenceMs);
+        break;
+    }
+    return d;
+  }
+
+  // ---- election -------------------------------------------------------------------
+
+  private listen(now: number): void {
+    this.role = 'listening';
+    this.root = null;
+    // Stronger boards (more bytes held, higher strength) wait less, so the likely
+    // winner claims first and most others never send a claim at all.
+    const weak = 1 - this.strength / 2 ** 32;
+    const left = 1 - this.heldBytes / this.spec.size;
+    this.claimAt = now + this.t.claimBackoffMs * weak * (this.heldBytes > 0 ? 0.5 * left : 1);
+  }
+
+  private advert(confirmed: boolean, ad: number): Buffer {
+    this.stats.advertsSent++;
+    const msg: RootAdvert = {
+      type: confirmed ? 'ConfirmedRoot' : 'ClaimRoot', key: this.key, sender: this.cfg.nodeId,
+      strength: this.strength, held: this.heldBytes, tcpPort: this.cfg.tcpPort, ad, map: this.haveMap(),
+    };
+    return encode(msg);
+  }
+
+  /** Bit 31-i set when the i-th 1/32 of the file is held: a glance at progress in the log. */
+  haveMap(): number {
+    const n = Math.floor((this.heldBytes * 32) / this.spec.size);
+    return n <= 0 ? 0 : n >= 32 ? 0xffffffff : (0xffffffff << (32 - n)) >>> 0;
+  }
+
+  private startClaim(now: number, out: DLoadAction[]): void {
+    this.role = 'claiming';
+    this.adCount = 0;
+    this.nextAdAt = now + this.t.advertMs;
+    out.push({ type: 'Log', level: 'DBG', text: '^.idl_protocol.c-sendBroadcastOffer' });
+    out.push({ type: 'Log', level: 'DBG', text: `${this.me} TxBdcst ClaimRoot(tent): map=${hex32(this.haveMap())} strength=${hex32(this.strength)}` });
+    out.push({ type: 'SendBroadcast', bytes: this.advert(false, 0) });
+  }
+
+  private confirm(now: number, out: DLoadAction[]): void {
+    this.role = 'root';
+    this.stats.rootTerms++;
+    this.root = null;
+    this.pending = null;
+    this.tracker = new Tracker(this.cfg.nodeId, this.cfg.tcpPort);
+    out.push({ type: 'Log', level: 'NOT', text: 'UT:Confirmed root bumping strength' });
+    out.push({
+      type: 'Log', level: 'NOT',
+      text: `@@@HROOT:${this.me} H=${shortKey(this.key)} m=${this.cfg.model} ROOT=${this.cfg.addr ?? '0.0.0.0'} ${this.spec.name}`,
+    });
+    out.push({ type: 'SendBroadcast', bytes: this.advert(true, 0) });
+    this.nextRootAdvertAt = now + this.t.rootAdvertMs;
+    if (this.parent) {
+      out.push({ type: 'DisconnectParent', key: this.key });
+      this.parent = null;
+    }
+    if (!this.complete) this.fetchOrigin(out);
+  }
+
+  private fetchOrigin(out: DLoadAction[]): void {
+    this.originActive = true;
+    this.originRetryAt = Infinity;
+    out.push({ type: 'FetchOrigin', key: this.key, file: this.spec.name, fromOffset: this.heldBytes });
+  }
+
+  private becomeMember(now: number, from: Endpoint, m: RootAdvert, out: DLoadAction[]): void {
+    if (this.role === 'root') {
+      out.push({ type: 'Log', level: 'NOT', text: `${this.me} yields to root ${xid(m.sender)} H=${shortKey(this.key)}` });
+      if (this.originActive) out.push({ type: 'StopOrigin', key: this.key });
+      this.originActive = false;
+      this.originRetryAt = Infinity;
+      this.tracker = null;
+    }
+    this.role = 'member';
+    this.root = {
+      id: m.sender, udp: from, tcp: { addr: from.addr, port: m.tcpPort }, lastHeard: now,
+      rank: { confirmed: true, held: m.held, strength: m.strength, id: m.sender },
+    };
+    out.push({ type: 'Log', level: 'INF', text: `${this.me} root is ${xid(m.sender)} at ${from.addr} H=${shortKey(this.key)}` });
+    this.report(now, 'JoinRequest', this.parent?.id ?? 0, false, out);
+  }
+
+  private report(now: number, kind: MemberReport['type'], parentId: number, refused: boolean, out: DLoadAction[]): void {
+    this.pending = { kind, parentId, refused, retryAt: 0 };
+    this.sendPending(now, out);
+  }
+
+  private sendPending(now: number, out: DLoadAction[]): void {
+    const p = this.pending!;
+    if (!this.root) return;
+    this.stats.reportsSent++;
+    p.retryAt = now + this.t.joinRetryMs * (1 + 0.5 * this.cfg.random());
+    const msg: MemberReport = {
+      type: p.kind, key: this.key, sender: this.cfg.nodeId, tcpPort: this.cfg.tcpPort,
+      children: this.children.size, held: this.heldBytes, parentId: p.parentId, refused: p.refused,
+    };
+    out.push({ type: 'SendUnicast', to: this.root.udp, bytes: encode(msg) });
+  }
+
+  // ---- inputs ---------------------------------------------------------------------
+
+  /** A decoded datagram for this key from another board. */
+  onDatagram(now: number, from: Endpoint, m: Datagram, out: DLoadAction[]): void {
+    switch (m.type) {
+      case 'ClaimRoot':
+      case 'ConfirmedRoot':
+        return this.onAdvert(now, from, m, out);
+      case 'JoinRequest':
+      case 'Orphaned':
+      case 'BadParent':
+        return this.onReport(from, m, out);
+      case 'ParentAssigned':
+        if (m.target !== this.cfg.nodeId || this.role !== 'member' || this.root?.id !== m.sender) return;
+        this.pending = null;
+        this.parentDepth = m.depth;
+        if (this.complete) return;
+        if (this.parent?.id === m.parentId) return;
+        if (this.parent) out.push({ type: 'DisconnectParent', key: this.key });
+        this.stats.parentChanges++;
+        this.parent = {
+          id: m.parentId, depth: m.depth,
+          ep: { addr: m.parentAddr === '0.0.0.0' ? from.addr : m.parentAddr, port: m.parentPort },
+        };
+        out.push({ type: 'Log', level: 'INF', text: `${this.me} parent ${xid(m.parentId)} at ${this.parent.ep.addr}:${m.parentPort} depth=${m.depth} from ${this.heldBytes}` });
+        out.push({ type: 'ConnectParent', key: this.key, parentId: m.parentId, parent: this.parent.ep, fromOffset: this.heldBytes, depth: m.depth });
+        return;
+    }
+  }
+
+  private onAdvert(now: number, from: Endpoint, m: RootAdvert, out: DLoadAction[]): void {
+    const confirmed = m.type === 'ConfirmedRoot';
+    const theirs: Rank = { confirmed, held: m.held, strength: m.strength, id: m.sender };
+    switch (this.role) {
+      case 'listening':
+        if (confirmed) return this.becomeMember(now, from, m, out);
+        if (compareRank(theirs, this.rank(false)) > 0) {
+          this.role = 'waiting';
+          this.waitUntil = now + this.t.waitRootMs;
+        } else this.startClaim(now, out);
+        return;
+      case 'waiting':
+        if (confirmed) return this.becomeMember(now, from, m, out);
+        if (compareRank(theirs, this.rank(false)) > 0) this.waitUntil = now + this.t.waitRootMs;
+        return;
+      case 'claiming':
+        if (compareRank(theirs, this.rank(false)) <= 0) return;
+        if (confirmed) return this.becomeMember(now, from, m, out);
+        out.push({ type: 'Log', level: 'DBG', text: `${this.me} stronger claim from ${xid(m.sender)}: stop claiming` });
+        this.role = 'waiting';
+        this.waitUntil = now + this.t.waitRootMs;
+        return;
+      case 'root':
+        if (confirmed && compareRank(theirs, this.rank(true)) > 0) return this.becomeMember(now, from, m, out);
+        // A tentative (or weaker confirmed) claim: tell it a root runs here, at most every rootAnswerMs.
+        if (now - this.lastAnswerAt >= this.t.rootAnswerMs) {
+          this.lastAnswerAt = now;
+          out.push({ type: 'SendBroadcast', bytes: this.advert(true, 0) });
+        }
+        return;
+      case 'member': {
+        const r = this.root!;
+        if (m.sender === r.id) {
+          if (confirmed) {
+            r.lastHeard = now;
+            r.rank = theirs;
+          }
+          return;
+        }
+        if (!confirmed) return;
+        // Another confirmed root: follow it if it outranks ours or ours has gone silent.
+        if (compareRank(theirs, r.rank) > 0 || now - r.lastHeard >= this.t.rootSilenceMs) {
+          this.becomeMember(now, from, m, out);
+        }
+        return;
+      }
+    }
+  }
+
+  private onReport(from: Endpoint, m: MemberReport, out: DLoadAction[]): void {
+    const tr = this.tracker;
+    if (!tr) return;
+    const tcp = { addr: from.addr, port: m.tcpPort };
+    let placed: Placement[];
+    if (m.type === 'JoinRequest') placed = tr.join(m.sender, from, tcp, m.parentId, m.children);
+    else if (m.type === 'Orphaned') placed = tr.orphaned(m.sender, from, tcp, m.parentId, m.refused, m.children);
+    else {
+      out.push({ type: 'Log', level: 'WRN', text: `${xid(m.sender)} reports corrupt block from ${xid(m.parentId)}: no more children for it` });
+      placed = tr.badParent(m.sender, from, tcp, m.parentId, m.children);
+    }
+    for (const p of placed) {
+      this.stats.placementsSent++;
+      out.push({
+        type: 'SendUnicast', to: p.to,
+        bytes: encode({
+          type: 'ParentAssigned', key: this.key, sender: this.cfg.nodeId, target: p.target,
+          parentId: p.parentId, parentAddr: p.parent.addr, parentPort: p.parent.port, depth: p.depth,
+        }),
+      });
+    }
+  }
+
+  onEvent(now: number, ev: DLoadEvent, out: DLoadAction[]): void {
+    switch (ev.type) {
+      case 'BlockVerified': {
+        if (ev.index !== this.verified || this.complete) {
+          out.push({ type: 'Log', level: 'WRN', text: `${this.me} block ${ev.index} out of order (have ${this.verified}): ignored` });
+          return;
+        }
+        this.verified++;
+        if (this.cfg.forward !== 'store') out.push({ type: 'Release', key: this.key, blocks: this.verified });
+        if (this.complete) {
+          out.push({ type: 'Log', level: 'NOT', text: `${this.me} ${this.spec.name} complete: ${this.spec.size} bytes verified` });
+          if (this.cfg.forward === 'store') out.push({ type: 'Release', key: this.key, blocks: this.total });
+          out.push({ type: 'FileComplete', key: this.key, file: this.spec.name });
+          this.originActive = false;
+          if (this.parent) {
+            out.push({ type: 'DisconnectParent', key: this.key });
+            this.parent = null;
+          }
+          if (this.pending?.kind === 'Orphaned' || this.pending?.kind === 'BadParent') this.pending = null;
+          if (this.children.size === 0) out.push({ type: 'MayLeave', key: this.key });
+        }
+        return;
+      }
+      case 'BlockCorrupt':
+        this.stats.corruptBlocks++;
+        if (this.role === 'root') {
+          out.push({ type: 'Log', level: 'ERR', text: `${this.me} origin block ${ev.index} corrupt: refetching from ${this.heldBytes}` });
+          out.push({ type: 'StopOrigin', key: this.key });
+          this.originActive = false;
+          this.originRetryAt = now + this.t.originRetryMs;
+          return;
+        }
+        if (!this.parent) return;
+        out.push({ type: 'Log', level: 'ERR', text: `${this.me} block ${ev.index} from ${xid(this.parent.id)} corrupt: dropping parent, resume from ${this.heldBytes}` });
+        out.push({ type: 'DisconnectParent', key: this.key });
+        {
+          const bad = this.parent.id;
+          this.parent = null;
+          if (this.role === 'member') this.report(now, 'BadParent', bad, false, out);
+        }
+        return;
+      case 'ParentLost': {
+        if (!this.parent) return;
+        const lost = this.parent.id;
+        this.parent = null;
+        out.push({ type: 'Log', level: 'WRN', text: `${this.me} lost parent ${xid(lost)}${ev.refused ? ' (refused)' : ''}: resume from ${this.heldBytes}` });
+        if (this.role === 'member' && !this.complete) this.report(now, 'Orphaned', lost, ev.refused, out);
+        return;
+      }
+      case 'ChildConnected': {
+        const off = ev.fromOffset;
+        if (off > this.spec.size || (off % this.spec.blockBytes !== 0 && off !== this.spec.size)) {
+          out.push({ type: 'RejectChild', key: this.key, childId: ev.childId, status: STREAM_STATUS.BAD_OFFSET });
+          return;
+        }
+        if (!this.children.has(ev.childId) && this.children.size >= MAX_CHILDREN) {
+          out.push({ type: 'Log', level: 'INF', text: `${this.me} refuses child ${xid(ev.childId)}: ${MAX_CHILDREN} children already` });
+          out.push({ type: 'RejectChild', key: this.key, childId: ev.childId, status: STREAM_STATUS.BUSY });
+          return;
+        }
+        this.children.add(ev.childId);
+        this.stats.maxChildren = Math.max(this.stats.maxChildren, this.children.size);
+        out.push({ type: 'ServeChild', key: this.key, childId: ev.childId, fromOffset: off });
+        return;
+      }
+      case 'ChildGone':
+        if (!this.children.delete(ev.childId)) return;
+        if (this.complete && this.children.size === 0) out.push({ type: 'MayLeave', key: this.key });
+        return;
+      case 'OriginFailed':
+        if (this.role !== 'root' || this.complete) return;
+        out.push({ type: 'Log', level: 'ERR', text: `${this.me} origin fetch failed (${ev.reason}): retry from ${this.heldBytes}` });
+        this.originActive = false;
+        this.originRetryAt = now + this.t.originRetryMs;
+        return;
+    }
+  }
+
+  tick(now: number, out: DLoadAction[]): void {
+    switch (this.role) {
+      case 'listening':
+        if (now >= this.claimAt) this.startClaim(now, out);
+        return;
+      case 'waiting':
+        if (now >= this.waitUntil) {
+          out.push({ type: 'Log', level: 'DBG', text: `${this.me} no root confirmed: listening again` });
+          this.listen(now);
+        }
+        return;
+      case 'claiming':
+        if (now < this.nextAdAt) return;
+        out.push({ type: 'Log', level: 'DBG', text: `Timeout ${this.me} hier=ClaimRoot(tent)` });
+        if (this.adCount < this.t.adverts) {
+          this.adCount++;
+          this.nextAdAt = now + this.t.advertMs;
+          out.push({ type: 'Log', level: 'DBG', text: `${this.me} TxBdcst Ad ${this.adCount}: ClaimRoot(tent)` });
+          out.push({ type: 'SendBroadcast', bytes: this.advert(false, this.adCount) });
+        } else this.confirm(now, out);
+        return;
+      case 'root':
+        if (now >= this.nextRootAdvertAt) {
+          this.nextRootAdvertAt = now + this.t.rootAdvertMs;
+          out.push({ type: 'SendBroadcast', bytes: this.advert(true, 0) });
+        }
+        if (now >= this.originRetryAt && !this.complete) this.fetchOrigin(out);
+        return;
+      case 'member': {
+        const r = this.root!;
+        if ((this.pending || (!this.parent && !this.complete)) && now >= r.lastHeard + this.t.rootSilenceMs) {
+          out.push({ type: 'Log', level: 'WRN', text: `${this.me} root ${xid(r.id)} silent ${now - r.lastHeard} ms: electing H=${shortKey(this.key)}` });
+          this.pending = null;
+          this.listen(now);
+          return;
+        }
+        if (this.pending && now >= this.pending.retryAt) this.sendPending(now, out);
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,132 @@
+import type { Level } from '../log/level';
+import type { HierKey } from './key';
+
+/** A UDP or TCP address. IPv4 only on the wire (see docs/PROTOCOL.md). */
+export interface Endpoint {
+  readonly addr: string;
+  readonly port: number;
+}
+
+/** One file this board wants, as its caller knows it (from the load list / manifest). */
+export interface FileSpec {
+  /** TFTP path, e.g. `/dnld/SCCP41.9-4-2SR2-2S.loads`. */
+  readonly name: string;
+  /** Expected size in bytes. */
+  readonly size: number;
+  /** Size of the blocks the caller has a SHA-256 for (64 KiB by default). */
+  readonly blockBytes: number;
+  /** Blocks already on flash and verified (resume after a reboot); default 0. */
+  readonly verifiedBlocks?: number;
+}
+
+// ---- Events: what the shell tells the core -------------------------------------------
+
+/** The next block (index = verified count so far) arrived from the parent or origin and its hash matched. Written to flash. */
+export interface BlockVerified { readonly type: 'BlockVerified'; readonly key: HierKey; readonly index: number }
+/** A block from the parent (or origin) failed its hash. It was not written nor forwarded. */
+export interface BlockCorrupt { readonly type: 'BlockCorrupt'; readonly key: HierKey; readonly index: number }
+/** The TCP connection to the parent failed, was refused (StreamResponse BUSY / UNKNOWN_KEY) or went silent. */
+export interface ParentLost { readonly type: 'ParentLost'; readonly key: HierKey; readonly refused: boolean }
+/** A child connected and sent its StreamRequest (childId = the header's sender). */
+export interface ChildConnected { readonly type: 'ChildConnected'; readonly key: HierKey; readonly childId: number; readonly fromOffset: number }
+/** A child's connection ended. `complete`: the whole file had been sent to it. */
+export interface ChildGone { readonly type: 'ChildGone'; readonly key: HierKey; readonly childId: number; readonly complete: boolean }
+/** The origin (TFTP) fetch failed; the root retries from its verified offset after a pause. */
+export interface OriginFailed { readonly type: 'OriginFailed'; readonly key: HierKey; readonly reason: string }
+
+export type DLoadEvent = BlockVerified | BlockCorrupt | ParentLost | ChildConnected | ChildGone | OriginFailed;
+
+// ---- Actions: what the core asks the shell to do -------------------------------------
+
+/** Send `bytes` to the subnet broadcast address on the peer UDP port. */
+export interface SendBroadcast { readonly type: 'SendBroadcast'; readonly bytes: Buffer }
+/** Send `bytes` to one board (UDP). */
+export interface SendUnicast { readonly type: 'SendUnicast'; readonly to: Endpoint; readonly bytes: Buffer }
+/**
+ * Open TCP to the parent, write StreamRequest{key, fromOffset}, then verify and
+ * report each block (BlockVerified / BlockCorrupt). Replaces any current parent connection.
+ */
+export interface ConnectParent {
+  readonly type: 'ConnectParent'; readonly key: HierKey; readonly parentId: number;
+  readonly parent: Endpoint; readonly fromOffset: number; readonly depth: number;
+}
+/** Close the parent connection (moving to another parent, yielding, done, or after a corrupt block). */
+export interface DisconnectParent { readonly type: 'DisconnectParent'; readonly key: HierKey }
+/** Root only: fetch `file` from the TFTP origin starting at `fromOffset` and report blocks. */
+export interface FetchOrigin { readonly type: 'FetchOrigin'; readonly key: HierKey; readonly file: string; readonly fromOffset: number }
+/** Stop the origin fetch (this board yielded to another root). */
+export interface StopOrigin { readonly type: 'StopOrigin'; readonly key: HierKey }
+/**
+ * Answer the child with StreamResponse OK and stream the file to it from
+ * `fromOffset`: first from flash (the spool), then live, never beyond `releasedBlocks`
+ * (see Release). A slow child must not stall its sibling.
+ */
+export interface ServeChild { readonly type: 'ServeChild'; readonly key: HierKey; readonly childId: number; readonly fromOffset: number }
+/** Answer the child with this StreamResponse status and close. */
+export interface RejectChild { readonly type: 'RejectChild'; readonly key: HierKey; readonly childId: number; readonly status: number }
+/**
+ * Blocks `0 .. blocks-1` may now be sent to children. With forward 'cut' this follows
+ * every verified block; with 'store' it comes once, when the file is complete.
+ * A child stream whose cursor is below `blocks` gets the next block now.
+ */
+export interface Release { readonly type: 'Release'; readonly key: HierKey; readonly blocks: number }
+/** Every block verified: the file is on flash (the shell may now install it). */
+export interface FileComplete { readonly type: 'FileComplete'; readonly key: HierKey; readonly file: string }
+/** Complete and no child left: the board may leave this hierarchy. */
+export interface MayLeave { readonly type: 'MayLeave'; readonly key: HierKey }
+/** A console line; the shell prints it with module name `DLoad`. */
+export interface Log { readonly type: 'Log'; readonly level: Level; readonly text: string }
+
+export type DLoadAction =
+  | SendBroadcast | SendUnicast | ConnectParent | DisconnectParent | FetchOrigin | StopOrigin
+  | ServeChild | RejectChild | Release | FileComplete | MayLeave | Log;
+
+/** Timer values in milliseconds (docs/PROTOCOL.md explains each). */
+export interface Timers {
+  /** Longest random wait before a board claims root (listening for an existing root or a stronger claim). */
+  claimBackoffMs: number;
+  /** Interval between tentative adverts (Ad 1..4). */
+  advertMs: number;
+  /** Tentative adverts without a stronger claim before confirming. */
+  adverts: number;
+  /** A confirmed root re-advertises this often. */
+  rootAdvertMs: number;
+  /** Minimum gap between a root's extra answers to tentative claims. */
+  rootAnswerMs: number;
+  /** A board that stopped claiming waits this long for the stronger claimant to confirm. */
+  waitRootMs: number;
+  /** An unplaced member resends JoinRequest/Orphaned after this (plus jitter up to 50 %). */
+  joinRetryMs: number;
+  /** Root unheard for this long, while this board has no working parent: the root is dead, elect. */
+  rootSilenceMs: number;
+  /** Pause before retrying a failed origin fetch. */
+  originRetryMs: number;
+}
+
+export const DEFAULT_TIMERS: Timers = {
+  claimBackoffMs: 250,
+  advertMs: 250,
+  adverts: 4,
+  rootAdvertMs: 1000,
+  rootAnswerMs: 200,
+  waitRootMs: 2000,
+  joinRetryMs: 500,
+  rootSilenceMs: 2500,
+  originRetryMs: 1000,
+};
+
+export interface NodeConfig {
+  /** This board's XID (u32), unique on the subnet, e.g. the low 4 bytes of its MAC. */
+  readonly nodeId: number;
+  /** Phone model profile selected at boot, e.g. `CP-7961G`. */
+  readonly model: string;
+  /** Port this board serves children on (TCP). 4051 on a real subnet. */
+  readonly tcpPort: number;
+  /** This board's address, for the HROOT console line only. */
+  readonly addr?: string;
+  /** 'cut' (default): forward each block once verified; 'store': only once the file is complete. */
+  readonly forward?: 'cut' | 'store';
+  /** Uniform [0, 1) source; seeded in the simulator, crypto-backed on a board. */
+  readonly random: () => number;
+  readonly timers?: Partial<Timers>;
+}

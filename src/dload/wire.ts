@@ -1,0 +1,237 @@
+// Binary wire format of DLoad (see docs/PROTOCOL.md for the tables).
+// Every message starts with the same 18-byte header; integers are big-endian.
+import { KEY_BYTES, type HierKey } from './key';
+
+export const MAGIC = 'PFS';
+export const WIRE_VERSION = 1;
+export const HEADER_BYTES = 18;
+
+export const TYPE = {
+  ClaimRoot: 0x01,
+  ConfirmedRoot: 0x02,
+  JoinRequest: 0x03,
+  Orphaned: 0x04,
+  BadParent: 0x05,
+  ParentAssigned: 0x06,
+  StreamRequest: 0x10,
+  StreamResponse: 0x11,
+} as const;
+
+/** Status byte of a StreamResponse. */
+export const STREAM_STATUS = { OK: 0, BUSY: 1, UNKNOWN_KEY: 2, BAD_OFFSET: 3 } as const;
+export type StreamStatus = (typeof STREAM_STATUS)[keyof typeof STREAM_STATUS];
+
+interface Header {
+  /** Hierarchy key, 16 hex digits. */
+  readonly key: HierKey;
+  /** Node id (XID) of the board that sent the message. */
+  readonly sender: number;
+}
+
+/** A root advert. `confirmed` false = ClaimRoot(tent), true = ConfirmedRoot. */
+export interface RootAdvert extends Header {
+  readonly type: 'ClaimRoot' | 'ConfirmedRoot';
+  /** Random rank drawn at boot, 32 bits. */
+  readonly strength: number;
+  /** Bytes of this file the sender holds verified (its prefix). */
+  readonly held: number;
+  /** Where the sender serves children over TCP. */
+  readonly tcpPort: number;
+  /** Advert number: 0 for the first claim and for confirmed adverts, 1..4 for "Ad n". */
+  readonly ad: number;
+  /** 32-bit have-map: bit 31-i set when the sender holds the i-th 1/32 of the file. */
+  readonly map: number;
+}
+
+/**
+ * A member's word to the root (tracker). JoinRequest: place me (parentId = the
+ * parent I am connected to now, 0 if none). Orphaned: parentId is gone (refused =
+ * it turned me away). BadParent: parentId sent me a block that failed its hash.
+ */
+export interface MemberReport extends Header {
+  readonly type: 'JoinRequest' | 'Orphaned' | 'BadParent';
+  readonly tcpPort: number;
+  /** Children the sender is serving now (a board keeps its children when it moves). */
+  readonly children: number;
+  readonly held: number;
+  readonly parentId: number;
+  /** Orphaned only: the parent refused the connection (full) rather than died. */
+  readonly refused: boolean;
+}
+
+/** The root's answer: `target` shall fetch from `parentId` at parentAddr:parentPort. */
+export interface ParentAssigned extends Header {
+  readonly type: 'ParentAssigned';
+  readonly target: number;
+  readonly parentId: number;
+  /** IPv4 dotted quad; "0.0.0.0" means the sender of this datagram (the root itself). */
+  readonly parentAddr: string;
+  readonly parentPort: number;
+  /** Hops from the root of the target's new position (root = 0). */
+  readonly depth: number;
+}
+
+/** First bytes a child writes on the peer TCP connection. */
+export interface StreamRequest extends Header {
+  readonly type: 'StreamRequest';
+  /** Byte offset the child wants the file from (its verified prefix, block aligned). */
+  readonly offset: number;
+}
+
+/** First bytes the parent answers; with status OK the file bytes from `offset` to `size` follow. */
+export interface StreamResponse extends Header {
+  readonly type: 'StreamResponse';
+  readonly status: StreamStatus;
+  readonly size: number;
+  readonly offset: number;
+}
+
+export type Datagram = RootAdvert | MemberReport | ParentAssigned;
+export type Message = Datagram | StreamRequest | StreamResponse;
+
+/** What decoding hostile or foreign bytes gives instead of throwing. */
+export interface Malformed {
+  readonly type: 'Malformed';
+  readonly reason: 'short' | 'magic' | 'version' | 'type' | 'field';
+  /** The version byte, when the magic matched (for "foreign version" counting). */
+  readonly version?: number;
+}
+
+export const BODY_BYTES: Record<Message['type'], number> = {
+  ClaimRoot: 19,
+  ConfirmedRoot: 19,
+  JoinRequest: 15,
+  Orphaned: 15,
+  BadParent: 15,
+  ParentAssigned: 15,
+  StreamRequest: 8,
+  StreamResponse: 17,
+};
+
+const TYPE_NAMES = new Map<number, Message['type']>(Object.entries(TYPE).map(([k, v]) => [v, k as Message['type']]));
+const TWO32 = 2 ** 32;
+// u64 fields carry byte counts; above 2^53 a JS number loses precision, so refuse them.
+const MAX_HI = 2 ** 21;
+
+function writeU64(buf: Buffer, off: number, n: number): void {
+  buf.writeUInt32BE(Math.floor(n / TWO32), off);
+  buf.writeUInt32BE(n >>> 0, off + 4);
+}
+
+function readU64(buf: Uint8Array, off: number): number {
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const hi = v.getUint32(off);
+  if (hi >= MAX_HI) return -1;
+  return hi * TWO32 + v.getUint32(off + 4);
+}
+
+function ipv4Bytes(addr: string): number[] {
+  const parts = addr.split('.');
+  const b = parts.map(Number);
+  if (parts.length !== 4 || b.some((x, i) => !/^\d{1,3}$/.test(parts[i]!) || x > 255)) {
+    throw new TypeError(`not an IPv4 address: "${addr}"`);
+  }
+  return b;
+}
+
+/** Encodes a message. Throws TypeError only on a programming error (bad field values). */
+export function encode(msg: Message): Buffer {
+  const buf = Buffer.alloc(HEADER_BYTES + BODY_BYTES[msg.type]);
+  buf.write(MAGIC, 0, 'latin1');
+  buf[3] = WIRE_VERSION;
+  buf[4] = TYPE[msg.type];
+  if (!/^[0-9a-f]{16}$/.test(msg.key)) throw new TypeError(`bad hierarchy key "${msg.key}"`);
+  buf.write(msg.key, 6, KEY_BYTES, 'hex');
+  buf.writeUInt32BE(msg.sender >>> 0, 14);
+  const o = HEADER_BYTES;
+  switch (msg.type) {
+    case 'ClaimRoot':
+    case 'ConfirmedRoot':
+      buf[5] = msg.type === 'ConfirmedRoot' ? 1 : 0;
+      buf.writeUInt32BE(msg.strength >>> 0, o);
+      writeU64(buf, o + 4, msg.held);
+      buf.writeUInt16BE(msg.tcpPort, o + 12);
+      buf[o + 14] = msg.ad;
+      buf.writeUInt32BE(msg.map >>> 0, o + 15);
+      break;
+    case 'JoinRequest':
+    case 'Orphaned':
+    case 'BadParent':
+      buf[5] = msg.refused ? 1 : 0;
+      buf.writeUInt16BE(msg.tcpPort, o);
+      buf[o + 2] = msg.children;
+      writeU64(buf, o + 3, msg.held);
+      buf.writeUInt32BE(msg.parentId >>> 0, o + 11);
+      break;
+    case 'ParentAssigned':
+      buf.writeUInt32BE(msg.target >>> 0, o);
+      buf.writeUInt32BE(msg.parentId >>> 0, o + 4);
+      buf.set(ipv4Bytes(msg.parentAddr), o + 8);
+      buf.writeUInt16BE(msg.parentPort, o + 12);
+      buf[o + 14] = msg.depth;
+      break;
+    case 'StreamRequest':
+      writeU64(buf, o, msg.offset);
+      break;
+    case 'StreamResponse':
+      buf[o] = msg.status;
+      writeU64(buf, o + 1, msg.size);
+      writeU64(buf, o + 9, msg.offset);
+      break;
+  }
+  return buf;
+}
+
+/**
+ * Decodes one datagram or stream header. Never throws: anything truncated, of
+ * another magic, version or type, or with an impossible field gives a Malformed.
+ * Trailing bytes after a known body are ignored (room for later minor additions).
+ */
+export function decode(buf: Uint8Array): Message | Malformed {
+  if (buf.length < 4) return { type: 'Malformed', reason: 'short' };
+  if (buf[0] !== 0x50 || buf[1] !== 0x46 || buf[2] !== 0x53) return { type: 'Malformed', reason: 'magic' };
+  if (buf[3] !== WIRE_VERSION) return { type: 'Malformed', reason: 'version', version: buf[3]! };
+  if (buf.length < HEADER_BYTES) return { type: 'Malformed', reason: 'short' };
+  const type = TYPE_NAMES.get(buf[4]!);
+  if (!type) return { type: 'Malformed', reason: 'type' };
+  if (buf.length < HEADER_BYTES + BODY_BYTES[type]) return { type: 'Malformed', reason: 'short' };
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const flags = buf[5]!;
+  const key = Buffer.from(buf.buffer, buf.byteOffset + 6, KEY_BYTES).toString('hex');
+  const sender = v.getUint32(14);
+  const o = HEADER_BYTES;
+  const bad: Malformed = { type: 'Malformed', reason: 'field' };
+  switch (type) {
+    case 'ClaimRoot':
+    case 'ConfirmedRoot': {
+      const held = readU64(buf, o + 4);
+      const ad = buf[o + 14]!;
+      if (held < 0 || ad > 4 || (flags & 1) !== (type === 'ConfirmedRoot' ? 1 : 0)) return bad;
+      return { type, key, sender, strength: v.getUint32(o), held, tcpPort: v.getUint16(o + 12), ad, map: v.getUint32(o + 15) };
+    }
+    case 'JoinRequest':
+    case 'Orphaned':
+    case 'BadParent': {
+      const held = readU64(buf, o + 3);
+      const children = buf[o + 2]!;
+      if (held < 0 || children > 2) return bad;
+      return { type, key, sender, tcpPort: v.getUint16(o), children, held, parentId: v.getUint32(o + 11), refused: (flags & 1) === 1 };
+    }
+    case 'ParentAssigned': {
+      const parentAddr = `${buf[o + 8]}.${buf[o + 9]}.${buf[o + 10]}.${buf[o + 11]}`;
+      return { type, key, sender, target: v.getUint32(o), parentId: v.getUint32(o + 4), parentAddr, parentPort: v.getUint16(o + 12), depth: buf[o + 14]! };
+    }
+    case 'StreamRequest': {
+      const offset = readU64(buf, o);
+      if (offset < 0) return bad;
+      return { type, key, sender, offset };
+    }
+    case 'StreamResponse': {
+      const status = buf[o]!;
+      const size = readU64(buf, o + 1);
+      const offset = readU64(buf, o + 9);
+      if (status > 3 || size < 0 || offset < 0) return bad;
+      return { type, key, sender, status: status as StreamStatus, size, offset };
+    }
+  }
+}
