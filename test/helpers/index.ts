@@ -1,0 +1,6 @@
+export * from './programs';
+export * from './files';
+export * from './net';
+export * from './daemons';
+export * from './clients';
+export * from './udp-relay';
