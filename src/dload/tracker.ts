@@ -18,6 +18,8 @@ interface TNode {
   bad: boolean;
   /** Children the member says it serves (some may not have re-joined yet). */
   claimed: number;
+  /** Times it refused a child the tracker sent it (a moved child may not have hung up yet). */
+  refusals: number;
 }
 
 /** An answer to send: `target` shall fetch from `parentId`. */
@@ -36,7 +38,7 @@ export class Tracker {
   private readonly root: TNode;
 
   constructor(rootId: number, rootTcpPort: number) {
-    this.root = { id: rootId, udp: null, tcp: { addr: '0.0.0.0', port: rootTcpPort }, parent: null, children: [], depth: 0, bad: false, claimed: 0 };
+    this.root = { id: rootId, udp: null, tcp: { addr: '0.0.0.0', port: rootTcpPort }, parent: null, children: [], depth: 0, bad: false, claimed: 0, refusals: 0 };
     this.nodes.set(rootId, this.root);
     this.updateFree(this.root);
   }
@@ -77,6 +79,10 @@ export class Tracker {
     const p = x.parent;
     if (p && p.id !== lost) return [this.placement(x)];
     if (!p) return this.place(x);
+    if (refused && p !== this.root && ++p.refusals < 2) {
+      // Most refusals are a race with a child we just moved away: try the same slot once more.
+      return [this.placement(x)];
+    }
     if (refused || p === this.root) {
       if (refused && p !== this.root) p.claimed = MAX_CHILDREN;
       this.unlink(x);
@@ -86,7 +92,10 @@ export class Tracker {
     return this.remove(p);
   }
 
-  /** BadParent: `suspect` sent a corrupt block. It keeps its own place but loses every child. */
+  /**
+   * BadParent: `suspect` sent a corrupt block. It loses every child and becomes a
+   * leaf elsewhere; its children take its old slot, so the tree gets no deeper.
+   */
   badParent(id: number, udp: Endpoint, tcp: Endpoint, suspect: number, children: number): Placement[] {
     if (id === this.root.id) return [];
     const x = this.touch(id, udp, tcp, children);
@@ -96,22 +105,23 @@ export class Tracker {
       if (x.parent) this.unlink(x);
       return this.place(x);
     }
+    if (x.parent && x.parent !== s) return [this.placement(x)]; // stale: already moved
+    const first = !s.bad;
     s.bad = true;
-    this.updateFree(s);
     const moved = [...s.children];
-    if (x.parent === s || !x.parent) moved.includes(x) || moved.push(x);
+    if (!moved.includes(x)) moved.push(x);
+    for (const c of moved) if (c.parent) this.unlink(c);
     const out: Placement[] = [];
-    for (const c of moved) {
-      if (c.parent) this.unlink(c);
-    }
+    if (first && s.parent) this.unlink(s);
     for (const c of moved) out.push(...this.place(c));
+    if (first && s.udp) out.push(...this.place(s));
     return out;
   }
 
   private touch(id: number, udp: Endpoint, tcp: Endpoint, children: number): TNode {
     let x = this.nodes.get(id);
     if (!x) {
-      x = { id, udp, tcp, parent: null, children: [], depth: 0, bad: false, claimed: children };
+      x = { id, udp, tcp, parent: null, children: [], depth: 0, bad: false, claimed: children, refusals: 0 };
       this.nodes.set(id, x);
       return x;
     }

@@ -81,6 +81,8 @@ export interface SimSummary {
   maxChildren: number;
   /** Per hierarchy (model-major, then file): boards that are root at the end. */
   rootsPerFile: number[];
+  /** Per hierarchy: index of the board that is root at the end (-1: none). */
+  rootBoards: number[];
   /** Per hierarchy: root terms that started (1 = no re-election). */
   rootTerms: number[];
   /** Per hierarchy: virtual ms when the first root confirmed. */
@@ -567,6 +569,7 @@ export function simulate(o: SimOptions): SimSummary {
   // ---- summary ---------------------------------------------------------------------
   const rootsPerFile = Array(models * files).fill(0);
   const rootTerms = Array(models * files).fill(0);
+  const rootBoards: number[] = Array(models * files).fill(-1);
   let maxChildren = 0;
   let dropped = 0;
   let parentChanges = 0;
@@ -579,7 +582,10 @@ export function simulate(o: SimOptions): SimSummary {
     b.fs.forEach((fs, f) => {
       const s: FileSession = b.node!.session(fs.key)!;
       const h = b.model * files + f;
-      if (b.alive && s.role === 'root') rootsPerFile[h]++;
+      if (b.alive && s.role === 'root') {
+        rootsPerFile[h]++;
+        rootBoards[h] = b.i;
+      }
       rootTerms[h] += s.stats.rootTerms;
       maxChildren = Math.max(maxChildren, s.stats.maxChildren);
       parentChanges += s.stats.parentChanges;
@@ -594,6 +600,7 @@ export function simulate(o: SimOptions): SimSummary {
     maxDepth: stats.maxDepth,
     maxChildren,
     rootsPerFile: mode === 'tftp' ? [] : rootsPerFile,
+    rootBoards: mode === 'tftp' ? [] : rootBoards,
     rootTerms: mode === 'tftp' ? [] : rootTerms,
     electionMs,
     crashed: stats.crashed,
