@@ -85,7 +85,10 @@ export class FileSession {
     this.verified = Math.min(spec.verifiedBlocks ?? 0, this.total);
     this.strength = Math.floor(cfg.random() * 2 ** 32) >>> 0;
     this.listen(now);
-    if (this.complete) out.push({ type: 'Release', key, blocks: this.total });
+    if (this.complete) {
+      out.push({ type: 'Release', key, blocks: this.total });
+      out.push({ type: 'FileComplete', key, file: spec.name });
+    }
   }
 
   get complete(): boolean {
