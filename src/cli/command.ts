@@ -13,6 +13,8 @@ export interface Command {
   readonly path: readonly string[];
   /** One line for `pfs --help`. */
   readonly summary: string;
+  /** Internal commands are left out of `pfs --help`. */
+  readonly hidden?: boolean;
   /** Full help text for `pfs <command> --help`. */
   readonly usage: string;
   /** Resolves to the process exit code. */

@@ -12,8 +12,9 @@ const GLOBAL_HELP = `Global options (before or after the command):
   -V, --version        print the version`;
 
 function mainHelp(): string {
-  const width = Math.max(...commands.map((c) => c.path.join(' ').length));
-  const lines = commands.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`);
+  const shown = commands.filter((c) => !c.hidden);
+  const width = Math.max(...shown.map((c) => c.path.join(' ').length));
+  const lines = shown.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`);
   return `pfs ${VERSION} — Peer Firmware Sharing runtime for small Linux boards
 
 Usage: pfs <command> [options]

@@ -1,6 +1,7 @@
 import type { Command } from '../command';
 import { tftpGetCommand } from './tftp-get';
 import { tftpServeCommand } from './tftp-serve';
+import { labCommand, labHostCommand } from './lab';
 
 /** Every sub-command, in the order `pfs --help` lists them. */
-export const commands: readonly Command[] = [tftpGetCommand, tftpServeCommand];
+export const commands: readonly Command[] = [labCommand, tftpGetCommand, tftpServeCommand, labHostCommand];

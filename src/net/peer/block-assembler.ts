@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { blockHashes, blockLength } from '../../dload/integrity';
 
 /** What a receiver knows in advance about a file: its size and one SHA-256 per block. */
 export interface BlockPlan {
@@ -9,20 +10,9 @@ export interface BlockPlan {
   readonly hashes: readonly Buffer[];
 }
 
-export function blockCount(plan: Pick<BlockPlan, 'size' | 'blockSize'>): number {
-  return Math.max(1, Math.ceil(plan.size / plan.blockSize));
-}
-
-export function blockLength(plan: Pick<BlockPlan, 'size' | 'blockSize'>, index: number): number {
-  return Math.min(plan.blockSize, plan.size - index * plan.blockSize);
-}
-
-/** Hashes a whole buffer into the per-block list a `BlockPlan` carries. */
+/** The plan for a whole buffer: what the origin side computes once per file. */
 export function planFor(data: Buffer, blockSize: number): BlockPlan {
-  const hashes: Buffer[] = [];
-  const n = blockCount({ size: data.length, blockSize });
-  for (let i = 0; i < n; i++) hashes.push(createHash('sha256').update(data.subarray(i * blockSize, (i + 1) * blockSize)).digest());
-  return { size: data.length, blockSize, hashes };
+  return { size: data.length, blockSize, hashes: blockHashes(data, blockSize) };
 }
 
 export class BlockCorruptError extends Error {
@@ -79,7 +69,7 @@ export class BlockAssembler {
     let off = 0;
     while (off < buf.length) {
       if (this.complete) throw new BlockCorruptError(this.index, `${this.source} (data past the end of the file)`);
-      const want = blockLength(this.plan, this.index) - this.filled;
+      const want = blockLength(this.index, this.plan.size, this.plan.blockSize) - this.filled;
       const take = Math.min(want, buf.length - off);
       // A buffer that lies inside one block is kept whole: no view is made.
       const piece = off === 0 && take === buf.length ? buf : buf.subarray(off, off + take);

@@ -287,6 +287,7 @@ class Download implements TftpDownload {
       return;
     }
     const more = payload.length > 0 ? this.push(payload) : true;
+    if (this.finished) return; // the consumer failed the transfer
     if (payload.length < blksize) return this.finish(tsize);
     if (++this.sinceAck >= windowsize) {
       if (!more) {
@@ -325,7 +326,16 @@ class Download implements TftpDownload {
 
   /** Hands a block on; false when the consumer has enough waiting. */
   private push(buf: Buffer): boolean {
-    if (this.sink) return this.sink(buf) !== false;
+    if (this.sink) {
+      try {
+        return this.sink(buf) !== false;
+      } catch (e) {
+        // The consumer refused the data (a failed hash, a full disk): end the transfer.
+        this.sendError(ErrorCode.NotDefined, 'transfer aborted by receiver');
+        this.fail(e as Error);
+        return false;
+      }
+    }
     this.queue.push(buf);
     this.wake?.();
     return this.queue.length - this.qHead < QUEUE_BLOCKS;

@@ -1,0 +1,141 @@
+import { intOption, parse, type Command } from '../command';
+import { UsageError } from '../../errors';
+import { parseMs, parseRate, parseSize } from '../../dload/units';
+import { boardNodeId, runLab, type LabProgress } from '../../lab/lab';
+import { renderLab } from '../../lab/view';
+import { runHostProcess } from '../../lab/host-process';
+import { formatBytes } from '../units';
+import type { LabSummary } from '../../lab/types';
+
+export const labCommand: Command = {
+  path: ['lab'],
+  summary: 'run a site of boards on this machine (loopback) and upgrade them',
+  usage: `Usage: pfs lab [--boards N] [--size 8M] [--files K] [--mode pfs|tftp] [--forward cut|store]
+               [--wan-rate 10mbit] [--wan-rtt 150ms] [--json]
+
+Starts, on loopback only: a TFTP origin holding a generated firmware set, a WAN
+emulator in front of it (rate, delay, loss), and N boards of one phone model, each
+with its own peer port, advertising on 127.255.255.255. All boards "reset" together
+and upgrade; a live view shows each file's tree and every board's progress, and the
+end prints a summary. Everything is stopped and removed afterwards.
+
+Options:
+  --boards N          boards in the site (default 16)
+  --size SIZE         total size of the firmware set, e.g. 8M, 512K (default 8M)
+  --files K           components the set is split into (default 4)
+  --mode MODE         pfs (peer sharing, default) or tftp (every board from the origin)
+  --forward MODE      cut (forward each verified block, default) or store (whole file first)
+  --wan-rate RATE     WAN rate each way, e.g. 10mbit (default 10mbit)
+  --wan-rtt TIME      WAN round-trip time, e.g. 150ms (default 150ms)
+  --wan-loss SHARE    share of WAN datagrams lost, 0..0.5 (default 0)
+  --tftp-blksize N    blksize for fetches from the origin (default 1468; the phone uses 512)
+  --tftp-window N     windowsize for fetches from the origin (default 64; the phone uses 1)
+  --per-process N     boards per OS process (default 16; 0 = all in this process)
+  --port-base PORT    board i uses UDP/TCP port PORT+i (default 40000)
+  --bcast-port PORT   the shared advert port (default 4051)
+  --model MODEL       phone model of the boards (default CP-7961G)
+  --timeout TIME      give up after this long (default 600s)
+  --keep              keep the lab folder (per-board logs in logs/)
+  --json              print the summary as one JSON object on stdout`,
+
+  async run({ argv, log }) {
+    const { values } = parse(
+      argv,
+      {
+        boards: { type: 'string' },
+        size: { type: 'string' },
+        files: { type: 'string' },
+        mode: { type: 'string' },
+        forward: { type: 'string' },
+        'wan-rate': { type: 'string' },
+        'wan-rtt': { type: 'string' },
+        'wan-loss': { type: 'string' },
+        'tftp-blksize': { type: 'string' },
+        'tftp-window': { type: 'string' },
+        'per-process': { type: 'string' },
+        'port-base': { type: 'string' },
+        'bcast-port': { type: 'string' },
+        model: { type: 'string' },
+        timeout: { type: 'string' },
+        keep: { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
+      { min: 0, max: 0 },
+    );
+    const mode = values.mode ?? 'pfs';
+    if (mode !== 'pfs' && mode !== 'tftp') throw new UsageError(`--mode must be pfs or tftp, got "${mode}"`);
+    const forward = values.forward ?? 'cut';
+    if (forward !== 'cut' && forward !== 'store') throw new UsageError(`--forward must be cut or store, got "${forward}"`);
+    const boards = intOption('boards', values.boards, 1, 4096) ?? 16;
+    const files = intOption('files', values.files, 1, 64) ?? 4;
+    const size = parseSize(values.size ?? '8M', '--size');
+    if (size < files) throw new UsageError(`--size must give every file at least one byte`);
+    const loss = Number(values['wan-loss'] ?? '0');
+    if (!(loss >= 0 && loss <= 0.5)) throw new UsageError(`--wan-loss must be between 0 and 0.5, got "${values['wan-loss']}"`);
+    const portBase = intOption('port-base', values['port-base'], 1024, 65535) ?? 40000;
+    const title = `pfs lab — ${boards} boards, ${mode}${mode === 'pfs' ? `/${forward}` : ''}, ${files} files, ${formatBytes(size)}`;
+    const tty = process.stderr.isTTY && !values.json;
+    let drawn = 0;
+    let lastLine = 0;
+    const onProgress = (p: LabProgress) => {
+      if (tty) {
+        const lines = renderLab(p, title, process.stderr.columns ?? 100, Array.from({ length: boards }, (_, i) => boardNodeId(i)));
+        process.stderr.write(`${drawn > 0 ? `\x1b[${drawn}F` : ''}${lines.map((l) => `${l}\x1b[K`).join('\n')}\n\x1b[J`);
+        drawn = lines.length;
+      } else if (p.elapsedMs - lastLine >= 2000) {
+        lastLine = p.elapsedMs;
+        const done = p.reports.filter((r) => r.doneMs !== undefined).length;
+        log.inf(`lab ${(p.elapsedMs / 1000).toFixed(1)} s: ${done}/${p.reports.length} boards verified, origin sent ${p.originBytes} bytes`);
+      }
+    };
+    const summary = await runLab(
+      {
+        boards,
+        size,
+        files,
+        mode,
+        forward,
+        wanRate: parseRate(values['wan-rate'] ?? '10mbit', '--wan-rate') * 8,
+        wanRttMs: parseMs(values['wan-rtt'] ?? '150ms', '--wan-rtt'),
+        wanLoss: loss,
+        tftpBlksize: intOption('tftp-blksize', values['tftp-blksize'], 8, 65464) ?? 1468,
+        tftpWindow: intOption('tftp-window', values['tftp-window'], 1, 1024) ?? 64,
+        perProcess: intOption('per-process', values['per-process'], 0, 4096) ?? 16,
+        portBase,
+        broadcast: { addr: '127.255.255.255', port: intOption('bcast-port', values['bcast-port'], 1, 65535) ?? 4051 },
+        model: values.model ?? 'CP-7961G',
+        logLevel: 'DBG',
+        keep: values.keep ?? false,
+        timeoutMs: parseMs(values.timeout ?? '600s', '--timeout'),
+        onProgress,
+      },
+      log,
+    );
+    if (values.json) process.stdout.write(JSON.stringify(summary) + '\n');
+    else process.stdout.write(describe(summary) + '\n');
+    return summary.allVerified ? 0 : 1;
+  },
+};
+
+function describe(s: LabSummary): string {
+  const roots = Object.values(s.rootsPerFile);
+  return [
+    `${s.allVerified ? 'all verified' : 'NOT all verified'}: ${s.boards} boards, ${s.files} files, ${formatBytes(s.fileBytes)} (${s.mode}${s.mode === 'pfs' ? `, ${s.forward}` : ''})`,
+    `fleet time   ${s.fleetSeconds.toFixed(2)} s  (physical limit ${s.limitSeconds.toFixed(2)} s: ${(s.fleetSeconds / s.limitSeconds).toFixed(2)} ×)`,
+    `WAN          origin sent ${s.originBytes} bytes = ${(s.originBytes / s.fileBytes).toFixed(2)} × the image`,
+    s.mode === 'pfs' ? `tree         roots per file ${roots.join(', ')}; depth ≤ ${s.maxDepth}; children ≤ ${s.maxChildren}` : '',
+    s.peakRssPerBoardMiB > 0 ? `memory       peak RSS ${s.peakRssPerBoardMiB} MiB per board (${s.boardsPerProcess} boards a process)` : '',
+    ...s.failures.map((f) => `failed       ${f}`),
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** Hidden: the body of a process the lab forks to host boards. */
+export const labHostCommand: Command = {
+  path: ['lab-host'],
+  summary: '(internal) host boards for pfs lab',
+  hidden: true,
+  usage: 'Usage: pfs lab-host — started by "pfs lab" over IPC; not for use by hand.',
+  run: () => runHostProcess(),
+};

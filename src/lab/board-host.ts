@@ -1,0 +1,125 @@
+import { basename, join } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { createLogger, type Logger } from '../log/logger';
+import { PeerNode, type FileStatus } from '../net/peer/peer-node';
+import { BlockAssembler, type BlockPlan } from '../net/peer/block-assembler';
+import { Spool } from '../net/peer/spool';
+import { tftpGet } from '../net/tftp/client';
+import { checkFileOnDisk } from './verify-file';
+import type { BoardReport, BoardSpec, FleetConfig, LabFile } from './types';
+
+const toPlan = (f: LabFile): BlockPlan => ({ size: f.size, blockSize: f.blockSize, hashes: f.hashes.map((h) => Buffer.from(h, 'hex')) });
+
+interface Board {
+  spec: BoardSpec;
+  log: Logger;
+  close: () => void;
+  node?: PeerNode;
+  direct: Map<string, FileStatus>;
+  doneMs?: number;
+  error?: string;
+}
+
+/**
+ * Runs some of a lab's boards in this process: one PeerNode each in `pfs` mode,
+ * or a plain TFTP client each in `tftp` mode (the traditional upgrade).
+ */
+export class BoardHost {
+  private readonly boards: Board[] = [];
+  private readonly plans: Map<string, BlockPlan>;
+
+  constructor(
+    private readonly fleet: FleetConfig,
+    specs: BoardSpec[],
+  ) {
+    this.plans = new Map(fleet.files.map((f) => [f.name, toPlan(f)]));
+    for (const spec of specs) {
+      const out = createWriteStream(join(fleet.logDir, `board-${String(spec.index).padStart(3, '0')}.log`));
+      const log = createLogger('PFS', { level: fleet.logLevel, sinks: [{ writeLine: (l) => void out.write(l + '\n') }] });
+      this.boards.push({ spec, log, close: () => out.end(), direct: new Map() });
+    }
+  }
+
+  /** Binds every board's sockets (the boards are powered but not yet reset). */
+  async start(): Promise<void> {
+    if (this.fleet.mode !== 'pfs') return;
+    for (const b of this.boards) {
+      b.node = new PeerNode({
+        nodeId: b.spec.nodeId,
+        model: b.spec.model,
+        addr: '127.0.0.1',
+        udpPort: b.spec.port,
+        tcpPort: b.spec.port,
+        broadcast: this.fleet.broadcast,
+        origin: this.fleet.origin,
+        dir: b.spec.dir,
+        forward: this.fleet.forward,
+        logger: b.log,
+      });
+      await b.node.start();
+    }
+  }
+
+  /** The mass reset: every board starts its upgrade now. `t0` is the fleet's start (epoch ms). */
+  go(t0: number): void {
+    for (const b of this.boards) {
+      const work = this.fleet.mode === 'pfs' ? this.viaPeers(b) : this.direct(b);
+      work.then(
+        () => (b.doneMs = Date.now() - t0),
+        (e: Error) => {
+          b.error = `board ${b.spec.index}: ${e.message}`;
+          b.log.err(b.error);
+        },
+      );
+    }
+  }
+
+  private async viaPeers(b: Board): Promise<void> {
+    const node = b.node!;
+    await Promise.all(this.fleet.files.map((f) => node.fetch({ name: f.name, plan: this.plans.get(f.name)! })));
+    await this.checkAll(b);
+  }
+
+  /** The traditional upgrade: every file, one after the other, straight from the origin. */
+  private async direct(b: Board): Promise<void> {
+    for (const f of this.fleet.files) {
+      const plan = this.plans.get(f.name)!;
+      const status: FileStatus = { name: f.name, role: 'tftp', size: f.size, verifiedBytes: 0, complete: false, parentId: null, rootId: null, depth: 0, children: 0, maxChildren: 0 };
+      b.direct.set(f.name, status);
+      const spool = new Spool(join(b.spec.dir, basename(f.name)));
+      await spool.open();
+      const asm = new BlockAssembler(plan, 0, `origin ${this.fleet.origin.host}:${this.fleet.origin.port}`, {
+        verified: (_i, slices, length) => spool.append(slices, length, () => (status.verifiedBytes += length)),
+      });
+      const o = this.fleet.origin;
+      await tftpGet({ host: o.host, port: o.port, file: f.name, blksize: o.blksize, windowsize: o.windowsize, timeoutMs: o.timeoutMs, logger: b.log.child('TFTP') }).deliver((buf) => {
+        asm.push(buf);
+      });
+      await spool.close(true);
+      status.complete = true;
+    }
+    await this.checkAll(b);
+  }
+
+  private async checkAll(b: Board): Promise<void> {
+    for (const f of this.fleet.files) {
+      const bad = await checkFileOnDisk(join(b.spec.dir, basename(f.name)), this.plans.get(f.name)!);
+      if (bad) throw new Error(bad);
+    }
+    b.log.not('all files verified on flash');
+  }
+
+  reports(): BoardReport[] {
+    return this.boards.map((b) => ({
+      index: b.spec.index,
+      files: b.node ? b.node.status() : [...b.direct.values()],
+      doneMs: b.doneMs,
+      error: b.error,
+    }));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.boards.map((b) => b.node?.stop()));
+    for (const b of this.boards) b.close();
+  }
+}

@@ -1,0 +1,69 @@
+import type { Level } from '../log/level';
+import type { FileStatus } from '../net/peer/peer-node';
+
+export type LabMode = 'pfs' | 'tftp';
+export type ForwardMode = 'cut' | 'store';
+
+/** A file of the generated firmware set, as boards receive it (hashes in hex so it crosses IPC). */
+export interface LabFile {
+  name: string;
+  size: number;
+  blockSize: number;
+  hashes: string[];
+}
+
+export interface BoardSpec {
+  index: number;
+  nodeId: number;
+  model: string;
+  /** UDP and TCP port of this board on loopback. */
+  port: number;
+  dir: string;
+}
+
+/** What every board of a lab shares. */
+export interface FleetConfig {
+  mode: LabMode;
+  forward: ForwardMode;
+  files: LabFile[];
+  /** The origin as the site sees it: the WAN emulator's address. */
+  origin: { host: string; port: number; blksize: number; windowsize: number; timeoutMs: number };
+  broadcast: { addr: string; port: number };
+  logLevel: Level;
+  /** Folder for per-board console logs. */
+  logDir: string;
+}
+
+export interface BoardReport {
+  index: number;
+  files: FileStatus[];
+  /** ms since the fleet started, when every file was verified (on flash, re-read and hashed). */
+  doneMs?: number;
+  error?: string;
+}
+
+/** Messages between the lab and a process hosting boards. */
+export type ToHost = { type: 'start'; fleet: FleetConfig; boards: BoardSpec[] } | { type: 'go'; t0: number } | { type: 'stop' };
+export type FromHost =
+  | { type: 'ready' }
+  | { type: 'report'; boards: BoardReport[]; rss: number };
+
+export interface LabSummary {
+  boards: number;
+  mode: LabMode;
+  forward: ForwardMode;
+  files: number;
+  fileBytes: number;
+  originBytes: number;
+  fleetSeconds: number;
+  limitSeconds: number;
+  allVerified: boolean;
+  maxDepth: number;
+  maxChildren: number;
+  rootsPerFile: Record<string, number>;
+  wanRateBitsPerSec: number;
+  wanRttMs: number;
+  peakRssPerBoardMiB: number;
+  boardsPerProcess: number;
+  failures: string[];
+}
