@@ -1,0 +1,41 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const bundle = resolve('dist/pfs.cjs');
+
+test('the bundle runs a lab from a folder with no node_modules and prints the JSON summary', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pfs-cli-lab-'));
+  try {
+    copyFileSync(bundle, join(dir, 'pfs.cjs'));
+    const base = 20000 + Math.floor(Math.random() * 30000);
+    const r = spawnSync(process.execPath, ['pfs.cjs', 'lab', '--boards', '6', '--size', '1M', '--files', '2', '--per-process', '3', '--port-base', String(base), '--bcast-port', String(base - 1), '--wan-rate', '100mbit', '--wan-rtt', '20ms', '--json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    assert.is(r.status, 0, r.stderr);
+    const s = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    for (const k of ['boards', 'mode', 'forward', 'files', 'fileBytes', 'originBytes', 'fleetSeconds', 'limitSeconds', 'allVerified', 'maxDepth', 'maxChildren', 'rootsPerFile']) {
+      assert.ok(k in s, `summary has ${k}`);
+    }
+    assert.equal([s.boards, s.mode, s.forward, s.files, s.allVerified], [6, 'pfs', 'cut', 2, true]);
+    assert.is(s.originBytes, s.fileBytes);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bad lab options exit 2 with a message naming the option', () => {
+  for (const [args, word] of [
+    [['--mode', 'bittorrent'], '--mode'],
+    [['--boards', 'many'], '--boards'],
+    [['--size', '8Q'], '--size'],
+    [['--wan-rate', 'fast'], '--wan-rate'],
+  ] as const) {
+    const r = spawnSync(process.execPath, [bundle, 'lab', ...args], { encoding: 'utf8' });
+    assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.ok(r.stderr.includes(word), r.stderr);
+  }
+});
+
+test.run();
