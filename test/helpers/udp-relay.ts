@@ -55,7 +55,7 @@ export class UdpRelay {
   readonly stats: RelayStats = { fromClient: 0, fromServer: 0, dropped: 0, duplicated: 0, reordered: 0 };
   /** Server ports (TIDs) seen, in order of first appearance. */
   readonly serverTids: number[] = [];
-  /** The client's port once its first datagram arrived. */
+  /** The port of the client that last sent to the request port. */
   clientPort?: number;
 
   private readonly rand: () => number;
@@ -94,8 +94,8 @@ export class UdpRelay {
 
   private fromClient(msg: Buffer, rinfo: dgram.RemoteInfo, serverPort: number): void {
     if (rinfo.address !== LOOPBACK) return;
-    if (this.clientPort === undefined) this.clientPort = rinfo.port;
-    if (rinfo.port !== this.clientPort) return; // one client per relay
+    // One client at a time: a request from a new port (the next download) takes over.
+    this.clientPort = rinfo.port;
     this.stats.fromClient++;
     const spared = this.clientPackets++ < (this.opts.sparedFromClient ?? 0);
     this.forward('toServer', () => this.back.send(msg, serverPort, LOOPBACK), spared);
