@@ -70,6 +70,7 @@ export class FileSession {
   private lastAnswerAt = -Infinity;
   private pending: Pending | null = null;
   private originActive = false;
+  private originPrepared = false;
   private originRetryAt = Infinity;
   private parentDepth = 0;
 
@@ -185,16 +186,25 @@ export class FileSession {
       out.push({ type: 'DisconnectParent', key: this.key });
       this.parent = null;
     }
-    if (!this.complete) this.fetchOrigin(out);
+    if (!this.complete && !this.originActive) this.fetchOrigin(out);
+  }
+
+  /** A claimant that stops claiming drops the origin transfer it prepared or started. */
+  private dropOrigin(out: DLoadAction[]): void {
+    if (this.originActive || this.originPrepared) out.push({ type: 'StopOrigin', key: this.key });
+    this.originActive = false;
+    this.originPrepared = false;
   }
 
   private fetchOrigin(out: DLoadAction[]): void {
     this.originActive = true;
+    this.originPrepared = false;
     this.originRetryAt = Infinity;
     out.push({ type: 'FetchOrigin', key: this.key, file: this.spec.name, fromOffset: this.heldBytes });
   }
 
   private becomeMember(now: number, from: Endpoint, m: RootAdvert, out: DLoadAction[]): void {
+    if (this.role === 'claiming') this.dropOrigin(out);
     if (this.role === 'root') {
       out.push({ type: 'Log', level: 'NOT', text: `${this.me} yields to root ${xid(m.sender)} H=${shortKey(this.key)}` });
       if (this.originActive) out.push({ type: 'StopOrigin', key: this.key });
@@ -277,6 +287,7 @@ export class FileSession {
         if (compareRank(theirs, this.rank(false)) <= 0) return;
         if (confirmed) return this.becomeMember(now, from, m, out);
         out.push({ type: 'Log', level: 'DBG', text: `${this.me} stronger claim from ${xid(m.sender)}: stop claiming` });
+        this.dropOrigin(out);
         this.role = 'waiting';
         this.waitUntil = now + this.t.waitRootMs;
         return;
@@ -355,7 +366,7 @@ export class FileSession {
       }
       case 'BlockCorrupt':
         this.stats.corruptBlocks++;
-        if (this.role === 'root') {
+        if (this.role === 'root' || this.originActive) {
           out.push({ type: 'Log', level: 'ERR', text: `${this.me} origin block ${ev.index} corrupt: refetching from ${this.heldBytes}` });
           out.push({ type: 'StopOrigin', key: this.key });
           this.originActive = false;
@@ -400,6 +411,11 @@ export class FileSession {
         if (this.complete && this.children.size === 0) out.push({ type: 'MayLeave', key: this.key });
         return;
       case 'OriginFailed':
+        if (this.role === 'claiming') {
+          // Started ahead of confirming: confirming starts it again.
+          this.originActive = false;
+          return;
+        }
         if (this.role !== 'root' || this.complete) return;
         out.push({ type: 'Log', level: 'ERR', text: `${this.me} origin fetch failed (${ev.reason}): retry from ${this.heldBytes}` });
         this.originActive = false;
@@ -427,6 +443,13 @@ export class FileSession {
           this.nextAdAt = now + this.t.advertMs;
           out.push({ type: 'Log', level: 'DBG', text: `${this.me} TxBdcst Ad ${this.adCount}: ClaimRoot(tent)` });
           out.push({ type: 'SendBroadcast', bytes: this.advert(false, this.adCount) });
+          if (!this.complete && !this.originActive) {
+            if (this.adCount === this.t.startOriginAtAd) this.fetchOrigin(out);
+            else if (this.adCount === this.t.prepareOriginAtAd && !this.originPrepared) {
+              this.originPrepared = true;
+              out.push({ type: 'PrepareOrigin', key: this.key, file: this.spec.name, fromOffset: this.heldBytes });
+            }
+          }
         } else this.confirm(now, out);
         return;
       case 'root':

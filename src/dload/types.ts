@@ -54,7 +54,12 @@ export interface ConnectParent {
 export interface DisconnectParent { readonly type: 'DisconnectParent'; readonly key: HierKey }
 /** Root only: fetch `file` from the TFTP origin starting at `fromOffset` and report blocks. */
 export interface FetchOrigin { readonly type: 'FetchOrigin'; readonly key: HierKey; readonly file: string; readonly fromOffset: number }
-/** Stop the origin fetch (this board yielded to another root). */
+/**
+ * A claimant likely to win: open the origin transfer (request and option
+ * negotiation) without taking data yet, so FetchOrigin starts at once.
+ */
+export interface PrepareOrigin { readonly type: 'PrepareOrigin'; readonly key: HierKey; readonly file: string; readonly fromOffset: number }
+/** Stop the origin fetch, or drop a prepared one (this board yielded to another root). */
 export interface StopOrigin { readonly type: 'StopOrigin'; readonly key: HierKey }
 /**
  * Answer the child with StreamResponse OK and stream the file to it from
@@ -78,7 +83,7 @@ export interface MayLeave { readonly type: 'MayLeave'; readonly key: HierKey }
 export interface Log { readonly type: 'Log'; readonly level: Level; readonly text: string }
 
 export type DLoadAction =
-  | SendBroadcast | SendUnicast | ConnectParent | DisconnectParent | FetchOrigin | StopOrigin
+  | SendBroadcast | SendUnicast | ConnectParent | DisconnectParent | PrepareOrigin | FetchOrigin | StopOrigin
   | ServeChild | RejectChild | Release | FileComplete | MayLeave | Log;
 
 /** Timer values in milliseconds (docs/PROTOCOL.md explains each). */
@@ -101,6 +106,14 @@ export interface Timers {
   rootSilenceMs: number;
   /** Pause before retrying a failed origin fetch. */
   originRetryMs: number;
+  /** After this tentative advert (1..adverts) a claimant prepares the origin transfer; 0: never. */
+  prepareOriginAtAd: number;
+  /**
+   * After this tentative advert a claimant starts taking data, ahead of confirming;
+   * 0: only once confirmed. Only a claimant that heard no stronger claim for
+   * (this many) x advertMs gets here, so a wasted start needs adverts lost for that long.
+   */
+  startOriginAtAd: number;
 }
 
 export const DEFAULT_TIMERS: Timers = {
@@ -113,6 +126,8 @@ export const DEFAULT_TIMERS: Timers = {
   joinRetryMs: 500,
   rootSilenceMs: 2500,
   originRetryMs: 1000,
+  prepareOriginAtAd: 2,
+  startOriginAtAd: 4,
 };
 
 export interface NodeConfig {

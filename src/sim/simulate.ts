@@ -116,6 +116,8 @@ interface FileState {
   inbound: Stream | null;
   connecting: Board | null;
   origin: Stream | null;
+  /** When the origin transfer was prepared (PrepareOrigin), if it was. */
+  preparedAt?: number;
   readonly out: Map<number, Stream>;
   released: number;
   done: boolean;
@@ -289,17 +291,26 @@ export function simulate(o: SimOptions): SimSummary {
         }
         case 'ConnectParent': connect(b, b.keyIndex.get(a.key)!, a.parent, a.fromOffset, a.depth); break;
         case 'DisconnectParent': disconnectParent(b, b.keyIndex.get(a.key)!); break;
+        case 'PrepareOrigin':
+          b.fs[b.keyIndex.get(a.key)!]!.preparedAt = now;
+          break;
         case 'FetchOrigin': {
           const f = b.keyIndex.get(a.key)!;
           const h = b.model * files + f;
           if (electionMs[h]! < 0) electionMs[h] = now;
-          startOrigin(b, f, a.fromOffset / blockBytes, wanRttMs);
+          // TFTP: request + option ack, then ACK 0 + first data: two round trips,
+          // one if the transfer was prepared at least a round trip ago.
+          const prepared = b.fs[f]!.preparedAt;
+          const ready = prepared !== undefined && now - prepared >= wanRttMs;
+          b.fs[f]!.preparedAt = undefined;
+          startOrigin(b, f, a.fromOffset / blockBytes, ready ? wanRttMs : 2 * wanRttMs);
           break;
         }
         case 'StopOrigin': {
           const fs = b.fs[b.keyIndex.get(a.key)!]!;
           if (fs.origin) closeStream(fs.origin);
           fs.origin = null;
+          fs.preparedAt = undefined;
           break;
         }
         case 'ServeChild': serve(b, b.keyIndex.get(a.key)!, a.childId, a.fromOffset); break;

@@ -74,6 +74,8 @@ interface FileIO {
   source: number;
   parent?: net.Socket;
   origin?: TftpDownload;
+  /** A transfer opened ahead (PrepareOrigin), not yet taking data. */
+  prepared?: { offset: number; dl: TftpDownload };
   /** Next block index handed to the spool (what is queued or written). */
   queued: number;
   /** Released limit in blocks, as told by the core. */
@@ -257,11 +259,18 @@ export class PeerNode {
         if (io) this.dropSource(io);
         return;
       }
+      case 'PrepareOrigin': {
+        const io = this.files.get(a.key);
+        if (!io || io.origin || io.prepared) return;
+        io.prepared = { offset: a.fromOffset, dl: tftpGet({ ...this.o.origin, file: a.file, logger: this.log.child('TFTP'), hold: true }) };
+        io.prepared.dl.negotiated.catch(() => {});
+        return;
+      }
       case 'FetchOrigin':
         return this.fetchOrigin(a.key, a.file, a.fromOffset);
       case 'StopOrigin': {
         const io = this.files.get(a.key);
-        if (io?.origin) this.dropSource(io);
+        if (io?.origin || io?.prepared) this.dropSource(io);
         return;
       }
       case 'ServeChild':
@@ -280,6 +289,10 @@ export class PeerNode {
       }
       case 'MayLeave':
         return;
+      default: {
+        const unknown: never = a;
+        throw new Error(`unhandled DLoad action ${JSON.stringify(unknown)}`);
+      }
     }
   }
 
@@ -295,6 +308,8 @@ export class PeerNode {
     io.parent = undefined;
     io.origin?.abort();
     io.origin = undefined;
+    io.prepared?.dl.abort();
+    io.prepared = undefined;
     io.paused = undefined;
   }
 
@@ -345,9 +360,12 @@ export class PeerNode {
   private fetchOrigin(key: HierKey, file: string, fromOffset: number): void {
     const io = this.files.get(key);
     if (!io) return;
+    const prepared = io.prepared?.offset === fromOffset ? io.prepared.dl : undefined;
+    if (prepared) io.prepared = undefined; // keep it from being aborted with the old source
     const { push, source } = this.assembler(io, fromOffset, `origin ${this.o.origin.host}:${this.o.origin.port}`);
-    const dl = tftpGet({ ...this.o.origin, file, logger: this.log.child('TFTP') });
+    const dl = prepared ?? tftpGet({ ...this.o.origin, file, logger: this.log.child('TFTP') });
     io.origin = dl;
+    dl.begin();
     // TFTP cannot seek: a resumed root reads from the start and skips what it holds.
     let skip = fromOffset;
     dl.deliver((b) => {

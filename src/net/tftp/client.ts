@@ -27,6 +27,12 @@ export interface TftpGetOptions {
   tsize?: boolean;
   logger?: Logger;
   signal?: AbortSignal;
+  /**
+   * Negotiate options but take no data until `begin()`: the request's round trips
+   * are paid while the caller is still deciding. (A server that ignores options
+   * sends DATA 1 at once; it is dropped and the server's retransmission taken later.)
+   */
+  hold?: boolean;
 }
 
 /**
@@ -48,6 +54,8 @@ export interface TftpDownload extends AsyncIterable<Buffer> {
    */
   deliver(sink: (block: Buffer) => boolean | void): Promise<void>;
   resume(): void;
+  /** Starts the data flow of a transfer opened with `hold`. */
+  begin(): void;
 }
 
 export function tftpGet(opts: TftpGetOptions): TftpDownload {
@@ -86,6 +94,7 @@ class Download implements TftpDownload {
   private lastHeard = 0;
   private readonly resendAck = () => this.sendAck();
   private sink?: (block: Buffer) => boolean | void;
+  private holding: boolean;
 
   private readonly queue: Buffer[] = [];
   private qHead = 0;
@@ -98,6 +107,7 @@ class Download implements TftpDownload {
     this.peerName = `${opts.host}:${opts.port ?? 69}`;
     this.timeoutMs = opts.timeoutMs ?? 1000;
     this.retries = opts.retries ?? 5;
+    this.holding = opts.hold === true;
     this.negotiated = new Promise((ok, fail) => (this.settle = { ok, fail }));
     this.negotiated.catch(() => {}); // the iterator reports the failure; avoid an unhandled rejection
     if (opts.blksize !== undefined) {
@@ -233,7 +243,7 @@ class Download implements TftpDownload {
 
   private onOAck(options: Options): void {
     if (this.negotiatedDone) {
-      if (this.expected === 1) this.send(encodeAck(0)); // our ACK 0 was lost
+      if (this.expected === 1 && !this.holding) this.send(encodeAck(0)); // our ACK 0 was lost
       return;
     }
     const got = checkOAck(this.asked, options, defaults());
@@ -243,8 +253,23 @@ class Download implements TftpDownload {
       return;
     }
     this.agree(got);
+    if (this.holding) {
+      this.resend = undefined; // the server keeps the transfer open, resending its OACK
+      return;
+    }
     this.send(encodeAck(0));
-    this.arm(() => this.send(encodeAck(0)));
+    this.arm(this.resendAck0);
+  }
+
+  private readonly resendAck0 = () => this.send(encodeAck(0));
+
+  begin(): void {
+    if (!this.holding || this.finished) return;
+    this.holding = false;
+    if (this.negotiatedDone && this.expected === 1) {
+      this.send(encodeAck(0));
+      this.arm(this.resendAck0);
+    }
   }
 
   private agree(n: Negotiated): void {
@@ -256,6 +281,7 @@ class Download implements TftpDownload {
   }
 
   private onData(wire: number, payload: Buffer): void {
+    if (this.holding) return; // not taking data yet (a server that ignored the options)
     // A server that ignores options answers the RRQ with DATA 1 directly (RFC 2347).
     if (!this.negotiatedDone) this.agree(defaults());
     if (this.finished) {
