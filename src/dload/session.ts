@@ -164,8 +164,9 @@ export class FileSession {
     this.role = 'claiming';
     this.adCount = 0;
     this.nextAdAt = now + this.t.advertMs;
-    out.push({ type: 'Log', level: 'DBG', text: '^.idl_protocol.c-sendBroadcastOffer' });
-    out.push({ type: 'Log', level: 'DBG', text: `${this.me} TxBdcst ClaimRoot(tent): map=${hex32(this.haveMap())} strength=${hex32(this.strength)}` });
+    // Levels and words as on the phone's console (see the source document's root log).
+    out.push({ type: 'Log', level: 'NOT', text: '^.idl_protocol.c-sendBroadcastOffer' });
+    out.push({ type: 'Log', level: 'INF', text: `${this.me} TxBdcst ClaimRoot(tent): map=${hex32(this.haveMap())} strength=${hex32(this.strength)}` });
     out.push({ type: 'SendBroadcast', bytes: this.advert(false, 0) });
   }
 
@@ -437,11 +438,13 @@ export class FileSession {
         return;
       case 'claiming':
         if (now < this.nextAdAt) return;
+        out.push({ type: 'Log', level: 'NOT', text: '^.idl_timeout.c-doTimeout' });
         out.push({ type: 'Log', level: 'DBG', text: `Timeout ${this.me} hier=ClaimRoot(tent)` });
         if (this.adCount < this.t.adverts) {
           this.adCount++;
           this.nextAdAt = now + this.t.advertMs;
-          out.push({ type: 'Log', level: 'DBG', text: `${this.me} TxBdcst Ad ${this.adCount}: ClaimRoot(tent)` });
+          out.push({ type: 'Log', level: 'NOT', text: '^.idl_protocol.c-sendBroadcastOffer' });
+          out.push({ type: 'Log', level: 'INF', text: `${this.me} TxBdcst Ad ${this.adCount}: ClaimRoot(tent)` });
           out.push({ type: 'SendBroadcast', bytes: this.advert(false, this.adCount) });
           if (!this.complete && !this.originActive) {
             if (this.adCount === this.t.startOriginAtAd) this.fetchOrigin(out);
