@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { hostPort, intOption, parse, type Command } from '../command';
-import { tftpGetToFile } from '../../net/tftp/client';
+import { tftpGet, tftpGetToFile, type TftpGetOptions } from '../../net/tftp/client';
 import { MAX_BLKSIZE, MAX_WINDOWSIZE, MIN_BLKSIZE } from '../../net/tftp/options';
 import { ProgressBar } from '../progress';
 import { formatRate } from '../units';
@@ -53,11 +53,29 @@ Example:
       logger: log.child('TFTP'),
     };
     const bar = new ProgressBar(process.stderr, basename(file));
-    const target = out === '-' ? '/dev/stdout' : out;
-    const res = await tftpGetToFile(opts, target, (b, t) => bar.update(b, t)).finally(() => bar.done());
+    const res = await (out === '-' ? toStdout(opts, bar) : tftpGetToFile(opts, out, (b, t) => bar.update(b, t))).finally(() => bar.done());
     const line = `${file}: ${res.bytes} bytes in ${res.seconds.toFixed(3)} s (${formatRate(res.bytes, res.seconds)})`;
     if (out === '-') process.stderr.write(line + '\n');
     else process.stdout.write(line + '\n');
     return 0;
   },
 };
+
+/** `-o -`: blocks go to standard output as they arrive; a slow reader holds back the ACKs. */
+async function toStdout(opts: TftpGetOptions, bar: ProgressBar): Promise<{ bytes: number; seconds: number }> {
+  const started = performance.now();
+  const dl = tftpGet(opts);
+  let total: number | undefined;
+  dl.negotiated.then((n) => (total = n.tsize), () => {});
+  const onDrain = () => dl.resume();
+  process.stdout.on('drain', onDrain);
+  try {
+    await dl.deliver((b) => {
+      bar.update(dl.bytes, total);
+      return process.stdout.write(b);
+    });
+  } finally {
+    process.stdout.off('drain', onDrain);
+  }
+  return { bytes: dl.bytes, seconds: (performance.now() - started) / 1000 };
+}
