@@ -198,7 +198,9 @@ export class PeerNode {
     return out;
   }
 
+  /** Leaves every hierarchy and closes every socket; safe to call twice. */
   async stop(): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
     for (const io of this.files.values()) {
