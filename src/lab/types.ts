@@ -1,8 +1,9 @@
+import type { FleetSummary } from '../dload/summary';
 import type { Level } from '../log/level';
 import type { FileStatus } from '../net/peer/peer-node';
 
-export type LabMode = 'pfs' | 'tftp';
-export type ForwardMode = 'cut' | 'store';
+export type LabMode = FleetSummary['mode'];
+export type ForwardMode = FleetSummary['forward'];
 
 /** A file of the generated firmware set, as boards receive it (hashes in hex so it crosses IPC). */
 export interface LabFile {
@@ -48,18 +49,7 @@ export type FromHost =
   | { type: 'ready' }
   | { type: 'report'; boards: BoardReport[]; rss: number };
 
-export interface LabSummary {
-  boards: number;
-  mode: LabMode;
-  forward: ForwardMode;
-  files: number;
-  fileBytes: number;
-  originBytes: number;
-  fleetSeconds: number;
-  limitSeconds: number;
-  allVerified: boolean;
-  maxDepth: number;
-  maxChildren: number;
+export interface LabSummary extends FleetSummary {
   rootsPerFile: Record<string, number>;
   wanRateBitsPerSec: number;
   wanRttMs: number;

@@ -2,6 +2,7 @@
 // over a virtual subnet: broadcast domain with latency and loss, TCP-like flows
 // with shared LAN uplinks/downlinks, a WAN link to the TFTP origin, crashes and
 // a corrupting peer. Blocks are indices; a corrupt block is a flag, not bytes.
+import type { FleetSummary } from '../dload/summary';
 import { DLoadNode } from '../dload/node';
 import type { FileSession } from '../dload/session';
 import type { HierKey } from '../dload/key';
@@ -60,25 +61,10 @@ export interface SimOptions {
   onLog?: (board: number, tMs: number, level: Level, text: string) => void;
 }
 
-export interface SimSummary {
-  boards: number;
-  mode: 'pfs' | 'tftp';
-  forward: 'cut' | 'store';
-  files: number;
+/** The simulator's summary: the fleet figures plus what only a simulation can count. */
+export interface SimSummary extends FleetSummary {
   models: number;
-  /** Bytes of one model's firmware set. */
-  fileBytes: number;
   blockBytes: number;
-  /** Bytes the origin sent over the WAN. */
-  originBytes: number;
-  /** Virtual seconds until the last surviving board had every file verified. */
-  fleetSeconds: number;
-  /** models * fileBytes / wanRate + RTT: no fleet can finish sooner. */
-  limitSeconds: number;
-  allVerified: boolean;
-  /** Deepest position ever assigned (hops below the root, root = 0). */
-  maxDepth: number;
-  maxChildren: number;
   /** Per hierarchy (model-major, then file): boards that are root at the end. */
   rootsPerFile: number[];
   /** Per hierarchy: index of the board that is root at the end (-1: none). */

@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { skipBytes } from '../iovec';
 
 /**
  * The file on flash as it fills: verified blocks are appended in order, and a
@@ -44,7 +45,7 @@ export class Spool {
         while (written < length) {
           const { bytesWritten } = await h.writev(list, this.flushed + written);
           written += bytesWritten;
-          if (written < length) list = remainder(slices, written);
+          if (written < length) list = skipBytes(slices, written);
         }
         this.flushed += length;
         done();
@@ -79,16 +80,4 @@ export class Spool {
     if (sync && !this.failed) await h.sync();
     await h.close();
   }
-}
-
-function remainder(slices: Buffer[], skip: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (const s of slices) {
-    if (skip >= s.length) skip -= s.length;
-    else {
-      out.push(skip > 0 ? s.subarray(skip) : s);
-      skip = 0;
-    }
-  }
-  return out;
 }

@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { skipBytes } from '../iovec';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Logger } from '../../log/logger';
@@ -508,16 +509,4 @@ async function writeAll(fh: FileHandle, list: Buffer[]): Promise<void> {
     const { bytesWritten } = await fh.writev(done === 0 ? list : skipBytes(list, done));
     done += bytesWritten;
   }
-}
-
-function skipBytes(list: Buffer[], n: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (const b of list) {
-    if (n >= b.length) n -= b.length;
-    else {
-      out.push(n > 0 ? b.subarray(n) : b);
-      n = 0;
-    }
-  }
-  return out;
 }
