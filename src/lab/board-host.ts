@@ -86,7 +86,7 @@ export class BoardHost {
       const plan = this.plans.get(f.name)!;
       const status: FileStatus = { name: f.name, role: 'tftp', size: f.size, verifiedBytes: 0, complete: false, parentId: null, rootId: null, depth: 0, children: 0, maxChildren: 0 };
       b.direct.set(f.name, status);
-      const spool = new Spool(join(b.spec.dir, basename(f.name)));
+      const spool = Spool.file(join(b.spec.dir, basename(f.name)));
       await spool.open();
       const asm = new BlockAssembler(plan, 0, `origin ${this.fleet.origin.host}:${this.fleet.origin.port}`, {
         verified: (_i, slices, length) => spool.append(slices, length, () => (status.verifiedBytes += length)),

@@ -7,7 +7,7 @@ import { silentLogger } from '../../log/logger';
 import { DLoadNode, type DLoadAction, type FileSpec, type HierKey, type Timers } from '../../dload/index';
 import { decode, encode, STREAM_STATUS } from '../../dload/wire';
 import { BlockAssembler, BlockCorruptError, type BlockPlan } from './block-assembler';
-import { Spool } from './spool';
+import { fileMedium, Spool, type SpoolMedium } from './spool';
 import { Fanout } from './fanout';
 import { tftpGet, type TftpDownload } from '../tftp/client';
 
@@ -43,6 +43,10 @@ export interface PeerNodeOptions {
 export interface WantedFile {
   name: string;
   plan: BlockPlan;
+  /** Where the file is written (a flash slot); default a file named like it in `dir`. */
+  medium?: () => Promise<SpoolMedium>;
+  /** Blocks already on the medium and checked against the plan (a resume after a reboot). */
+  verifiedBlocks?: number;
 }
 
 export interface FileStatus {
@@ -142,12 +146,15 @@ export class PeerNode {
 
   /** Joins the hierarchy for `file`; resolves once the whole file is verified on flash. */
   fetch(file: WantedFile): Promise<void> {
-    const spec: FileSpec = { name: file.name, size: file.plan.size, blockBytes: file.plan.blockSize };
+    const verified = file.verifiedBlocks ?? 0;
+    const spec: FileSpec = { name: file.name, size: file.plan.size, blockBytes: file.plan.blockSize, verifiedBlocks: verified };
     const now = performance.now();
     const { key, actions } = this.core.addFile(now, spec);
     let io = this.files.get(key);
     if (!io) {
-      const spool = new Spool(join(this.o.dir, basename(file.name)));
+      const keep = Math.min(file.plan.size, verified * file.plan.blockSize);
+      const path = join(this.o.dir, basename(file.name));
+      const spool = new Spool(file.name, file.medium ?? (() => fileMedium(path)), keep);
       let ok!: () => void;
       let fail!: (e: Error) => void;
       const promise = new Promise<void>((a, b) => ((ok = a), (fail = b)));
@@ -161,7 +168,7 @@ export class PeerNode {
           lost: (child) => this.event({ type: 'ChildGone', key, childId: Number(child), complete: false }),
         }),
         source: 0,
-        queued: 0,
+        queued: verified,
         released: 0,
         pending: 0,
         complete: false,

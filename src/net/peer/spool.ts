@@ -1,32 +1,64 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { skipBytes } from '../iovec';
+
+/**
+ * Where a spool keeps its bytes: a file, or a component slot of the flash HAL.
+ * Position-addressed like a file; counts are bytes.
+ */
+export interface SpoolMedium {
+  writev(buffers: readonly Buffer[], position: number): Promise<number>;
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
+  truncate(length: number): Promise<void>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A plain file as a spool medium (created if missing). */
+export async function fileMedium(path: string): Promise<SpoolMedium> {
+  // 'r+' needs the file to exist, and 'a' would force every write to the end.
+  await (await open(path, 'a')).close();
+  const h = await open(path, 'r+');
+  return {
+    writev: async (buffers, position) => (await h.writev(buffers as Buffer[], position)).bytesWritten,
+    read: async (buffer, offset, length, position) => (await h.read(buffer, offset, length, position)).bytesRead,
+    truncate: (length) => h.truncate(length),
+    sync: () => h.sync(),
+    close: () => h.close(),
+  };
+}
 
 /**
  * The file on flash as it fills: verified blocks are appended in order, and a
  * child that is behind the live stream reads its catch-up from here. Appends are
- * queued so writes land in order; `flushed` only counts bytes the kernel accepted.
+ * queued so writes land in order; `flushed` only counts bytes the medium accepted.
  */
 export class Spool {
-  private handle?: FileHandle;
+  private medium?: SpoolMedium;
   private tail: Promise<void> = Promise.resolve();
   private failed?: Error;
   /** Bytes from the start of the file that are written and readable. */
   flushed: number;
 
-  /** `keepBytes`: a verified prefix already on flash (a resume); the rest is rewritten. */
+  /**
+   * `name` is for messages; `keepBytes`: a verified prefix already on the medium
+   * (a resume), the rest is cut off and rewritten.
+   */
   constructor(
-    readonly path: string,
+    readonly name: string,
+    private readonly openMedium: () => Promise<SpoolMedium>,
     keepBytes = 0,
   ) {
     this.flushed = keepBytes;
   }
 
+  /** A spool on a plain file. */
+  static file(path: string, keepBytes = 0): Spool {
+    return new Spool(path, () => fileMedium(path), keepBytes);
+  }
+
   async open(): Promise<void> {
-    // 'a+' would force appends to the end; 'r+' needs the file: create it first.
-    const h = await open(this.path, 'a');
-    await h.close();
-    this.handle = await open(this.path, 'r+');
-    await this.handle.truncate(this.flushed);
+    this.medium = await this.openMedium();
+    await this.medium.truncate(this.flushed);
   }
 
   /**
@@ -34,8 +66,8 @@ export class Spool {
    * end; `done` runs once they are written, in append order.
    */
   append(slices: Buffer[], length: number, done: (error?: Error) => void): void {
-    const h = this.handle;
-    if (!h) throw new Error(`spool ${this.path} is not open`);
+    const m = this.medium;
+    if (!m) throw new Error(`spool ${this.name} is not open`);
     this.tail = this.tail.then(async () => {
       if (this.failed) return done(this.failed);
       try {
@@ -43,8 +75,7 @@ export class Spool {
         let list = slices;
         // writev may write less than asked (rare on files); finish the rest.
         while (written < length) {
-          const { bytesWritten } = await h.writev(list, this.flushed + written);
-          written += bytesWritten;
+          written += await m.writev(list, this.flushed + written);
           if (written < length) list = skipBytes(slices, written);
         }
         this.flushed += length;
@@ -58,26 +89,26 @@ export class Spool {
 
   /** Reads up to `length` bytes at `offset` (below `flushed`) into a new buffer. */
   async read(offset: number, length: number): Promise<Buffer> {
-    const h = this.handle;
-    if (!h) throw new Error(`spool ${this.path} is not open`);
+    const m = this.medium;
+    if (!m) throw new Error(`spool ${this.name} is not open`);
     const n = Math.min(length, this.flushed - offset);
     const buf = Buffer.allocUnsafe(n);
     let got = 0;
     while (got < n) {
-      const { bytesRead } = await h.read(buf, got, n - got, offset + got);
-      if (bytesRead === 0) throw new Error(`spool ${this.path} ended at ${offset + got}, expected ${offset + n}`);
+      const bytesRead = await m.read(buf, got, n - got, offset + got);
+      if (bytesRead === 0) throw new Error(`spool ${this.name} ended at ${offset + got}, expected ${offset + n}`);
       got += bytesRead;
     }
     return buf;
   }
 
-  /** Waits for queued appends, syncs to the medium and closes. */
+  /** Waits for queued appends, optionally syncs to the medium, and closes. */
   async close(sync = false): Promise<void> {
     await this.tail;
-    const h = this.handle;
-    this.handle = undefined;
-    if (!h) return;
-    if (sync && !this.failed) await h.sync();
-    await h.close();
+    const m = this.medium;
+    this.medium = undefined;
+    if (!m) return;
+    if (sync && !this.failed) await m.sync();
+    await m.close();
   }
 }

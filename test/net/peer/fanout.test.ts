@@ -13,7 +13,7 @@ const BLOCK = 64 * 1024;
 /** A parent holding `data` block by block, serving children that connect to it. */
 async function parent(data: Buffer, mode: 'cut' | 'store') {
   const dir = await mkdtemp(join(tmpdir(), 'pfs-fanout-'));
-  const spool = new Spool(join(dir, 'file'));
+  const spool = Spool.file(join(dir, 'file'));
   await spool.open();
   const served: string[] = [];
   const fan = new Fanout(spool, data.length, { served: (c) => served.push(c), lost: () => {} });
