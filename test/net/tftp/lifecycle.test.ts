@@ -238,6 +238,34 @@ opt('netascii is refused by our server with ERROR 4; tftp-hpa reports it', () =>
   })),
 );
 
+opt('server limits: asked 1428 / 16, a server capped at 1000 / 4 answers that, and both clients follow', () =>
+  within(30_000, 'limits', (async () => {
+    const fx = await files();
+    const s = new TftpServer({ root: fx.srv, port: 0, bind: LOOPBACK, maxBlksize: 1000, maxWindowsize: 4 });
+    await s.start();
+    try {
+      const dl = tftpGet({ host: LOOPBACK, port: s.address().port, file: fx.small.name, blksize: 1428, windowsize: 16 });
+      const hash = createHash('sha256');
+      let largest = 0;
+      for await (const c of dl) {
+        hash.update(c);
+        largest = Math.max(largest, c.length);
+      }
+      const neg = await dl.negotiated;
+      assert.equal([neg.blksize, neg.windowsize, neg.tsize], [1000, 4, fx.small.size]);
+      assert.is(largest, 1000);
+      assert.is(hash.digest('hex'), fx.small.sha256);
+      const out = await outFile('atftp-capped');
+      const r = await runAtftp({ port: s.address().port, file: fx.small.name, out, blksize: 1428, windowsize: 16 });
+      if (!r) return;
+      assert.ok(r.ok, r.stderr);
+      assert.is(await sha256File(out), fx.small.sha256);
+    } finally {
+      await s.stop();
+    }
+  })()),
+);
+
 opt.run();
 
 // ─── flow ───────────────────────────────────────────────────────────────────────────
