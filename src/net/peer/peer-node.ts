@@ -4,6 +4,7 @@ import { randomInt } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { Logger } from '../../log/logger';
 import { silentLogger } from '../../log/logger';
+import { PfsError } from '../../errors';
 import { DLoadNode, type DLoadAction, type FileSpec, type HierKey, type Timers } from '../../dload/index';
 import { decode, encode, STREAM_STATUS } from '../../dload/wire';
 import { BlockAssembler, BlockCorruptError, type BlockPlan } from './block-assembler';
@@ -68,6 +69,30 @@ const MAX_PENDING_APPENDS = 16;
 const STREAM_REQUEST_BYTES = 26;
 const STREAM_RESPONSE_BYTES = 35;
 
+interface Deferred {
+  promise: Promise<void>;
+  ok: () => void;
+  fail: (e: Error) => void;
+}
+
+function deferred(): Deferred {
+  let ok!: () => void;
+  let fail!: (e: Error) => void;
+  const promise = new Promise<void>((a, b) => ((ok = a), (fail = b)));
+  promise.catch(() => {}); // observed through fetch() / served(); never unhandled
+  return { promise, ok, fail };
+}
+
+/** Corrupt blocks from the origin itself before the board gives the file up. */
+const ORIGIN_CORRUPT_LIMIT = 3;
+
+/** The origin's copy of a file does not match its plan: no retry will help. */
+export class OriginCorruptError extends PfsError {
+  constructor(file: string, block: number, times: number) {
+    super('PFS_ERR_ORIGIN_CORRUPT', `${file}: block ${block} from the origin failed its SHA-256 ${times} times; the origin's copy is not the one the load was signed with`);
+  }
+}
+
 interface FileIO {
   readonly key: HierKey;
   readonly name: string;
@@ -89,7 +114,11 @@ interface FileIO {
   /** The slices of the most recently verified block, for the live stream. */
   recent?: { index: number; slices: Buffer[] };
   complete: boolean;
-  done: { promise: Promise<void>; ok: () => void; fail: (e: Error) => void };
+  originCorrupt: number;
+  /** Settles when every block is verified on the medium. */
+  done: Deferred;
+  /** Settles when the board may leave the hierarchy: complete, and no child still served. */
+  left: Deferred;
 }
 
 /**
@@ -155,9 +184,6 @@ export class PeerNode {
       const keep = Math.min(file.plan.size, verified * file.plan.blockSize);
       const path = join(this.o.dir, basename(file.name));
       const spool = new Spool(file.name, file.medium ?? (() => fileMedium(path)), keep);
-      let ok!: () => void;
-      let fail!: (e: Error) => void;
-      const promise = new Promise<void>((a, b) => ((ok = a), (fail = b)));
       const created: FileIO = {
         key,
         name: file.name,
@@ -172,7 +198,9 @@ export class PeerNode {
         released: 0,
         pending: 0,
         complete: false,
-        done: { promise, ok, fail },
+        originCorrupt: 0,
+        done: deferred(),
+        left: deferred(),
       };
       io = created;
       this.files.set(key, io);
@@ -182,6 +210,14 @@ export class PeerNode {
       );
     }
     return io.done.promise;
+  }
+
+  /**
+   * Resolves once every file this board took part in is complete and none of its
+   * children is still being served: the board may reboot without orphaning anyone.
+   */
+  served(): Promise<void> {
+    return Promise.all([...this.files.values()].map((io) => io.left.promise)).then(() => {});
   }
 
   status(): FileStatus[] {
@@ -297,6 +333,7 @@ export class PeerNode {
         return;
       }
       case 'MayLeave':
+        this.files.get(a.key)?.left.ok();
         return;
       default: {
         const unknown: never = a;
@@ -358,6 +395,9 @@ export class PeerNode {
         if (!(e instanceof BlockCorruptError)) throw e;
         this.log.wrn(e.message);
         this.dropSource(io);
+        if (name.startsWith('origin') && ++io.originCorrupt >= ORIGIN_CORRUPT_LIMIT) {
+          io.done.fail(new OriginCorruptError(io.name, e.block, io.originCorrupt));
+        }
         this.event({ type: 'BlockCorrupt', key: io.key, index: e.block });
         return true;
       }

@@ -510,3 +510,17 @@ async function writeAll(fh: FileHandle, list: Buffer[]): Promise<void> {
     done += bytesWritten;
   }
 }
+
+/**
+ * Downloads a small file (a configuration, a manifest) into memory. Refuses more
+ * than `maxBytes`: this is not the path for firmware, which streams.
+ */
+export async function tftpGetBuffer(opts: TftpGetOptions, maxBytes = 1 << 20): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  const dl = tftpGet(opts);
+  await dl.deliver((b) => {
+    if (dl.bytes > maxBytes) throw new TftpProtocolError(`${opts.host}:${opts.port ?? 69}`, opts.file, `larger than ${maxBytes} bytes`);
+    parts.push(b);
+  });
+  return Buffer.concat(parts, dl.bytes);
+}

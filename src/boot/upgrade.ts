@@ -1,0 +1,273 @@
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { Logger } from '../log/logger';
+import { PfsError } from '../errors';
+import { tftpGet, tftpGetBuffer, type TftpGetOptions } from '../net/tftp/client';
+import { TftpRemoteError } from '../net/tftp/errors';
+import { BlockAssembler, type BlockPlan } from '../net/peer/block-assembler';
+import { fileMedium, Spool, type SpoolMedium } from '../net/peer/spool';
+import type { PeerNode } from '../net/peer/peer-node';
+
+/** What the upgrade needs to know of the device configuration (see device-config.ts). */
+export interface UpgradeConfig {
+  loadName?: string;
+  peerFirmwareSharing: boolean;
+  pfsSource: string;
+  /** Size and SHA-256 of the signed `.loads` manifest, so peers can pass it on verified. */
+  manifest?: { load: string; size: number; sha256: string };
+}
+
+/** A verified manifest (see src/loads). */
+export interface UpgradeManifest {
+  load: string;
+  model: string;
+  files: { name: string; size: number; sha256: string; blockSize: number; blocks: string[] }[];
+}
+
+/** A component slot on flash (see src/hal/flash). */
+export interface UpgradeStore extends SpoolMedium {
+  readonly existingBytes: number;
+}
+
+/** The flash operations an upgrade uses (see src/hal/flash). */
+export interface UpgradeFlash {
+  activeLoad(): Promise<string | null>;
+  beginInstall(load: string): Promise<void>;
+  openComponent(file: string): Promise<UpgradeStore>;
+  commit(load: string, files: { name: string; size: number }[]): Promise<void>;
+}
+
+/**
+ * Everything the upgrade sequence talks to, passed in (the board's boot wiring, or
+ * a test): the sequence itself opens no sockets but through these.
+ */
+export interface UpgradePorts {
+  log: Logger;
+  model: { model: string; pfs: boolean };
+  mac: string;
+  /** Where configuration and loads come from (the TFTP server). */
+  server: { host: string; port: number };
+  /** TFTP options towards the server (the root's fetch and direct downloads). */
+  tftp: Pick<TftpGetOptions, 'blksize' | 'windowsize' | 'timeoutMs'>;
+  parseConfig(xml: string, source: string): UpgradeConfig;
+  openManifest(bytes: Buffer, source: string): UpgradeManifest;
+  flash: UpgradeFlash;
+  /** The started peer engine, when this board may share (PFS). */
+  peers?: PeerNode;
+  /** Scratch space that is not flash (the manifest waits here until verified). */
+  tmpDir: string;
+  /** Config fetch: first retry delay, doubling up to the max; `configTries` 0 = forever. */
+  configRetryMs: number;
+  configRetryMaxMs: number;
+  configTries: number;
+  /** The whole download gives up after this long, keeping the current load. */
+  upgradeTimeoutMs: number;
+  /** After committing, longest wait for this board's children to be served before rebooting. */
+  lingerMs: number;
+}
+
+export type UpgradeOutcome =
+  | { kind: 'current'; load: string }
+  | { kind: 'committed'; load: string; via: 'pfs' | 'tftp' }
+  | { kind: 'failed'; code: string; reason: string };
+
+export class UpgradeError extends PfsError {}
+
+/** Config file names a phone asks for, in order. */
+export function configNames(mac: string): string[] {
+  return [`SEP${mac}.cnf.xml`, 'XMLDefault.cnf.xml'];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The phone's upgrade: fetch the configuration (own file, else the default), decide,
+ * fetch and verify the signed manifest, fetch every component into the inactive
+ * slot (through the peers, or straight from the server), commit. Never leaves the
+ * board without a bootable load: anything that fails before commit keeps the current one.
+ */
+export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
+  const cfg = await fetchConfig(p);
+  if (!cfg) return { kind: 'failed', code: 'PFS_ERR_CONFIG', reason: 'no usable configuration' };
+  const load = cfg.loadName!;
+  const active = await p.flash.activeLoad();
+  if (active === load) {
+    p.log.not(`load ${load} is current: nothing to do`);
+    return { kind: 'current', load };
+  }
+  p.log.not(`upgrade ${active ?? '(blank)'} -> ${load}`, { model: p.model.model });
+  const pfs = decidePfs(p, cfg);
+  const deadline = Date.now() + p.upgradeTimeoutMs;
+  try {
+    const manifest = await fetchManifest(p, cfg, load, pfs);
+    if (manifest.model !== p.model.model || manifest.load !== load) {
+      throw new UpgradeError('PFS_ERR_MANIFEST_MISMATCH', `${load}.loads is for ${manifest.model} ${manifest.load}, this board wants ${p.model.model} ${load}`);
+    }
+    await p.flash.beginInstall(load);
+    const work = manifest.files.map((f) => fetchComponent(p, f, pfs));
+    // The phone fetched components one after another; peers fetch them together.
+    const all: Promise<unknown> = pfs ? Promise.all(work.map((w) => w())) : work.reduce((a, w) => a.then(w), Promise.resolve());
+    await withDeadline(all, deadline, `the download of ${load} did not finish within ${p.upgradeTimeoutMs / 1000} s`);
+    const store = await p.flash.openComponent(`${load}.loads`);
+    await writeAll(store, manifestBytes.get(manifest)!);
+    await store.sync();
+    await store.close();
+    await p.flash.commit(load, [...manifest.files.map((f) => ({ name: f.name, size: f.size })), { name: `${load}.loads`, size: manifestBytes.get(manifest)!.length }]);
+    p.log.not(`committed load ${load}: every component verified on flash`);
+  } catch (e) {
+    const err = e instanceof PfsError ? e : new UpgradeError('PFS_ERR_UPGRADE', (e as Error).message);
+    p.log.err(`upgrade to ${load} abandoned, keeping ${active ?? 'no load'}: ${err.message}`, { code: err.code });
+    return { kind: 'failed', code: err.code, reason: err.message };
+  }
+  if (p.peers && pfs) {
+    // Do not leave children behind: stay a parent until they are served.
+    const served = await Promise.race([p.peers.served().then(() => true), sleep(p.lingerMs).then(() => false)]);
+    p.log.inf(served ? 'children served: rebooting' : `children not all served after ${p.lingerMs / 1000} s: rebooting anyway`);
+  }
+  return { kind: 'committed', load, via: pfs ? 'pfs' : 'tftp' };
+}
+
+async function fetchConfig(p: UpgradePorts): Promise<UpgradeConfig | undefined> {
+  let wait = p.configRetryMs;
+  for (let attempt = 1; p.configTries === 0 || attempt <= p.configTries; attempt++) {
+    try {
+      const cfg = await fetchConfigOnce(p);
+      if (!cfg.loadName) throw new UpgradeError('PFS_ERR_CONFIG', `configuration names no load for ${p.model.model}`);
+      return cfg;
+    } catch (e) {
+      p.log.err(`configuration: ${(e as Error).message}; retrying in ${(wait / 1000).toFixed(1)} s, staying on the current load`, { code: (e as PfsError).code });
+    }
+    if (p.configTries !== 0 && attempt === p.configTries) break;
+    await sleep(wait);
+    wait = Math.min(wait * 2, p.configRetryMaxMs);
+  }
+  return undefined;
+}
+
+async function fetchConfigOnce(p: UpgradePorts): Promise<UpgradeConfig> {
+  const [own, fallback] = configNames(p.mac);
+  for (const name of [own!, fallback!]) {
+    try {
+      const xml = await tftpGetBuffer({ ...p.server, ...p.tftp, file: name, logger: p.log.child('TFTP') });
+      p.log.inf(`configuration ${name} (${xml.length} bytes)`);
+      return p.parseConfig(xml.toString('utf8'), `${name} from ${p.server.host}:${p.server.port}`);
+    } catch (e) {
+      // A phone without its own file takes the default one; any other failure is the answer.
+      if (name === own && e instanceof TftpRemoteError && e.tftpCode === 1) {
+        p.log.inf(`${own} not on the server: using ${fallback}`);
+        continue;
+      }
+      throw e;
+    }
+  }
+  throw new UpgradeError('PFS_ERR_CONFIG', 'unreachable');
+}
+
+function decidePfs(p: UpgradePorts, cfg: UpgradeConfig): boolean {
+  if (!p.model.pfs) {
+    p.log.not(`model ${p.model.model} does not support Peer Firmware Sharing: plain TFTP upgrade`);
+    return false;
+  }
+  if (!cfg.peerFirmwareSharing) {
+    p.log.not(`Peer Firmware Sharing disabled (${cfg.pfsSource} setting): plain TFTP upgrade`);
+    return false;
+  }
+  if (!p.peers) {
+    p.log.wrn('Peer Firmware Sharing enabled but no peer engine on this board: plain TFTP upgrade');
+    return false;
+  }
+  p.log.not(`Peer Firmware Sharing enabled (${cfg.pfsSource} setting)`);
+  return true;
+}
+
+/** The verified manifest's exact bytes, kept to be written into the slot at commit. */
+const manifestBytes = new WeakMap<UpgradeManifest, Buffer>();
+
+async function fetchManifest(p: UpgradePorts, cfg: UpgradeConfig, load: string, pfs: boolean): Promise<UpgradeManifest> {
+  const name = `${load}.loads`;
+  let bytes: Buffer;
+  let source: string;
+  const digest = cfg.manifest?.load === load ? cfg.manifest : undefined;
+  if (pfs && digest) {
+    // One block: the whole manifest, checked against the digest before it is passed on.
+    const plan: BlockPlan = { size: digest.size, blockSize: Math.max(1, digest.size), hashes: [Buffer.from(digest.sha256, 'hex')] };
+    const path = join(p.tmpDir, name);
+    await p.peers!.fetch({ name, plan, medium: () => fileMedium(path) });
+    const spool = Spool.file(path, digest.size);
+    await spool.open();
+    bytes = await spool.read(0, digest.size);
+    await spool.close();
+    source = `${name} via peers`;
+  } else {
+    if (pfs) p.log.wrn(`configuration gives no size and SHA-256 for ${name}: fetching it straight from the server`);
+    bytes = await tftpGetBuffer({ ...p.server, ...p.tftp, file: name, logger: p.log.child('TFTP') }, 16 << 20);
+    source = `${name} from ${p.server.host}:${p.server.port}`;
+  }
+  const manifest = p.openManifest(bytes, source);
+  manifestBytes.set(manifest, bytes);
+  p.log.inf(`manifest ${name}: signature good, ${manifest.files.length} components`);
+  return manifest;
+}
+
+/** Returns the work for one component, to run in parallel (peers) or in turn (TFTP). */
+function fetchComponent(p: UpgradePorts, f: UpgradeManifest['files'][number], pfs: boolean): () => Promise<void> {
+  return async () => {
+    const plan: BlockPlan = { size: f.size, blockSize: f.blockSize, hashes: f.blocks.map((h) => Buffer.from(h, 'hex')) };
+    const store = await p.flash.openComponent(f.name);
+    const kept = await verifiedPrefix(store, plan);
+    if (kept > 0) p.log.inf(`${f.name}: resuming after ${kept} verified blocks already on flash`);
+    if (pfs) {
+      // The engine opens the medium itself; this store is only for the prefix check.
+      await store.close();
+      await p.peers!.fetch({ name: f.name, plan, verifiedBlocks: kept, medium: () => p.flash.openComponent(f.name) });
+    } else {
+      const spool = new Spool(f.name, async () => store, Math.min(f.size, kept * f.blockSize));
+      await spool.open();
+      const asm = new BlockAssembler(plan, kept, `server ${p.server.host}:${p.server.port}`, {
+        verified: (_i, slices, length) => spool.append(slices, length, () => {}),
+      });
+      let skip = kept * f.blockSize;
+      await tftpGet({ ...p.server, ...p.tftp, file: f.name, logger: p.log.child('TFTP') }).deliver((b) => {
+        if (skip >= b.length) {
+          skip -= b.length;
+          return;
+        }
+        asm.push(skip > 0 ? b.subarray(skip) : b);
+        skip = 0;
+      });
+      await spool.close(true);
+    }
+    p.log.inf(`${f.name}: ${f.size} bytes verified on flash`);
+  };
+}
+
+/** Whole blocks already on the medium that match the plan (an interrupted upgrade). */
+async function verifiedPrefix(store: UpgradeStore, plan: BlockPlan): Promise<number> {
+  const have = Math.min(store.existingBytes, plan.size);
+  const buf = Buffer.allocUnsafe(plan.blockSize);
+  let n = 0;
+  for (let off = 0; off < have; off += plan.blockSize, n++) {
+    const len = Math.min(plan.blockSize, plan.size - off);
+    if (off + len > have) break; // a partly written block is fetched again
+    const got = await store.read(buf, 0, len, off);
+    if (got !== len || !createHash('sha256').update(buf.subarray(0, len)).digest().equals(plan.hashes[n]!)) break;
+  }
+  return n;
+}
+
+async function writeAll(store: SpoolMedium, bytes: Buffer): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) done += await store.writev([bytes.subarray(done)], done);
+}
+
+async function withDeadline<T>(work: Promise<T>, at: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, fail) => {
+    timer = setTimeout(() => fail(new UpgradeError('PFS_ERR_UPGRADE_TIMEOUT', what)), Math.max(0, at - Date.now()));
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
