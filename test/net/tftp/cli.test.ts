@@ -260,7 +260,7 @@ cli('tftp serve stops cleanly on SIGTERM and refuses escapes in its log', () =>
 cli.after(async () => {
   if (serving) await (await serving.catch(() => undefined))?.stop();
   serving = undefined;
-  if (fixture) await (await fixture).dir.cleanup();
+  await (await fixture?.catch(() => undefined))?.dir.cleanup();
   fixture = undefined;
 });
 
