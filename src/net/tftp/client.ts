@@ -162,8 +162,13 @@ class Download implements TftpDownload {
     this.sock?.send(buf, port, this.serverAddr);
   }
 
+  /** The last ERROR sent; the socket is closed only once it has left. */
+  private lastWord?: Promise<void>;
+
   private sendError(code: number, message: string): void {
-    if (this.serverTid && this.sock) this.send(encodeError(code, message));
+    const sock = this.sock;
+    if (!this.serverTid || !sock) return;
+    this.lastWord = new Promise((ok) => sock.send(encodeError(code, message), this.serverTid, this.serverAddr, () => ok()));
   }
 
   /**
@@ -394,11 +399,17 @@ class Download implements TftpDownload {
     clearTimeout(this.timer);
     clearTimeout(this.deadline);
     if (!this.negotiatedDone) this.settle.fail(e);
-    try {
-      this.sock?.close();
-    } catch {
-      // already closed
-    }
+    const sock = this.sock;
+    const close = () => {
+      try {
+        sock?.close();
+      } catch {
+        // already closed
+      }
+    };
+    // Closing at once would drop an ERROR still on its way to the server.
+    if (this.lastWord) void this.lastWord.then(close);
+    else close();
     this.wake?.();
   }
 

@@ -93,8 +93,12 @@ export class Transfer {
     this.arm();
   }
 
+  /** The last ERROR sent; the socket is closed only once it has left. */
+  private lastWord?: Promise<void>;
+
   private sendError(code: number, message: string): void {
-    this.sock.send(encodeError(code, message), this.t.peer.port, this.t.peer.address);
+    const sock = this.sock;
+    this.lastWord = new Promise((ok) => sock.send(encodeError(code, message), this.t.peer.port, this.t.peer.address, () => ok()));
   }
 
   private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -245,7 +249,10 @@ export class Transfer {
     clearTimeout(this.timer);
     if (error) this.t.log.inf(`transfer of ${this.t.name} to ${this.peerName} failed: ${error.message}`);
     this.cache.clear();
-    this.sock.close();
+    const sock = this.sock;
+    // Closing at once would drop an ERROR still on its way to the client.
+    if (this.lastWord) void this.lastWord.then(() => sock.close());
+    else sock.close();
     void this.t.handle.close();
     this.t.onEnd(error);
   }
