@@ -7,7 +7,7 @@ import type { Logger } from '../../log/logger';
 import { silentLogger } from '../../log/logger';
 import { decode, encodeAck, encodeError, encodeRequest, ErrorCode, Op, unwrapBlock, type Options } from './packet';
 import { checkOAck, defaults, MAX_BLKSIZE, MAX_WINDOWSIZE, MIN_BLKSIZE, type Negotiated } from './options';
-import { TftpAbortedError, TftpProtocolError, TftpRemoteError, TftpTimeoutError } from './errors';
+import { TftpAbortedError, TftpOutputError, TftpProtocolError, TftpRemoteError, TftpTimeoutError } from './errors';
 
 export interface TftpGetOptions {
   host: string;
@@ -297,9 +297,14 @@ class Download implements TftpDownload {
     const block = unwrapBlock(wire, this.expected);
     const { blksize, windowsize, tsize } = this.params;
     if (block !== this.expected) {
-      // Duplicate or gap: ACK what we hold once per event so the sender restarts from
-      // there (RFC 7440), without answering every stray packet (Sorcerer's Apprentice).
-      if (this.lastReAckFor !== this.expected && !this.ackHeld) {
+      // A gap: ACK what we hold, once, so the sender restarts from there (RFC 7440).
+      // A duplicate: ACK again only if it comes long after our last ACK (the sender
+      // timed out: our ACK was lost). A duplicate right behind the original is the
+      // network's, and answering it would make a naive sender send everything twice
+      // (the Sorcerer's Apprentice, from the receiving side).
+      const gap = block > this.expected;
+      const stale = performance.now() - this.lastAckAt >= this.timeoutMs / 4;
+      if (!this.ackHeld && this.lastReAckFor !== this.expected && (gap || stale)) {
         this.lastReAckFor = this.expected;
         this.sendAck();
       }
@@ -333,8 +338,11 @@ class Download implements TftpDownload {
     this.resend = this.resendAck;
   }
 
+  private lastAckAt = 0;
+
   private sendAck(): void {
     this.sinceAck = 0;
+    this.lastAckAt = performance.now();
     this.send(encodeAck(this.expected - 1));
   }
 
@@ -463,7 +471,9 @@ export async function tftpGetToFile(
 ): Promise<{ bytes: number; seconds: number }> {
   const started = performance.now();
   const part = `${outPath}.part`;
-  const fh = await open(part, 'w');
+  const fh = await open(part, 'w').catch((e: NodeJS.ErrnoException) => {
+    throw new TftpOutputError(outPath, e);
+  });
   const dl = tftpGet(opts);
   let total: number | undefined;
   dl.negotiated.then((n) => (total = n.tsize), () => {});
@@ -482,6 +492,7 @@ export async function tftpGetToFile(
         dl.resume();
       },
       (e: Error) => {
+        writing = undefined;
         writeError = e;
         dl.abort(e);
       },
@@ -504,9 +515,12 @@ export async function tftpGetToFile(
     await fh.close();
     await rename(part, outPath);
   } catch (e) {
+    // The transfer's own error first; a write still under way fails too once the file closes.
+    const first = writeError ? new TftpOutputError(outPath, writeError) : e;
+    while (writing) await writing.catch(() => {});
     await fh.close().catch(() => {});
     await rm(part, { force: true });
-    throw writeError ?? e;
+    throw first;
   }
   return { bytes: dl.bytes, seconds: (performance.now() - started) / 1000 };
 }

@@ -32,3 +32,10 @@ export class TftpAbortedError extends PfsError {
     super('PFS_ERR_TFTP_ABORTED', `TFTP ${peer} "${file}": aborted${reason instanceof Error ? `: ${reason.message}` : ''}`, { cause: reason });
   }
 }
+
+/** The received file could not be written where it was asked to go. */
+export class TftpOutputError extends PfsError {
+  constructor(path: string, cause: Error) {
+    super('PFS_ERR_OUTPUT', `cannot write ${path}: ${(cause as NodeJS.ErrnoException).code ?? cause.message}`, { cause });
+  }
+}
