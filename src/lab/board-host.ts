@@ -8,6 +8,9 @@ import { tftpGet } from '../net/tftp/client';
 import { checkFileOnDisk } from './verify-file';
 import type { BoardReport, BoardSpec, FleetConfig, LabFile } from './types';
 
+/** Tries per file in tftp mode before the board gives up. */
+const DIRECT_ATTEMPTS = 10;
+
 const toPlan = (f: LabFile): BlockPlan => ({ size: f.size, blockSize: f.blockSize, hashes: f.hashes.map((h) => Buffer.from(h, 'hex')) });
 
 interface Board {
@@ -80,25 +83,46 @@ export class BoardHost {
     await this.checkAll(b);
   }
 
-  /** The traditional upgrade: every file, one after the other, straight from the origin. */
+  /**
+   * The traditional upgrade: every file, one after the other, straight from the
+   * origin. Like a phone, a board whose transfer fails starts that file again.
+   */
   private async direct(b: Board): Promise<void> {
     for (const f of this.fleet.files) {
-      const plan = this.plans.get(f.name)!;
       const status: FileStatus = { name: f.name, role: 'tftp', size: f.size, verifiedBytes: 0, complete: false, parentId: null, rootId: null, depth: 0, children: 0, maxChildren: 0 };
       b.direct.set(f.name, status);
-      const spool = Spool.file(join(b.spec.dir, basename(f.name)));
-      await spool.open();
-      const asm = new BlockAssembler(plan, 0, `origin ${this.fleet.origin.host}:${this.fleet.origin.port}`, {
-        verified: (_i, slices, length) => spool.append(slices, length, () => (status.verifiedBytes += length)),
-      });
-      const o = this.fleet.origin;
-      await tftpGet({ host: o.host, port: o.port, file: f.name, blksize: o.blksize, windowsize: o.windowsize, timeoutMs: o.timeoutMs, logger: b.log.child('TFTP') }).deliver((buf) => {
-        asm.push(buf);
-      });
-      await spool.close(true);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.directOnce(b, f, status);
+          break;
+        } catch (e) {
+          if (attempt >= DIRECT_ATTEMPTS) throw e;
+          const wait = Math.min(1000 * 2 ** (attempt - 1), 15_000);
+          b.log.wrn(`${f.name}: ${(e as Error).message}; trying again in ${wait / 1000} s (attempt ${attempt + 1} of ${DIRECT_ATTEMPTS})`);
+          await new Promise((r) => setTimeout(r, wait));
+        }
+      }
       status.complete = true;
     }
     await this.checkAll(b);
+  }
+
+  private async directOnce(b: Board, f: LabFile, status: FileStatus): Promise<void> {
+    const plan = this.plans.get(f.name)!;
+    status.verifiedBytes = 0;
+    const spool = Spool.file(join(b.spec.dir, basename(f.name)));
+    await spool.open();
+    const asm = new BlockAssembler(plan, 0, `origin ${this.fleet.origin.host}:${this.fleet.origin.port}`, {
+      verified: (_i, slices, length) => spool.append(slices, length, () => (status.verifiedBytes += length)),
+    });
+    const o = this.fleet.origin;
+    try {
+      await tftpGet({ host: o.host, port: o.port, file: f.name, blksize: o.blksize, windowsize: o.windowsize, timeoutMs: o.timeoutMs, logger: b.log.child('TFTP') }).deliver((buf) => {
+        asm.push(buf);
+      });
+    } finally {
+      await spool.close(true);
+    }
   }
 
   private async checkAll(b: Board): Promise<void> {

@@ -130,6 +130,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
   let interrupted = false;
   const stopping = () => void (interrupted = true);
   process.once('SIGINT', stopping);
+  process.once('SIGTERM', stopping);
   try {
     const originDir = join(root, 'origin');
     const logDir = join(root, 'logs');
@@ -198,6 +199,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
         }
       }, 200);
     });
+    const endMs = Date.now() - t0;
     if (interrupted) throw new LabError('interrupted');
     const failures = done.filter((r) => r.doneMs === undefined).map((r) => r.error ?? `board ${r.index} did not finish within ${o.timeoutMs / 1000} s`);
     const rootsPerFile: Record<string, number> = {};
@@ -211,7 +213,8 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       files: files.length,
       fileBytes,
       originBytes: server.stats.bytesSent,
-      fleetSeconds: Math.max(...done.map((r) => r.doneMs ?? o.timeoutMs)) / 1000,
+      // With failures, the fleet never finished: report how long it ran.
+      fleetSeconds: (failures.length > 0 ? endMs : Math.max(...done.map((r) => r.doneMs!))) / 1000,
       limitSeconds: (fileBytes * 8) / o.wanRate + o.wanRttMs / 1000,
       allVerified: failures.length === 0,
       maxDepth: maxima.depth,
@@ -225,6 +228,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
     };
   } finally {
     process.off('SIGINT', stopping);
+    process.off('SIGTERM', stopping);
     for (const c of cleanups.reverse()) await c().catch(() => {});
     if (!o.keep) await rm(root, { recursive: true, force: true });
     else log.not(`lab folder kept: ${root}`);
