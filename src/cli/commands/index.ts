@@ -3,6 +3,8 @@ import { tftpGetCommand } from './tftp-get';
 import { tftpServeCommand } from './tftp-serve';
 import { labCommand, labHostCommand } from './lab';
 import { simCommand } from './sim';
+import { keygenCommand } from './keygen';
+import { packCommand } from './pack';
 
 /** Every sub-command, in the order `pfs --help` lists them. */
-export const commands: readonly Command[] = [labCommand, simCommand, tftpGetCommand, tftpServeCommand, labHostCommand];
+export const commands: readonly Command[] = [labCommand, simCommand, keygenCommand, packCommand, tftpGetCommand, tftpServeCommand, labHostCommand];
