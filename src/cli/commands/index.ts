@@ -5,6 +5,7 @@ import { labCommand, labHostCommand } from './lab';
 import { simCommand } from './sim';
 import { keygenCommand } from './keygen';
 import { packCommand } from './pack';
+import { bootCommand } from './boot';
 
 /** Every sub-command, in the order `pfs --help` lists them. */
-export const commands: readonly Command[] = [labCommand, simCommand, keygenCommand, packCommand, tftpGetCommand, tftpServeCommand, labHostCommand];
+export const commands: readonly Command[] = [labCommand, bootCommand, simCommand, keygenCommand, packCommand, tftpGetCommand, tftpServeCommand, labHostCommand];

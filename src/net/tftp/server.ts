@@ -34,7 +34,10 @@ export interface TftpServerOptions {
 export interface TftpServerStats {
   transfers: number;
   active: number;
+  /** DATA payload bytes sent, retransmissions included. */
   bytesSent: number;
+  /** The same, per requested file name. */
+  bytesByFile: Map<string, number>;
   errors: number;
 }
 
@@ -43,7 +46,7 @@ export interface TftpServerStats {
  * far origin of the lab and the tests. Each transfer gets its own socket (its TID).
  */
 export class TftpServer {
-  readonly stats: TftpServerStats = { transfers: 0, active: 0, bytesSent: 0, errors: 0 };
+  readonly stats: TftpServerStats = { transfers: 0, active: 0, bytesSent: 0, bytesByFile: new Map(), errors: 0 };
   private sock?: dgram.Socket;
   private readonly log: Logger;
   private readonly transfers = new Set<Transfer>();
@@ -137,7 +140,10 @@ export class TftpServer {
       bind: this.opts.bind ?? '127.0.0.1',
       limits: this.limits,
       log: this.log,
-      onSent: (n) => (this.stats.bytesSent += n),
+      onSent: (n) => {
+        this.stats.bytesSent += n;
+        this.stats.bytesByFile.set(name, (this.stats.bytesByFile.get(name) ?? 0) + n);
+      },
       onEnd: (error) => {
         this.transfers.delete(t);
         this.stats.active--;

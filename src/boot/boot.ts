@@ -1,0 +1,166 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../log/logger';
+import { PfsError } from '../errors';
+import { DirFlash } from '../hal/flash/dir';
+import type { Flash } from '../hal/flash/flash';
+import { loadTrust } from '../loads/keys';
+import { openSignedManifest } from '../loads/manifest';
+import { PeerNode, type FileStatus } from '../net/peer/peer-node';
+import { loadBoard, loadModels, type BoardProfile } from './profiles';
+import { parseBootConfig, selectModel } from './select-model';
+import { macOf, nodeIdOf, normaliseMac } from './identity';
+import { parseDeviceConfig } from './device-config';
+import { subnetOf } from './subnet';
+import { runUpgrade, type UpgradeOutcome } from './upgrade';
+
+/** Exit codes of `pfs boot`, for the init system that runs it. */
+export const EXIT = {
+  /** Nothing to do: the board runs the configured load. */
+  CURRENT: 0,
+  /** The upgrade failed; the board keeps its current load. */
+  FAILED: 1,
+  /** No usable phone model selected: the board joins no hierarchy. */
+  NO_MODEL: 3,
+  /** A new load is committed: reboot into it. */
+  REBOOT: 10,
+} as const;
+
+export interface BootOptions {
+  board: string;
+  /** Folder holding `<board>.json` and `models/`. */
+  boardsDir: string;
+  /** The board's root folder: the board file's paths are under it ("/" on a real board). */
+  root: string;
+  model?: string;
+  mac?: string;
+  /** The TFTP server (a phone learns it from DHCP option 150; here: --server or tftp= in pfs.txt). */
+  server?: string;
+  /** Peer port (UDP and TCP), address and broadcast; defaults: 4051 on the board's interface. */
+  peerPort?: number;
+  addr?: string;
+  broadcast?: string;
+  forward?: 'cut' | 'store';
+  tftp?: { blksize?: number; windowsize?: number; timeoutMs?: number };
+  log: Logger;
+  configTries?: number;
+  upgradeTimeoutMs?: number;
+  lingerMs?: number;
+  /** Called once the peer engine runs (the lab reads its status). */
+  onPeers?: (peers: PeerNode) => void;
+}
+
+export interface BootResult {
+  exit: number;
+  model?: string;
+  outcome?: UpgradeOutcome;
+}
+
+function hostPort(text: string, defaultPort: number): { host: string; port: number } {
+  const m = /^([^:]+)(?::(\d+))?$/.exec(text.trim());
+  if (!m) throw new PfsError('PFS_ERR_CONFIG', `"${text}" is not HOST[:PORT]`);
+  return { host: m[1]!, port: m[2] ? Number(m[2]) : defaultPort };
+}
+
+/** A path of the board file, under the board's root folder. */
+const under = (root: string, p: string) => join(root, p);
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+function openFlash(board: BoardProfile, root: string): Flash {
+  if (board.flash.backend === 'dir') return new DirFlash(under(root, board.flash.path));
+  throw new PfsError('PFS_ERR_FLASH', `flash back-end "${board.flash.backend}" of board ${board.board} is not available in this build`);
+}
+
+/**
+ * What a board runs at power-on: select the model, find its identity, boot a
+ * slot, fetch the configuration and, if told to, upgrade (through its peers when
+ * Peer Firmware Sharing is on), then ask for a reboot.
+ */
+export async function bootBoard(o: BootOptions): Promise<BootResult> {
+  const log = o.log.child('BOOT');
+  const board = await loadBoard(o.boardsDir, o.board);
+  const models = await loadModels(o.boardsDir);
+  const bootText = (await readOptional(under(o.root, board.bootConfig))) ?? '';
+  const boot = parseBootConfig(bootText);
+  let model;
+  try {
+    model = selectModel({ cli: o.model, cmdline: await readOptional(under(o.root, board.cmdline)), bootConfig: bootText }, models);
+  } catch (e) {
+    log.err((e as Error).message, { code: (e as PfsError).code });
+    return { exit: EXIT.NO_MODEL };
+  }
+  log.not(`board ${board.board}, model ${model.profile.model} (from ${model.source})`);
+  const mac = o.mac ? normaliseMac(o.mac) : boot.has('mac') ? normaliseMac(boot.get('mac')!) : macOf(board.network.interface);
+  const server = hostPort(o.server ?? boot.get('tftp') ?? '', 69);
+  if (!server.host) {
+    log.err('no TFTP server: give --server HOST[:PORT] or tftp= in pfs.txt');
+    return { exit: EXIT.FAILED, model: model.profile.model };
+  }
+
+  const flash = openFlash(board, o.root);
+  await flash.open();
+  const sel = await flash.boot();
+  if (sel.fellBack) log.wrn(`load on slot ${sel.slot === 'A' ? 'B' : 'A'} failed to come up: back on ${sel.load} (slot ${sel.slot})`);
+  log.not(`running ${sel.load ?? 'no load (blank board)'}${sel.slot ? ` from slot ${sel.slot}` : ''}${sel.trial ? ' (trial boot)' : ''}`, { mac });
+  // This far, the running load works: it is no longer on trial.
+  await flash.markGood();
+
+  const trust = await loadTrust(under(o.root, board.trust));
+  const tmp = under(o.root, board.tmp);
+  await mkdir(tmp, { recursive: true });
+
+  let peers: PeerNode | undefined;
+  if (model.profile.pfs) {
+    const net = o.addr || boot.has('addr') ? undefined : subnetOf(board.network.interface);
+    const port = o.peerPort ?? (boot.has('peer_port') ? Number(boot.get('peer_port')) : 4051);
+    const bcast = hostPort(o.broadcast ?? boot.get('broadcast') ?? net!.broadcast, 4051);
+    peers = new PeerNode({
+      nodeId: nodeIdOf(mac),
+      model: model.profile.model,
+      addr: o.addr ?? boot.get('addr') ?? net!.addr,
+      udpPort: port,
+      tcpPort: port,
+      broadcast: { addr: bcast.host, port: bcast.port },
+      origin: { ...server, ...o.tftp },
+      dir: tmp,
+      forward: o.forward ?? 'cut',
+      logger: o.log,
+    });
+    await peers.start();
+    o.onPeers?.(peers);
+  }
+  try {
+    const outcome = await runUpgrade({
+      log,
+      model: model.profile,
+      mac,
+      server,
+      tftp: o.tftp ?? {},
+      parseConfig: (xml, source) => parseDeviceConfig(xml, model.profile, source),
+      openManifest: (bytes, source) => openSignedManifest(bytes, trust, source),
+      flash,
+      peers,
+      tmpDir: tmp,
+      configRetryMs: 1000,
+      configRetryMaxMs: 60_000,
+      configTries: o.configTries ?? 0,
+      upgradeTimeoutMs: o.upgradeTimeoutMs ?? 30 * 60_000,
+      lingerMs: o.lingerMs ?? 120_000,
+    });
+    const exit = outcome.kind === 'current' ? EXIT.CURRENT : outcome.kind === 'committed' ? EXIT.REBOOT : EXIT.FAILED;
+    if (exit === EXIT.REBOOT) log.not(`rebooting into ${outcome.kind === 'committed' ? outcome.load : ''} (exit ${EXIT.REBOOT})`);
+    return { exit, model: model.profile.model, outcome };
+  } finally {
+    await peers?.stop();
+  }
+}
+
+export type { FileStatus };

@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { intOption, parse, type Command } from '../command';
+import { UsageError } from '../../errors';
+import { bootBoard, EXIT } from '../../boot/boot';
+import { parseMs } from '../../dload/units';
+
+/** boards/ beside the bundle (a flashed image) or one folder up (this repository's dist/). */
+export function defaultBoardsDir(): string {
+  const here = dirname(resolve(process.argv[1] ?? '.'));
+  for (const d of [join(here, 'boards'), join(here, '..', 'boards')]) if (existsSync(join(d, 'models'))) return d;
+  return join(here, 'boards');
+}
+
+export const bootCommand: Command = {
+  path: ['boot'],
+  summary: 'run a board: select the model, fetch the configuration, upgrade (by peers or TFTP)',
+  usage: `Usage: pfs boot --board BOARD [--root DIR] [--model MODEL] [--server HOST[:PORT]]
+
+What a board runs at power-on, logging to its console in the phone's DLoad style:
+select the phone model (--model, else pfs.model= on the kernel command line, else
+model= in pfs.txt), read the MAC, boot a flash slot, fetch SEP<MAC>.cnf.xml (else
+XMLDefault.cnf.xml) from the TFTP server, and if the configured load differs from
+the running one: fetch and verify the signed .loads manifest, fetch every component
+into the inactive slot (through the peer hierarchy when Peer Firmware Sharing is
+enabled, else by plain TFTP), commit, stay a parent until its children are served,
+and exit to be rebooted.
+
+Exit status: ${EXIT.CURRENT} up to date, ${EXIT.REBOOT} new load committed (reboot), ${EXIT.FAILED} upgrade failed
+(current load kept), ${EXIT.NO_MODEL} no valid model selected, 2 bad usage.
+
+Options:
+  --board BOARD       board file in boards/ (sim, rpi4, rpi3, rpi-zero2w)
+  --root DIR          the board's root folder (default /; the sim board lives in one)
+  --boards-dir DIR    where the board and model files are (default: beside pfs)
+  --model MODEL       phone model, overriding the kernel command line and pfs.txt
+  --server HOST[:PORT]  the TFTP server (default: tftp= in pfs.txt)
+  --mac MAC           the board's MAC (default: mac= in pfs.txt, else its interface)
+  --peer-port N       UDP and TCP peer port (default 4051, or peer_port= in pfs.txt)
+  --addr ADDR         this board's address (default: its interface's)
+  --broadcast ADDR[:PORT]  where adverts go (default: the interface's subnet broadcast)
+  --forward cut|store forward blocks as verified (default) or whole files
+  --tftp-blksize N, --tftp-window N   TFTP towards the server (default 1468, 64)
+  --config-tries N    give up after N failed configuration fetches (default: never)
+  --upgrade-timeout T abandon a download after this long, e.g. 900s (default 1800s)`,
+
+  async run({ argv, log }) {
+    const { values } = parse(
+      argv,
+      {
+        board: { type: 'string' },
+        root: { type: 'string' },
+        'boards-dir': { type: 'string' },
+        model: { type: 'string' },
+        server: { type: 'string' },
+        mac: { type: 'string' },
+        'peer-port': { type: 'string' },
+        addr: { type: 'string' },
+        broadcast: { type: 'string' },
+        forward: { type: 'string' },
+        'tftp-blksize': { type: 'string' },
+        'tftp-window': { type: 'string' },
+        'config-tries': { type: 'string' },
+        'upgrade-timeout': { type: 'string' },
+      },
+      { min: 0, max: 0 },
+    );
+    if (!values.board) throw new UsageError('--board is required');
+    const forward = values.forward ?? 'cut';
+    if (forward !== 'cut' && forward !== 'store') throw new UsageError(`--forward must be cut or store, got "${forward}"`);
+    const r = await bootBoard({
+      board: values.board,
+      root: values.root ?? '/',
+      boardsDir: values['boards-dir'] ?? defaultBoardsDir(),
+      model: values.model,
+      server: values.server,
+      mac: values.mac,
+      peerPort: intOption('peer-port', values['peer-port'], 1, 65535),
+      addr: values.addr,
+      broadcast: values.broadcast,
+      forward,
+      tftp: {
+        blksize: intOption('tftp-blksize', values['tftp-blksize'], 8, 65464) ?? 1468,
+        windowsize: intOption('tftp-window', values['tftp-window'], 1, 1024) ?? 64,
+      },
+      configTries: intOption('config-tries', values['config-tries'], 0, 1_000_000),
+      upgradeTimeoutMs: values['upgrade-timeout'] === undefined ? undefined : parseMs(values['upgrade-timeout'], '--upgrade-timeout'),
+      log,
+    });
+    return r.exit;
+  },
+};

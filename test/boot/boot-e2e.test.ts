@@ -1,0 +1,159 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../../src/log/logger';
+import { TftpServer } from '../../src/net/tftp/server';
+import { WanEmulator } from '../../src/net/wan';
+import { loadModels } from '../../src/boot/profiles';
+import { bootBoard, EXIT } from '../../src/boot/boot';
+import { prepareSite } from '../../src/lab/site';
+import { DirFlash } from '../../src/hal/flash/dir';
+
+/** A site on loopback: origin behind a WAN, boards prepared as the lab prepares them. */
+async function site(o: { models: [string, number][]; pfsOff?: number; size?: number; enterprisePfs?: boolean }) {
+  const dir = await mkdtemp(join(tmpdir(), 'pfs-boot-'));
+  const models = await loadModels('boards');
+  let wanPort = 0;
+  const base = 20000 + Math.floor(Math.random() * 30000);
+  const s = await prepareSite(dir, {
+    models: o.models.map(([m, count]) => ({ profile: models.get(m)!, count })),
+    size: o.size ?? 1 << 20,
+    files: 2,
+    enterprisePfs: o.enterprisePfs ?? true,
+    pfsOff: o.pfsOff ?? 0,
+    server: () => ({ host: '127.0.0.1', port: wanPort }),
+    boardConfig: (i) => ({ addr: '127.0.0.1', peer_port: String(base + i), broadcast: `127.255.255.255:${base - 1}` }),
+  });
+  const server = new TftpServer({ root: s.originDir, port: 0, pipeline: 2, maxWindowsize: 128 });
+  await server.start();
+  const wan = new WanEmulator({ listen: { address: '127.0.0.1', port: 0 }, origin: server.address(), rate: 40e6, rttMs: 10 });
+  await wan.start();
+  wanPort = wan.address().port;
+  // pfs.txt was written before the WAN had a port: the server comes from --server instead.
+  const logs = new Map<number, string[]>();
+  const boot = (i: number, extra: Partial<Parameters<typeof bootBoard>[0]> = {}) => {
+    const lines: string[] = [];
+    logs.set(i, lines);
+    return bootBoard({
+      board: 'sim',
+      boardsDir: 'boards',
+      root: s.boards[i]!.root,
+      server: `127.0.0.1:${wanPort}`,
+      log: createLogger('PFS', { level: 'DBG', sinks: [{ writeLine: (l) => lines.push(l) }] }),
+      configTries: 2,
+      upgradeTimeoutMs: 30_000,
+      lingerMs: 10_000,
+      ...extra,
+    });
+  };
+  const close = async () => {
+    await wan.stop();
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  return { dir, s, server, boot, logs, close };
+}
+
+async function activeFiles(root: string) {
+  const f = new DirFlash(join(root, 'flash'));
+  await f.open();
+  return f.activeLoad();
+}
+
+test('a mixed fleet (4 x CP-7961G, 2 x CP-7941G) upgrades by peer sharing: one copy per model crosses the WAN', async () => {
+  const t = await site({ models: [['CP-7961G', 4], ['CP-7941G', 2]] });
+  try {
+    const results = await Promise.all(t.s.boards.map((_, i) => t.boot(i)));
+    assert.equal(results.map((r) => r.exit), t.s.boards.map(() => EXIT.REBOOT), [...t.logs.values()].map((l) => l.filter((x) => x.startsWith('ERR')).join('\n')).join('\n'));
+    for (const b of t.s.boards) {
+      assert.is(await activeFiles(b.root), t.s.loads.get(b.model));
+      const slot = JSON.parse(await readFile(join(b.root, 'flash', 'state.json'), 'utf8')).active;
+      for (const name of t.s.componentNames) {
+        assert.ok((await readFile(join(b.root, 'flash', `slot${slot}`, name))).equals(await readFile(join(t.s.originDir, name))), `${b.mac} ${name}`);
+      }
+    }
+    for (const name of t.s.componentNames) {
+      const size = (await readFile(join(t.s.originDir, name))).length;
+      assert.is(t.server.stats.bytesByFile.get(name), 2 * size, `${name}: one copy per model`);
+    }
+    const roots = [...t.logs.values()].flat().filter((l) => l.includes('@@@HROOT:'));
+    assert.ok(roots.some((l) => l.includes('m=CP-7941G')) && roots.some((l) => l.includes('m=CP-7961G')), 'each model had its own roots');
+  } finally {
+    await t.close();
+  }
+});
+
+test('boards whose device setting turns PFS off go straight to TFTP while the enterprise enables it', async () => {
+  const t = await site({ models: [['CP-7961G', 4]], pfsOff: 1 });
+  try {
+    const results = await Promise.all(t.s.boards.map((_, i) => t.boot(i)));
+    assert.equal(results.map((r) => r.exit), [EXIT.REBOOT, EXIT.REBOOT, EXIT.REBOOT, EXIT.REBOOT]);
+    const off = t.logs.get(0)!;
+    assert.ok(off.some((l) => l.includes('Peer Firmware Sharing disabled (device setting): plain TFTP upgrade')), off.join('\n'));
+    assert.not.ok(off.some((l) => l.includes('ClaimRoot')), 'the PFS-off board never advertised');
+    assert.ok(t.logs.get(1)!.some((l) => l.includes('Peer Firmware Sharing enabled (enterprise setting)')));
+    for (const name of t.s.componentNames) {
+      const size = (await readFile(join(t.s.originDir, name))).length;
+      assert.is(t.server.stats.bytesByFile.get(name), 2 * size, `${name}: the peers' copy plus the PFS-off board's own`);
+    }
+  } finally {
+    await t.close();
+  }
+});
+
+test('a tampered component on the origin is refused by every board and nothing is committed', async () => {
+  const t = await site({ models: [['CP-7961G', 3]] });
+  try {
+    const victim = join(t.s.originDir, t.s.componentNames[1]!);
+    const bytes = await readFile(victim);
+    bytes[bytes.length >> 1] ^= 0x55;
+    await writeFile(victim, bytes);
+    const results = await Promise.all(t.s.boards.map((_, i) => t.boot(i, { upgradeTimeoutMs: 12_000 })));
+    assert.equal(results.map((r) => r.exit), [EXIT.FAILED, EXIT.FAILED, EXIT.FAILED]);
+    for (const b of t.s.boards) assert.match(String(await activeFiles(b.root)), /^SCCP41\.9-3-1SR1-1S$/);
+    assert.ok([...t.logs.values()].flat().some((l) => /does not match its SHA-256/.test(l)));
+  } finally {
+    await t.close();
+  }
+});
+
+test('a tampered manifest is rejected with a clear line and nothing is written to flash', async () => {
+  const t = await site({ models: [['CP-7961G', 1]] });
+  try {
+    const load = t.s.loads.get('CP-7961G')!;
+    const m = await readFile(join(t.s.originDir, `${load}.loads`), 'utf8');
+    await writeFile(join(t.s.originDir, `${load}.loads`), m.replace('"size": ', '"size": 1'));
+    // Without the digest in the config the board fetches the manifest itself and checks the signature.
+    const xml = await readFile(join(t.s.originDir, 'XMLDefault.cnf.xml'), 'utf8');
+    await writeFile(join(t.s.originDir, 'XMLDefault.cnf.xml'), xml.replace(/\s*<pfsLoad[^>]*>[^<]*<\/pfsLoad>/g, ''));
+    const r = await t.boot(0);
+    assert.is(r.exit, EXIT.FAILED);
+    const lines = t.logs.get(0)!;
+    assert.ok(lines.some((l) => /ERR .*signature .* does not match: the manifest was changed after signing/.test(l)), lines.join('\n'));
+    const f = new DirFlash(join(t.s.boards[0]!.root, 'flash'));
+    await f.open();
+    assert.is(await f.activeLoad(), 'SCCP41.9-3-1SR1-1S');
+  } finally {
+    await t.close();
+  }
+});
+
+test('bad model selection and a missing configuration give the specified errors', async () => {
+  const t = await site({ models: [['CP-7961G', 1]] });
+  try {
+    const r = await t.boot(0, { model: 'CP-7999G' });
+    assert.is(r.exit, EXIT.NO_MODEL);
+    assert.ok(t.logs.get(0)!.some((l) => /^ERR .* unknown model "CP-7999G" \(from --model\): valid models: CP-7906G, /.test(l)));
+    await rm(join(t.s.originDir, 'XMLDefault.cnf.xml'));
+    const r2 = await t.boot(0);
+    assert.is(r2.exit, EXIT.FAILED);
+    const lines = t.logs.get(0)!;
+    assert.ok(lines.some((l) => /^ERR .* configuration: .*XMLDefault\.cnf\.xml.*retrying in 1\.0 s, staying on the current load/.test(l)), lines.join('\n'));
+  } finally {
+    await t.close();
+  }
+});
+
+test.run();
