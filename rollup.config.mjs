@@ -4,6 +4,7 @@ import { builtinModules } from 'node:module';
 import esbuild from 'rollup-plugin-esbuild';
 import resolve from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
+import json from '@rollup/plugin-json';
 
 const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 
@@ -20,6 +21,7 @@ export default {
   plugins: [
     resolve({ extensions: ['.ts', '.mjs', '.js', '.json'], preferBuiltins: true }),
     commonjs(),
+    json(),
     esbuild({ target: 'node20', minify: false }),
   ],
 };

@@ -7,7 +7,8 @@ import { resolve } from 'node:path';
 import { writeSection } from './results';
 
 const sizes = (process.env.BENCH_N ?? '8,32,128').split(',').map(Number);
-const common = ['--size', '8M', '--files', '4', '--wan-rate', '10mbit', '--wan-rtt', '150ms', '--json'];
+// --engine: the DLoad engine's own benchmark (boards handed the block plans), as the engine issue asks.
+const common = ['--engine', '--size', '8M', '--files', '4', '--wan-rate', '10mbit', '--wan-rtt', '150ms', '--json'];
 const modes: { label: string; args: string[] }[] = [
   { label: 'tftp (every board from the origin, windowsize 4)', args: ['--mode', 'tftp', '--tftp-window', '4'] },
   { label: 'pfs, store-and-forward', args: ['--mode', 'pfs', '--forward', 'store'] },
@@ -54,7 +55,7 @@ const limit = rows[0]!.s.limitSeconds.toFixed(2);
 writeSection(
   'Lab: peer sharing against the traditional upgrade',
   `Command: \`npm run bench:lab\` (one run; ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}).
-Each row is \`pfs lab --boards N --size 8M --files 4 --wan-rate 10mbit --wan-rtt 150ms\` with the mode shown,
+Each row is \`pfs lab --engine --boards N --size 8M --files 4 --wan-rate 10mbit --wan-rtt 150ms\` with the mode shown,
 16 boards per process, on loopback. The physical limit is ${limit} s (8 MiB at 10 Mbit/s plus one RTT). The
 LAN is loopback and not rate-limited here, so store-and-forward costs little more than cut-through; the
 namespace lab (real per-port rates) shows the difference. TFTP at the root runs with this project's defaults

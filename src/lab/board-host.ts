@@ -6,6 +6,7 @@ import { BlockAssembler, type BlockPlan } from '../net/peer/block-assembler';
 import { Spool } from '../net/peer/spool';
 import { tftpGet } from '../net/tftp/client';
 import { checkFileOnDisk } from './verify-file';
+import { bootBoard, EXIT } from '../boot/boot';
 import type { BoardReport, BoardSpec, FleetConfig, LabFile } from './types';
 
 /** Tries per file in tftp mode before the board gives up. */
@@ -21,6 +22,7 @@ interface Board {
   direct: Map<string, FileStatus>;
   doneMs?: number;
   error?: string;
+  bootExit?: number;
 }
 
 /**
@@ -45,7 +47,7 @@ export class BoardHost {
 
   /** Binds every board's sockets (the boards are powered but not yet reset). */
   async start(): Promise<void> {
-    if (this.fleet.mode !== 'pfs') return;
+    if (this.fleet.mode !== 'pfs' || this.fleet.boot) return;
     for (const b of this.boards) {
       b.node = new PeerNode({
         nodeId: b.spec.nodeId,
@@ -66,7 +68,7 @@ export class BoardHost {
   /** The mass reset: every board starts its upgrade now. `t0` is the fleet's start (epoch ms). */
   go(t0: number): void {
     for (const b of this.boards) {
-      const work = this.fleet.mode === 'pfs' ? this.viaPeers(b) : this.direct(b);
+      const work = this.fleet.boot ? this.boot(b, this.fleet.boot.boardsDir) : this.fleet.mode === 'pfs' ? this.viaPeers(b) : this.direct(b);
       work.then(
         () => (b.doneMs = Date.now() - t0),
         (e: Error) => {
@@ -75,6 +77,23 @@ export class BoardHost {
         },
       );
     }
+  }
+
+  /** A board that runs `pfs boot` on its folder; done when it asks to reboot into the new load. */
+  private async boot(b: Board, boardsDir: string): Promise<void> {
+    const r = await bootBoard({
+      board: 'sim',
+      boardsDir,
+      root: b.spec.dir,
+      forward: this.fleet.forward,
+      tftp: { blksize: this.fleet.origin.blksize, windowsize: this.fleet.origin.windowsize },
+      log: b.log,
+      configTries: 5,
+      lingerMs: 60_000,
+      onPeers: (p) => (b.node = p),
+    });
+    b.bootExit = r.exit;
+    if (r.exit !== EXIT.REBOOT) throw new Error(`pfs boot ended with exit ${r.exit} (${r.outcome?.kind === 'failed' ? r.outcome.reason : r.outcome?.kind ?? 'no outcome'})`);
   }
 
   private async viaPeers(b: Board): Promise<void> {

@@ -9,6 +9,10 @@ import { WanEmulator } from '../net/wan';
 import { PfsError } from '../errors';
 import { BoardHost } from './board-host';
 import { generateFirmware } from './firmware';
+import { prepareSite } from './site';
+import { loadModels } from '../boot/profiles';
+import { nodeIdOf } from '../boot/identity';
+import type { BlockPlan } from '../net/peer/block-assembler';
 import type { BoardReport, BoardSpec, FleetConfig, ForwardMode, FromHost, LabMode, LabSummary, ToHost } from './types';
 
 export interface LabOptions {
@@ -36,6 +40,13 @@ export interface LabOptions {
   keep: boolean;
   /** Give up after this long (ms). */
   timeoutMs: number;
+  /** Bare DLoad engines given block plans (the engine's own lab) instead of boot boards. */
+  engine: boolean;
+  /** Boot boards: the model mix, e.g. 12 x CP-7961G and 4 x CP-7941G (counts add up to `boards`). */
+  models: { model: string; count: number }[];
+  /** Boot boards: how many get their own SEP file turning Peer Firmware Sharing off. */
+  pfsOff: number;
+  boardsDir: string;
   /** How to start a host process: the script and node options (default: this process's own). */
   hostEntry?: { script: string; execArgv: string[] };
   /** Called about five times a second with the fleet's state. */
@@ -136,8 +147,6 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
     const logDir = join(root, 'logs');
     await mkdir(originDir);
     await mkdir(logDir);
-    const load = 'SCCP41.9-4-2SR2-2S';
-    const files = await generateFirmware(originDir, { files: o.files, totalBytes: o.size, blockSize: 64 * 1024, load, seed: load });
     const server = new TftpServer({ root: originDir, port: 0, maxWindowsize: 1024, pipeline: 2, logger: log.child('ORIGIN') });
     await server.start();
     cleanups.push(() => server.stop());
@@ -152,21 +161,51 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
     await wan.start();
     cleanups.push(() => wan.stop());
 
+    // Engine boards get the block plans from the lab; boot boards find everything on the TFTP server.
+    let files: { name: string; size: number; plan: BlockPlan }[] = [];
+    const specs: BoardSpec[] = [];
+    let models = 1;
+    let setBytes = o.size;
+    if (o.engine) {
+      const load = 'SCCP41.9-4-2SR2-2S';
+      files = (await generateFirmware(originDir, { files: o.files, totalBytes: o.size, blockSize: 64 * 1024, load, seed: load })).map((f) => ({ name: f.name, size: f.size, plan: f.plan }));
+      for (let i = 0; i < o.boards; i++) {
+        const dir = join(root, 'boards', `b${String(i).padStart(3, '0')}`);
+        await mkdir(dir, { recursive: true });
+        specs.push({ index: i, nodeId: boardNodeId(i), model: o.model, port: o.portBase + i, dir });
+      }
+    } else {
+      const profiles = await loadModels(o.boardsDir);
+      const mix = o.models.map(({ model, count }) => {
+        const profile = profiles.get(model);
+        if (!profile) throw new LabError(`unknown model ${model}: valid models: ${[...profiles.keys()].join(', ')}`);
+        return { profile, count };
+      });
+      const site = await prepareSite(root, {
+        models: mix,
+        size: o.size,
+        files: o.files,
+        enterprisePfs: o.mode === 'pfs',
+        pfsOff: o.pfsOff,
+        server: () => ({ host: '127.0.0.1', port: wan.address().port }),
+        boardConfig: (i) => ({ addr: '127.0.0.1', peer_port: String(o.portBase + i), broadcast: `${o.broadcast.addr}:${o.broadcast.port}` }),
+      });
+      models = mix.length;
+      setBytes = site.setBytes;
+      files = site.components.map((c) => ({ ...c, plan: { size: c.size, blockSize: 64 * 1024, hashes: [] } }));
+      for (const b of site.boards) specs.push({ index: b.index, nodeId: nodeIdOf(b.mac), model: b.model, port: o.portBase + b.index, dir: b.root });
+    }
+
     const fleet: FleetConfig = {
       mode: o.mode,
       forward: o.forward,
-      files: files.map((f) => ({ name: f.name, size: f.size, blockSize: f.plan.blockSize, hashes: f.plan.hashes.map((h) => h.toString('hex')) })),
+      files: o.engine ? files.map((f) => ({ name: f.name, size: f.size, blockSize: f.plan.blockSize, hashes: f.plan.hashes.map((h) => h.toString('hex')) })) : [],
       origin: { host: '127.0.0.1', port: wan.address().port, blksize: o.tftpBlksize, windowsize: o.tftpWindow, timeoutMs: 1000 },
       broadcast: o.broadcast,
       logLevel: o.logLevel,
       logDir,
+      boot: o.engine ? undefined : { boardsDir: o.boardsDir },
     };
-    const specs: BoardSpec[] = [];
-    for (let i = 0; i < o.boards; i++) {
-      const dir = join(root, 'boards', `b${String(i).padStart(3, '0')}`);
-      await mkdir(dir, { recursive: true });
-      specs.push({ index: i, nodeId: boardNodeId(i), model: o.model, port: o.portBase + i, dir });
-    }
     const per = o.perProcess > 0 ? o.perProcess : o.boards;
     const hosts: Host[] = [];
     for (let i = 0; i < specs.length; i += per) {
@@ -204,7 +243,10 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
     const failures = done.filter((r) => r.doneMs === undefined).map((r) => r.error ?? `board ${r.index} did not finish within ${o.timeoutMs / 1000} s`);
     const rootsPerFile: Record<string, number> = {};
     for (const f of files) rootsPerFile[f.name] = done.filter((r) => r.files.some((s) => s.name === f.name && s.role === 'root')).length;
-    const fileBytes = files.reduce((a, f) => a + f.size, 0);
+    const fileBytes = setBytes;
+    // Firmware over the WAN: components and manifests, not the small per-board configuration files.
+    let firmwareBytes = 0;
+    for (const [name, n] of server.stats.bytesByFile) if (!name.endsWith('.cnf.xml')) firmwareBytes += n;
     const peak = Math.max(...hosts.map((h) => h.peakRss()));
     return {
       boards: o.boards,
@@ -212,10 +254,12 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       forward: o.forward,
       files: files.length,
       fileBytes,
-      originBytes: server.stats.bytesSent,
+      originBytes: firmwareBytes,
+      originConfigBytes: server.stats.bytesSent - firmwareBytes,
+      models,
       // With failures, the fleet never finished: report how long it ran.
       fleetSeconds: (failures.length > 0 ? endMs : Math.max(...done.map((r) => r.doneMs!))) / 1000,
-      limitSeconds: (fileBytes * 8) / o.wanRate + o.wanRttMs / 1000,
+      limitSeconds: (models * fileBytes * 8) / o.wanRate + o.wanRttMs / 1000,
       allVerified: failures.length === 0,
       maxDepth: maxima.depth,
       maxChildren: maxima.children,

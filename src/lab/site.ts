@@ -28,6 +28,7 @@ export interface Site {
   /** Bytes of one model's component set. */
   setBytes: number;
   componentNames: string[];
+  components: { name: string; size: number }[];
 }
 
 /** MAC of lab board `i`: a fixed prefix and the index, so XIDs read like the source's (…080027F8). */
@@ -93,7 +94,14 @@ export async function prepareSite(
       boards.push({ index: i, model: m.profile.model, mac, root, pfsOff });
     }
   }
-  return { originDir, boards, loads, setBytes: comps.reduce((a, c) => a + c.size, 0), componentNames: comps.map((c) => c.name) };
+  return {
+    originDir,
+    boards,
+    loads,
+    setBytes: comps.reduce((a, c) => a + c.size, 0),
+    componentNames: comps.map((c) => c.name),
+    components: comps.map((c) => ({ name: c.name, size: c.size })),
+  };
 }
 
 /** A board fresh from the factory runs an older load. */

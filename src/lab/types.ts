@@ -19,6 +19,7 @@ export interface BoardSpec {
   model: string;
   /** UDP and TCP port of this board on loopback. */
   port: number;
+  /** Engine boards: where files go. Boot boards: the board's root folder. */
   dir: string;
 }
 
@@ -33,6 +34,11 @@ export interface FleetConfig {
   logLevel: Level;
   /** Folder for per-board console logs. */
   logDir: string;
+  /**
+   * Boards that run the whole `pfs boot` sequence (sim board in a folder, real
+   * cnf.xml, signed loads); without it, bare DLoad engines given block plans.
+   */
+  boot?: { boardsDir: string };
 }
 
 export interface BoardReport {
@@ -50,6 +56,10 @@ export type FromHost =
   | { type: 'report'; boards: BoardReport[]; rss: number };
 
 export interface LabSummary extends FleetSummary {
+  /** Phone models in the fleet: each forms its own hierarchies, so the WAN carries one set per model. */
+  models: number;
+  /** Bytes of configuration files (cnf.xml) the origin sent: every board fetches its own. */
+  originConfigBytes: number;
   rootsPerFile: Record<string, number>;
   wanRateBitsPerSec: number;
   wanRttMs: number;

@@ -1,25 +1,28 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const bundle = resolve('dist/pfs.cjs');
 
-test('the bundle runs a lab from a folder with no node_modules and prints the JSON summary', () => {
+test('the bundle runs a lab of pfs boot boards (two models) from a folder with no node_modules and prints the JSON summary', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pfs-cli-lab-'));
   try {
     copyFileSync(bundle, join(dir, 'pfs.cjs'));
+    cpSync('boards', join(dir, 'boards'), { recursive: true });
     const base = 20000 + Math.floor(Math.random() * 30000);
-    const r = spawnSync(process.execPath, ['pfs.cjs', 'lab', '--boards', '6', '--size', '1M', '--files', '2', '--per-process', '3', '--port-base', String(base), '--bcast-port', String(base - 1), '--wan-rate', '100mbit', '--wan-rtt', '20ms', '--json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['pfs.cjs', 'lab', '--boards', '6', '--size', '1M', '--files', '2', '--per-process', '3', '--port-base', String(base), '--bcast-port', String(base - 1), '--wan-rate', '100mbit', '--wan-rtt', '20ms', '--models', 'CP-7961G:4,CP-7941G:2', '--json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
     assert.is(r.status, 0, r.stderr);
     const s = JSON.parse(r.stdout.trim().split('\n').pop()!);
     for (const k of ['boards', 'mode', 'forward', 'files', 'fileBytes', 'originBytes', 'fleetSeconds', 'limitSeconds', 'allVerified', 'maxDepth', 'maxChildren', 'rootsPerFile']) {
       assert.ok(k in s, `summary has ${k}`);
     }
-    assert.equal([s.boards, s.mode, s.forward, s.files, s.allVerified], [6, 'pfs', 'cut', 2, true]);
-    assert.is(s.originBytes, s.fileBytes);
+    assert.equal([s.boards, s.mode, s.forward, s.files, s.allVerified, s.models], [6, 'pfs', 'cut', 2, true, 2]);
+    // One set of components per model over the WAN, plus the two small signed manifests.
+    assert.ok(s.originBytes >= 2 * s.fileBytes && s.originBytes < 2 * s.fileBytes + 64 * 1024, `origin sent ${s.originBytes} for ${s.fileBytes} x 2`);
+    assert.equal(Object.values(s.rootsPerFile), [2, 2]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

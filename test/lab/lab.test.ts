@@ -26,6 +26,10 @@ function options(over: Partial<LabOptions>): LabOptions {
     logLevel: 'INF',
     keep: false,
     timeoutMs: 60_000,
+    engine: true,
+    models: [],
+    pfsOff: 0,
+    boardsDir: 'boards',
     ...over,
   };
 }

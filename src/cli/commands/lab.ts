@@ -5,6 +5,7 @@ import { boardNodeId, runLab, type LabProgress } from '../../lab/lab';
 import { renderLab } from '../../lab/view';
 import { runHostProcess } from '../../lab/host-process';
 import { formatBytes } from '../units';
+import { defaultBoardsDir } from './boot';
 import type { LabSummary } from '../../lab/types';
 
 export const labCommand: Command = {
@@ -29,12 +30,21 @@ Options:
   --wan-rtt TIME      WAN round-trip time, e.g. 150ms (default 150ms)
   --wan-loss SHARE    share of WAN datagrams lost, 0..0.5 (default 0)
   --tftp-blksize N    blksize for fetches from the origin (default 1468; the phone uses 512)
-  --tftp-window N     windowsize for fetches from the origin (default 64; the phone uses 1)
+  --tftp-window N     windowsize for fetches from the origin (the phone uses 1; default 64
+                      for up to 4 concurrent transfers, less beyond, so that every root's
+                      windows together fit the WAN's queue)
   --per-process N     boards per OS process (default 16; 0 = all in this process)
   --port-base PORT    board i uses UDP/TCP port PORT+i (default 40000)
   --bcast-port PORT   the shared advert port (default 4051)
-  --model MODEL       phone model of the boards (default CP-7961G)
+  --model MODEL       phone model of the boards with --engine (default CP-7961G)
   --timeout TIME      give up after this long (default 600s)
+  --models MIX        phone models of the boards, e.g. CP-7961G:12,CP-7941G:4
+                      (default: three quarters CP-7961G, the rest CP-7941G)
+  --pfs-off K         K boards get their own cnf.xml turning Peer Firmware Sharing
+                      off at the device level (they upgrade by plain TFTP)
+  --engine            bare DLoad engines handed the block plans, instead of boards
+                      running pfs boot (the engine's own benchmark)
+  --boards-dir DIR    board and model files (default: beside pfs)
   --keep              keep the lab folder (per-board logs in logs/)
   --json              print the summary as one JSON object on stdout`,
 
@@ -59,6 +69,10 @@ Options:
         timeout: { type: 'string' },
         keep: { type: 'boolean' },
         json: { type: 'boolean' },
+        models: { type: 'string' },
+        'pfs-off': { type: 'string' },
+        engine: { type: 'boolean' },
+        'boards-dir': { type: 'string' },
       },
       { min: 0, max: 0 },
     );
@@ -99,7 +113,7 @@ Options:
         wanRttMs: parseMs(values['wan-rtt'] ?? '150ms', '--wan-rtt'),
         wanLoss: loss,
         tftpBlksize: intOption('tftp-blksize', values['tftp-blksize'], 8, 65464) ?? 1468,
-        tftpWindow: intOption('tftp-window', values['tftp-window'], 1, 1024) ?? 64,
+        tftpWindow: intOption('tftp-window', values['tftp-window'], 1, 1024) ?? autoWindow(values.engine ? 1 : parseMix(values.models, boards).length, files),
         perProcess: intOption('per-process', values['per-process'], 0, 4096) ?? 16,
         portBase,
         broadcast: { addr: '127.255.255.255', port: intOption('bcast-port', values['bcast-port'], 1, 65535) ?? 4051 },
@@ -107,6 +121,10 @@ Options:
         logLevel: 'DBG',
         keep: values.keep ?? false,
         timeoutMs: parseMs(values.timeout ?? '600s', '--timeout'),
+        engine: values.engine ?? false,
+        models: parseMix(values.models, boards),
+        pfsOff: intOption('pfs-off', values['pfs-off'], 0, boards) ?? 0,
+        boardsDir: values['boards-dir'] ?? defaultBoardsDir(),
         onProgress,
       },
       log,
@@ -117,12 +135,41 @@ Options:
   },
 };
 
+/**
+ * Every model's root fetches every file at once, each with two windows in flight:
+ * keep their sum near 4 x 2 x 64 datagrams, what the WAN emulator's one-second
+ * queue holds at 10 Mbit/s, so the roots do not overflow it and pay retransmissions.
+ */
+function autoWindow(models: number, files: number): number {
+  return Math.max(8, Math.min(64, Math.floor(256 / (models * files))));
+}
+
+/** `CP-7961G:12,CP-7941G:4`; the counts must add up to the number of boards. */
+function parseMix(text: string | undefined, boards: number): { model: string; count: number }[] {
+  if (text === undefined) {
+    const minor = Math.floor(boards / 4);
+    return minor > 0 ? [{ model: 'CP-7961G', count: boards - minor }, { model: 'CP-7941G', count: minor }] : [{ model: 'CP-7961G', count: boards }];
+  }
+  const mix = text.split(',').map((part) => {
+    const m = /^\s*([A-Za-z0-9-]+)\s*(?::\s*(\d+))?\s*$/.exec(part);
+    if (!m) throw new UsageError(`--models must look like CP-7961G:12,CP-7941G:4, got "${text}"`);
+    return { model: m[1]!.toUpperCase(), count: m[2] === undefined ? -1 : Number(m[2]) };
+  });
+  const open = mix.filter((x) => x.count < 0);
+  const fixed = mix.reduce((a, x) => a + Math.max(0, x.count), 0);
+  if (open.length > 1) throw new UsageError('--models: give counts for all models but at most one');
+  if (open.length === 1) open[0]!.count = boards - fixed;
+  const total = mix.reduce((a, x) => a + x.count, 0);
+  if (total !== boards || mix.some((x) => x.count < 0)) throw new UsageError(`--models counts add up to ${total}, but --boards is ${boards}`);
+  return mix.filter((x) => x.count > 0);
+}
+
 function describe(s: LabSummary): string {
   const roots = Object.values(s.rootsPerFile);
   return [
     `${s.allVerified ? 'all verified' : 'NOT all verified'}: ${s.boards} boards, ${s.files} files, ${formatBytes(s.fileBytes)} (${s.mode}${s.mode === 'pfs' ? `, ${s.forward}` : ''})`,
     `fleet time   ${s.fleetSeconds.toFixed(2)} s  (physical limit ${s.limitSeconds.toFixed(2)} s: ${(s.fleetSeconds / s.limitSeconds).toFixed(2)} ×)`,
-    `WAN          origin sent ${s.originBytes} bytes = ${(s.originBytes / s.fileBytes).toFixed(2)} × the image`,
+    `WAN          origin sent ${s.originBytes} bytes of firmware = ${(s.originBytes / s.fileBytes).toFixed(2)} × the image${s.models > 1 ? ` (${s.models} models: ${(s.originBytes / s.fileBytes / s.models).toFixed(2)} per model)` : ''}${s.originConfigBytes > 0 ? ` + ${s.originConfigBytes} bytes of cnf.xml` : ''}`,
     s.mode === 'pfs' ? `tree         roots per file ${roots.join(', ')}; depth ≤ ${s.maxDepth}; children ≤ ${s.maxChildren}` : '',
     s.peakRssPerBoardMiB > 0 ? `memory       peak RSS ${s.peakRssPerBoardMiB} MiB per board (${s.boardsPerProcess} boards a process)` : '',
     ...s.failures.map((f) => `failed       ${f}`),
