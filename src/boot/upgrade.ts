@@ -99,7 +99,7 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
   const pfs = decidePfs(p, cfg);
   const deadline = Date.now() + p.upgradeTimeoutMs;
   try {
-    const manifest = await fetchManifest(p, cfg, load, pfs);
+    const { manifest, bytes: manifestBytes } = await fetchManifest(p, cfg, load, pfs);
     if (manifest.model !== p.model.model || manifest.load !== load) {
       throw new UpgradeError('PFS_ERR_MANIFEST_MISMATCH', `${load}.loads is for ${manifest.model} ${manifest.load}, this board wants ${p.model.model} ${load}`);
     }
@@ -109,10 +109,10 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     const all: Promise<unknown> = pfs ? Promise.all(work.map((w) => w())) : work.reduce((a, w) => a.then(w), Promise.resolve());
     await withDeadline(all, deadline, `the download of ${load} did not finish within ${p.upgradeTimeoutMs / 1000} s`);
     const store = await p.flash.openComponent(`${load}.loads`);
-    await writeAll(store, manifestBytes.get(manifest)!);
+    await writeAll(store, manifestBytes);
     await store.sync();
     await store.close();
-    await p.flash.commit(load, [...manifest.files.map((f) => ({ name: f.name, size: f.size })), { name: `${load}.loads`, size: manifestBytes.get(manifest)!.length }]);
+    await p.flash.commit(load, [...manifest.files.map((f) => ({ name: f.name, size: f.size })), { name: `${load}.loads`, size: manifestBytes.length }]);
     p.log.not(`committed load ${load}: every component verified on flash`);
   } catch (e) {
     const err = e instanceof PfsError ? e : new UpgradeError('PFS_ERR_UPGRADE', (e as Error).message);
@@ -180,10 +180,8 @@ function decidePfs(p: UpgradePorts, cfg: UpgradeConfig): boolean {
   return true;
 }
 
-/** The verified manifest's exact bytes, kept to be written into the slot at commit. */
-const manifestBytes = new WeakMap<UpgradeManifest, Buffer>();
-
-async function fetchManifest(p: UpgradePorts, cfg: UpgradeConfig, load: string, pfs: boolean): Promise<UpgradeManifest> {
+/** The verified manifest, and its exact bytes (written into the slot at commit). */
+async function fetchManifest(p: UpgradePorts, cfg: UpgradeConfig, load: string, pfs: boolean): Promise<{ manifest: UpgradeManifest; bytes: Buffer }> {
   const name = `${load}.loads`;
   let bytes: Buffer;
   let source: string;
@@ -204,9 +202,8 @@ async function fetchManifest(p: UpgradePorts, cfg: UpgradeConfig, load: string, 
     source = `${name} from ${p.server.host}:${p.server.port}`;
   }
   const manifest = p.openManifest(bytes, source);
-  manifestBytes.set(manifest, bytes);
   p.log.inf(`manifest ${name}: signature good, ${manifest.files.length} components`);
-  return manifest;
+  return { manifest, bytes };
 }
 
 /** Returns the work for one component, to run in parallel (peers) or in turn (TFTP). */
