@@ -1,16 +1,24 @@
-import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { isPlainName } from '../../loads/manifest';
-import { syncDir, writeAtomic } from './atomic';
-import { FlashError, type BootSelection, type ComponentStore, type Flash, type SlotName } from './flash';
+import { nodeFs, writeAtomic, type FlashFs, type FsFile } from './fs';
+import {
+  FlashError,
+  type BootSelection,
+  type ComponentReader,
+  type ComponentStore,
+  type Flash,
+  type FlashErrorCode,
+  type FlashStatus,
+  type SlotName,
+} from './flash';
 
 /** The slot table (state.json). Only ever replaced whole, atomically. */
 interface State {
   active: SlotName | null;
-  /** The slot to fall back to while `active` is on trial or after a rollback; null when overwritten. */
+  /** The complete slot to fall back to; null when there is none. */
   previous: SlotName | null;
   trial: boolean;
-  /** Boots of the trial load so far. */
+  /** Boots of the trial load counted so far. */
   boots: number;
 }
 
@@ -20,140 +28,277 @@ interface SlotContent {
   files: { name: string; size: number }[];
 }
 
-const other = (s: SlotName): SlotName => (s === 'A' ? 'B' : 'A');
+const STATE = 'state.json';
+const MANIFEST = 'slot.json';
+const INSTALLING = 'installing.json';
+const RESERVED = new Set([STATE, MANIFEST, INSTALLING].flatMap((n) => [n, `${n}.tmp`]));
+const SLOTS = ['A', 'B'] as const;
 const BLANK: State = { active: null, previous: null, trial: false, boots: 0 };
+const other = (s: SlotName): SlotName => (s === 'A' ? 'B' : 'A');
+const isSlot = (v: unknown): v is SlotName | null => v === null || v === 'A' || v === 'B';
+
+function parseState(raw: unknown): State | undefined {
+  const s = raw as Partial<State> | null;
+  if (typeof s !== 'object' || s === null) return undefined;
+  if (!isSlot(s.active) || !isSlot(s.previous) || typeof s.trial !== 'boolean') return undefined;
+  if (typeof s.boots !== 'number' || !Number.isInteger(s.boots) || s.boots < 0) return undefined;
+  return { active: s.active, previous: s.previous === s.active ? null : s.previous, trial: s.trial, boots: s.boots };
+}
+
+export interface DirFlashOptions {
+  /** The file system to run on (default: the real one); tests pass a MemFs. */
+  fs?: FlashFs;
+  /** Reported as `kind` (default `dir`). */
+  kind?: string;
+}
 
 /**
  * The `dir` back-end: a board in a folder. `slotA/` and `slotB/` hold the files of
- * one load each; `state.json` names the active slot. A slot counts as bootable only
- * with its `slot.json`, written at commit after every file is synced, and the
- * switch is the atomic replacement of `state.json`.
+ * one load each; `state.json` names the active slot. A slot is bootable only while
+ * `state.json` names it, and it is named only after its files are synced and its
+ * `slot.json` written (see docs/FLASH.md for the protocol).
  */
 export class DirFlash implements Flash {
-  readonly kind = 'dir';
+  readonly kind: string;
+  private readonly fs: FlashFs;
   private state: State = { ...BLANK };
   private installing?: { slot: SlotName; load: string };
+  private opened = false;
 
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    options: DirFlashOptions = {},
+  ) {
+    this.fs = options.fs ?? nodeFs;
+    this.kind = options.kind ?? 'dir';
+  }
 
   private slotDir(s: SlotName): string {
     return join(this.root, `slot${s}`);
   }
 
-  async open(): Promise<void> {
-    for (const s of ['A', 'B'] as const) await mkdir(this.slotDir(s), { recursive: true });
+  private fail(code: FlashErrorCode, file: string | null, reason: string): never {
+    throw new FlashError(code, this.root, file, reason);
+  }
+
+  /** Runs a medium operation; its failure becomes a FlashError naming the file. */
+  private async io<T>(file: string | null, what: string, fn: () => Promise<T>): Promise<T> {
     try {
-      const raw = JSON.parse(await readFile(join(this.root, 'state.json'), 'utf8')) as State;
-      this.state = { ...BLANK, ...raw };
+      return await fn();
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new FlashError(this.root, `state.json unreadable: ${(e as Error).message}`);
-      this.state = { ...BLANK };
+      if (e instanceof FlashError) throw e;
+      throw new FlashError('PFS_ERR_FLASH_IO', this.root, file, `${what}: ${(e as Error).message}`, { cause: e });
     }
-    // A slot named active must be complete; state.json is only written after slot.json, so this holds.
-    if (this.state.active && !(await this.content(this.state.active))) {
-      throw new FlashError(this.root, `active slot ${this.state.active} has no slot.json: the folder was changed by hand`);
+  }
+
+  private async readJson(rel: string): Promise<unknown> {
+    const raw = await this.io(rel, 'read', () => this.fs.readFile(join(this.root, rel)));
+    if (raw === null) return null;
+    try {
+      return JSON.parse(raw.toString('utf8'));
+    } catch (e) {
+      return this.fail('PFS_ERR_FLASH_STATE', rel, `not JSON: ${(e as Error).message}`);
     }
   }
 
   private async content(s: SlotName): Promise<SlotContent | null> {
-    try {
-      return JSON.parse(await readFile(join(this.slotDir(s), 'slot.json'), 'utf8')) as SlotContent;
-    } catch {
-      return null;
+    const c = (await this.readJson(`slot${s}/${MANIFEST}`)) as SlotContent | null;
+    if (c !== null && (typeof c.load !== 'string' || !Array.isArray(c.files))) {
+      this.fail('PFS_ERR_FLASH_STATE', `slot${s}/${MANIFEST}`, 'not a slot manifest');
     }
+    return c;
   }
 
   private async save(next: State): Promise<void> {
-    await writeAtomic(join(this.root, 'state.json'), JSON.stringify(next) + '\n');
+    await this.io(STATE, 'write', () => writeAtomic(this.fs, join(this.root, STATE), JSON.stringify(next) + '\n'));
     this.state = next;
   }
 
-  async boot(maxTrials = 3): Promise<BootSelection> {
-    const st = this.state;
-    if (!st.active) return { slot: null, load: null, trial: false, fellBack: false };
-    if (st.trial) {
-      if (st.boots >= maxTrials && st.previous) {
-        const failed = st.active;
-        await this.save({ active: st.previous, previous: null, trial: false, boots: 0 });
-        // The failed slot is no longer bootable: drop its marker so it is never mistaken for good.
-        await rm(join(this.slotDir(failed), 'slot.json'), { force: true });
-        return { slot: this.state.active, load: (await this.content(this.state.active!))?.load ?? null, trial: false, fellBack: true };
-      }
-      await this.save({ ...st, boots: st.boots + 1 });
+  private async unlink(rel: string): Promise<void> {
+    await this.io(rel, 'remove', () => this.fs.unlink(join(this.root, rel)));
+  }
+
+  private assertOpen(): void {
+    if (!this.opened) this.fail('PFS_ERR_FLASH_SEQUENCE', null, 'used before open()');
+  }
+
+  async open(): Promise<void> {
+    this.installing = undefined;
+    for (const s of SLOTS) await this.io(`slot${s}`, 'create', () => this.fs.mkdir(this.slotDir(s)));
+    // A first boot may have just made these folders: their names on the medium before anything goes in them.
+    await this.io(null, 'sync', async () => {
+      await this.fs.syncDir(dirname(this.root));
+      await this.fs.syncDir(this.root);
+    });
+    const raw = await this.readJson(STATE);
+    const st = raw === null ? { ...BLANK } : parseState(raw);
+    if (!st) this.fail('PFS_ERR_FLASH_STATE', STATE, `not a slot table: ${JSON.stringify(raw)}`);
+    this.state = st;
+    if (st.active && !(await this.content(st.active))) {
+      this.fail('PFS_ERR_FLASH_STATE', STATE, `names slot ${st.active} active, but slot${st.active}/${MANIFEST} is missing: the folder was changed by hand`);
     }
-    return { slot: st.active, load: (await this.content(st.active))?.load ?? null, trial: this.state.trial, fellBack: false };
+    await this.repair();
+    this.opened = true;
+  }
+
+  /**
+   * Puts back the invariants an interrupted step may have left broken; every
+   * repair is safe to interrupt and redo. A slot not named by state.json is never
+   * booted, so what it holds beyond its partial files does not matter for safety:
+   * this only keeps later steps from tripping over it.
+   */
+  private async repair(): Promise<void> {
+    const st = this.state;
+    // Temporary files of an interrupted atomic write: the real file is the old or the new one.
+    if ((await this.io(null, 'list', () => this.fs.readdir(this.root))).includes(`${STATE}.tmp`)) await this.unlink(`${STATE}.tmp`);
+    for (const s of SLOTS) {
+      const names = await this.io(`slot${s}`, 'list', () => this.fs.readdir(this.slotDir(s)));
+      for (const n of names) if (n.endsWith('.tmp') && RESERVED.has(n)) await this.unlink(`slot${s}/${n}`);
+    }
+    if (st.previous && !(await this.content(st.previous))) await this.save({ ...st, previous: null });
+    // Commit was cut after the switch, before its clean-up.
+    if (st.active) await this.unlink(`slot${st.active}/${INSTALLING}`);
+    // A manifest in a slot nobody names: a commit cut before the switch, or a given-up load.
+    for (const s of SLOTS) {
+      if (s !== this.state.active && s !== this.state.previous && (await this.content(s))) {
+        await this.unlink(`slot${s}/${MANIFEST}`);
+        await this.io(`slot${s}`, 'sync', () => this.fs.syncDir(this.slotDir(s)));
+      }
+    }
+  }
+
+  async boot(maxTrials = 3): Promise<BootSelection> {
+    this.assertOpen();
+    if (!Number.isInteger(maxTrials) || maxTrials < 1) this.fail('PFS_ERR_FLASH_SEQUENCE', null, `maxTrials must be a whole number ≥ 1, got ${maxTrials}`);
+    const st = this.state;
+    if (!st.active) return { slot: null, load: null, trial: false, fellBack: false, failedLoad: null };
+    if (st.trial && st.boots >= maxTrials && st.previous) {
+      const failed = st.active;
+      const failedLoad = (await this.content(failed))?.load ?? null;
+      await this.save({ active: st.previous, previous: null, trial: false, boots: 0 });
+      // Not needed for safety (state.json no longer names it); it keeps the slot from looking complete.
+      await this.unlink(`slot${failed}/${MANIFEST}`);
+      return { slot: st.previous, load: (await this.content(st.previous))?.load ?? null, trial: false, fellBack: true, failedLoad };
+    }
+    // A trial with no fallback left keeps booting; the count stops at the limit.
+    if (st.trial && st.boots < maxTrials) await this.save({ ...st, boots: st.boots + 1 });
+    return { slot: st.active, load: (await this.content(st.active))?.load ?? null, trial: st.trial, fellBack: false, failedLoad: null };
   }
 
   async activeLoad(): Promise<string | null> {
+    this.assertOpen();
     return this.state.active ? ((await this.content(this.state.active))?.load ?? null) : null;
   }
 
+  async status(): Promise<FlashStatus> {
+    this.assertOpen();
+    const slots = { A: null, B: null } as Record<SlotName, string | null>;
+    for (const s of SLOTS) if (s === this.state.active || s === this.state.previous) slots[s] = (await this.content(s))?.load ?? null;
+    return { ...this.state, slots };
+  }
+
   async beginInstall(load: string): Promise<void> {
+    this.assertOpen();
+    if (!isPlainName(load)) this.fail('PFS_ERR_FLASH_NAME', null, `"${load}" is not a load name`);
+    this.installing = undefined;
     const slot = this.state.active ? other(this.state.active) : 'A';
-    const dir = this.slotDir(slot);
-    let marker: { load?: string } = {};
-    try {
-      marker = JSON.parse(await readFile(join(dir, 'installing.json'), 'utf8'));
-    } catch {
-      // not an interrupted install
+    const marker = (await this.readJson(`slot${slot}/${INSTALLING}`)) as { load?: unknown } | null;
+    if (marker?.load === load && this.state.previous !== slot) {
+      this.installing = { slot, load }; // resume: keep what is there
+      return;
     }
-    this.installing = { slot, load };
-    if (marker.load === load) return; // resume: keep what is there
-    // This slot may be the fallback: stop pointing at it before its files go.
+    // This slot may be the fallback: stop naming it before its files go.
     if (this.state.previous === slot) await this.save({ ...this.state, previous: null });
-    await rm(join(dir, 'slot.json'), { force: true });
-    for (const n of await readdir(dir)) await rm(join(dir, n), { recursive: true, force: true });
-    await syncDir(dir);
-    await writeAtomic(join(dir, 'installing.json'), JSON.stringify({ load }) + '\n');
+    for (const n of await this.io(`slot${slot}`, 'list', () => this.fs.readdir(this.slotDir(slot)))) await this.unlink(`slot${slot}/${n}`);
+    // The removals on the medium before the marker names the new load: else after a
+    // power cut the old load's files could come back under the new load's marker.
+    await this.io(`slot${slot}`, 'sync', () => this.fs.syncDir(this.slotDir(slot)));
+    await this.io(`slot${slot}/${INSTALLING}`, 'write', () => writeAtomic(this.fs, join(this.slotDir(slot), INSTALLING), JSON.stringify({ load }) + '\n'));
+    this.installing = { slot, load };
+  }
+
+  private checkName(file: string): void {
+    if (!isPlainName(file) || RESERVED.has(file)) this.fail('PFS_ERR_FLASH_NAME', null, `"${file}" is not a component name`);
   }
 
   async openComponent(file: string): Promise<ComponentStore> {
+    this.assertOpen();
+    this.checkName(file);
     const inst = this.installing;
-    if (!inst) throw new FlashError(this.root, `openComponent(${file}) before beginInstall`);
-    if (!isPlainName(file) || file === 'slot.json' || file === 'installing.json' || file === 'state.json') {
-      throw new FlashError(this.root, `"${file}" is not a component name`);
-    }
-    const path = join(this.slotDir(inst.slot), file);
-    await (await open(path, 'a')).close();
-    const h = await open(path, 'r+');
-    const existingBytes = (await h.stat()).size;
+    if (!inst) this.fail('PFS_ERR_FLASH_SEQUENCE', file, 'openComponent before beginInstall');
+    const rel = `slot${inst.slot}/${file}`;
+    const f = await this.io(rel, 'open', () => this.fs.open(join(this.root, rel), 'write'));
+    const existingBytes = await this.io(rel, 'size', () => f.size());
+    return { existingBytes, ...this.wrap(rel, f) };
+  }
+
+  private wrap(rel: string, f: FsFile) {
     return {
-      existingBytes,
-      writev: async (buffers, position) => (await h.writev(buffers as Buffer[], position)).bytesWritten,
-      read: async (buffer, offset, length, position) => (await h.read(buffer, offset, length, position)).bytesRead,
-      truncate: (length) => h.truncate(length),
-      sync: () => h.sync(),
-      close: () => h.close(),
+      writev: (buffers: readonly Buffer[], position: number) => this.io(rel, `write at ${position}`, () => f.writev(buffers, position)),
+      read: (buffer: Buffer, offset: number, length: number, position: number) =>
+        this.io(rel, `read at ${position}`, () => f.read(buffer, offset, length, position)),
+      truncate: (length: number) => this.io(rel, `truncate to ${length}`, () => f.truncate(length)),
+      sync: () => this.io(rel, 'sync', () => f.sync()),
+      close: () => this.io(rel, 'close', () => f.close()),
     };
   }
 
-  async commit(load: string, files: { name: string; size: number }[]): Promise<void> {
+  async readActive(file: string): Promise<ComponentReader | null> {
+    this.assertOpen();
+    this.checkName(file);
+    const s = this.state.active;
+    const entry = s ? (await this.content(s))?.files.find((f) => f.name === file) : undefined;
+    if (!s || !entry) return null;
+    const rel = `slot${s}/${file}`;
+    const f = await this.io(rel, 'open', () => this.fs.open(join(this.root, rel), 'read'));
+    const { read, close } = this.wrap(rel, f);
+    return { size: entry.size, read, close };
+  }
+
+  async commit(load: string, files: readonly { name: string; size: number }[]): Promise<void> {
+    this.assertOpen();
     const inst = this.installing;
-    if (!inst || inst.load !== load) throw new FlashError(this.root, `commit of ${load} without beginInstall(${load})`);
-    const dir = this.slotDir(inst.slot);
-    for (const f of files) {
-      const st = await stat(join(dir, f.name)).catch(() => undefined);
-      if (!st || st.size !== f.size) {
-        throw new FlashError(this.root, `cannot commit ${load}: ${f.name} is ${st ? `${st.size} bytes, expected ${f.size}` : 'missing'}`);
-      }
-      // Every byte on the medium before the slot can be named bootable.
-      const h = await open(join(dir, f.name), 'r');
-      await h.sync();
-      await h.close();
+    if (!inst || inst.load !== load) this.fail('PFS_ERR_FLASH_SEQUENCE', null, `commit of ${load} without beginInstall(${load})`);
+    if (files.length === 0) this.fail('PFS_ERR_FLASH_INCOMPLETE', null, `cannot commit ${load}: no files`);
+    const seen = new Set<string>();
+    for (const { name } of files) {
+      this.checkName(name);
+      if (seen.has(name)) this.fail('PFS_ERR_FLASH_INCOMPLETE', name, `cannot commit ${load}: listed twice`);
+      seen.add(name);
     }
-    await writeAtomic(join(dir, 'slot.json'), JSON.stringify({ load, files } satisfies SlotContent) + '\n');
-    await rm(join(dir, 'installing.json'), { force: true });
+    const dir = this.slotDir(inst.slot);
+    // 1. Every byte of every file on the medium before anything can name the slot complete.
+    for (const { name, size } of files) {
+      const rel = `slot${inst.slot}/${name}`;
+      const have = await this.io(rel, 'size', () => this.fs.size(join(dir, name)));
+      if (have !== size) this.fail('PFS_ERR_FLASH_INCOMPLETE', rel, `cannot commit ${load}: ${have === null ? 'missing' : `${have} bytes, expected ${size}`}`);
+      const f = await this.io(rel, 'open', () => this.fs.open(join(dir, name), 'read'));
+      try {
+        await this.io(rel, 'sync', () => f.sync());
+      } finally {
+        await f.close();
+      }
+    }
+    // 2. What the slot holds, atomically; the folder sync also puts the files' names on the medium.
+    const manifest: SlotContent = { load, files: files.map(({ name, size }) => ({ name, size })) };
+    await this.io(`slot${inst.slot}/${MANIFEST}`, 'write', () => writeAtomic(this.fs, join(dir, MANIFEST), JSON.stringify(manifest) + '\n'));
+    // 3. The switch: one atomic replacement of state.json.
     await this.save({ active: inst.slot, previous: this.state.active, trial: true, boots: 0 });
     this.installing = undefined;
+    // 4. Clean-up only; open() redoes it if the power goes now.
+    await this.unlink(`slot${inst.slot}/${INSTALLING}`);
   }
 
   async markGood(): Promise<void> {
+    this.assertOpen();
     if (this.state.trial) await this.save({ ...this.state, trial: false, boots: 0 });
   }
 
   async rollback(): Promise<void> {
+    this.assertOpen();
     const prev = this.state.previous;
-    if (!prev || !(await this.content(prev))) throw new FlashError(this.root, 'no previous load to roll back to');
+    if (!prev || !(await this.content(prev))) this.fail('PFS_ERR_FLASH_NO_PREVIOUS', null, 'no previous load to roll back to');
+    this.installing = undefined;
     await this.save({ active: prev, previous: this.state.active, trial: false, boots: 0 });
   }
 }
