@@ -23,7 +23,8 @@ interface Row {
 
 const rows: Row[] = [];
 const bundle = resolve('dist/pfs.cjs');
-let port = 41000;
+// Below the kernel's ephemeral range (32768+), where no other socket can already sit.
+let port = 12000;
 for (const n of sizes) {
   for (const m of modes) {
     const args = [bundle, 'lab', '--boards', String(n), ...common, ...m.args, '--port-base', String(port), '--bcast-port', String(port - 1), '--timeout', '3600s'];

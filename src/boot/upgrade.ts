@@ -68,7 +68,7 @@ export interface UpgradePorts {
 
 export type UpgradeOutcome =
   | { kind: 'current'; load: string }
-  | { kind: 'committed'; load: string; via: 'pfs' | 'tftp' }
+  | { kind: 'committed'; load: string; via: 'pfs' | 'tftp'; /** epoch ms of the commit */ at: number }
   | { kind: 'failed'; code: string; reason: string };
 
 export class UpgradeError extends PfsError {}
@@ -98,6 +98,7 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
   p.log.not(`upgrade ${active ?? '(blank)'} -> ${load}`, { model: p.model.model });
   const pfs = decidePfs(p, cfg);
   const deadline = Date.now() + p.upgradeTimeoutMs;
+  let committedAt = 0;
   try {
     const { manifest, bytes: manifestBytes } = await fetchManifest(p, cfg, load, pfs);
     if (manifest.model !== p.model.model || manifest.load !== load) {
@@ -114,6 +115,7 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     await store.close();
     await p.flash.commit(load, [...manifest.files.map((f) => ({ name: f.name, size: f.size })), { name: `${load}.loads`, size: manifestBytes.length }]);
     p.log.not(`committed load ${load}: every component verified on flash`);
+    committedAt = Date.now();
   } catch (e) {
     const err = e instanceof PfsError ? e : new UpgradeError('PFS_ERR_UPGRADE', (e as Error).message);
     p.log.err(`upgrade to ${load} abandoned, keeping ${active ?? 'no load'}: ${err.message}`, { code: err.code });
@@ -124,7 +126,7 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     const served = await Promise.race([p.peers.served().then(() => true), sleep(p.lingerMs).then(() => false)]);
     p.log.inf(served ? 'children served: rebooting' : `children not all served after ${p.lingerMs / 1000} s: rebooting anyway`);
   }
-  return { kind: 'committed', load, via: pfs ? 'pfs' : 'tftp' };
+  return { kind: 'committed', load, via: pfs ? 'pfs' : 'tftp', at: committedAt };
 }
 
 async function fetchConfig(p: UpgradePorts): Promise<UpgradeConfig | undefined> {

@@ -71,6 +71,9 @@ export class FileSession {
   private pending: Pending | null = null;
   private originActive = false;
   private originPrepared = false;
+  private left = false;
+  /** Root: when it last heard from a member (join, orphan, bad parent) or became complete. */
+  private lastMemberAt = -Infinity;
   private originRetryAt = Infinity;
   private parentDepth = 0;
 
@@ -124,7 +127,10 @@ export class FileSession {
       case 'listening': d = this.claimAt; break;
       case 'claiming': d = this.nextAdAt; break;
       case 'waiting': d = this.waitUntil; break;
-      case 'root': d = Math.min(this.nextRootAdvertAt, this.originRetryAt); break;
+      case 'root':
+        d = Math.min(this.nextRootAdvertAt, this.originRetryAt);
+        if (this.complete && !this.left && this.children.size === 0) d = Math.min(d, this.lastMemberAt + this.t.rootLingerMs);
+        break;
       case 'member':
         if (this.pending) d = this.pending.retryAt;
         if (this.root && (this.pending || (!this.parent && !this.complete))) d = Math.min(d, this.root.lastHeard + this.t.rootSilenceMs);
@@ -172,6 +178,7 @@ export class FileSession {
 
   private confirm(now: number, out: DLoadAction[]): void {
     this.role = 'root';
+    this.lastMemberAt = now;
     this.stats.rootTerms++;
     this.root = null;
     this.pending = null;
@@ -239,6 +246,18 @@ export class FileSession {
     out.push({ type: 'SendUnicast', to: this.root.udp, bytes: encode(msg) });
   }
 
+  /**
+   * Complete and serving nobody: a member may leave now. A root stays a while for
+   * boards still coming, and a claimant first finishes its claim: the others wait on it.
+   */
+  private maybeLeave(now: number, out: DLoadAction[]): void {
+    if (this.left || !this.complete || this.children.size > 0) return;
+    if (this.role === 'member' || (this.role === 'root' && now >= this.lastMemberAt + this.t.rootLingerMs)) {
+      this.left = true;
+      out.push({ type: 'MayLeave', key: this.key });
+    }
+  }
+
   // ---- inputs ---------------------------------------------------------------------
 
   /** A decoded datagram for this key from another board. */
@@ -250,7 +269,7 @@ export class FileSession {
       case 'JoinRequest':
       case 'Orphaned':
       case 'BadParent':
-        return this.onReport(from, m, out);
+        return this.onReport(now, from, m, out);
       case 'ParentAssigned':
         if (m.target !== this.cfg.nodeId || this.role !== 'member' || this.root?.id !== m.sender) return;
         this.pending = null;
@@ -319,9 +338,10 @@ export class FileSession {
     }
   }
 
-  private onReport(from: Endpoint, m: MemberReport, out: DLoadAction[]): void {
+  private onReport(now: number, from: Endpoint, m: MemberReport, out: DLoadAction[]): void {
     const tr = this.tracker;
     if (!tr) return;
+    this.lastMemberAt = now;
     const tcp = { addr: from.addr, port: m.tcpPort };
     let placed: Placement[];
     if (m.type === 'JoinRequest') placed = tr.join(m.sender, from, tcp, m.parentId, m.children);
@@ -361,7 +381,8 @@ export class FileSession {
             this.parent = null;
           }
           if (this.pending?.kind === 'Orphaned' || this.pending?.kind === 'BadParent') this.pending = null;
-          if (this.children.size === 0) out.push({ type: 'MayLeave', key: this.key });
+          this.lastMemberAt = now;
+          this.maybeLeave(now, out);
         }
         return;
       }
@@ -409,7 +430,7 @@ export class FileSession {
       }
       case 'ChildGone':
         if (!this.children.delete(ev.childId)) return;
-        if (this.complete && this.children.size === 0) out.push({ type: 'MayLeave', key: this.key });
+        this.maybeLeave(now, out);
         return;
       case 'OriginFailed':
         if (this.role === 'claiming') {
@@ -461,6 +482,7 @@ export class FileSession {
           out.push({ type: 'SendBroadcast', bytes: this.advert(true, 0) });
         }
         if (now >= this.originRetryAt && !this.complete) this.fetchOrigin(out);
+        this.maybeLeave(now, out);
         return;
       case 'member': {
         const r = this.root!;

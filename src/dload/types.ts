@@ -106,6 +106,12 @@ export interface Timers {
   rootSilenceMs: number;
   /** Pause before retrying a failed origin fetch. */
   originRetryMs: number;
+  /**
+   * A root that has the whole file and no children stays this long after its last
+   * member report before it may leave: boards still on their way (a late reset, a
+   * slower manifest) find it instead of fetching the file from the origin again.
+   */
+  rootLingerMs: number;
   /** After this tentative advert (1..adverts) a claimant prepares the origin transfer; 0: never. */
   prepareOriginAtAd: number;
   /**
@@ -126,6 +132,7 @@ export const DEFAULT_TIMERS: Timers = {
   joinRetryMs: 500,
   rootSilenceMs: 2500,
   originRetryMs: 1000,
+  rootLingerMs: 5000,
   prepareOriginAtAd: 2,
   startOriginAtAd: 4,
 };

@@ -70,7 +70,8 @@ export class BoardHost {
     for (const b of this.boards) {
       const work = this.fleet.boot ? this.boot(b, this.fleet.boot.boardsDir) : this.fleet.mode === 'pfs' ? this.viaPeers(b) : this.direct(b);
       work.then(
-        () => (b.doneMs = Date.now() - t0),
+        // A boot board is done when it committed; it may stay a while after to serve others.
+        (at) => (b.doneMs = (at ?? Date.now()) - t0),
         (e: Error) => {
           b.error = `board ${b.spec.index}: ${e.message}`;
           b.log.err(b.error);
@@ -80,7 +81,7 @@ export class BoardHost {
   }
 
   /** A board that runs `pfs boot` on its folder; done when it asks to reboot into the new load. */
-  private async boot(b: Board, boardsDir: string): Promise<void> {
+  private async boot(b: Board, boardsDir: string): Promise<number> {
     const r = await bootBoard({
       board: 'sim',
       boardsDir,
@@ -93,7 +94,8 @@ export class BoardHost {
       onPeers: (p) => (b.node = p),
     });
     b.bootExit = r.exit;
-    if (r.exit !== EXIT.REBOOT) throw new Error(`pfs boot ended with exit ${r.exit} (${r.outcome?.kind === 'failed' ? r.outcome.reason : r.outcome?.kind ?? 'no outcome'})`);
+    if (r.exit !== EXIT.REBOOT || r.outcome?.kind !== 'committed') throw new Error(`pfs boot ended with exit ${r.exit} (${r.outcome?.kind === 'failed' ? r.outcome.reason : r.outcome?.kind ?? 'no outcome'})`);
+    return r.outcome.at;
   }
 
   private async viaPeers(b: Board): Promise<void> {

@@ -16,7 +16,7 @@ async function site(o: { models: [string, number][]; pfsOff?: number; size?: num
   const dir = await mkdtemp(join(tmpdir(), 'pfs-boot-'));
   const models = await loadModels('boards');
   let wanPort = 0;
-  const base = 20000 + Math.floor(Math.random() * 30000);
+  const base = 10000 + Math.floor(Math.random() * 20000);
   const s = await prepareSite(dir, {
     models: o.models.map(([m, count]) => ({ profile: models.get(m)!, count })),
     size: o.size ?? 1 << 20,

@@ -12,7 +12,7 @@ test('the bundle runs a lab of pfs boot boards (two models) from a folder with n
   try {
     copyFileSync(bundle, join(dir, 'pfs.cjs'));
     cpSync('boards', join(dir, 'boards'), { recursive: true });
-    const base = 20000 + Math.floor(Math.random() * 30000);
+    const base = 10000 + Math.floor(Math.random() * 20000);
     const r = spawnSync(process.execPath, ['pfs.cjs', 'lab', '--boards', '6', '--size', '1M', '--files', '2', '--per-process', '3', '--port-base', String(base), '--bcast-port', String(base - 1), '--wan-rate', '100mbit', '--wan-rtt', '20ms', '--models', 'CP-7961G:4,CP-7941G:2', '--json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
     assert.is(r.status, 0, r.stderr);
     const s = JSON.parse(r.stdout.trim().split('\n').pop()!);

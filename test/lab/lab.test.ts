@@ -7,7 +7,7 @@ const log = createLogger('TEST', { level: 'ERR', sinks: [] });
 
 /** A lab on loopback with ports of its own, so tests never hear each other's boards. */
 function options(over: Partial<LabOptions>): LabOptions {
-  const portBase = 20000 + Math.floor(Math.random() * 30000);
+  const portBase = 10000 + Math.floor(Math.random() * 20000);
   return {
     boards: 16,
     size: 2 << 20,

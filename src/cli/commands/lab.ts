@@ -34,7 +34,7 @@ Options:
                       for up to 4 concurrent transfers, less beyond, so that every root's
                       windows together fit the WAN's queue)
   --per-process N     boards per OS process (default 16; 0 = all in this process)
-  --port-base PORT    board i uses UDP/TCP port PORT+i (default 40000)
+  --port-base PORT    board i uses UDP/TCP port PORT+i (default 24000)
   --bcast-port PORT   the shared advert port (default 4051)
   --model MODEL       phone model of the boards with --engine (default CP-7961G)
   --timeout TIME      give up after this long (default 600s)
@@ -86,7 +86,7 @@ Options:
     if (size < files) throw new UsageError(`--size must give every file at least one byte`);
     const loss = Number(values['wan-loss'] ?? '0');
     if (!(loss >= 0 && loss <= 0.5)) throw new UsageError(`--wan-loss must be between 0 and 0.5, got "${values['wan-loss']}"`);
-    const portBase = intOption('port-base', values['port-base'], 1024, 65535) ?? 40000;
+    const portBase = intOption('port-base', values['port-base'], 1024, 65535) ?? 24000;
     const title = `pfs lab — ${boards} boards, ${mode}${mode === 'pfs' ? `/${forward}` : ''}, ${files} files, ${formatBytes(size)}`;
     const tty = process.stderr.isTTY && !values.json;
     let drawn = 0;

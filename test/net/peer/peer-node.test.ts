@@ -19,7 +19,7 @@ async function site(n: number, size: number) {
   // Slow enough that a board can be stopped mid-file.
   const wan = new WanEmulator({ listen: { address: '127.0.0.1', port: 0 }, origin: server.address(), rate: 8e6, rttMs: 20 });
   await wan.start();
-  const base = 20000 + Math.floor(Math.random() * 30000);
+  const base = 10000 + Math.floor(Math.random() * 20000);
   const boards: PeerNode[] = [];
   const dirs: string[] = [];
   for (let i = 0; i < n; i++) {
