@@ -55,6 +55,8 @@ export interface LabOptions {
 
 export interface LabProgress {
   elapsedMs: number;
+  /** Each board's XID, by board index (what its console log calls it). */
+  nodeIds: number[];
   reports: BoardReport[];
   files: { name: string; size: number }[];
   originBytes: number;
@@ -230,7 +232,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
             maxima.children = Math.max(maxima.children, f.maxChildren, f.children);
           }
         }
-        o.onProgress?.({ elapsedMs: Date.now() - t0, reports, files, originBytes: server.stats.bytesSent, mode: o.mode });
+        o.onProgress?.({ elapsedMs: Date.now() - t0, nodeIds: specs.map((b) => b.nodeId), reports, files, originBytes: server.stats.bytesSent, mode: o.mode });
         const finished = reports.length === o.boards && reports.every((r) => r.doneMs !== undefined || r.error);
         if (finished || interrupted || Date.now() - t0 > o.timeoutMs) {
           clearInterval(iv);

@@ -10,7 +10,8 @@ const label = (id: number) => (id >>> 0).toString(16).toUpperCase().padStart(8, 
  * goes, each board's share), then one cell per board for its whole upgrade.
  * Returns lines no wider than `cols`.
  */
-export function renderLab(p: LabProgress, title: string, cols: number, nodeIds: number[]): string[] {
+export function renderLab(p: LabProgress, title: string, cols: number): string[] {
+  const nodeIds = p.nodeIds;
   const fit = (s: string) => (s.length > cols ? s.slice(0, cols - 1) + '…' : s);
   const lines: string[] = [];
   const fileBytes = p.files.reduce((a, f) => a + f.size, 0);

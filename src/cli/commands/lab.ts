@@ -1,7 +1,7 @@
 import { intOption, parse, type Command } from '../command';
 import { UsageError } from '../../errors';
 import { parseMs, parseRate, parseSize } from '../../dload/units';
-import { boardNodeId, runLab, type LabProgress } from '../../lab/lab';
+import { runLab, type LabProgress } from '../../lab/lab';
 import { renderLab } from '../../lab/view';
 import { runHostProcess } from '../../lab/host-process';
 import { formatBytes } from '../units';
@@ -93,7 +93,7 @@ Options:
     let lastLine = 0;
     const onProgress = (p: LabProgress) => {
       if (tty) {
-        const lines = renderLab(p, title, process.stderr.columns ?? 100, Array.from({ length: boards }, (_, i) => boardNodeId(i)));
+        const lines = renderLab(p, title, process.stderr.columns ?? 100);
         process.stderr.write(`${drawn > 0 ? `\x1b[${drawn}F` : ''}${lines.map((l) => `${l}\x1b[K`).join('\n')}\n\x1b[J`);
         drawn = lines.length;
       } else if (p.elapsedMs - lastLine >= 2000) {

@@ -114,7 +114,8 @@ export class TftpServer {
       (file) => this.startTransfer(file.handle, file.size, p.file, p.options, rinfo),
       (e: unknown) => {
         const err = e instanceof ServedPathError ? e : new ServedPathError(ErrorCode.NotDefined, String(e));
-        this.log.inf(`refused ${p.file}: ${err.message}`, { peer });
+        // A phone asking for its own SEP file and falling back to the default is routine.
+        this.log.log(err.tftpCode === ErrorCode.FileNotFound ? 'DBG' : 'INF', `refused ${p.file}: ${err.message}`, { peer });
         this.reply(err.tftpCode, err.message, rinfo);
       },
     );
