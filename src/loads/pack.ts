@@ -1,84 +1,124 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, realpath, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { PfsError } from '../errors';
 import { DEFAULT_BLOCK_BYTES } from '../dload/integrity';
-import { encodeSignedManifest, isPlainName, type LoadManifest, type ManifestFile } from './manifest';
-import { readPrivateKey } from './keys';
+import { encodeSignedManifest, type LoadManifest, type ManifestFile } from './manifest';
+import { keyId, readPrivateKey } from './keys';
+import { hashCopy, hashFile, type FileDigest } from './hash-file';
+import { isIsoTime, isModelName, isPlainName, MAX_BLOCK_BYTES } from './validate';
 
 export interface PackOptions {
+  /** Load name, e.g. SCCP41.9-4-2SR2-2S: letters, digits and `. _ + -` (no `/`). */
   load: string;
+  /** Phone model, e.g. CP-7961G. */
   model: string;
+  /** Component files; each is known by its base name, which must be unique. */
   files: string[];
+  /** Ed25519 private key in PEM (pfs keygen). */
   keyPath: string;
+  /** Where the components and `<load>.loads` go (made if missing): the TFTP server's folder. */
   outDir: string;
+  /** Bytes per hashed block, default 64 KiB (what the download engine verifies). */
   blockSize?: number;
-  /** ISO time written into the manifest; default now (pass one for reproducible output). */
+  /** ISO time written into the manifest; default now. Pass one for byte-identical output. */
   created?: string;
 }
 
-export class PackError extends PfsError {
-  constructor(message: string) {
-    super('PFS_ERR_PACK', message);
-  }
-}
-
-/** Whole-file and per-block SHA-256 of a file, read as a stream (firmware can be large). */
-export async function hashFile(path: string, blockSize: number): Promise<{ size: number; sha256: string; blocks: string[] }> {
-  const whole = createHash('sha256');
-  const blocks: string[] = [];
-  let block = createHash('sha256');
-  let inBlock = 0;
-  let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    whole.update(chunk);
-    size += chunk.length;
-    for (let off = 0; off < chunk.length; ) {
-      const take = Math.min(blockSize - inBlock, chunk.length - off);
-      block.update(chunk.subarray(off, off + take));
-      inBlock += take;
-      off += take;
-      if (inBlock === blockSize) {
-        blocks.push(block.digest('hex'));
-        block = createHash('sha256');
-        inBlock = 0;
-      }
-    }
-  }
-  if (inBlock > 0) blocks.push(block.digest('hex'));
-  return { size, sha256: whole.digest('hex'), blocks };
+export interface PackResult {
+  manifestPath: string;
+  manifest: LoadManifest;
+  /** Bytes of the `.loads` file: `size=` of the cnf.xml `<pfsLoad>` element. */
+  size: number;
+  /** SHA-256 of the `.loads` file, hex: `sha256=` of `<pfsLoad>`. */
+  sha256: string;
+  /** Id of the signing key: boards need its public half in trust/. */
+  keyId: string;
 }
 
 /**
- * Makes a load: hashes every component, copies it into `outDir` (if it is not
- * there already), and writes `<outDir>/<load>.loads`, signed. Returns the manifest
- * file's size and SHA-256, which go into the device configuration.
+ * PFS_ERR_PACK: the input is refused (bad load or model name, no files, a missing
+ * file, duplicate names); PFS_ERR_PACK_IO: reading a component or writing the
+ * output failed. A key that cannot be used is a KeyError (PFS_ERR_KEY).
  */
-export async function packLoad(o: PackOptions): Promise<{ manifestPath: string; manifest: LoadManifest; size: number; sha256: string }> {
-  if (!isPlainName(o.load)) throw new PackError(`load name "${o.load}" must be a plain name (letters, digits, . _ + -)`);
-  if (!o.model) throw new PackError('no model given');
-  if (o.files.length === 0) throw new PackError('no component files given');
+export class PackError extends PfsError {
+  constructor(code: 'PFS_ERR_PACK' | 'PFS_ERR_PACK_IO', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+const refuse = (message: string) => new PackError('PFS_ERR_PACK', message);
+
+/**
+ * Makes a load: checks every input before writing anything, then hashes every
+ * component as a stream, copying it into `outDir` in the same pass unless it is
+ * already there, and writes `<outDir>/<load>.loads`, signed. Every file appears
+ * complete or not at all (written under a temporary name, synced, renamed).
+ * Returns the manifest file's size and SHA-256, which go into the device configuration.
+ */
+export async function packLoad(o: PackOptions): Promise<PackResult> {
+  if (!isPlainName(o.load)) throw refuse(`load name "${o.load}" must be a plain name (letters, digits, . _ + -; no "/")`);
+  if (!isModelName(o.model)) throw refuse(`model "${o.model}" must be a model name such as CP-7961G`);
+  if (o.created !== undefined && !isIsoTime(o.created)) throw refuse(`created "${o.created}" must be an ISO 8601 time such as 2026-01-01T00:00:00.000Z`);
   const blockSize = o.blockSize ?? DEFAULT_BLOCK_BYTES;
-  const key = await readPrivateKey(o.keyPath);
-  await mkdir(o.outDir, { recursive: true });
-  const outReal = await realpath(o.outDir);
-  const files: ManifestFile[] = [];
+  if (!Number.isSafeInteger(blockSize) || blockSize < 1 || blockSize > MAX_BLOCK_BYTES) throw refuse(`block size must be 1..${MAX_BLOCK_BYTES} bytes, got ${blockSize}`);
+  if (o.files.length === 0) throw refuse('no component files given');
+
+  const manifestName = `${o.load}.loads`;
+  const sources: { path: string; name: string; dev: number; ino: number }[] = [];
   const names = new Set<string>();
   for (const path of o.files) {
     const name = basename(path);
-    if (!isPlainName(name)) throw new PackError(`component "${name}" needs a plain file name`);
-    if (names.has(name)) throw new PackError(`two components are named "${name}"`);
+    if (!isPlainName(name)) throw refuse(`component "${path}": its name must be a plain file name (letters, digits, . _ + -)`);
+    if (names.has(name)) throw refuse(`two components are named "${name}": boards know components by name alone`);
+    if (name === manifestName) throw refuse(`component "${path}" has the manifest's own name`);
     names.add(name);
-    const st = await stat(path).catch(() => undefined);
-    if (!st?.isFile()) throw new PackError(`component ${path} is not a file`);
-    const h = await hashFile(path, blockSize);
-    files.push({ name, size: h.size, sha256: h.sha256, blockSize, blocks: h.blocks });
-    if ((await realpath(dirname(path))) !== outReal) await copyFile(path, join(o.outDir, name));
+    const st = await stat(path).catch((e: NodeJS.ErrnoException) => e);
+    if (st instanceof Error) throw refuse(`component ${path}: ${st.code === 'ENOENT' ? 'no such file' : `cannot read (${st.code})`}`);
+    if (!st.isFile()) throw refuse(`component ${path} is not a regular file`);
+    sources.push({ path, name, dev: st.dev, ino: st.ino });
   }
+  const key = await readPrivateKey(o.keyPath);
+
+  const files: ManifestFile[] = [];
+  try {
+    await mkdir(o.outDir, { recursive: true });
+    for (const s of sources) {
+      const dest = join(o.outDir, s.name);
+      const there = await stat(dest).catch(() => undefined);
+      const inPlace = there !== undefined && there.dev === s.dev && there.ino === s.ino;
+      const d: FileDigest = inPlace ? await hashFile(s.path, blockSize) : await hashCopy(s.path, dest, blockSize);
+      files.push({ name: s.name, size: d.size, sha256: d.sha256, blockSize, blocks: d.blocks });
+    }
+  } catch (e) {
+    throw new PackError('PFS_ERR_PACK_IO', `packing into ${o.outDir}: ${(e as Error).message}`, { cause: e });
+  }
+
   const manifest: LoadManifest = { format: 'pfs-load/1', load: o.load, model: o.model, created: o.created ?? new Date().toISOString(), files };
   const bytes = encodeSignedManifest(manifest, key);
-  const manifestPath = join(o.outDir, `${o.load}.loads`);
-  await writeFile(manifestPath, bytes);
-  return { manifestPath, manifest, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+  const manifestPath = join(o.outDir, manifestName);
+  try {
+    await writeComplete(manifestPath, bytes);
+  } catch (e) {
+    throw new PackError('PFS_ERR_PACK_IO', `writing ${manifestPath}: ${(e as Error).message}`, { cause: e });
+  }
+  return { manifestPath, manifest, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), keyId: keyId(key) };
+}
+
+/** Temporary name, sync, rename: readers see the old file or the whole new one. */
+async function writeComplete(path: string, bytes: Buffer): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    const fh = await open(tmp, 'w', 0o644);
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
 }
