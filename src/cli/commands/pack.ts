@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, type Command } from '../command';
-import { UsageError } from '../../errors';
+import { PfsError, UsageError } from '../../errors';
 import { packLoad } from '../../loads/pack';
 import { formatBytes } from '../units';
 
@@ -11,37 +11,55 @@ export const packCommand: Command = {
   usage: `Usage: pfs pack --load NAME --model MODEL --key KEY.pem FILE... -o OUT/
 
 Hashes each component (SHA-256 of the file and of every 64 KiB block), copies it
-into OUT/ and writes OUT/NAME.loads, signed with KEY.pem. A FILE may be a folder:
-its *.sbn files are taken. Prints the <pfsLoad> element to put in the device
-configuration (cnf.xml), which lets boards check the manifest they get from a peer.
+into OUT/ (unless it is there already) and writes OUT/NAME.loads, signed with
+KEY.pem. A FILE may be a folder: its *.sbn files are taken. Then prints the
+<pfsLoad> element for the device configuration (cnf.xml): with it, boards can check
+the manifest when it reaches them from a peer.
 
 Options:
-  --load NAME    load name, e.g. SCCP41.9-4-2SR2-2S
-  --model MODEL  the phone model the load is for, e.g. CP-7961G
-  --key FILE     Ed25519 private key (pfs keygen)
-  -o, --out DIR  where the load is written (the TFTP server's folder)
+  --load NAME     load name, e.g. SCCP41.9-4-2SR2-2S (letters, digits, . _ + -)
+  --model MODEL   the phone model the load is for, e.g. CP-7961G
+  --key FILE      Ed25519 private key (made by pfs keygen)
+  -o, --out DIR   where the load is written: the TFTP server's folder
+  --created TIME  ISO 8601 time to record (default now); the same inputs, key and
+                  time give a byte-identical manifest
 
 Example:
+  pfs keygen site-key
   pfs pack --load SCCP41.9-4-2SR2-2S --model CP-7961G --key site-key.pem build/*.sbn -o /srv/tftp/`,
   async run({ argv }) {
     const { values, positionals } = parse(
       argv,
-      { load: { type: 'string' }, model: { type: 'string' }, key: { type: 'string' }, out: { type: 'string', short: 'o' } },
+      { load: { type: 'string' }, model: { type: 'string' }, key: { type: 'string' }, out: { type: 'string', short: 'o' }, created: { type: 'string' } },
       { min: 1, max: Infinity },
     );
     for (const need of ['load', 'model', 'key', 'out'] as const) if (!values[need]) throw new UsageError(`--${need} is required`);
     const files: string[] = [];
     for (const p of positionals) {
       const st = await stat(p).catch(() => undefined);
-      if (st?.isDirectory()) files.push(...(await readdir(p)).filter((n) => n.endsWith('.sbn')).sort().map((n) => join(p, n)));
-      else files.push(p);
+      if (st?.isDirectory()) {
+        const sbn = (await readdir(p)).filter((n) => n.endsWith('.sbn')).sort();
+        if (sbn.length === 0) throw new UsageError(`folder ${p} has no *.sbn files`);
+        files.push(...sbn.map((n) => join(p, n)));
+      } else files.push(p);
     }
-    if (files.length === 0) throw new UsageError('no component files (a folder argument had no *.sbn)');
-    const r = await packLoad({ load: values.load!, model: values.model!, keyPath: values.key!, outDir: values.out!, files });
-    for (const f of r.manifest.files) process.stdout.write(`  ${f.name}  ${formatBytes(f.size)}  sha256 ${f.sha256.slice(0, 16)}…\n`);
-    process.stdout.write(`wrote ${r.manifestPath} (${r.size} bytes, ${r.manifest.files.length} components)\n\n`);
-    process.stdout.write(`Put this inside <device> of the cnf.xml files for ${values.model}:\n`);
-    process.stdout.write(`  <pfsLoad model="${values.model}" size="${r.size}" sha256="${r.sha256}">${values.load}</pfsLoad>\n`);
+    let r;
+    try {
+      r = await packLoad({ load: values.load!, model: values.model!, keyPath: values.key!, outDir: values.out!, files, created: values.created });
+    } catch (e) {
+      // Refused input (names, files, the key) is a usage error; a failed write is not.
+      if (e instanceof PfsError && (e.code === 'PFS_ERR_PACK' || e.code === 'PFS_ERR_KEY')) throw new UsageError(e.message);
+      throw e;
+    }
+    const m = r.manifest;
+    const width = Math.max(...m.files.map((f) => f.name.length));
+    let text = `packed ${m.load} for ${m.model}: ${m.files.length} component${m.files.length === 1 ? '' : 's'} in ${values.out}\n`;
+    for (const f of m.files) text += `  ${f.name.padEnd(width)}  ${formatBytes(f.size).padStart(10)}  sha256 ${f.sha256}\n`;
+    text += `wrote ${r.manifestPath} (${r.size} bytes, signed by key ${r.keyId})\n\n`;
+    text += `Put these inside <device> of the cnf.xml files for ${m.model} (<Default> in XMLDefault.cnf.xml):\n`;
+    text += `  <loadInformation model="${m.model}">${m.load}</loadInformation>\n`;
+    text += `  <pfsLoad model="${m.model}" size="${r.size}" sha256="${r.sha256}">${m.load}</pfsLoad>\n`;
+    process.stdout.write(text);
     return 0;
   },
 };
