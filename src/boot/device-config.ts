@@ -1,24 +1,47 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { PfsError } from '../errors';
-import type { ModelProfile } from './profiles';
-import type { UpgradeConfig } from './upgrade';
+import { isModelName, type ModelProfile } from './profiles';
 
+/**
+ * A configuration file the board cannot use: malformed XML, or without what the
+ * board needs. The message starts with the file. The caller logs it, keeps the
+ * current load and tries again with back-off.
+ */
 export class ConfigError extends PfsError {
-  constructor(source: string, reason: string) {
+  constructor(
+    readonly source: string,
+    readonly reason: string,
+  ) {
     super('PFS_ERR_CONFIG', `${source}: ${reason}`);
   }
 }
 
-export type PfsSource = 'device' | 'common phone profile' | 'enterprise' | 'default';
+/** Which level of the configuration decided Peer Firmware Sharing. */
+export type PfsSource = 'device' | 'commonProfile' | 'enterprise' | 'default';
 
-/** What a board takes from its configuration file (see docs/CONFIG.md). */
-export interface DeviceConfig extends UpgradeConfig {
-  loadName?: string;
+/** How a log line names each level: `Peer Firmware Sharing enabled (common phone profile setting)`. */
+export const PFS_SOURCE_TEXT: Readonly<Record<PfsSource, string>> = {
+  device: 'device',
+  commonProfile: 'common phone profile',
+  enterprise: 'enterprise',
+  default: 'default',
+};
+
+/** What a board takes from its configuration file. Layout: docs/CONFIG.md. */
+export interface DeviceConfig {
+  /** The load this board's model should run (`<loadInformation>`). Always present: a file without one is a ConfigError. */
+  loadName: string;
+  /**
+   * Where to fetch the load from, in order (`<vendorConfig><loadServer>`, port 69
+   * unless given). Empty: from the TFTP server the configuration came from.
+   */
+  tftpServers: { host: string; port: number }[];
+  /** Peer Firmware Sharing, resolved device > common phone profile > enterprise; off by default. */
   peerFirmwareSharing: boolean;
+  /** The level that decided `peerFirmwareSharing`. */
   pfsSource: PfsSource;
+  /** `<pfsLoad>` for this model: the signed `.loads` manifest's load name, size in bytes and SHA-256 (lower-case hex). */
   manifest?: { load: string; size: number; sha256: string };
-  /** `<loadServer>`: where loads come from, when not the configuration's server. */
-  loadServer?: string;
 }
 
 const parser = new XMLParser({
@@ -28,88 +51,169 @@ const parser = new XMLParser({
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: true,
-  isArray: (name) => name === 'pfsLoad' || name.startsWith('loadInformation'),
+  isArray: (name) => name === 'pfsLoad' || /^loadInformation\d*$/.test(name),
 });
 
 type Node = Record<string, unknown>;
 
 const text = (v: unknown): string | undefined => {
-  if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && typeof (v as Node)['#text'] === 'string') return (v as Node)['#text'] as string;
+  if (typeof v === 'string') return v.trim();
+  if (v !== null && typeof v === 'object' && typeof (v as Node)['#text'] === 'string') return ((v as Node)['#text'] as string).trim();
   return undefined;
 };
 
-/** Enabled / Disabled as CUCM and hand-written files spell them. */
-function flag(v: unknown, where: string, source: string): boolean | undefined {
-  const t = text(v)?.trim().toLowerCase();
-  if (t === undefined || t === '') return undefined;
-  if (['1', 'true', 'enabled', 'enable', 'on', 'yes'].includes(t)) return true;
-  if (['0', 'false', 'disabled', 'disable', 'off', 'no'].includes(t)) return false;
-  throw new ConfigError(source, `${where} must be Enabled or Disabled (or 1/0), got "${t}"`);
+/** Element values accepted for a flag, lower-cased. */
+const TRUE = ['1', 'true', 'enabled', 'enable', 'on', 'yes'];
+const FALSE = ['0', 'false', 'disabled', 'disable', 'off', 'no'];
+
+/**
+ * A single child element: undefined when absent, an error when repeated (two
+ * settings at one level would make the result depend on which one we read).
+ */
+function child(parent: unknown, name: string, where: string, source: string): unknown {
+  if (parent === null || typeof parent !== 'object') return undefined;
+  const v = (parent as Node)[name];
+  if (Array.isArray(v)) throw new ConfigError(source, `${where}<${name}> appears ${v.length} times`);
+  return v;
 }
 
-/** Does a `model` attribute ("CP-7961G", or CUCM's "Cisco 7961") name this model? */
-function sameModel(attr: unknown, model: ModelProfile): boolean {
-  if (typeof attr !== 'string') return false;
-  const a = attr.trim().toUpperCase();
-  const m = model.model.toUpperCase();
-  if (a === m) return true;
-  const number = /(\d{4})/.exec(m)?.[1];
-  return number !== undefined && (a === `CISCO ${number}` || a === `CISCO IP PHONE ${number}` || a === m.replace(/^CP-/, ''));
+/** Enabled / Disabled as CUCM and hand-written files spell them; undefined when absent or empty. */
+function flag(v: unknown, where: string, source: string): boolean | undefined {
+  if (v !== undefined && v !== null && typeof v === 'object' && !('#text' in (v as Node))) {
+    throw new ConfigError(source, `${where} must be a value, not elements`);
+  }
+  const t = text(v)?.toLowerCase();
+  if (t === undefined || t === '') return undefined;
+  if (TRUE.includes(t)) return true;
+  if (FALSE.includes(t)) return false;
+  throw new ConfigError(source, `${where} must be one of 1, 0, true, false, Enabled, Disabled (got "${text(v)}")`);
+}
+
+/** One level's setting: `<level><vendorConfig><peerFirmwareSharing>`, or the short `<level><peerFirmwareSharing>`. */
+function levelSetting(level: unknown, path: string, source: string): { value: boolean; where: string } | undefined {
+  const vendorWhere = `${path}<vendorConfig>`;
+  const long = flag(child(child(level, 'vendorConfig', path, source), 'peerFirmwareSharing', vendorWhere, source), `${vendorWhere}<peerFirmwareSharing>`, source);
+  const short = flag(child(level, 'peerFirmwareSharing', path, source), `${path}<peerFirmwareSharing>`, source);
+  if (long !== undefined && short !== undefined && long !== short) {
+    throw new ConfigError(source, `${path} sets peerFirmwareSharing twice, differently (in <vendorConfig> and directly)`);
+  }
+  if (long !== undefined) return { value: long, where: `${vendorWhere}<peerFirmwareSharing>` };
+  if (short !== undefined) return { value: short, where: `${path}<peerFirmwareSharing>` };
+  return undefined;
+}
+
+/** `HOST`, `HOST:PORT`, `[V6]:PORT` or a bare IPv6 address; port 69 unless given. */
+function hostPort(item: string, where: string, source: string): { host: string; port: number } {
+  let host: string | undefined;
+  let port = '69';
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(item);
+  const plain = /^([^:]+)(?::(\d+))?$/.exec(item);
+  if (bracketed) [host, port = '69'] = [bracketed[1], bracketed[2]];
+  else if (plain) [host, port = '69'] = [plain[1], plain[2]];
+  else if (/^[0-9a-fA-F:.]+$/.test(item) && item.includes('::')) host = item;
+  const n = Number(port);
+  if (!host || !Number.isInteger(n) || n < 1 || n > 65535) throw new ConfigError(source, `${where} must be HOST or HOST:PORT (got "${item}")`);
+  return { host, port: n };
+}
+
+/** Does a `loadInformation<N>` / `pfsLoad` entry name this model (by its `model` attribute or CUCM's device type N)? */
+function entryIsFor(model: ModelProfile, attr: unknown, deviceType: string): boolean {
+  if (typeof attr === 'string' && isModelName(model, attr)) return true;
+  return deviceType !== '' && model.deviceType !== undefined && Number(deviceType) === model.deviceType;
+}
+
+function findLoad(root: Node, rootName: string, model: ModelProfile, source: string): string {
+  const found: string[] = [];
+  const seen: string[] = [];
+  for (const [name, value] of Object.entries(root)) {
+    const m = /^loadInformation(\d*)$/.exec(name);
+    if (!m) continue;
+    for (const item of value as unknown[]) {
+      const attr = item !== null && typeof item === 'object' ? (item as Node)['@model'] : undefined;
+      const load = text(item);
+      if (!load) continue;
+      // A device file's plain <loadInformation> is the device's own; anywhere else an entry names its model.
+      const own = rootName === 'device' && attr === undefined && m[1] === '';
+      if (own || entryIsFor(model, attr, m[1]!)) found.push(load);
+      else seen.push(`${typeof attr === 'string' ? attr : name} (${load})`);
+    }
+  }
+  const loads = [...new Set(found)];
+  if (loads.length > 1) throw new ConfigError(source, `names ${loads.length} different loads for ${model.model}: ${loads.join(', ')}`);
+  if (loads.length === 0) {
+    throw new ConfigError(source, `no load for ${model.model}: ${seen.length ? `its <loadInformation> entries are for ${seen.join(', ')}` : 'no <loadInformation> element with a load name'}`);
+  }
+  return loads[0]!;
+}
+
+function findManifest(root: Node, rootName: string, model: ModelProfile, source: string): DeviceConfig['manifest'] {
+  const found = new Map<string, NonNullable<DeviceConfig['manifest']>>();
+  for (const item of (root.pfsLoad as unknown[] | undefined) ?? []) {
+    const node = (item !== null && typeof item === 'object' ? item : { '#text': item }) as Node;
+    const attr = node['@model'];
+    if (attr === undefined && rootName !== 'device') throw new ConfigError(source, '<pfsLoad> needs a model="…" attribute in a default file');
+    if (attr !== undefined && !entryIsFor(model, attr, '')) continue;
+    const where = `<pfsLoad${attr === undefined ? '' : ` model="${String(attr)}"`}>`;
+    const load = text(node);
+    const size = String(node['@size'] ?? '').trim();
+    const sha256 = String(node['@sha256'] ?? '').trim().toLowerCase();
+    if (!load) throw new ConfigError(source, `${where} needs the load name as its text`);
+    if (!/^\d+$/.test(size) || !Number.isSafeInteger(Number(size)) || Number(size) <= 0) throw new ConfigError(source, `${where} size must be the manifest's size in bytes (got "${size}")`);
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ConfigError(source, `${where} sha256 must be 64 hex digits (got "${sha256}")`);
+    found.set(`${load} ${size} ${sha256}`, { load, size: Number(size), sha256 });
+  }
+  if (found.size > 1) throw new ConfigError(source, `has ${found.size} different <pfsLoad> elements for ${model.model}`);
+  return [...found.values()][0];
 }
 
 /**
- * Reads a CUCM-style configuration (`SEP<MAC>.cnf.xml` or `XMLDefault.cnf.xml`).
- * The load is the device's own `<loadInformation>`, else the one whose `model`
- * attribute names this model. Peer Firmware Sharing is the device's setting, else
- * the common phone profile's, else the enterprise's; disabled if none says.
+ * Reads a CUCM-style configuration, `SEP<MAC>.cnf.xml` (root `<device>`) or
+ * `XMLDefault.cnf.xml` (root `<Default>`), for a board of `model`. `source` names
+ * the file in errors. The layout is in docs/CONFIG.md:
+ * - load: a `<device>` file's own `<loadInformation>`, or the `<loadInformation…>`
+ *   entry whose `model` attribute names this model (`CP-7961G`, `Cisco 7961`, an
+ *   alias) or whose CUCM device type number is this model's (`<loadInformation30018>`);
+ * - Peer Firmware Sharing: `<vendorConfig><peerFirmwareSharing>` (the device),
+ *   else `<commonProfile>`'s, else `<enterpriseConfig>`'s; disabled if none says;
+ * - load servers: `<vendorConfig><loadServer>`;
+ * - manifest digest: `<pfsLoad model="…" size="…" sha256="…">LOAD</pfsLoad>`.
+ * Throws ConfigError (PFS_ERR_CONFIG) for malformed XML, an unknown root element,
+ * no load (or two different ones) for the model, a flag or `<pfsLoad>` that does
+ * not parse, or a setting given twice at one level.
  */
 export function parseDeviceConfig(xml: string, model: ModelProfile, source: string): DeviceConfig {
   const valid = XMLValidator.validate(xml);
-  if (valid !== true) throw new ConfigError(source, `malformed XML at line ${valid.err.line}: ${valid.err.msg}`);
+  if (valid !== true) throw new ConfigError(source, `malformed XML at line ${valid.err.line}${valid.err.col ? `, column ${valid.err.col}` : ''}: ${valid.err.msg}`);
   const doc = parser.parse(xml) as Node;
-  const rootName = ['device', 'Default'].find((n) => n in doc);
-  if (!rootName) throw new ConfigError(source, 'no <device> or <Default> element');
-  const root = (doc[rootName] ?? {}) as Node;
-
-  let loadName: string | undefined;
-  for (const [name, value] of Object.entries(root)) {
-    if (!/^loadInformation\d*$/.test(name)) continue;
-    for (const item of value as unknown[]) {
-      const attr = item && typeof item === 'object' ? (item as Node)['@model'] : undefined;
-      const t = text(item)?.trim();
-      if (!t) continue;
-      // A device file's plain <loadInformation> is its own; a default file's is per model.
-      if (attr === undefined ? rootName === 'device' : sameModel(attr, model)) loadName ??= t;
-    }
+  const elements = Object.keys(doc).filter((k) => !k.startsWith('?'));
+  if (elements.length !== 1 || (elements[0] !== 'device' && elements[0] !== 'Default')) {
+    throw new ConfigError(source, `the root element must be <device> or <Default> (got ${elements.map((e) => `<${e}>`).join(', ') || 'none'})`);
   }
+  const rootName = elements[0];
+  if (Array.isArray(doc[rootName])) throw new ConfigError(source, `more than one <${rootName}> element`);
+  const root = (doc[rootName] !== null && typeof doc[rootName] === 'object' ? doc[rootName] : {}) as Node;
+  const top = `<${rootName}>`;
 
-  const levels: [PfsSource, unknown, string][] = [
-    ['device', (root.vendorConfig as Node | undefined)?.peerFirmwareSharing, '<device><vendorConfig><peerFirmwareSharing>'],
-    ['common phone profile', (root.commonProfile as Node | undefined)?.peerFirmwareSharing, '<commonProfile><peerFirmwareSharing>'],
-    ['enterprise', (root.enterpriseConfig as Node | undefined)?.peerFirmwareSharing, '<enterpriseConfig><peerFirmwareSharing>'],
+  const loadName = findLoad(root, rootName, model, source);
+
+  // The device level is the file's own <vendorConfig>; the other levels carry theirs inside their element.
+  const levels: [PfsSource, { value: boolean } | undefined][] = [
+    ['device', (() => {
+      const v = flag(child(child(root, 'vendorConfig', top, source), 'peerFirmwareSharing', `${top}<vendorConfig>`, source), `${top}<vendorConfig><peerFirmwareSharing>`, source);
+      return v === undefined ? undefined : { value: v };
+    })()],
+    ['commonProfile', levelSetting(child(root, 'commonProfile', top, source), `${top}<commonProfile>`, source)],
+    ['enterprise', levelSetting(child(root, 'enterpriseConfig', top, source), `${top}<enterpriseConfig>`, source)],
   ];
-  let peerFirmwareSharing = false;
-  let pfsSource: PfsSource = 'default';
-  for (const [level, value, where] of levels) {
-    const v = flag(value, where, source);
-    if (v !== undefined) {
-      peerFirmwareSharing = v;
-      pfsSource = level;
-      break;
-    }
-  }
+  const decided = levels.find(([, s]) => s !== undefined);
+  const peerFirmwareSharing = decided?.[1]?.value ?? false;
+  const pfsSource: PfsSource = decided?.[0] ?? 'default';
 
-  let manifest: DeviceConfig['manifest'];
-  for (const item of (root.pfsLoad as Node[] | undefined) ?? []) {
-    if (!sameModel(item['@model'], model)) continue;
-    const load = text(item)?.trim();
-    const size = Number(item['@size']);
-    const sha256 = String(item['@sha256'] ?? '').toLowerCase();
-    if (!load || !Number.isSafeInteger(size) || size <= 0 || !/^[0-9a-f]{64}$/.test(sha256)) {
-      throw new ConfigError(source, `<pfsLoad model="${String(item['@model'])}"> needs a load name, size="BYTES" and sha256="64 hex digits"`);
-    }
-    manifest = { load, size, sha256 };
-  }
-  return { loadName, peerFirmwareSharing, pfsSource, manifest, loadServer: text(root.loadServer)?.trim() || undefined };
+  const servers = text(child(child(root, 'vendorConfig', top, source), 'loadServer', `${top}<vendorConfig>`, source)) ?? '';
+  const tftpServers = servers
+    .split(/[\s,;]+/)
+    .filter((s) => s !== '')
+    .map((s) => hostPort(s, `${top}<vendorConfig><loadServer>`, source));
+
+  return { loadName, tftpServers, peerFirmwareSharing, pfsSource, manifest: findManifest(root, rootName, model, source) };
 }
