@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadModels } from '../../src/boot/profiles';
@@ -153,6 +154,19 @@ test('malformed XML, a wrong root, an empty file: ConfigError with the file and 
   assert.match(configError('').message, /^SEP001BD5080027\.cnf\.xml: malformed XML at line 1/);
   assert.match(configError('<html><body>404 Not Found</body></html>').message, /the root element must be <device> or <Default> \(got <html>\)/);
   assert.match(configError('<device><loadInformation>X</loadInformation></device><device/>').message, /: more than one <device> element$/);
+});
+
+test('the examples in docs/CONFIG.md read as the text says', async () => {
+  const blocks = [...(await readFile('docs/CONFIG.md', 'utf8')).matchAll(/```xml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  assert.is(blocks.length, 2);
+  const [sepXml, defXml] = blocks as [string, string];
+  const s = parseDeviceConfig(sepXml, M7961, 'SEP001BD5080027.cnf.xml');
+  assert.equal(s, { loadName: 'SCCP41.9-4-2SR2-2S', tftpServers: [], peerFirmwareSharing: true, pfsSource: 'device', manifest: { load: 'SCCP41.9-4-2SR2-2S', size: 1234, sha256: s.manifest!.sha256 } });
+  const d = parseDeviceConfig(defXml, models.get('CP-7941G')!, 'XMLDefault.cnf.xml');
+  assert.equal([d.loadName, d.peerFirmwareSharing, d.pfsSource, d.manifest?.size], ['SCCP41.9-4-2SR2-2S-7941G', true, 'enterprise', 1236]);
+  assert.is(parseDeviceConfig(defXml, M7961, 'x').manifest?.size, 1234);
+  assert.is(parseDeviceConfig(defXml, models.get('CP-7960G')!, 'x').loadName, 'P0030801SR02');
+  assert.match(configError(defXml, models.get('CP-7931G')!, 'XMLDefault.cnf.xml').message, /no load for CP-7931G/);
 });
 
 test('log wording of each level', () => {
