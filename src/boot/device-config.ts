@@ -90,16 +90,14 @@ function flag(v: unknown, where: string, source: string): boolean | undefined {
 }
 
 /** One level's setting: `<level><vendorConfig><peerFirmwareSharing>`, or the short `<level><peerFirmwareSharing>`. */
-function levelSetting(level: unknown, path: string, source: string): { value: boolean; where: string } | undefined {
+function levelSetting(level: unknown, path: string, source: string): boolean | undefined {
   const vendorWhere = `${path}<vendorConfig>`;
   const long = flag(child(child(level, 'vendorConfig', path, source), 'peerFirmwareSharing', vendorWhere, source), `${vendorWhere}<peerFirmwareSharing>`, source);
   const short = flag(child(level, 'peerFirmwareSharing', path, source), `${path}<peerFirmwareSharing>`, source);
   if (long !== undefined && short !== undefined && long !== short) {
     throw new ConfigError(source, `${path} sets peerFirmwareSharing twice, differently (in <vendorConfig> and directly)`);
   }
-  if (long !== undefined) return { value: long, where: `${vendorWhere}<peerFirmwareSharing>` };
-  if (short !== undefined) return { value: short, where: `${path}<peerFirmwareSharing>` };
-  return undefined;
+  return long ?? short;
 }
 
 /** `HOST`, `HOST:PORT`, `[V6]:PORT` or a bare IPv6 address; port 69 unless given. */
@@ -197,23 +195,19 @@ export function parseDeviceConfig(xml: string, model: ModelProfile, source: stri
   const loadName = findLoad(root, rootName, model, source);
 
   // The device level is the file's own <vendorConfig>; the other levels carry theirs inside their element.
-  const levels: [PfsSource, { value: boolean } | undefined][] = [
-    ['device', (() => {
-      const v = flag(child(child(root, 'vendorConfig', top, source), 'peerFirmwareSharing', `${top}<vendorConfig>`, source), `${top}<vendorConfig><peerFirmwareSharing>`, source);
-      return v === undefined ? undefined : { value: v };
-    })()],
+  const vendorConfig = child(root, 'vendorConfig', top, source);
+  const levels: [PfsSource, boolean | undefined][] = [
+    ['device', flag(child(vendorConfig, 'peerFirmwareSharing', `${top}<vendorConfig>`, source), `${top}<vendorConfig><peerFirmwareSharing>`, source)],
     ['commonProfile', levelSetting(child(root, 'commonProfile', top, source), `${top}<commonProfile>`, source)],
     ['enterprise', levelSetting(child(root, 'enterpriseConfig', top, source), `${top}<enterpriseConfig>`, source)],
   ];
-  const decided = levels.find(([, s]) => s !== undefined);
-  const peerFirmwareSharing = decided?.[1]?.value ?? false;
-  const pfsSource: PfsSource = decided?.[0] ?? 'default';
+  const [pfsSource, peerFirmwareSharing] = levels.find(([, v]) => v !== undefined) ?? ['default', false];
 
-  const servers = text(child(child(root, 'vendorConfig', top, source), 'loadServer', `${top}<vendorConfig>`, source)) ?? '';
+  const servers = text(child(vendorConfig, 'loadServer', `${top}<vendorConfig>`, source)) ?? '';
   const tftpServers = servers
     .split(/[\s,;]+/)
     .filter((s) => s !== '')
     .map((s) => hostPort(s, `${top}<vendorConfig><loadServer>`, source));
 
-  return { loadName, tftpServers, peerFirmwareSharing, pfsSource, manifest: findManifest(root, rootName, model, source) };
+  return { loadName, tftpServers, peerFirmwareSharing: peerFirmwareSharing!, pfsSource, manifest: findManifest(root, rootName, model, source) };
 }
