@@ -1,0 +1,112 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { PfsError } from '../errors';
+
+/**
+ * The native addon (`native/`, node-addon-api): only what JavaScript cannot do on
+ * Linux. Every call takes the open file descriptor and the device's path; the path
+ * is only for the message of the error it throws, which reads
+ * `"<op> <path>: <ERRNO_NAME> (<strerror>)"` and carries `code` = the errno name
+ * (`ENOTTY`, `EIO`, …) and `path`.
+ */
+export interface PfsNative {
+  /** FBIOGET_VSCREENINFO + FBIOGET_FSCREENINFO. */
+  fbInfo(fd: number, path: string): FbInfo;
+  /** mmap(MAP_SHARED, PROT_READ|PROT_WRITE) of `length` bytes at `offset`: writes reach the device (or file). */
+  mmap(fd: number, path: string, length: number, offset?: number): Buffer;
+  /** MEMGETINFO. */
+  mtdInfo(fd: number, path: string): MtdInfo;
+  /** MEMERASE of [offset, offset+length): both multiples of the erase size. */
+  mtdErase(fd: number, path: string, offset: number, length: number): void;
+  /** MEMGETBADBLOCK: whether the erase block at `offset` is marked bad (NAND). */
+  mtdIsBad(fd: number, path: string, offset: number): boolean;
+  /** GPIO_V2_GET_LINE_IOCTL on a gpiochip: the lines as outputs with initial values; returns the line request's fd. */
+  gpioRequestOutputs(chipFd: number, path: string, offsets: number[], consumer: string, values: number[]): number;
+  /** GPIO_V2_LINE_SET_VALUES_IOCTL on a line request fd; `values[i]` for the i-th requested line. */
+  gpioSetValues(lineFd: number, path: string, values: number[]): void;
+  /** I2C_SLAVE: the address the following read()/write() talk to. */
+  i2cSetAddress(fd: number, path: string, address: number): void;
+  /** termios: raw 8N1 at `baud` on a TTY. */
+  setBaud(fd: number, path: string, baud: number): void;
+}
+
+export interface FbInfo {
+  xres: number;
+  yres: number;
+  xresVirtual: number;
+  yresVirtual: number;
+  bitsPerPixel: number;
+  /** Bytes per line (FSCREENINFO line_length). */
+  lineLength: number;
+  /** Bytes of framebuffer memory (smem_len). */
+  smemLen: number;
+  red: { offset: number; length: number };
+  green: { offset: number; length: number };
+  blue: { offset: number; length: number };
+  transp: { offset: number; length: number };
+}
+
+export interface MtdInfo {
+  /** MTD_NORFLASH 3, MTD_NANDFLASH 4, MTD_RAM 1, … */
+  type: number;
+  flags: number;
+  size: number;
+  eraseSize: number;
+  writeSize: number;
+  oobSize: number;
+}
+
+export class NativeUnavailableError extends PfsError {
+  constructor(feature: string, tried: string[], cause?: unknown) {
+    super(
+      'PFS_ERR_NATIVE',
+      `${feature} needs the native addon ${addonFileName()}, which is not usable here (looked in ${tried.join(', ')})` +
+        (cause ? `: ${(cause as Error).message}` : '') +
+        '; build it with `npm run build:native`, or choose a back-end that needs no addon',
+      { cause },
+    );
+  }
+}
+
+/** `pfs-native.linux-arm64.node`: the addon for this platform, beside the bundle. */
+export function addonFileName(platform: string = process.platform, arch: string = process.arch): string {
+  return `pfs-native.${platform}-${arch}.node`;
+}
+
+/** Where the addon is looked for: beside the running bundle, then this checkout's dist/ and native/build. */
+export function addonCandidates(): string[] {
+  const name = addonFileName();
+  const here = dirname(resolve(process.argv[1] ?? '.'));
+  const repo = resolve(dirname(new URL(import.meta.url).pathname), '..', '..');
+  const list = [join(here, name), join(here, 'native', name), join(repo, 'dist', name), join(repo, 'native', 'build', 'Release', 'pfs_native.node')];
+  return [...new Set(list)];
+}
+
+let cached: { native?: PfsNative; error?: unknown; tried: string[] } | undefined;
+
+/** The addon, or undefined where it is missing (the back-ends that need it say so at start). */
+export function loadNative(): PfsNative | undefined {
+  if (!cached) {
+    const tried = addonCandidates();
+    cached = { tried };
+    const req = createRequire(import.meta.url);
+    for (const p of tried) {
+      if (!existsSync(p)) continue;
+      try {
+        cached.native = req(p) as PfsNative;
+        break;
+      } catch (e) {
+        cached.error = e;
+      }
+    }
+  }
+  return cached.native;
+}
+
+/** The addon, or a NativeUnavailableError naming `feature` (e.g. `display back-end fbdev`). */
+export function requireNative(feature: string): PfsNative {
+  const n = loadNative();
+  if (!n) throw new NativeUnavailableError(feature, cached!.tried, cached!.error);
+  return n;
+}
