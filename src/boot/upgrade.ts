@@ -7,6 +7,7 @@ import { TftpRemoteError } from '../net/tftp/errors';
 import { BlockAssembler, type BlockPlan } from '../net/peer/block-assembler';
 import { fileMedium, Spool, type SpoolMedium } from '../net/peer/spool';
 import type { PeerNode } from '../net/peer/peer-node';
+import type { UpgradeProgress } from './progress';
 
 /** What the upgrade needs to know of the device configuration (see device-config.ts). */
 export interface UpgradeConfig {
@@ -64,6 +65,8 @@ export interface UpgradePorts {
   upgradeTimeoutMs: number;
   /** After committing, longest wait for this board's children to be served before rebooting. */
   lingerMs: number;
+  /** What the screen and LEDs show; told of every phase and component. */
+  progress?: UpgradeProgress;
 }
 
 export type UpgradeOutcome =
@@ -87,16 +90,24 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * board without a bootable load: anything that fails before commit keeps the current one.
  */
 export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
+  p.progress?.phase('config');
   const cfg = await fetchConfig(p);
-  if (!cfg) return { kind: 'failed', code: 'PFS_ERR_CONFIG', reason: 'no usable configuration' };
+  if (!cfg) {
+    p.progress?.phase('error', 'no usable configuration');
+    return { kind: 'failed', code: 'PFS_ERR_CONFIG', reason: 'no usable configuration' };
+  }
   const load = cfg.loadName!;
   const active = await p.flash.activeLoad();
   if (active === load) {
     p.log.not(`load ${load} is current: nothing to do`);
+    p.progress?.target(load, false);
+    p.progress?.phase('current');
     return { kind: 'current', load };
   }
   p.log.not(`upgrade ${active ?? '(blank)'} -> ${load}`, { model: p.model.model });
   const pfs = decidePfs(p, cfg);
+  p.progress?.target(load, pfs);
+  p.progress?.phase('upgrading');
   const deadline = Date.now() + p.upgradeTimeoutMs;
   let committedAt = 0;
   try {
@@ -105,6 +116,7 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
       throw new UpgradeError('PFS_ERR_MANIFEST_MISMATCH', `${load}.loads is for ${manifest.model} ${manifest.load}, this board wants ${p.model.model} ${load}`);
     }
     await p.flash.beginInstall(load);
+    p.progress?.components(manifest.files, pfs);
     const work = manifest.files.map((f) => fetchComponent(p, f, pfs));
     // The phone fetched components one after another; peers fetch them together.
     const all: Promise<unknown> = pfs ? Promise.all(work.map((w) => w())) : work.reduce((a, w) => a.then(w), Promise.resolve());
@@ -119,13 +131,16 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
   } catch (e) {
     const err = e instanceof PfsError ? e : new UpgradeError('PFS_ERR_UPGRADE', (e as Error).message);
     p.log.err(`upgrade to ${load} abandoned, keeping ${active ?? 'no load'}: ${err.message}`, { code: err.code });
+    p.progress?.phase('error', err.message);
     return { kind: 'failed', code: err.code, reason: err.message };
   }
   if (p.peers && pfs) {
     // Do not leave children behind: stay a parent until they are served.
+    p.progress?.phase('serving');
     const served = await Promise.race([p.peers.served().then(() => true), sleep(p.lingerMs).then(() => false)]);
     p.log.inf(served ? 'children served: rebooting' : `children not all served after ${p.lingerMs / 1000} s: rebooting anyway`);
   }
+  p.progress?.phase('done');
   return { kind: 'committed', load, via: pfs ? 'pfs' : 'tftp', at: committedAt };
 }
 
@@ -213,7 +228,9 @@ function fetchComponent(p: UpgradePorts, f: UpgradeManifest['files'][number], pf
   return async () => {
     const plan: BlockPlan = { size: f.size, blockSize: f.blockSize, hashes: f.blocks.map((h) => Buffer.from(h, 'hex')) };
     const store = await p.flash.openComponent(f.name);
+    if (store.existingBytes > 0) p.progress?.component(f.name, 'verifying');
     const kept = await verifiedPrefix(store, plan);
+    p.progress?.component(f.name, kept > 0 ? 'downloading' : 'waiting', Math.min(f.size, kept * f.blockSize));
     if (kept > 0) p.log.inf(`${f.name}: resuming after ${kept} verified blocks already on flash`);
     if (pfs) {
       // The engine opens the medium itself; this store is only for the prefix check.
@@ -226,7 +243,12 @@ function fetchComponent(p: UpgradePorts, f: UpgradeManifest['files'][number], pf
         verified: (_i, slices, length) => spool.append(slices, length, () => {}),
       });
       let skip = kept * f.blockSize;
+      // The server resends the kept prefix (TFTP cannot seek): count from where the board stands.
+      const keptBytes = skip;
+      let got = 0;
       await tftpGet({ ...p.server, ...p.tftp, file: f.name, logger: p.log.child('TFTP') }).deliver((b) => {
+        got += b.length;
+        p.progress?.component(f.name, 'downloading', Math.max(keptBytes, got));
         if (skip >= b.length) {
           skip -= b.length;
           return;
@@ -236,6 +258,7 @@ function fetchComponent(p: UpgradePorts, f: UpgradeManifest['files'][number], pf
       });
       await spool.close(true);
     }
+    p.progress?.component(f.name, 'done');
     p.log.inf(`${f.name}: ${f.size} bytes verified on flash`);
   };
 }
