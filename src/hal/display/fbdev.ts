@@ -1,0 +1,146 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { Logger } from '../../log/logger';
+import { requireNative, type FbInfo, type PfsNative } from '../native';
+import type { UpgradeView } from '../view';
+import type { Canvas, Rgb } from './canvas';
+import { render, type Screen } from './layout';
+import { DisplayError, type Display } from './types';
+
+/** Bits per pixel the fbdev back-end packs: RGB565, RGB888 and xRGB8888 (any channel order). */
+export const FB_DEPTHS = [16, 24, 32] as const;
+
+/**
+ * The canvas as `info`'s framebuffer holds it: `lineLength` × `yres` bytes, the
+ * picture scaled (a whole factor when it fits, nearest-neighbour when the
+ * framebuffer is smaller) and centred on black, each pixel packed little-endian
+ * with the red, green and blue fields at their offsets and lengths.
+ */
+export function packFrame(c: Canvas, info: FbInfo): Buffer {
+  const bpp = info.bitsPerPixel;
+  if (!(FB_DEPTHS as readonly number[]).includes(bpp)) throw new RangeError(`framebuffer depth ${bpp} bpp (supported: ${FB_DEPTHS.join(', ')})`);
+  const bytes = bpp / 8;
+  const out = Buffer.alloc(info.lineLength * info.yres);
+  const f = Math.min(info.xres / c.width, info.yres / c.height);
+  const scale = f >= 1 ? Math.floor(f) : f;
+  const w = Math.floor(c.width * scale);
+  const h = Math.floor(c.height * scale);
+  const ox = Math.floor((info.xres - w) / 2);
+  const oy = Math.floor((info.yres - h) / 2);
+  const alpha = info.transp.length > 0 ? ((2 ** info.transp.length - 1) * 2 ** info.transp.offset) : 0;
+  const black = packPixel([0, 0, 0], info) + alpha;
+  const src = new Float64Array(c.width * c.height);
+  for (let i = 0; i < src.length; i++) src[i] = packPixel(c.get(i % c.width, Math.floor(i / c.width)), info) + alpha;
+  const xmap = new Int32Array(info.xres).map((_, x) => (x >= ox && x < ox + w ? Math.min(c.width - 1, Math.floor((x - ox) / scale)) : -1));
+  let prevSy = -2;
+  // Rows from the same source row are copies; a whole-factor scale makes most rows so.
+  for (let y = 0; y < info.yres; y++) {
+    const row = y * info.lineLength;
+    const sy = y >= oy && y < oy + h ? Math.min(c.height - 1, Math.floor((y - oy) / scale)) : -1;
+    if (sy === prevSy) {
+      out.copy(out, row, row - info.lineLength, row - info.lineLength + info.xres * bytes);
+      continue;
+    }
+    prevSy = sy;
+    for (let x = 0; x < info.xres; x++) {
+      const sx = xmap[x]!;
+      const v = sy >= 0 && sx >= 0 ? src[sy * c.width + sx]! : black;
+      if (bytes === 4) out.writeUInt32LE(v, row + x * 4);
+      else if (bytes === 2) out.writeUInt16LE(v, row + x * 2);
+      else out.writeUIntLE(v, row + x * 3, 3);
+    }
+  }
+  return out;
+}
+
+function packPixel(c: Rgb, info: FbInfo): number {
+  const field = (v: number, f: { offset: number; length: number }) => (f.length === 0 ? 0 : (v >> (8 - f.length)) * 2 ** f.offset);
+  return field(c[0], info.red) + field(c[1], info.green) + field(c[2], info.blue);
+}
+
+/** The pixel at (x, y) of a packed frame, each channel widened back to 8 bits. */
+export function unpackPixel(frame: Buffer, info: FbInfo, x: number, y: number): Rgb {
+  const bytes = info.bitsPerPixel / 8;
+  const v = frame.readUIntLE(y * info.lineLength + x * bytes, bytes);
+  const field = (f: { offset: number; length: number }) => {
+    if (f.length === 0) return 0;
+    const raw = Math.floor(v / 2 ** f.offset) % 2 ** f.length;
+    return Math.round((raw * 255) / (2 ** f.length - 1));
+  };
+  return [field(info.red), field(info.green), field(info.blue)];
+}
+
+/** A framebuffer's geometry with the usual channel layout: RGB565 at 16 bpp, xRGB (blue lowest) at 24 and 32. */
+export function fbGeometry(xres: number, yres: number, bitsPerPixel: 16 | 24 | 32): FbInfo {
+  const lineLength = xres * (bitsPerPixel / 8);
+  const ch = bitsPerPixel === 16
+    ? { red: { offset: 11, length: 5 }, green: { offset: 5, length: 6 }, blue: { offset: 0, length: 5 } }
+    : { red: { offset: 16, length: 8 }, green: { offset: 8, length: 8 }, blue: { offset: 0, length: 8 } };
+  return { xres, yres, xresVirtual: xres, yresVirtual: yres, bitsPerPixel, lineLength, smemLen: lineLength * yres, ...ch, transp: { offset: 0, length: 0 } };
+}
+
+/**
+ * The Linux framebuffer (/dev/fb0): the addon reads its geometry (FBIOGET_*SCREENINFO)
+ * and maps it; each changed frame is packed and copied into the mapping. Given
+ * `info`, the device is taken to be a plain file of that geometry and written with
+ * fs instead (tests, a board whose framebuffer cannot be mapped): no addon needed.
+ */
+export class FbdevDisplay implements Display {
+  readonly kind = 'fbdev';
+  /** Frames drawn so far. */
+  frames = 0;
+  private last: Canvas | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    readonly info: FbInfo,
+    private readonly fd: number,
+    private readonly map: Buffer | undefined,
+    private readonly screen: Screen,
+    private readonly log: Logger,
+  ) {}
+
+  static async open(path: string, screen: Screen, log: Logger, o: { boardName?: string; info?: FbInfo; native?: PfsNative } = {}): Promise<FbdevDisplay> {
+    const native = o.info ? undefined : (o.native ?? requireNative('display back-end fbdev'));
+    let fd: number;
+    try {
+      fd = openSync(path, 'r+');
+    } catch (e) {
+      throw new DisplayError(o.boardName ?? '-', path, `cannot open the framebuffer: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      const info = o.info ?? native!.fbInfo(fd, path);
+      if (!(FB_DEPTHS as readonly number[]).includes(info.bitsPerPixel)) {
+        throw new DisplayError(o.boardName ?? '-', path, `${info.bitsPerPixel} bits per pixel is not supported (${FB_DEPTHS.join(', ')})`);
+      }
+      const map = native ? native.mmap(fd, path, info.lineLength * info.yres) : undefined;
+      log.inf(`display fbdev ${path}: ${info.xres}x${info.yres} ${info.bitsPerPixel} bpp${map ? '' : ' (file)'}`);
+      return new FbdevDisplay(path, info, fd, map, screen, log);
+    } catch (e) {
+      closeSync(fd);
+      if (e instanceof DisplayError) throw e;
+      throw new DisplayError(o.boardName ?? '-', path, (e as Error).message, { cause: e });
+    }
+  }
+
+  async show(view: UpgradeView): Promise<void> {
+    if (this.closed) return;
+    const frame = render(view, this.screen);
+    if (frame.equals(this.last)) return;
+    this.last = frame;
+    const packed = packFrame(frame, this.info);
+    try {
+      if (this.map) packed.copy(this.map);
+      else writeSync(this.fd, packed, 0, packed.length, 0);
+      this.frames++;
+    } catch (e) {
+      this.log.wrn(`display fbdev ${this.path}: ${(e as Error).message}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
+}

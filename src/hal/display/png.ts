@@ -1,0 +1,112 @@
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { PNG } from 'pngjs';
+import type { Logger } from '../../log/logger';
+import type { UpgradeView } from '../view';
+import type { Canvas } from './canvas';
+import { render, type Screen } from './layout';
+import type { Display } from './types';
+
+/** The canvas as PNG bytes: 8-bit grey for a grey canvas, RGB for a colour one. */
+export function encodePng(c: Canvas): Buffer {
+  const png = new PNG({ width: c.width, height: c.height });
+  png.data = c.toRgba();
+  return PNG.sync.write(png, { colorType: c.color ? 2 : 0 });
+}
+
+/**
+ * The screen written to a PNG file (the `sim` board, docs, headless boards). Each
+ * write goes to a temporary file renamed over the old one, so a reader never sees
+ * half a picture. A frame identical to the file's is not written; a changing screen
+ * is written at most once every `minIntervalMs`, except on a phase change, and the
+ * frame held back is written when the interval ends or at close.
+ */
+export class PngDisplay implements Display {
+  readonly kind = 'png';
+  /** Files written so far (for tests and the lab's statistics). */
+  writes = 0;
+  private last: Canvas | undefined;
+  private lastPhase: string | undefined;
+  private lastWriteAt = -Infinity;
+  private pending: Canvas | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly screen: Screen,
+    private readonly log: Logger,
+    private readonly minIntervalMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  static async open(path: string, screen: Screen, log: Logger, o: { minIntervalMs?: number; now?: () => number } = {}): Promise<PngDisplay> {
+    await mkdir(dirname(path), { recursive: true });
+    return new PngDisplay(path, screen, log, o.minIntervalMs ?? 1000, o.now ?? (() => performance.now()));
+  }
+
+  async show(view: UpgradeView): Promise<void> {
+    if (this.closed) return;
+    const frame = render(view, this.screen);
+    const phaseChanged = view.phase !== this.lastPhase;
+    this.lastPhase = view.phase;
+    if (frame.equals(this.pending ?? this.last)) return;
+    if (frame.equals(this.last)) {
+      // Back to what the file shows: the frame held back is stale.
+      this.pending = undefined;
+      this.clearTimer();
+      return;
+    }
+    const due = this.lastWriteAt + this.minIntervalMs;
+    if (phaseChanged || this.now() >= due) {
+      this.pending = undefined;
+      this.clearTimer();
+      await this.write(frame);
+      return;
+    }
+    this.pending = frame;
+    if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        const p = this.pending;
+        this.pending = undefined;
+        if (p) void this.write(p);
+      }, Math.max(0, due - this.now()));
+      this.timer.unref?.();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.clearTimer();
+    const p = this.pending;
+    this.pending = undefined;
+    if (p) await this.write(p);
+    this.closed = true;
+    await this.chain;
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private write(frame: Canvas): Promise<void> {
+    if (frame.equals(this.last)) return this.chain;
+    this.last = frame;
+    this.lastWriteAt = this.now();
+    this.chain = this.chain.then(async () => {
+      const tmp = `${this.path}.${process.pid}.tmp`;
+      try {
+        await writeFile(tmp, encodePng(frame));
+        await rename(tmp, this.path);
+        this.writes++;
+      } catch (e) {
+        this.log.wrn(`display png ${this.path}: ${(e as Error).message}`);
+        await rm(tmp, { force: true }).catch(() => {});
+      }
+    });
+    return this.chain;
+  }
+}
