@@ -116,6 +116,8 @@ export class SysfsLeds implements Leds {
   }
 
   private setTrigger(t: string): void {
+    // Writing the active trigger again would restart it (and recreate its files): skip.
+    if (t === this.trigger) return;
     this.write('trigger', t);
     this.trigger = t;
   }

@@ -5,7 +5,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../../src/log/logger';
-import { LedError, openLeds, parseTriggers, type LedPattern } from '../../../src/hal/leds/leds';
+import { LedError, openLeds, parseTriggers, patternOf, type LedPattern } from '../../../src/hal/leds/leds';
+import { initialView, type ComponentView, type UpgradeView } from '../../../src/hal/view';
 import type { PfsNative } from '../../../src/hal/native';
 import { NativeUnavailableError } from '../../../src/hal/native';
 import { FakeTimers } from './fake-timers';
@@ -224,6 +225,22 @@ test('gpio: a missing chip names it; without the addon, the NativeUnavailableErr
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+});
+
+test('terminal through a whole upgrade, set every tick as the boot does: one line per meaning', async () => {
+  const { lines, log } = logs();
+  const leds = await openLeds({ backend: 'terminal' }, { root: '/', boardName: 'sim', log });
+  const c = (state: ComponentView['state'], children = 0): ComponentView => ({ name: 'x', size: 10, bytes: 0, state, role: 'parent', children });
+  const v = (phase: UpgradeView['phase'], components: ComponentView[] = []): UpgradeView => ({ ...initialView('CP-7961G', 'L1'), phase, components });
+  const story = [
+    v('booting'), v('booting'), v('config'), v('upgrading'), v('upgrading', [c('waiting'), c('waiting')]),
+    v('upgrading', [c('downloading'), c('waiting')]), v('upgrading', [c('done', 1), c('downloading')]),
+    v('upgrading', [c('done', 1), c('verifying')]), v('upgrading', [c('done', 2), c('done', 1)]),
+    v('serving', [c('done', 1), c('done')]), v('serving', [c('done'), c('done')]), v('done', [c('done'), c('done')]),
+  ];
+  for (const view of story) for (let tick = 0; tick < 4; tick++) leds.set(patternOf(view));
+  assert.equal(lines.map((l) => l.replace(/^NOT \S+ LED: LED ACT: /, '')), ['idle (flash 1 Hz)', 'downloading (blink 2 Hz)', 'serving (double flash 1 Hz)', 'done (steady on)']);
+  await leds.close();
 });
 
 test.run();
