@@ -24,7 +24,9 @@
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
       ],
       'defines': ['NAPI_VERSION=8', 'NODE_ADDON_API_DISABLE_DEPRECATED'],
-      'cflags_cc': ['-Wall', '-Wextra', '-Wno-unused-parameter'],
+      # -Wno-psabi: GCC's note on 32-bit ARM that std::vector's ABI changed in GCC 7.1;
+      # nothing here is passed across that boundary.
+      'cflags_cc': ['-Wall', '-Wextra', '-Wno-unused-parameter', '-Wno-psabi'],
     },
   ],
 }

@@ -6,6 +6,7 @@
 // draws; there is deliberately no explicit munmap, which would leave live Buffers
 // pointing at unmapped memory (a crash on the next access).
 #include <sys/mman.h>
+#include <fcntl.h>  // AT_EMPTY_PATH
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,11 +35,13 @@ Napi::Value Mmap(const Napi::CallbackInfo& info) {
     ThrowRange(env, "mmap(): length " + std::to_string(length) + " does not fit this machine's address space");
   // A regular file must cover the whole mapping: touching a mapped page past its
   // end raises SIGBUS, which would kill the process instead of throwing.
-  struct stat st;
-  if (fstat(t.fd, &st) == -1) ThrowErrno(env, "mmap", t.path, errno);
-  if (S_ISREG(st.st_mode) && offset + length > st.st_size)
+  // statx, not fstat: glibc 2.33 made fstat a versioned symbol of its own, and the
+  // ARM builds must load on boards with an older glibc (Node 20 needs only 2.28).
+  struct statx st;
+  if (statx(t.fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE, &st) == -1) ThrowErrno(env, "mmap", t.path, errno);
+  if (S_ISREG(st.stx_mode) && static_cast<uint64_t>(offset + length) > st.stx_size)
     ThrowRange(env, "mmap " + t.path + ": offset " + std::to_string(offset) + " + length " + std::to_string(length) +
-                        " is past the end of the file (" + std::to_string(st.st_size) + " bytes)");
+                        " is past the end of the file (" + std::to_string(st.stx_size) + " bytes)");
   void* p = mmap(nullptr, static_cast<size_t>(length), PROT_READ | PROT_WRITE, MAP_SHARED, t.fd,
                  static_cast<off_t>(offset));
   if (p == MAP_FAILED) ThrowErrno(env, "mmap", t.path, errno);
