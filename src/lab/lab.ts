@@ -13,6 +13,8 @@ import { prepareSite } from './site';
 import { loadModels } from '../boot/profiles';
 import { nodeIdOf } from '../boot/identity';
 import type { BlockPlan } from '../net/peer/block-assembler';
+import { cleanupStale, leftovers, NetnsSubnet, netnsUnavailable, type PortBytes } from './netns/subnet';
+import { OriginProcess } from './netns/origin-host';
 import type { BoardReport, BoardSpec, FleetConfig, ForwardMode, FromHost, LabMode, LabSummary, ToHost } from './types';
 
 export interface LabOptions {
@@ -49,6 +51,12 @@ export interface LabOptions {
   boardsDir: string;
   /** How to start a host process: the script and node options (default: this process's own). */
   hostEntry?: { script: string; execArgv: string[] };
+  /**
+   * Build the site from network namespaces instead of loopback (root only): one
+   * per board and one for the origin, joined by a bridge; every board a process of
+   * its own on the default peer port, the origin's link at the WAN rate.
+   */
+  netns?: { lanRate: number; tag?: string };
   /** Called about five times a second with the fleet's state. */
   onProgress?: (p: LabProgress) => void;
 }
@@ -94,8 +102,8 @@ function inlineHost(fleet: FleetConfig, boards: BoardSpec[]): Host {
   };
 }
 
-function forkedHost(fleet: FleetConfig, boards: BoardSpec[], entry: { script: string; execArgv: string[] }): Host {
-  const child: ChildProcess = fork(entry.script, ['lab-host'], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function forkedHost(fleet: FleetConfig, boards: BoardSpec[], start: () => ChildProcess): Host {
+  const child = start();
   let latest: BoardReport[] = boards.map((b) => ({ index: b.index, files: [] }));
   let rss = 0;
   let ready: () => void;
@@ -120,6 +128,9 @@ function forkedHost(fleet: FleetConfig, boards: BoardSpec[], entry: { script: st
     reports: () => latest,
     peakRss: () => rss,
     stop: async () => {
+      // The host disconnects once its boards are stopped and its last report sent; a timer
+      // left inside (a board's linger) must not keep it alive past that.
+      child.once('disconnect', () => child.kill('SIGTERM'));
       send({ type: 'stop' });
       const t = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
@@ -136,32 +147,35 @@ function forkedHost(fleet: FleetConfig, boards: BoardSpec[], entry: { script: st
  */
 export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
   if (o.boards < 1) throw new LabError('a lab needs at least one board');
-  if (o.portBase + o.boards > 65535) throw new LabError(`ports ${o.portBase}..${o.portBase + o.boards - 1} run past 65535`);
+  if (o.netns) {
+    if (o.engine) throw new LabError('the namespace lab runs boot boards; --engine runs on loopback only');
+    const why = netnsUnavailable();
+    if (why) throw new LabError(why);
+  } else if (o.portBase + o.boards > 65535) throw new LabError(`ports ${o.portBase}..${o.portBase + o.boards - 1} run past 65535`);
   const root = await mkdtemp(join(tmpdir(), 'pfs-lab-'));
   const cleanups: (() => Promise<unknown>)[] = [];
+  let net: NetnsSubnet | undefined;
+  let summary: LabSummary | undefined;
   // Ctrl-C ends the wait early; the finally below still stops and removes everything.
   let interrupted = false;
   const stopping = () => void (interrupted = true);
-  process.once('SIGINT', stopping);
-  process.once('SIGTERM', stopping);
+  process.on('SIGINT', stopping);
+  process.on('SIGTERM', stopping);
   try {
     const originDir = join(root, 'origin');
     const logDir = join(root, 'logs');
     await mkdir(originDir);
     await mkdir(logDir);
-    const server = new TftpServer({ root: originDir, port: 0, maxWindowsize: 1024, pipeline: 2, logger: log.child('ORIGIN') });
-    await server.start();
-    cleanups.push(() => server.stop());
-    const wan = new WanEmulator({
-      listen: { address: '127.0.0.1', port: 0 },
-      origin: server.address(),
-      rate: o.wanRate,
-      rttMs: o.wanRttMs,
-      loss: o.wanLoss,
-      logger: log.child('WAN'),
-    });
-    await wan.start();
-    cleanups.push(() => wan.stop());
+    const entry = o.hostEntry ?? { script: process.argv[1]!, execArgv: process.execArgv };
+    if (o.netns) {
+      const stale = await cleanupStale();
+      if (stale > 0) log.wrn(`lab: removed ${stale} network namespaces a crashed lab left behind`);
+      net = await NetnsSubnet.create({ boards: o.boards, lanRateBit: o.netns.lanRate, wanRateBit: o.wanRate, tag: o.netns.tag, handleSignals: false });
+      // Registered first, so it runs last: after every process had its chance to stop cleanly.
+      cleanups.push(() => net!.destroy());
+    }
+    const origin = net ? await netnsOrigin(net, originDir, logDir, entry, o) : await loopbackOrigin(originDir, o, log);
+    cleanups.push(() => origin.stop());
 
     // Engine boards get the block plans from the lab; boot boards find everything on the TFTP server.
     let files: { name: string; size: number; plan: BlockPlan }[] = [];
@@ -189,8 +203,10 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
         files: o.files,
         enterprisePfs: o.mode === 'pfs',
         pfsOff: o.pfsOff,
-        server: () => ({ host: '127.0.0.1', port: wan.address().port }),
-        boardConfig: (i) => ({ addr: '127.0.0.1', peer_port: String(o.portBase + i), broadcast: `${o.broadcast.addr}:${o.broadcast.port}` }),
+        server: () => origin.site,
+        // In namespaces every board has an address of its own and the default peer port, as on a real subnet.
+        boardConfig: (i): Record<string, string> =>
+          net ? { addr: net.boards[i]!.addr, broadcast: `${net.broadcast}:4051` } : { addr: '127.0.0.1', peer_port: String(o.portBase + i), broadcast: `${o.broadcast.addr}:${o.broadcast.port}` },
       });
       models = mix.length;
       setBytes = site.setBytes;
@@ -202,22 +218,27 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       mode: o.mode,
       forward: o.forward,
       files: o.engine ? files.map((f) => ({ name: f.name, size: f.size, blockSize: f.plan.blockSize, hashes: f.plan.hashes.map((h) => h.toString('hex')) })) : [],
-      origin: { host: '127.0.0.1', port: wan.address().port, blksize: o.tftpBlksize, windowsize: o.tftpWindow, timeoutMs: 1000 },
+      origin: { host: origin.site.host, port: origin.site.port, blksize: o.tftpBlksize, windowsize: o.tftpWindow, timeoutMs: 1000 },
       broadcast: o.broadcast,
       logLevel: o.logLevel,
       logDir,
       boot: o.engine ? undefined : { boardsDir: o.boardsDir },
     };
-    const per = o.perProcess > 0 ? o.perProcess : o.boards;
+    // A namespace board is a process of its own: it cannot share a process with boards in other namespaces.
+    const perProcess = net ? 1 : o.perProcess;
+    const per = perProcess > 0 ? perProcess : o.boards;
     const hosts: Host[] = [];
     for (let i = 0; i < specs.length; i += per) {
       const group = specs.slice(i, i + per);
-      const entry = o.hostEntry ?? { script: process.argv[1]!, execArgv: process.execArgv };
-      hosts.push(o.perProcess > 0 ? forkedHost(fleet, group, entry) : inlineHost(fleet, group));
+      const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
+      const subnet = net;
+      if (subnet) hosts.push(forkedHost(fleet, group, () => subnet.spawn(subnet.boards[group[0]!.index]!, [process.execPath, ...entry.execArgv, entry.script, 'lab-host'], { stdio })));
+      else if (perProcess > 0) hosts.push(forkedHost(fleet, group, () => fork(entry.script, ['lab-host'], { execArgv: entry.execArgv, stdio })));
+      else hosts.push(inlineHost(fleet, group));
     }
     cleanups.push(() => Promise.all(hosts.map((h) => h.stop())));
     await Promise.all(hosts.map((h) => h.start()));
-    log.not(`lab: ${o.boards} boards (${o.mode}${o.mode === 'pfs' ? `, ${o.forward}` : ''}), ${files.length} files, ${o.size} bytes, WAN ${o.wanRate / 1e6} Mbit/s ${o.wanRttMs} ms`, { dir: root });
+    log.not(`lab: ${o.boards} boards${net ? ` in network namespaces pfs-${net.tag}-*` : ''} (${o.mode}${o.mode === 'pfs' ? `, ${o.forward}` : ''}), ${files.length} files, ${o.size} bytes, WAN ${o.wanRate / 1e6} Mbit/s ${o.wanRttMs} ms`, { dir: root });
 
     const t0 = Date.now();
     for (const h of hosts) h.go(t0);
@@ -232,7 +253,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
             maxima.children = Math.max(maxima.children, f.maxChildren, f.children);
           }
         }
-        o.onProgress?.({ elapsedMs: Date.now() - t0, nodeIds: specs.map((b) => b.nodeId), reports, files, originBytes: server.stats.bytesSent, mode: o.mode });
+        o.onProgress?.({ elapsedMs: Date.now() - t0, nodeIds: specs.map((b) => b.nodeId), reports, files, originBytes: origin.stats().bytesSent, mode: o.mode });
         const finished = reports.length === o.boards && reports.every((r) => r.doneMs !== undefined || r.error);
         if (finished || interrupted || Date.now() - t0 > o.timeoutMs) {
           clearInterval(iv);
@@ -247,17 +268,21 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
     for (const f of files) rootsPerFile[f.name] = done.filter((r) => r.files.some((s) => s.name === f.name && s.role === 'root')).length;
     const fileBytes = setBytes;
     // Firmware over the WAN: components and manifests, not the small per-board configuration files.
+    // The origin's last counts come with its stop.
+    await origin.stop();
+    const originStats = origin.stats();
     let firmwareBytes = 0;
-    for (const [name, n] of server.stats.bytesByFile) if (!name.endsWith('.cnf.xml')) firmwareBytes += n;
+    for (const [name, n] of originStats.bytesByFile) if (!name.endsWith('.cnf.xml')) firmwareBytes += n;
     const peak = Math.max(...hosts.map((h) => h.peakRss()));
-    return {
+    const lanPorts = net ? await net.portBytes() : undefined;
+    summary = {
       boards: o.boards,
       mode: o.mode,
       forward: o.forward,
       files: files.length,
       fileBytes,
       originBytes: firmwareBytes,
-      originConfigBytes: server.stats.bytesSent - firmwareBytes,
+      originConfigBytes: originStats.bytesSent - firmwareBytes,
       models,
       // With failures, the fleet never finished: report how long it ran.
       fleetSeconds: (failures.length > 0 ? endMs : Math.max(...done.map((r) => r.doneMs!))) / 1000,
@@ -268,15 +293,66 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       rootsPerFile,
       wanRateBitsPerSec: o.wanRate,
       wanRttMs: o.wanRttMs,
-      peakRssPerBoardMiB: o.perProcess > 0 ? Math.round((peak / Math.min(per, o.boards) / 2 ** 20) * 10) / 10 : 0,
-      boardsPerProcess: o.perProcess > 0 ? Math.min(per, o.boards) : o.boards,
+      peakRssPerBoardMiB: perProcess > 0 ? Math.round((peak / Math.min(per, o.boards) / 2 ** 20) * 10) / 10 : 0,
+      boardsPerProcess: perProcess > 0 ? Math.min(per, o.boards) : o.boards,
       failures,
+      ...(net && lanPorts ? { netns: { tag: net.tag, subnet: `198.18.0.0/${net.prefixLen}`, lanRateBitsPerSec: o.netns!.lanRate, clean: false }, lanPorts: lanPorts.filter((p) => p.host !== 'origin'), wanPort: lanPorts.find((p) => p.host === 'origin') } : {}),
     };
+    return summary;
   } finally {
+    // Ctrl-C again while tearing down is ignored: leaving half a teardown would be worse.
+    for (const c of cleanups.reverse()) await c().catch(() => {});
     process.off('SIGINT', stopping);
     process.off('SIGTERM', stopping);
-    for (const c of cleanups.reverse()) await c().catch(() => {});
+    if (net && summary?.netns) {
+      const left = leftovers(net.tag);
+      summary.netns.clean = left.namespaces.length === 0 && left.pids.length === 0 && !left.stateFile;
+      if (!summary.netns.clean) log.err(`lab: left behind: ${JSON.stringify(left)}`);
+    }
     if (!o.keep) await rm(root, { recursive: true, force: true });
     else log.not(`lab folder kept: ${root}`);
   }
 }
+
+/** The far side as the lab uses it: where the site sends requests, and what the TFTP server sent. */
+interface LabOrigin {
+  site: { host: string; port: number };
+  stats(): { bytesSent: number; bytesByFile: Map<string, number> };
+  /** Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Loopback: the TFTP server and the WAN emulator (rate and delay) in this process. */
+async function loopbackOrigin(originDir: string, o: LabOptions, log: Logger): Promise<LabOrigin> {
+  const server = new TftpServer({ root: originDir, port: 0, maxWindowsize: 1024, pipeline: 2, logger: log.child('ORIGIN') });
+  await server.start();
+  const wan = new WanEmulator({ listen: { address: '127.0.0.1', port: 0 }, origin: server.address(), rate: o.wanRate, rttMs: o.wanRttMs, loss: o.wanLoss, logger: log.child('WAN') });
+  try {
+    await wan.start();
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    site: { host: '127.0.0.1', port: wan.address().port },
+    stats: () => server.stats,
+    stop: () => (stopped ??= wan.stop().then(() => server.stop())),
+  };
+}
+
+/**
+ * Namespaces: a process in the origin's namespace runs the TFTP server behind the
+ * WAN emulator, which adds only the delay and loss; the rate is the origin's
+ * link, shaped by tbf both ways, as a real WAN link would be.
+ */
+async function netnsOrigin(net: NetnsSubnet, originDir: string, logDir: string, entry: { script: string; execArgv: string[] }, o: LabOptions): Promise<LabOrigin> {
+  const child = net.spawn(net.origin, [process.execPath, ...entry.execArgv, entry.script, 'lab-host', 'origin'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const p = new OriginProcess(child);
+  const site = { host: net.origin.addr, port: 69 };
+  await p.start({ type: 'origin', dir: originDir, listen: { address: site.host, port: site.port }, rttMs: o.wanRttMs, loss: o.wanLoss, logFile: join(logDir, 'origin.log') });
+  let stopped: Promise<void> | undefined;
+  return { site, stats: () => p.stats, stop: () => (stopped ??= p.stop()) };
+}
+
+export type { PortBytes };

@@ -66,4 +66,10 @@ export interface LabSummary extends FleetSummary {
   peakRssPerBoardMiB: number;
   boardsPerProcess: number;
   failures: string[];
+  /** Namespace lab only: the run's tag (namespaces pfs-<tag>-*), its subnet and each LAN port's rate. */
+  netns?: { tag: string; subnet: string; lanRateBitsPerSec: number; /** Checked after teardown: no namespace, state file or process of the run left. */ clean: boolean };
+  /** Namespace lab only: bytes through each board's switch port (rx: from the board, tx: to it), by board index. */
+  lanPorts?: { host: string; rxBytes: number; txBytes: number }[];
+  /** Namespace lab only: the same for the origin's port (the WAN side). */
+  wanPort?: { host: string; rxBytes: number; txBytes: number };
 }

@@ -4,21 +4,34 @@ import { parseMs, parseRate, parseSize } from '../../dload/units';
 import { runLab, type LabProgress } from '../../lab/lab';
 import { renderLab } from '../../lab/view';
 import { runHostProcess } from '../../lab/host-process';
+import { runOriginHost } from '../../lab/netns/origin-host';
 import { formatBytes } from '../units';
 import { defaultBoardsDir } from './boot';
 import type { LabSummary } from '../../lab/types';
 
 export const labCommand: Command = {
   path: ['lab'],
-  summary: 'run a site of boards on this machine (loopback) and upgrade them',
+  summary: 'run a site of boards on this machine (loopback, or network namespaces) and upgrade them',
   usage: `Usage: pfs lab [--boards N] [--size 8M] [--files K] [--mode pfs|tftp] [--forward cut|store]
                [--wan-rate 10mbit] [--wan-rtt 150ms] [--json]
+       pfs lab --netns [--boards N] [--size 8M] [--lan-rate 100mbit] [--wan-rate 10mbit] [--rtt 150ms] [--json]
 
 Starts, on loopback only: a TFTP origin holding a generated firmware set, a WAN
 emulator in front of it (rate, delay, loss), and N boards of one phone model, each
 with its own peer port, advertising on 127.255.255.255. All boards "reset" together
 and upgrade; a live view shows each file's tree and every board's progress, and the
 end prints a summary. Everything is stopped and removed afterwards.
+
+With --netns (root and iproute2 needed) the site is a real subnet instead: one
+network namespace per board and one for the origin, each joined by a veth pair to
+a Linux bridge (the switch, in a namespace of its own), addresses from
+198.18.0.0/16, adverts to its directed broadcast 198.18.255.255, every board a
+process of its own running the boot sequence on the default peer port 4051. Each
+board's switch port is limited with tbf to the LAN rate, the origin's to the WAN
+rate; the WAN delay comes from the emulator inside the origin's namespace. The
+namespaces (and with them every link and process) are removed at the end, also
+after Ctrl-C; a lab killed outright is cleaned up by the next one's start. The
+summary adds each switch port's bytes.
 
 Options:
   --boards N          boards in the site (default 16)
@@ -45,6 +58,10 @@ Options:
   --engine            bare DLoad engines handed the block plans, instead of boards
                       running pfs boot (the engine's own benchmark)
   --boards-dir DIR    board and model files (default: beside pfs)
+  --netns             build the site from network namespaces (see above)
+  --lan-rate RATE     --netns: each board's switch port, each way (default 100mbit)
+  --rtt TIME          the same as --wan-rtt
+  --tag TAG           --netns: names this run's namespaces pfs-TAG-* (default random)
   --keep              keep the lab folder (per-board logs in logs/)
   --json              print the summary as one JSON object on stdout`,
 
@@ -73,6 +90,10 @@ Options:
         'pfs-off': { type: 'string' },
         engine: { type: 'boolean' },
         'boards-dir': { type: 'string' },
+        netns: { type: 'boolean' },
+        'lan-rate': { type: 'string' },
+        rtt: { type: 'string' },
+        tag: { type: 'string' },
       },
       { min: 0, max: 0 },
     );
@@ -87,7 +108,11 @@ Options:
     const loss = Number(values['wan-loss'] ?? '0');
     if (!(loss >= 0 && loss <= 0.5)) throw new UsageError(`--wan-loss must be between 0 and 0.5, got "${values['wan-loss']}"`);
     const portBase = intOption('port-base', values['port-base'], 1024, 65535) ?? 24000;
-    const title = `pfs lab — ${boards} boards, ${mode}${mode === 'pfs' ? `/${forward}` : ''}, ${files} files, ${formatBytes(size)}`;
+    const netns = values.netns ?? false;
+    if (!netns && (values['lan-rate'] !== undefined || values.tag !== undefined)) throw new UsageError('--lan-rate and --tag go with --netns');
+    if (values.rtt !== undefined && values['wan-rtt'] !== undefined) throw new UsageError('give --rtt or --wan-rtt, not both');
+    if (values.tag !== undefined && !/^[a-z0-9]{1,8}$/.test(values.tag)) throw new UsageError(`--tag must be 1 to 8 of a-z, 0-9, got "${values.tag}"`);
+    const title = `pfs lab${netns ? ' --netns' : ''} — ${boards} boards, ${mode}${mode === 'pfs' ? `/${forward}` : ''}, ${files} files, ${formatBytes(size)}`;
     const tty = process.stderr.isTTY && !values.json;
     let drawn = 0;
     let lastLine = 0;
@@ -110,7 +135,7 @@ Options:
         mode,
         forward,
         wanRate: parseRate(values['wan-rate'] ?? '10mbit', '--wan-rate') * 8,
-        wanRttMs: parseMs(values['wan-rtt'] ?? '150ms', '--wan-rtt'),
+        wanRttMs: parseMs(values.rtt ?? values['wan-rtt'] ?? '150ms', values.rtt !== undefined ? '--rtt' : '--wan-rtt'),
         wanLoss: loss,
         tftpBlksize: intOption('tftp-blksize', values['tftp-blksize'], 8, 65464) ?? 1468,
         tftpWindow: intOption('tftp-window', values['tftp-window'], 1, 1024) ?? autoWindow(values.engine ? 1 : parseMix(values.models, boards).length, files),
@@ -125,6 +150,7 @@ Options:
         models: parseMix(values.models, boards),
         pfsOff: intOption('pfs-off', values['pfs-off'], 0, boards) ?? 0,
         boardsDir: values['boards-dir'] ?? defaultBoardsDir(),
+        netns: netns ? { lanRate: parseRate(values['lan-rate'] ?? '100mbit', '--lan-rate') * 8, tag: values.tag } : undefined,
         onProgress,
       },
       log,
@@ -171,6 +197,10 @@ function describe(s: LabSummary): string {
     `fleet time   ${s.fleetSeconds.toFixed(2)} s  (physical limit ${s.limitSeconds.toFixed(2)} s: ${(s.fleetSeconds / s.limitSeconds).toFixed(2)} ×)`,
     `WAN          origin sent ${s.originBytes} bytes of firmware = ${(s.originBytes / s.fileBytes).toFixed(2)} × the image${s.models > 1 ? ` (${s.models} models: ${(s.originBytes / s.fileBytes / s.models).toFixed(2)} per model)` : ''}${s.originConfigBytes > 0 ? ` + ${s.originConfigBytes} bytes of cnf.xml` : ''}`,
     s.mode === 'pfs' ? `tree         roots per file ${roots.join(', ')}; depth ≤ ${s.maxDepth}; children ≤ ${s.maxChildren}` : '',
+    s.lanPorts && s.wanPort
+      ? `LAN          ${formatBytes(s.lanPorts.reduce((a, p) => a + p.txBytes, 0))} out of the switch to boards (per port ${Math.round(Math.min(...s.lanPorts.map((p) => p.txBytes)) / 1024)}..${Math.round(Math.max(...s.lanPorts.map((p) => p.txBytes)) / 1024)} KiB); origin's port ${formatBytes(s.wanPort.rxBytes)} from it, ${formatBytes(s.wanPort.txBytes)} to it`
+      : '',
+    s.netns ? `netns        ${s.boards + 2} namespaces pfs-${s.netns.tag}-*, ${s.netns.subnet}, LAN ports ${s.netns.lanRateBitsPerSec / 1e6} Mbit/s: ${s.netns.clean ? 'all removed' : 'NOT all removed (pfs lab --netns removes them at its next start)'}` : '',
     s.peakRssPerBoardMiB > 0 ? `memory       peak RSS ${s.peakRssPerBoardMiB} MiB per board (${s.boardsPerProcess} boards a process)` : '',
     ...s.failures.map((f) => `failed       ${f}`),
   ]
@@ -184,5 +214,5 @@ export const labHostCommand: Command = {
   summary: '(internal) host boards for pfs lab',
   hidden: true,
   usage: 'Usage: pfs lab-host — started by "pfs lab" over IPC; not for use by hand.',
-  run: () => runHostProcess(),
+  run: ({ argv }) => (argv[0] === 'origin' ? runOriginHost() : runHostProcess()),
 };
