@@ -37,8 +37,11 @@ export class Canvas {
   }
 
   set(x: number, y: number, c: Rgb): void {
+    this.put(x, y, this.ink(c));
+  }
+
+  private put(x: number, y: number, k: Rgb): void {
     if (x < 0 || y < 0 || x >= this.width || y >= this.height) return;
-    const k = this.ink(c);
     const i = (y * this.width + x) * 3;
     this.data[i] = k[0];
     this.data[i + 1] = k[1];
@@ -56,14 +59,13 @@ export class Canvas {
     const y0 = Math.max(0, Math.floor(y));
     const x1 = Math.min(this.width, Math.floor(x + w));
     const y1 = Math.min(this.height, Math.floor(y + h));
-    for (let yy = y0; yy < y1; yy++) {
-      for (let xx = x0; xx < x1; xx++) {
-        const i = (yy * this.width + xx) * 3;
-        this.data[i] = k[0];
-        this.data[i + 1] = k[1];
-        this.data[i + 2] = k[2];
-      }
-    }
+    if (x1 <= x0 || y1 <= y0) return;
+    // One row drawn, the others copied: the background and bars are most of a frame.
+    const first = (y0 * this.width + x0) * 3;
+    const len = (x1 - x0) * 3;
+    if (k[0] === k[1] && k[1] === k[2]) this.data.fill(k[0], first, first + len);
+    else for (let i = first; i < first + len; i += 3) { this.data[i] = k[0]; this.data[i + 1] = k[1]; this.data[i + 2] = k[2]; }
+    for (let yy = y0 + 1; yy < y1; yy++) this.data.copyWithin((yy * this.width + x0) * 3, first, first + len);
   }
 
   /** A rectangle's 1-pixel outline. */
@@ -102,6 +104,7 @@ export class Canvas {
    * the width drawn, in pixels.
    */
   text(x: number, y: number, s: string, c: Rgb, scale = 1): number {
+    const k = this.ink(c);
     let cx = x;
     for (const ch of s) {
       const g = SEVEN_PLUS[ch] ?? SEVEN_PLUS['']!;
@@ -109,7 +112,9 @@ export class Canvas {
       for (let r = 0; r < rows.length; r++) {
         const bits = rows[r]!;
         for (let col = 0; col < w; col++) {
-          if (bits & (1 << (w - 1 - col))) this.rect(cx + col * scale, y + (offset + r) * scale, scale, scale, c);
+          if (!(bits & (1 << (w - 1 - col)))) continue;
+          if (scale === 1) this.put(cx + col, y + offset + r, k);
+          else this.rect(cx + col * scale, y + (offset + r) * scale, scale, scale, k);
         }
       }
       cx += (w + 1) * scale;
@@ -168,15 +173,21 @@ export function luma(c: Rgb): number {
 export function quantize(src: Canvas, depth: number): Canvas {
   const out = new Canvas(src.width, src.height, src.color);
   const d = out.data;
+  const table = (bits: number) => {
+    const levels = 2 ** Math.min(8, Math.max(1, bits)) - 1;
+    return Uint8Array.from({ length: 256 }, (_, v) => Math.round((Math.round((v / 255) * levels) / levels) * 255));
+  };
   if (!src.color) {
-    const levels = 2 ** Math.min(8, Math.max(1, depth)) - 1;
-    for (let i = 0; i < src.data.length; i++) d[i] = Math.round((Math.round((src.data[i]! / 255) * levels) / levels) * 255);
+    const t = table(depth);
+    for (let i = 0; i < src.data.length; i++) d[i] = t[src.data[i]!]!;
     return out;
   }
   const bits = depth >= 24 ? [8, 8, 8] : depth === 16 ? [5, 6, 5] : Array(3).fill(Math.max(1, Math.floor(depth / 3)));
-  for (let i = 0; i < src.data.length; i++) {
-    const levels = 2 ** bits[i % 3]! - 1;
-    d[i] = Math.round((Math.round((src.data[i]! / 255) * levels) / levels) * 255);
+  const t = bits.map(table);
+  for (let i = 0; i < src.data.length; i += 3) {
+    d[i] = t[0]![src.data[i]!]!;
+    d[i + 1] = t[1]![src.data[i + 1]!]!;
+    d[i + 2] = t[2]![src.data[i + 2]!]!;
   }
   return out;
 }

@@ -19,7 +19,8 @@ export function packFrame(c: Canvas, info: FbInfo): Buffer {
   const bpp = info.bitsPerPixel;
   if (!(FB_DEPTHS as readonly number[]).includes(bpp)) throw new RangeError(`framebuffer depth ${bpp} bpp (supported: ${FB_DEPTHS.join(', ')})`);
   const bytes = bpp / 8;
-  const out = Buffer.alloc(info.lineLength * info.yres);
+  // Not Buffer.alloc: a small one may sit at an odd offset in the shared pool.
+  const out = Buffer.from(new ArrayBuffer(info.lineLength * info.yres));
   const f = Math.min(info.xres / c.width, info.yres / c.height);
   const scale = f >= 1 ? Math.floor(f) : f;
   const w = Math.floor(c.width * scale);
@@ -29,8 +30,18 @@ export function packFrame(c: Canvas, info: FbInfo): Buffer {
   const alpha = info.transp.length > 0 ? ((2 ** info.transp.length - 1) * 2 ** info.transp.offset) : 0;
   const black = packPixel([0, 0, 0], info) + alpha;
   const src = new Float64Array(c.width * c.height);
-  for (let i = 0; i < src.length; i++) src[i] = packPixel(c.get(i % c.width, Math.floor(i / c.width)), info) + alpha;
-  const xmap = new Int32Array(info.xres).map((_, x) => (x >= ox && x < ox + w ? Math.min(c.width - 1, Math.floor((x - ox) / scale)) : -1));
+  const cache = new Map<number, number>();
+  for (let i = 0, j = 0; i < src.length; i++, j += 3) {
+    const key = (c.data[j]! << 16) | (c.data[j + 1]! << 8) | c.data[j + 2]!;
+    let v = cache.get(key);
+    if (v === undefined) cache.set(key, (v = packPixel([c.data[j]!, c.data[j + 1]!, c.data[j + 2]!], info) + alpha));
+    src[i] = v;
+  }
+  const xmap = new Int32Array(info.xres);
+  for (let x = 0; x < info.xres; x++) xmap[x] = x >= ox && x < ox + w ? Math.min(c.width - 1, Math.floor((x - ox) / scale)) : -1;
+  // Whole words where the layout allows (every Linux board here is little-endian).
+  const words = bytes === 4 && info.lineLength % 4 === 0 ? new Uint32Array(out.buffer, out.byteOffset, out.length / 4)
+    : bytes === 2 && info.lineLength % 2 === 0 ? new Uint16Array(out.buffer, out.byteOffset, out.length / 2) : undefined;
   let prevSy = -2;
   // Rows from the same source row are copies; a whole-factor scale makes most rows so.
   for (let y = 0; y < info.yres; y++) {
@@ -41,20 +52,29 @@ export function packFrame(c: Canvas, info: FbInfo): Buffer {
       continue;
     }
     prevSy = sy;
+    const base = sy * c.width;
+    if (words) {
+      const w0 = row / bytes;
+      for (let x = 0; x < info.xres; x++) {
+        const sx = xmap[x]!;
+        words[w0 + x] = sy >= 0 && sx >= 0 ? src[base + sx]! : black;
+      }
+      continue;
+    }
     for (let x = 0; x < info.xres; x++) {
       const sx = xmap[x]!;
-      const v = sy >= 0 && sx >= 0 ? src[sy * c.width + sx]! : black;
-      if (bytes === 4) out.writeUInt32LE(v, row + x * 4);
-      else if (bytes === 2) out.writeUInt16LE(v, row + x * 2);
-      else out.writeUIntLE(v, row + x * 3, 3);
+      out.writeUIntLE(sy >= 0 && sx >= 0 ? src[base + sx]! : black, row + x * bytes, bytes);
     }
   }
   return out;
 }
 
 function packPixel(c: Rgb, info: FbInfo): number {
-  const field = (v: number, f: { offset: number; length: number }) => (f.length === 0 ? 0 : (v >> (8 - f.length)) * 2 ** f.offset);
   return field(c[0], info.red) + field(c[1], info.green) + field(c[2], info.blue);
+}
+
+function field(v: number, f: { offset: number; length: number }): number {
+  return f.length === 0 ? 0 : (v >> (8 - f.length)) * 2 ** f.offset;
 }
 
 /** The pixel at (x, y) of a packed frame, each channel widened back to 8 bits. */
@@ -90,6 +110,7 @@ export class FbdevDisplay implements Display {
   frames = 0;
   private last: Canvas | undefined;
   private closed = false;
+  private lastKey = '';
 
   private constructor(
     readonly path: string,
@@ -125,6 +146,10 @@ export class FbdevDisplay implements Display {
 
   async show(view: UpgradeView): Promise<void> {
     if (this.closed) return;
+    // The same view draws the same picture: not drawn again (the caller refreshes every 250 ms).
+    const key = JSON.stringify(view);
+    if (key === this.lastKey) return;
+    this.lastKey = key;
     const frame = render(view, this.screen);
     if (frame.equals(this.last)) return;
     this.last = frame;
@@ -134,6 +159,8 @@ export class FbdevDisplay implements Display {
       else writeSync(this.fd, packed, 0, packed.length, 0);
       this.frames++;
     } catch (e) {
+      this.last = undefined;
+      this.lastKey = '';
       this.log.wrn(`display fbdev ${this.path}: ${(e as Error).message}`);
     }
   }

@@ -32,6 +32,7 @@ export class PngDisplay implements Display {
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
+  private lastKey = '';
 
   private constructor(
     readonly path: string,
@@ -48,6 +49,10 @@ export class PngDisplay implements Display {
 
   async show(view: UpgradeView): Promise<void> {
     if (this.closed) return;
+    // The same view draws the same picture: not drawn again (the caller refreshes every 250 ms).
+    const key = JSON.stringify(view);
+    if (key === this.lastKey) return;
+    this.lastKey = key;
     const frame = render(view, this.screen);
     const phaseChanged = view.phase !== this.lastPhase;
     this.lastPhase = view.phase;

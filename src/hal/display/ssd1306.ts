@@ -119,6 +119,7 @@ export class Ssd1306Display implements Display {
   pageWrites = 0;
   private pages: Uint8Array[] | undefined;
   private closed = false;
+  private lastKey = '';
 
   private constructor(
     readonly path: string,
@@ -147,6 +148,10 @@ export class Ssd1306Display implements Display {
 
   async show(view: UpgradeView): Promise<void> {
     if (this.closed) return;
+    // The same view draws the same picture: not drawn again (the caller refreshes every 250 ms).
+    const key = JSON.stringify(view);
+    if (key === this.lastKey) return;
+    this.lastKey = key;
     const pages = toPages(render(view, SSD1306_SCREEN));
     try {
       for (let p = 0; p < 8; p++) {
@@ -158,6 +163,7 @@ export class Ssd1306Display implements Display {
       this.pages = pages;
     } catch (e) {
       this.pages = undefined;
+      this.lastKey = '';
       this.log.wrn(`display ssd1306 ${this.path}: ${(e as Error).message}`);
     }
   }
