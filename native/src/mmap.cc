@@ -51,7 +51,8 @@ Napi::Value Mmap(const Napi::CallbackInfo& info) {
 }
 
 // msync(buffer, path): MS_SYNC of the pages under a Buffer from mmap() (or a view
-// of one): for a file, the bytes are on the medium when it returns.
+// of one): for a file, the bytes are on the medium when it returns. `path` is only
+// for the error message.
 Napi::Value Msync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsTypedArray()) ThrowType(env, "msync(): buffer must be a Buffer from mmap()");
@@ -63,7 +64,7 @@ Napi::Value Msync(const Napi::CallbackInfo& info) {
   uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   uintptr_t start = reinterpret_cast<uintptr_t>(base) & ~(page - 1);
   size_t span = reinterpret_cast<uintptr_t>(base) + len - start;
-  // ENOMEM here means the memory is not a mapping (an ordinary Buffer).
+  // An ordinary Buffer (anonymous memory) passes: there is nothing to write back.
   if (msync(reinterpret_cast<void*>(start), span, MS_SYNC) == -1) ThrowErrno(env, "msync", path, errno);
   return env.Undefined();
 }

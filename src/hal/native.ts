@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PfsError } from '../errors';
 
 /**
@@ -13,8 +14,16 @@ import { PfsError } from '../errors';
 export interface PfsNative {
   /** FBIOGET_VSCREENINFO + FBIOGET_FSCREENINFO. */
   fbInfo(fd: number, path: string): FbInfo;
-  /** mmap(MAP_SHARED, PROT_READ|PROT_WRITE) of `length` bytes at `offset`: writes reach the device (or file). */
+  /**
+   * mmap(MAP_SHARED, PROT_READ|PROT_WRITE) of `length` bytes at `offset` (a multiple
+   * of the page size): writes reach the device (or file). The Buffer lies over the
+   * mapping and is unmapped when it is garbage-collected: keep it (or a view of it)
+   * referenced for as long as you draw. On a regular file, offset + length past its
+   * end is a RangeError (touching such a page would kill the process with SIGBUS).
+   */
   mmap(fd: number, path: string, length: number, offset?: number): Buffer;
+  /** msync(MS_SYNC) of the pages under a Buffer from mmap() (or a view of one). Optional: fakes may leave it out. */
+  msync?(buffer: Uint8Array, path: string): void;
   /** MEMGETINFO. */
   mtdInfo(fd: number, path: string): MtdInfo;
   /** MEMERASE of [offset, offset+length): both multiples of the erase size. */
@@ -74,16 +83,27 @@ export function addonFileName(platform: string = process.platform, arch: string 
   return `pfs-native.${platform}-${arch}.node`;
 }
 
-/** Where the addon is looked for: beside the running bundle, then this checkout's dist/ and native/build. */
+/**
+ * Where the addon is looked for: beside the bundle (the folder of this code once
+ * bundled, which Node gives with symlinks resolved, so an npm `bin` link works), beside
+ * the script that was started, then this checkout's dist/ and native/build.
+ */
 export function addonCandidates(): string[] {
   const name = addonFileName();
+  const self = dirname(fileURLToPath(import.meta.url));
   const here = dirname(resolve(process.argv[1] ?? '.'));
-  const repo = resolve(dirname(new URL(import.meta.url).pathname), '..', '..');
-  const list = [join(here, name), join(here, 'native', name), join(repo, 'dist', name), join(repo, 'native', 'build', 'Release', 'pfs_native.node')];
+  const repo = resolve(self, '..', '..');
+  const list = [
+    join(self, name),
+    join(here, name),
+    join(here, 'native', name),
+    join(repo, 'dist', name),
+    join(repo, 'native', 'build', 'Release', 'pfs_native.node'),
+  ];
   return [...new Set(list)];
 }
 
-let cached: { native?: PfsNative; error?: unknown; tried: string[] } | undefined;
+let cached: { native?: PfsNative; path?: string; error?: unknown; tried: string[] } | undefined;
 
 /** The addon, or undefined where it is missing (the back-ends that need it say so at start). */
 export function loadNative(): PfsNative | undefined {
@@ -95,6 +115,7 @@ export function loadNative(): PfsNative | undefined {
       if (!existsSync(p)) continue;
       try {
         cached.native = req(p) as PfsNative;
+        cached.path = p;
         break;
       } catch (e) {
         cached.error = e;
@@ -102,6 +123,13 @@ export function loadNative(): PfsNative | undefined {
     }
   }
   return cached.native;
+}
+
+/** For diagnostics: the file the addon was loaded from (or undefined), the places tried, and the last load error. */
+export function nativeStatus(): { path?: string; tried: string[]; error?: unknown } {
+  loadNative();
+  const { path, tried, error } = cached!;
+  return { path, tried, error };
 }
 
 /** The addon, or a NativeUnavailableError naming `feature` (e.g. `display back-end fbdev`). */
