@@ -299,6 +299,9 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       ...(net && lanPorts ? { netns: { tag: net.tag, subnet: `198.18.0.0/${net.prefixLen}`, lanRateBitsPerSec: o.netns!.lanRate, clean: false }, lanPorts: lanPorts.filter((p) => p.host !== 'origin'), wanPort: lanPorts.find((p) => p.host === 'origin') } : {}),
     };
     return summary;
+  } catch (e) {
+    // Ctrl-C reaches the board processes too (one process group): what they report then is the interruption.
+    throw interrupted ? new LabError('interrupted') : e;
   } finally {
     // Ctrl-C again while tearing down is ignored: leaving half a teardown would be worse.
     for (const c of cleanups.reverse()) await c().catch(() => {});
