@@ -194,14 +194,15 @@ export class NetnsSubnet {
     const hosts = [this.origin, ...this.boards];
     await run('ip', ['-batch', '-'], this.namespaces.map((ns) => `netns add ${ns}\n`).join(''));
     // The switch: a bridge and one veth pair per port, the far end moved into the host's namespace.
-    const swCmds = ['link set lo up', 'link add br0 type bridge', 'link set br0 up'];
-    for (const h of hosts) swCmds.push(`link add ${h.hostIface} type veth peer name ${h.iface} netns ${h.ns}`, `link set ${h.hostIface} master br0`, `link set ${h.hostIface} up`);
+    // No IPv6 link-local addresses: the ports' byte counts are the site's IPv4 traffic, not neighbour discovery.
+    const swCmds = ['link set lo up', 'link add br0 type bridge', 'link set br0 addrgenmode none', 'link set br0 up'];
+    for (const h of hosts) swCmds.push(`link add ${h.hostIface} type veth peer name ${h.iface} netns ${h.ns}`, `link set ${h.hostIface} addrgenmode none`, `link set ${h.hostIface} master br0`, `link set ${h.hostIface} up`);
     await run('ip', ['-n', sw, '-batch', '-'], swCmds.map((c) => c + '\n').join(''));
     await inBatches(hosts, 16, async (h) => {
       const isOrigin = h === this.origin;
       const rate = isOrigin ? this.o.wanRateBit : this.o.lanRateBit;
       const queue = isOrigin ? WAN_QUEUE_MS : LAN_QUEUE_MS;
-      await run('ip', ['-n', h.ns, '-batch', '-'], `link set lo up\naddr add ${h.addr}/${this.prefixLen} broadcast ${this.broadcast} dev ${h.iface}\nlink set ${h.iface} up\n`);
+      await run('ip', ['-n', h.ns, '-batch', '-'], `link set lo up\nlink set ${h.iface} addrgenmode none\naddr add ${h.addr}/${this.prefixLen} broadcast ${this.broadcast} dev ${h.iface}\nlink set ${h.iface} up\n`);
       // Both directions of the port: out of the host, and out of the switch towards it.
       await run('tc', tbf(h.ns, h.iface, rate, queue));
       await run('tc', tbf(sw, h.hostIface, rate, queue));
