@@ -7,12 +7,14 @@ import type { Flash } from '../hal/flash/flash';
 import { loadTrust } from '../loads/keys';
 import { openSignedManifest } from '../loads/manifest';
 import { PeerNode, type FileStatus } from '../net/peer/peer-node';
-import { loadBoard, loadModels, type BoardProfile } from './profiles';
+import { loadBoard, loadModels, type BoardProfile, type ModelProfile } from './profiles';
 import { parseBootConfig, selectModel } from './select-model';
 import { macOf, nodeIdOf, normaliseMac } from './identity';
 import { parseDeviceConfig } from './device-config';
 import { subnetOf } from './subnet';
 import { runUpgrade, type UpgradeOutcome } from './upgrade';
+import { UpgradeProgress } from './progress';
+import { attachConsole, BoardFace } from './board-io';
 
 /** Exit codes of `pfs boot`, for the init system that runs it. */
 export const EXIT = {
@@ -48,6 +50,9 @@ export interface BootOptions {
   lingerMs?: number;
   /** Called once the peer engine runs (the lab reads its status). */
   onPeers?: (peers: PeerNode) => void;
+  /** false: leave the board file's screen (or LEDs) alone, e.g. many boards on one machine. */
+  display?: boolean;
+  leds?: boolean;
 }
 
 export interface BootResult {
@@ -87,6 +92,15 @@ function openFlash(board: BoardProfile, root: string): Flash {
 export async function bootBoard(o: BootOptions): Promise<BootResult> {
   const log = o.log.child('BOOT');
   const board = await loadBoard(o.boardsDir, o.board);
+  const serial = await attachConsole(board, o.root, o.log);
+  try {
+    return await bootWithConsole(o, board, log);
+  } finally {
+    await serial?.close();
+  }
+}
+
+async function bootWithConsole(o: BootOptions, board: BoardProfile, log: Logger): Promise<BootResult> {
   const models = await loadModels(o.boardsDir);
   const bootText = (await readOptional(under(o.root, board.bootConfig))) ?? '';
   const boot = parseBootConfig(bootText);
@@ -117,14 +131,38 @@ export async function bootBoard(o: BootOptions): Promise<BootResult> {
   const tmp = under(o.root, board.tmp);
   await mkdir(tmp, { recursive: true });
 
+  const progress = new UpgradeProgress(model.profile.model, sel.load);
+  const face = await BoardFace.open(board, model.profile, o.root, progress, o.log, { display: o.display, leds: o.leds });
+  try {
+    return await upgrade(o, { board, boot, model: model.profile, mac, server, flash, trust, tmp, progress, log });
+  } finally {
+    await face.close();
+  }
+}
+
+interface Booted {
+  board: BoardProfile;
+  boot: ReturnType<typeof parseBootConfig>;
+  model: ModelProfile;
+  mac: string;
+  server: { host: string; port: number };
+  flash: Flash;
+  trust: Awaited<ReturnType<typeof loadTrust>>;
+  tmp: string;
+  progress: UpgradeProgress;
+  log: Logger;
+}
+
+async function upgrade(o: BootOptions, b: Booted): Promise<BootResult> {
+  const { board, boot, model, mac, server, flash, trust, tmp, progress, log } = b;
   let peers: PeerNode | undefined;
-  if (model.profile.pfs) {
+  if (model.pfs) {
     const net = o.addr || boot.has('addr') ? undefined : subnetOf(board.network.interface);
     const port = o.peerPort ?? (boot.has('peer_port') ? Number(boot.get('peer_port')) : 4051);
     const bcast = hostPort(o.broadcast ?? boot.get('broadcast') ?? net!.broadcast, 4051);
     peers = new PeerNode({
       nodeId: nodeIdOf(mac),
-      model: model.profile.model,
+      model: model.model,
       addr: o.addr ?? boot.get('addr') ?? net!.addr,
       udpPort: port,
       tcpPort: port,
@@ -135,16 +173,17 @@ export async function bootBoard(o: BootOptions): Promise<BootResult> {
       logger: o.log,
     });
     await peers.start();
+    progress.attachPeers(() => peers!.status());
     o.onPeers?.(peers);
   }
   try {
     const outcome = await runUpgrade({
       log,
-      model: model.profile,
+      model,
       mac,
       server,
       tftp: o.tftp ?? {},
-      parseConfig: (xml, source) => parseDeviceConfig(xml, model.profile, source),
+      parseConfig: (xml, source) => parseDeviceConfig(xml, model, source),
       openManifest: (bytes, source) => openSignedManifest(bytes, trust, source),
       flash,
       peers,
@@ -154,10 +193,11 @@ export async function bootBoard(o: BootOptions): Promise<BootResult> {
       configTries: o.configTries ?? 0,
       upgradeTimeoutMs: o.upgradeTimeoutMs ?? 30 * 60_000,
       lingerMs: o.lingerMs ?? 120_000,
+      progress,
     });
     const exit = outcome.kind === 'current' ? EXIT.CURRENT : outcome.kind === 'committed' ? EXIT.REBOOT : EXIT.FAILED;
     if (exit === EXIT.REBOOT) log.not(`rebooting into ${outcome.kind === 'committed' ? outcome.load : ''} (exit ${EXIT.REBOOT})`);
-    return { exit, model: model.profile.model, outcome };
+    return { exit, model: model.model, outcome };
   } finally {
     await peers?.stop();
   }

@@ -12,6 +12,7 @@ export class UpgradeProgress {
   private v: UpgradeView;
   private readonly comps = new Map<string, ComponentView>();
   private peerStatus: (() => FileStatus[]) | undefined;
+  private changed: (() => void) | undefined;
 
   constructor(model: string, running: string | null) {
     this.v = initialView(model, running);
@@ -22,9 +23,15 @@ export class UpgradeProgress {
     this.peerStatus = status;
   }
 
+  /** Called after every phase change, so the screen shows it at once rather than at the next refresh. */
+  onChange(fn: () => void): void {
+    this.changed = fn;
+  }
+
   phase(phase: BoardPhase, error?: string): void {
     this.v.phase = phase;
     if (error !== undefined) this.v.error = error;
+    this.changed?.();
   }
 
   target(load: string, pfs: boolean): void {

@@ -10,6 +10,29 @@ import { loadModels } from '../../src/boot/profiles';
 import { bootBoard, EXIT } from '../../src/boot/boot';
 import { prepareSite } from '../../src/lab/site';
 import { DirFlash } from '../../src/hal/flash/dir';
+import { PNG } from 'pngjs';
+import pixelmatch from 'pixelmatch';
+import { render } from '../../src/hal/display';
+import type { ShareRole, UpgradeView } from '../../src/hal/view';
+
+/**
+ * Whether the board's screen.png shows a finished upgrade: the model's geometry,
+ * every component done, each with one of the roles a PFS board can have.
+ */
+async function showsComplete(root: string, model: { model: string; screen: { width: number; height: number; depth: number; color: boolean } }, load: string, files: { name: string; size: number }[]): Promise<string | undefined> {
+  const png = PNG.sync.read(await readFile(join(root, 'screen.png')));
+  if (png.width !== model.screen.width || png.height !== model.screen.height) return `screen is ${png.width}x${png.height}`;
+  const roles: ShareRole[] = ['root', 'parent', 'child'];
+  let best = Infinity;
+  for (let k = 0; k < roles.length ** files.length; k++) {
+    const view: UpgradeView = {
+      model: model.model, running: 'SCCP41.9-3-1SR1-1S', target: load, phase: 'done', pfs: true,
+      components: files.map((f, i) => ({ name: f.name, size: f.size, bytes: f.size, state: 'done', role: roles[Math.floor(k / roles.length ** i) % roles.length]!, children: 0 })),
+    };
+    best = Math.min(best, pixelmatch(png.data, render(view, model.screen).toRgba(), undefined, png.width, png.height, { threshold: 0.1 }));
+  }
+  return best === 0 ? undefined : `${best} pixels differ from every finished upgrade screen`;
+}
 
 /** A site on loopback: origin behind a WAN, boards prepared as the lab prepares them. */
 async function site(o: { models: [string, number][]; pfsOff?: number; size?: number; enterprisePfs?: boolean }) {
@@ -77,6 +100,18 @@ test('a mixed fleet (4 x CP-7961G, 2 x CP-7941G) upgrades by peer sharing: one c
     for (const name of t.s.componentNames) {
       const size = (await readFile(join(t.s.originDir, name))).length;
       assert.is(t.server.stats.bytesByFile.get(name), 2 * size, `${name}: one copy per model`);
+    }
+    const models = await loadModels('boards');
+    for (const [i, b] of t.s.boards.entries()) {
+      const files = await Promise.all(t.s.componentNames.map(async (name) => ({ name, size: (await readFile(join(t.s.originDir, name))).length })));
+      const wrong = await showsComplete(b.root, models.get(b.model)!, t.s.loads.get(b.model)!, files);
+      assert.not.ok(wrong, `${b.mac}: ${wrong}`);
+      // The sim board's terminal LEDs: one line per change, from idle through the download to done.
+      const leds = t.logs.get(i)!.flatMap((l) => /LED \S+: (\w+)/.exec(l)?.[1] ?? []);
+      assert.is(leds[0], 'idle', leds.join(' '));
+      assert.ok(leds.includes('downloading'), leds.join(' '));
+      assert.is(leds.at(-1), 'done', leds.join(' '));
+      for (let k = 1; k < leds.length; k++) assert.is.not(leds[k], leds[k - 1], 'a line per change, not per blink');
     }
     const roots = [...t.logs.values()].flat().filter((l) => l.includes('@@@HROOT:'));
     assert.ok(roots.some((l) => l.includes('m=CP-7941G')) && roots.some((l) => l.includes('m=CP-7961G')), 'each model had its own roots');
@@ -150,6 +185,7 @@ test('bad model selection and a missing configuration give the specified errors'
     const r2 = await t.boot(0);
     assert.is(r2.exit, EXIT.FAILED);
     const lines = t.logs.get(0)!;
+    assert.ok(lines.some((l) => /LED \S+: error/.test(l)), 'the LED says error');
     assert.ok(lines.some((l) => /^ERR .* configuration: .*XMLDefault\.cnf\.xml.*retrying in 1\.0 s, staying on the current load/.test(l)), lines.join('\n'));
   } finally {
     await t.close();
