@@ -19,7 +19,73 @@ export interface MtdEmulatorOptions {
   writeSize: number;
   /** Erase blocks (by index) marked bad: they refuse reads, writes and erases. */
   badBlocks?: readonly number[];
+  /**
+   * `file` (default): the partition is one file. `blocks`: a folder with one file
+   * per erase block (`0`, `1`, …), so that a write copies one block's file and not
+   * the partition's: MemFs copies a whole file on every write, which made the
+   * power-cut test slow.
+   */
+  layout?: 'file' | 'blocks';
 }
+
+/** Where the emulated bytes are. Every write is synced before it returns. */
+interface Backing {
+  read(buffer: Buffer, at: number, length: number, position: number): Promise<void>;
+  write(data: Buffer, position: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function readExact(f: FsFile, buffer: Buffer, at: number, length: number, position: number): Promise<void> {
+  for (let got = 0; got < length; ) {
+    const n = await f.read(buffer, at + got, length - got, position + got);
+    if (n === 0) {
+      buffer.fill(0xff, at + got, at + length);
+      return;
+    }
+    got += n;
+  }
+}
+
+function fileBacking(f: FsFile): Backing {
+  return {
+    read: (buffer, at, length, position) => readExact(f, buffer, at, length, position),
+    async write(data, position) {
+      await writeAll(f, data, position);
+      await f.sync();
+    },
+    close: () => f.close(),
+  };
+}
+
+/** One file per erase block; operations are split at block edges. */
+function blocksBacking(files: FsFile[], es: number): Backing {
+  const each = async (position: number, length: number, fn: (f: FsFile, off: number, from: number, n: number) => Promise<void>) => {
+    for (let done = 0; done < length; ) {
+      const b = Math.floor((position + done) / es);
+      const off = (position + done) % es;
+      const n = Math.min(es - off, length - done);
+      await fn(files[b]!, off, done, n);
+      done += n;
+    }
+  };
+  return {
+    read: (buffer, at, length, position) => each(position, length, (f, off, from, n) => readExact(f, buffer, at + from, n, off)),
+    write: (data, position) =>
+      each(position, data.length, async (f, off, from, n) => {
+        await writeAll(f, data.subarray(from, from + n), off);
+        await f.sync();
+      }),
+    async close() {
+      for (const f of files) await f.close();
+    },
+  };
+}
+
+let ERASED_BYTES = Buffer.alloc(0);
+const UNKNOWN = 0;
+const ERASED = 1;
+const WRITTEN = 2;
+const blockFile = (path: string, b: number) => `${path}/${b}`;
 
 /**
  * A raw flash partition emulated on a file (a real one, or a MemFs file, so a
@@ -46,53 +112,59 @@ export class MtdEmulator implements MtdDevice {
 
   private constructor(
     readonly path: string,
-    private readonly f: FsFile,
+    private readonly f: Backing,
     private readonly geometry: MtdGeometry,
-    /** NAND: 1 for each page written since its block's last erase. */
+    /** NAND, per page: WRITTEN since its block's last erase, ERASED, or not known yet (0: looked at when first written). */
     private readonly written: Uint8Array,
     bad: readonly number[],
   ) {
     this.bad = new Set(bad);
   }
 
-  /** Makes `path` an erased (all 0xFF) partition of `size` bytes. */
-  static async format(fs: FlashFs, path: string, size: number): Promise<void> {
-    const f = await fs.open(path, 'write');
-    try {
-      await f.truncate(0);
-      await writeAll(f, Buffer.alloc(size, 0xff));
-      await f.sync();
-    } finally {
-      await f.close();
-    }
+  /** Makes `path` an erased (all 0xFF) partition of `size` bytes (`blocks`: a folder of `eraseSize`-byte files). */
+  static async format(fs: FlashFs, path: string, size: number, blocks?: { eraseSize: number }): Promise<void> {
+    const fill = async (p: string, n: number) => {
+      const f = await fs.open(p, 'write');
+      try {
+        await f.truncate(0);
+        await writeAll(f, Buffer.alloc(n, 0xff));
+        await f.sync();
+      } finally {
+        await f.close();
+      }
+    };
+    if (!blocks) return fill(path, size);
+    await fs.mkdir(path);
+    for (let b = 0; b < size / blocks.eraseSize; b++) await fill(blockFile(path, b), blocks.eraseSize);
+    await fs.syncDir(path);
   }
 
-  /** The emulated partition in file `path` of `fs` (its size is the file's, a multiple of eraseSize). */
+  /** The emulated partition in `path` of `fs` (its size is the file's, or the folder's files', a multiple of eraseSize). */
   static async open(fs: FlashFs, path: string, o: MtdEmulatorOptions): Promise<MtdEmulator> {
     const { type, eraseSize, writeSize } = o;
     if (!(eraseSize > 0 && writeSize > 0 && eraseSize % writeSize === 0)) throw new MtdRuleError('EINVAL', `${path}: erase size ${eraseSize} is not a multiple of write size ${writeSize}`);
-    const f = await fs.open(path, 'read');
-    const size = await f.size();
-    if (size === 0 || size % eraseSize !== 0) {
-      await f.close();
-      throw new MtdRuleError('EINVAL', `${path}: ${size} bytes is not a whole number of ${eraseSize}-byte erase blocks`);
-    }
-    await f.close();
-    const rw = await fs.open(path, 'write');
-    const written = new Uint8Array(size / writeSize);
-    if (type === 'nand') {
-      const all = Buffer.alloc(size);
-      await rw.read(all, 0, size, 0);
-      for (let p = 0; p < written.length; p++) {
-        for (let i = p * writeSize; i < (p + 1) * writeSize; i++) {
-          if (all[i] !== 0xff) {
-            written[p] = 1;
-            break;
-          }
-        }
+    let backing: Backing;
+    let size: number;
+    if (o.layout === 'blocks') {
+      const names = (await fs.readdir(path)).filter((n) => /^\d+$/.test(n));
+      const files: FsFile[] = [];
+      for (let b = 0; b < names.length; b++) {
+        if ((await fs.size(blockFile(path, b))) !== eraseSize) throw new MtdRuleError('EINVAL', `${blockFile(path, b)} is not one ${eraseSize}-byte erase block`);
+        files.push(await fs.open(blockFile(path, b), 'write'));
       }
+      size = files.length * eraseSize;
+      backing = blocksBacking(files, eraseSize);
+    } else {
+      size = (await fs.size(path)) ?? 0;
+      if (size % eraseSize !== 0) throw new MtdRuleError('EINVAL', `${path}: ${size} bytes is not a whole number of ${eraseSize}-byte erase blocks`);
+      backing = fileBacking(await fs.open(path, 'write'));
     }
-    return new MtdEmulator(path, rw, { type, size, eraseSize, writeSize: type === 'nor' ? 1 : writeSize }, written, o.badBlocks ?? []);
+    if (size === 0) {
+      await backing.close();
+      throw new MtdRuleError('EINVAL', `${path}: an empty partition`);
+    }
+    const written = new Uint8Array(type === 'nand' ? size / writeSize : 0);
+    return new MtdEmulator(path, backing, { type, size, eraseSize, writeSize: type === 'nor' ? 1 : writeSize }, written, o.badBlocks ?? []);
   }
 
   info(): MtdGeometry {
@@ -112,13 +184,8 @@ export class MtdEmulator implements MtdDevice {
   async read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
     this.range('read', position, length);
     this.counts.read++;
-    let got = 0;
-    while (got < length) {
-      const n = await this.f.read(buffer, offset + got, length - got, position + got);
-      if (n === 0) break;
-      got += n;
-    }
-    return got;
+    await this.f.read(buffer, offset, length, position);
+    return length;
   }
 
   async write(data: Buffer, position: number): Promise<void> {
@@ -129,21 +196,27 @@ export class MtdEmulator implements MtdDevice {
         throw new MtdRuleError('EINVAL', `write ${this.path} [${position}, ${position + data.length}): NAND writes whole ${ws}-byte pages`);
       }
       for (let p = position / ws; p < (position + data.length) / ws; p++) {
-        if (this.written[p]) throw new MtdRuleError('ENOTERASED', `write ${this.path} at ${p * ws}: page ${p} was written since its block was last erased`);
+        if (this.written[p] === UNKNOWN) {
+          const page = Buffer.alloc(ws);
+          await this.f.read(page, 0, ws, p * ws);
+          this.written[p] = page.every((b) => b === 0xff) ? ERASED : WRITTEN;
+        }
+        if (this.written[p] === WRITTEN) throw new MtdRuleError('ENOTERASED', `write ${this.path} at ${p * ws}: page ${p} was written since its block was last erased`);
       }
     } else {
       const old = Buffer.alloc(data.length);
       await this.f.read(old, 0, data.length, position);
-      for (let i = 0; i < data.length; i++) {
+      // Onto erased flash (the usual case) anything goes: skip the byte-by-byte check.
+      if (ERASED_BYTES.length < old.length) ERASED_BYTES = Buffer.alloc(old.length, 0xff);
+      if (!old.equals(ERASED_BYTES.subarray(0, old.length))) for (let i = 0; i < data.length; i++) {
         if ((old[i]! & data[i]!) !== data[i]) {
           throw new MtdRuleError('ENOTERASED', `write ${this.path} at ${position + i}: 0x${old[i]!.toString(16)} → 0x${data[i]!.toString(16)} needs a bit set from 0 to 1, which only an erase does`);
         }
       }
     }
     this.counts.write++;
-    await writeAll(this.f, data, position);
-    await this.f.sync();
-    if (type === 'nand') this.written.fill(1, position / ws, (position + data.length) / ws);
+    await this.f.write(data, position);
+    if (type === 'nand') this.written.fill(WRITTEN, position / ws, (position + data.length) / ws);
   }
 
   async erase(position: number, length: number): Promise<void> {
@@ -151,9 +224,8 @@ export class MtdEmulator implements MtdDevice {
     if (position % es !== 0 || length % es !== 0) throw new MtdRuleError('EINVAL', `erase ${this.path} [${position}, ${position + length}): not whole ${es}-byte erase blocks`);
     this.range('erase', position, length);
     this.counts.erase++;
-    await writeAll(this.f, Buffer.alloc(length, 0xff), position);
-    await this.f.sync();
-    this.written.fill(0, position / ws, (position + length) / ws);
+    await this.f.write(Buffer.alloc(length, 0xff), position);
+    if (this.geometry.type === 'nand') this.written.fill(ERASED, position / ws, (position + length) / ws);
   }
 
   async isBad(position: number): Promise<boolean> {

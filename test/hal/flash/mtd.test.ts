@@ -82,7 +82,7 @@ function broken(layout: MtdLayout, change: (parts: Awaited<ReturnType<typeof con
 }
 
 async function connect(fs: MemFs | Parameters<CutRig['flash']>[0], layout: MtdLayout) {
-  const open = async (p: 'pointer' | 'a' | 'b') => mtdUnits(await MtdEmulator.open(fs, mtdPath(p), { ...layout.chip, badBlocks: layout[p].bad }));
+  const open = async (p: 'pointer' | 'a' | 'b') => mtdUnits(await MtdEmulator.open(fs, mtdPath(p), { ...layout.chip, badBlocks: layout[p].bad, layout: 'blocks' }));
   return { pointer: await open('pointer'), slots: { A: await open('a'), B: await open('b') } };
 }
 

@@ -38,13 +38,13 @@ export function mtdRig(layout: MtdLayout, devices?: MtdEmulator[]): CutRig {
   return {
     async format(fs: MemFs) {
       await fs.mkdir('/dev');
-      for (const p of PARTS) await MtdEmulator.format(fs, mtdPath(p), layout[p].blocks * layout.chip.eraseSize);
+      for (const p of PARTS) await MtdEmulator.format(fs, mtdPath(p), layout[p].blocks * layout.chip.eraseSize, { eraseSize: layout.chip.eraseSize });
       await fs.syncDir('/dev');
       await fs.syncDir('/');
     },
     flash(fs: FlashFs) {
       const dev = (p: (typeof PARTS)[number]) => async () => {
-        const d = await MtdEmulator.open(fs, mtdPath(p), { ...layout.chip, badBlocks: layout[p].bad });
+        const d = await MtdEmulator.open(fs, mtdPath(p), { ...layout.chip, badBlocks: layout[p].bad, layout: 'blocks' });
         devices?.push(d);
         return d;
       };
@@ -55,11 +55,11 @@ export function mtdRig(layout: MtdLayout, devices?: MtdEmulator[]): CutRig {
 
 export const blockPath = (p: 'pointer' | 'a' | 'b') => `/images/${p}.img`;
 
-/** Image files: an 8 KiB pointer and two 1.5 MiB slots (zeros, as a new file or a wiped partition). */
+/** Image files: an 8 KiB pointer and two 1 MiB slots (zeros, as a new file or a wiped partition). */
 export const blockRig: CutRig = {
   async format(fs: MemFs) {
     await fs.mkdir('/images');
-    for (const [p, size] of [['pointer', 8192], ['a', 1_572_864], ['b', 1_572_864]] as const) {
+    for (const [p, size] of [['pointer', 8192], ['a', 1_048_576], ['b', 1_048_576]] as const) {
       const f = await fs.open(blockPath(p), 'write');
       await writeAll(f, Buffer.alloc(size));
       await f.sync();
