@@ -68,7 +68,7 @@ export interface FlashStatus {
  * load on trial until `markGood()`. Every error is a FlashError (`PFS_ERR_FLASH_*`).
  */
 export interface Flash {
-  /** The back-end's name (`dir`, `mem`; later `mtd`, `block`). */
+  /** The back-end's name (`dir`, `mem`, `mtd`, `block`). */
   readonly kind: string;
   /** Reads the slot table and repairs what an interrupted commit or install left; call first. */
   open(): Promise<void>;
@@ -103,6 +103,8 @@ export interface Flash {
   markGood(): Promise<void>;
   /** Goes back to the previous load now (`PFS_ERR_FLASH_NO_PREVIOUS` if there is none). */
   rollback(): Promise<void>;
+  /** Lets go of the devices a back-end keeps open (`mtd`, `block`); open() again to use it. */
+  close?(): Promise<void>;
 }
 
 /**

@@ -270,13 +270,7 @@ export class RawFlash implements Flash {
   // --- lifecycle -------------------------------------------------------------
 
   async open(): Promise<void> {
-    this.opened = false;
-    this.installing = undefined;
-    if (this.parts) {
-      const old = this.parts;
-      this.parts = undefined;
-      for (const d of [old.pointer, old.slots.A, old.slots.B]) await d.close().catch(() => {});
-    }
+    await this.close();
     let parts: RawParts;
     try {
       parts = await this.o.connect();
@@ -314,6 +308,14 @@ export class RawFlash implements Flash {
       this.opened = false;
       throw e;
     }
+  }
+
+  async close(): Promise<void> {
+    this.opened = false;
+    this.installing = undefined;
+    const old = this.parts;
+    this.parts = undefined;
+    if (old) for (const d of [old.pointer, old.slots.A, old.slots.B]) await d.close().catch(() => {});
   }
 
   async boot(maxTrials = 3): Promise<BootSelection> {
