@@ -14,14 +14,14 @@ export const BLOCK_SLOT_UNIT = 65_536;
  * `sync` (fsync), so the protocol's order of syncs is what keeps it safe.
  * `size`: the bytes to use (a block device's size does not show in stat).
  */
-export async function fileUnits(fs: FlashFs, path: string, unitSize: number, size?: number): Promise<UnitDevice> {
+export async function fileUnits(fs: FlashFs, path: string, unitSize: number, size?: number, name = path): Promise<UnitDevice> {
   // Opening for writing would create a missing image: a wrong path must not look like a blank board.
   if ((await fs.size(path)) === null) throw Object.assign(new Error(`ENOENT: no such partition or image file '${path}'`), { code: 'ENOENT' });
   const f = await fs.open(path, 'write');
   const bytes = size ?? (await f.size());
   const units = Array.from({ length: Math.floor(bytes / unitSize) }, (_, i) => i);
   return {
-    name: path,
+    name,
     unitSize,
     writeSize: 1,
     canOverwrite: true,
@@ -62,6 +62,8 @@ export interface BlockFlashOptions {
   size?: (path: string) => Promise<number | undefined>;
   /** For messages (default: the pointer's path). */
   name?: string;
+  /** Named in every message with the device: `/dev/mmcblk0p2 (board NAME)`. */
+  board?: string;
 }
 
 /**
@@ -79,8 +81,9 @@ export function blockFlash(o: BlockFlashOptions): RawFlash {
     async connect() {
       const opened: UnitDevice[] = [];
       try {
-        opened.push(await fileUnits(fs, o.pointer, BLOCK_POINTER_UNIT, await size(o.pointer)));
-        for (const s of o.slots) opened.push(await fileUnits(fs, s, BLOCK_SLOT_UNIT, await size(s)));
+        const label = (p: string) => (o.board ? `${p} (board ${o.board})` : p);
+        opened.push(await fileUnits(fs, o.pointer, BLOCK_POINTER_UNIT, await size(o.pointer), label(o.pointer)));
+        for (const s of o.slots) opened.push(await fileUnits(fs, s, BLOCK_SLOT_UNIT, await size(s), label(s)));
       } catch (e) {
         for (const d of opened) await d.close().catch(() => {});
         throw e;

@@ -114,6 +114,7 @@ export interface Flash {
  * - `PFS_ERR_FLASH_NAME`: a load or component name that is not a plain file name, or is reserved.
  * - `PFS_ERR_FLASH_NO_PREVIOUS`: rollback() with no complete previous load.
  * - `PFS_ERR_FLASH_IO`: the medium failed (the cause is kept).
+ * - `PFS_ERR_FLASH_CONFIG`: the board file's `flash` cannot work (a back-end without its partitions, a device of the wrong kind).
  */
 export type FlashErrorCode =
   | 'PFS_ERR_FLASH_STATE'
@@ -121,7 +122,8 @@ export type FlashErrorCode =
   | 'PFS_ERR_FLASH_SEQUENCE'
   | 'PFS_ERR_FLASH_NAME'
   | 'PFS_ERR_FLASH_NO_PREVIOUS'
-  | 'PFS_ERR_FLASH_IO';
+  | 'PFS_ERR_FLASH_IO'
+  | 'PFS_ERR_FLASH_CONFIG';
 
 /** A flash failure; the message names the device (or folder) and, when there is one, the file. */
 export class FlashError extends PfsError {

@@ -7,7 +7,7 @@ import { RawFlash, type UnitDevice } from './raw';
  * the physical erase blocks, so a table written before a block went bad still
  * points at the right ones. Every write is read back and compared.
  */
-export async function mtdUnits(dev: MtdDevice): Promise<UnitDevice> {
+export async function mtdUnits(dev: MtdDevice, name = dev.path): Promise<UnitDevice> {
   const g = dev.info();
   const es = g.eraseSize;
   const units: number[] = [];
@@ -20,7 +20,7 @@ export async function mtdUnits(dev: MtdDevice): Promise<UnitDevice> {
     }
   };
   return {
-    name: dev.path,
+    name,
     unitSize: es,
     writeSize: g.type === 'nor' ? 1 : g.writeSize,
     canOverwrite: false,
@@ -46,8 +46,10 @@ export interface MtdFlashOptions {
   pointer: () => Promise<MtdDevice>;
   /** The A and B partitions. */
   slots: [() => Promise<MtdDevice>, () => Promise<MtdDevice>];
-  /** For messages (default: the pointer's device). */
+  /** For messages (default: `mtd`). */
   name?: string;
+  /** Named in every message with the device: `/dev/mtd2 (board NAME)`. */
+  board?: string;
 }
 
 /**
@@ -65,7 +67,8 @@ export function mtdFlash(o: MtdFlashOptions): RawFlash {
       try {
         for (const f of [o.pointer, ...o.slots]) opened.push(await f());
         const [p, a, b] = opened as [MtdDevice, MtdDevice, MtdDevice];
-        return { pointer: await mtdUnits(p), slots: { A: await mtdUnits(a), B: await mtdUnits(b) } };
+        const units = (d: MtdDevice) => mtdUnits(d, o.board ? `${d.path} (board ${o.board})` : d.path);
+        return { pointer: await units(p), slots: { A: await units(a), B: await units(b) } };
       } catch (e) {
         for (const d of opened) await d.close().catch(() => {});
         throw e;
