@@ -204,22 +204,23 @@ export class RawFlash implements Flash {
   /** The newest intact copy among the first two units of `dev`: its payload, sequence number, and the unit it is in. */
   private async readRecord(dev: UnitDevice, magic: string, what: string): Promise<{ value: unknown; seq: number; unit: number } | null> {
     let best: { value: unknown; seq: number; unit: number } | null = null;
+    let failed: unknown;
     for (const unit of dev.units.slice(0, 2)) {
-      const head = Buffer.alloc(RECORD_HEADER);
-      await this.io(dev, what, 'read', () => dev.read(unit, 0, head, 0, RECORD_HEADER));
-      const h = decodeHeader(magic, head);
-      if (!h || h.length > dev.unitSize - RECORD_HEADER || (best && h.seq <= best.seq)) continue;
-      const payload = Buffer.alloc(h.length);
-      await this.io(dev, what, 'read', () => dev.read(unit, RECORD_HEADER, payload, 0, h.length));
-      if (!recordIntact(head, payload)) continue; // torn by a cut: the other copy holds the record
-      let value: unknown;
       try {
-        value = JSON.parse(payload.toString('utf8'));
-      } catch {
-        continue;
+        const head = Buffer.alloc(RECORD_HEADER);
+        await dev.read(unit, 0, head, 0, RECORD_HEADER);
+        const h = decodeHeader(magic, head);
+        if (!h || h.length > dev.unitSize - RECORD_HEADER || (best && h.seq <= best.seq)) continue;
+        const payload = Buffer.alloc(h.length);
+        await dev.read(unit, RECORD_HEADER, payload, 0, h.length);
+        if (!recordIntact(head, payload)) continue; // torn by a cut: the other copy holds the record
+        best = { value: JSON.parse(payload.toString('utf8')), seq: h.seq, unit };
+      } catch (e) {
+        if (!(e instanceof SyntaxError)) failed = e;
       }
-      best = { value, seq: h.seq, unit };
     }
+    // One unreadable copy is what the other is for; with none readable, a blank board must not be guessed.
+    if (!best && failed) throw new FlashError('PFS_ERR_FLASH_IO', dev.name, what, `read: ${(failed as Error).message}`, { cause: failed });
     return best;
   }
 
