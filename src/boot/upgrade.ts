@@ -137,7 +137,13 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
   if (p.peers && pfs) {
     // Do not leave children behind: stay a parent until they are served.
     p.progress?.phase('serving');
-    const served = await Promise.race([p.peers.served().then(() => true), sleep(p.lingerMs).then(() => false)]);
+    let timer: NodeJS.Timeout | undefined;
+    const served = await Promise.race([
+      p.peers.served().then(() => true),
+      new Promise<boolean>((done) => (timer = setTimeout(() => done(false), p.lingerMs))),
+    ]);
+    // A board whose children are served exits now, not when the longest wait would have ended.
+    clearTimeout(timer);
     p.log.inf(served ? 'children served: rebooting' : `children not all served after ${p.lingerMs / 1000} s: rebooting anyway`);
   }
   p.progress?.phase('done');
