@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger';
 import { PfsError } from '../errors';
-import { DirFlash } from '../hal/flash/dir';
+import { openFlash } from '../hal/flash/open';
 import type { Flash } from '../hal/flash/flash';
 import { loadTrust } from '../loads/keys';
 import { openSignedManifest } from '../loads/manifest';
@@ -79,11 +79,6 @@ async function readOptional(path: string): Promise<string | undefined> {
   }
 }
 
-function openFlash(board: BoardProfile, root: string): Flash {
-  if (board.flash.backend === 'dir') return new DirFlash(under(root, board.flash.path));
-  throw new PfsError('PFS_ERR_FLASH', `flash back-end "${board.flash.backend}" of board ${board.board} is not available in this build`);
-}
-
 /**
  * What a board runs at power-on: select the model, find its identity, boot a
  * slot, fetch the configuration and, if told to, upgrade (through its peers when
@@ -119,7 +114,7 @@ async function bootWithConsole(o: BootOptions, board: BoardProfile, log: Logger)
     return { exit: EXIT.FAILED, model: model.profile.model };
   }
 
-  const flash = openFlash(board, o.root);
+  const flash = openFlash(board.flash, { root: o.root, boardName: board.board });
   await flash.open();
   const sel = await flash.boot();
   if (sel.fellBack) log.wrn(`load on slot ${sel.slot === 'A' ? 'B' : 'A'} failed to come up: back on ${sel.load} (slot ${sel.slot})`);
@@ -137,6 +132,7 @@ async function bootWithConsole(o: BootOptions, board: BoardProfile, log: Logger)
     return await upgrade(o, { board, boot, model: model.profile, mac, server, flash, trust, tmp, progress, log });
   } finally {
     await face.close();
+    await flash.close?.();
   }
 }
 
