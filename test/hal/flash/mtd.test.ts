@@ -7,7 +7,7 @@ import { MtdEmulator, MtdRuleError } from '../../../src/hal/flash/mtd-emu';
 import { RawFlash } from '../../../src/hal/flash/raw';
 import { decodeHeader } from '../../../src/hal/flash/records';
 import { flashCompliance } from './compliance';
-import { assertWholeLoad, rejection, upgrade } from './load-content';
+import { assertWholeLoad, COMPONENTS, filesOf, loadContent, readAll, rejection, upgrade } from './load-content';
 import { assertSurvived, cutEverywhere, type CutRig } from './power-cut';
 import { mtdPath, mtdRig, NAND, NOR, type MtdLayout } from './rigs';
 
@@ -51,6 +51,89 @@ test('NAND with bad blocks in every partition: no operation touches one, and the
   const head = Buffer.alloc(16);
   await pointer!.read(head, 0, 16, NAND.chip.eraseSize);
   assert.ok(decodeHeader('PFSP', head), 'the pointer is in erase block 1, the first good one');
+});
+
+test('a block that goes bad later, holding none of the load, changes nothing: the tables name physical blocks', async () => {
+  const fs = new MemFs();
+  const rig = mtdRig(NAND);
+  await rig.format(fs);
+  const f = rig.flash(fs);
+  await f.open();
+  await upgrade(f, 'L1');
+  await f.markGood();
+  // Slot A's last block goes bad: L1 does not use it, and the good blocks before it keep their numbers.
+  const later: MtdLayout = { ...NAND, a: { ...NAND.a, bad: [...NAND.a.bad!, NAND.a.blocks - 1] } };
+  const g = mtdRig(later).flash(fs);
+  await g.open();
+  assert.equal([(await g.boot()).load, await assertWholeLoad(g)], ['L1', 'L1']);
+  await upgrade(g, 'L2');
+  await g.markGood();
+  await upgrade(g, 'L3'); // back into slot A, around the new bad block
+  assert.is(await assertWholeLoad(g), 'L3');
+});
+
+test('components written at the same time (as from peers) interleave their blocks and read back whole; a write over written bytes works', async () => {
+  const fs = new MemFs();
+  const rig = mtdRig(NAND);
+  await rig.format(fs);
+  const f = rig.flash(fs);
+  await f.open();
+  await f.beginInstall('L1');
+  await Promise.all(
+    COMPONENTS.map(async (name, i) => {
+      const data = loadContent('L1', name);
+      const s = await f.openComponent(name);
+      // Odd chunk sizes, so pages fill across writes; each file at its own pace.
+      const chunk = 3001 + i * 1000;
+      for (let off = 0; off < data.length; off += chunk) {
+        await s.writev([data.subarray(off, off + chunk)], off);
+        await new Promise((r) => setImmediate(r));
+      }
+      await s.sync();
+      // A rewrite in the middle, of the same bytes and of others then back.
+      await s.writev([Buffer.alloc(5000, 7)], 70_000);
+      await s.writev([data.subarray(70_000, 75_000)], 70_000);
+      await s.close();
+    }),
+  );
+  await f.commit('L1', filesOf('L1'));
+  const g = rig.flash(fs);
+  await g.open();
+  assert.is(await assertWholeLoad(g), 'L1');
+  assert.ok((await readAll(g, 'cnu41.sbn'))!.equals(loadContent('L1', 'cnu41.sbn')));
+});
+
+test('every write is read back: a block that keeps a bit other than written is an I/O error, and the board keeps its load', async () => {
+  const fs = new MemFs();
+  await mtdRig(NAND).format(fs);
+  const flash = () =>
+    new RawFlash({
+      kind: 'mtd',
+      name: 'worn board',
+      async connect() {
+        const parts = await connect(fs, NAND);
+        const b = await MtdEmulator.open(fs, mtdPath('b'), { ...NAND.chip, badBlocks: NAND.b.bad, layout: 'blocks' });
+        // A worn block: the chip takes the write and clears one bit more than asked (not in the table's blocks).
+        const write = b.write.bind(b);
+        b.write = (data, position) => {
+          if (position < 3 * NAND.chip.eraseSize || data[0] === 0) return write(data, position);
+          const worn = Buffer.from(data);
+          worn[0] = worn[0]! & (worn[0]! - 1);
+          return write(worn, position);
+        };
+        return { ...parts, slots: { A: parts.slots.A, B: await mtdUnits(b) } };
+      },
+    });
+  const f = flash();
+  await f.open();
+  await upgrade(f, 'L1');
+  await f.markGood();
+  const e = await rejection(() => upgrade(f, 'L2'));
+  assert.ok(e instanceof FlashError && e.code === 'PFS_ERR_FLASH_IO', String(e));
+  assert.match(e.message, /^flash \/dev\/mtd-b apps41\.sbn: write at \d+: read-back of \d+ bytes at \d+ differs from what was written/);
+  const g = flash();
+  await g.open();
+  assert.equal([(await g.boot()).load, await assertWholeLoad(g)], ['L1', 'L1']);
 });
 
 test('a slot with too few good blocks is an error naming the device', async () => {
