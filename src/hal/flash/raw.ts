@@ -199,6 +199,10 @@ export class RawFlash implements Flash {
     return this.parts;
   }
 
+  private assertOpen(): void {
+    void this.p;
+  }
+
   // --- the two-copy records -------------------------------------------------
 
   /** The newest intact copy among the first two units of `dev`: its payload, sequence number, and the unit it is in. */
@@ -279,14 +283,14 @@ export class RawFlash implements Flash {
       if (e instanceof PfsError) throw e;
       throw new FlashError('PFS_ERR_FLASH_IO', this.o.name, null, `open: ${(e as Error).message}`, { cause: e });
     }
-    if (parts.pointer.units.length < 2) this.fail('PFS_ERR_FLASH_IO', 'pointer', `needs 2 good units of ${parts.pointer.unitSize} bytes, has ${parts.pointer.units.length}`, parts.pointer.name);
-    for (const s of SLOTS) {
-      const d = parts.slots[s];
-      if (d.units.length < 3) this.fail('PFS_ERR_FLASH_IO', `slot${s}`, `needs at least 3 good units of ${d.unitSize} bytes (2 for its table), has ${d.units.length}`, d.name);
-    }
     this.parts = parts;
     this.opened = true;
     try {
+      if (parts.pointer.units.length < 2) this.fail('PFS_ERR_FLASH_IO', 'pointer', `needs 2 good units of ${parts.pointer.unitSize} bytes, has ${parts.pointer.units.length}`, parts.pointer.name);
+      for (const s of SLOTS) {
+        const d = parts.slots[s];
+        if (d.units.length < 3) this.fail('PFS_ERR_FLASH_IO', `slot${s}`, `needs at least 3 good units of ${d.unitSize} bytes (2 for its table), has ${d.units.length}`, d.name);
+      }
       const ptr = await this.readRecord(parts.pointer, POINTER_MAGIC, 'pointer');
       const st = ptr ? parseState(ptr.value) : { ...BLANK };
       if (!st) this.fail('PFS_ERR_FLASH_STATE', 'pointer', `not a slot table: ${JSON.stringify(ptr!.value)}`, parts.pointer.name);
@@ -306,7 +310,7 @@ export class RawFlash implements Flash {
       // A fallback that is no longer complete is no fallback.
       if (st.previous && !this.content(st.previous)) await this.save({ ...st, previous: null });
     } catch (e) {
-      this.opened = false;
+      await this.close();
       throw e;
     }
   }
@@ -320,7 +324,7 @@ export class RawFlash implements Flash {
   }
 
   async boot(maxTrials = 3): Promise<BootSelection> {
-    this.p;
+    this.assertOpen();
     if (!Number.isInteger(maxTrials) || maxTrials < 1) this.fail('PFS_ERR_FLASH_SEQUENCE', null, `maxTrials must be a whole number ≥ 1, got ${maxTrials}`);
     const st = this.state;
     if (!st.active) return { slot: null, load: null, trial: false, fellBack: false, failedLoad: null };
@@ -337,12 +341,12 @@ export class RawFlash implements Flash {
   }
 
   async activeLoad(): Promise<string | null> {
-    this.p;
+    this.assertOpen();
     return this.state.active ? (this.content(this.state.active)?.load ?? null) : null;
   }
 
   async status(): Promise<FlashStatus> {
-    this.p;
+    this.assertOpen();
     const slots = { A: null, B: null } as Record<SlotName, string | null>;
     for (const s of SLOTS) if (s === this.state.active || s === this.state.previous) slots[s] = this.content(s)?.load ?? null;
     return { ...this.state, slots };
@@ -375,7 +379,7 @@ export class RawFlash implements Flash {
   }
 
   async openComponent(file: string): Promise<ComponentStore> {
-    this.p;
+    this.assertOpen();
     this.checkName(file);
     const inst = this.installing;
     if (!inst) this.fail('PFS_ERR_FLASH_SEQUENCE', file, 'openComponent before beginInstall');
@@ -572,7 +576,7 @@ export class RawFlash implements Flash {
   }
 
   async commit(load: string, files: readonly { name: string; size: number }[]): Promise<void> {
-    this.p;
+    this.assertOpen();
     const inst = this.installing;
     if (!inst || inst.load !== load) this.fail('PFS_ERR_FLASH_SEQUENCE', null, `commit of ${load} without beginInstall(${load})`);
     if (files.length === 0) this.fail('PFS_ERR_FLASH_INCOMPLETE', null, `cannot commit ${load}: no files`);
@@ -603,12 +607,12 @@ export class RawFlash implements Flash {
   }
 
   async markGood(): Promise<void> {
-    this.p;
+    this.assertOpen();
     if (this.state.trial) await this.save({ ...this.state, trial: false, boots: 0 });
   }
 
   async rollback(): Promise<void> {
-    this.p;
+    this.assertOpen();
     const prev = this.state.previous;
     if (!prev || !this.content(prev)) this.fail('PFS_ERR_FLASH_NO_PREVIOUS', null, 'no previous load to roll back to');
     this.installing = undefined;
