@@ -24,7 +24,9 @@ XMLDefault.cnf.xml) from the TFTP server, and if the configured load differs fro
 the running one: fetch and verify the signed .loads manifest, fetch every component
 into the inactive slot (through the peer hierarchy when Peer Firmware Sharing is
 enabled, else by plain TFTP), commit, stay a parent until its children are served,
-and exit to be rebooted.
+and exit to be rebooted. Meanwhile the board file's screen shows the upgrade (per
+component: state, KB, role; the PFS icon while sharing), its LED blinks the phase,
+and log lines also go to its console device.
 
 Exit status: ${EXIT.CURRENT} up to date, ${EXIT.REBOOT} new load committed (reboot), ${EXIT.FAILED} upgrade failed
 (current load kept), ${EXIT.NO_MODEL} no valid model selected, 2 bad usage.
