@@ -1,0 +1,637 @@
+// npm run bench:fleet — the side-by-side fleet benchmark (issue 5): for each fleet
+// size N, one namespace subnet (a namespace per board, 100 Mbit/s ports, the origin
+// behind a 10 Mbit/s, 150 ms WAN) and one generated firmware set, shared by every
+// system in turn:
+//   traditional  every board upgrades alone by lock-step TFTP (blksize 512, window 1)
+//   cisco        Cisco-style PFS: store-and-forward tree, the root on lock-step TFTP
+//   store        the same tree with this project's windowed TFTP at the root (measures
+//                the store-and-forward tail that the Cisco-style estimate adds)
+//   pfs          this project, defaults (cut-through, windowed TFTP at the root)
+//   udpcast      one board fetches the set by windowed TFTP, then udp-sender to the rest
+//   uftp         the same, then uftp to uftpd on the rest
+// Writes bench/fleet-results.json, bench/fleet.svg and the "Fleet (network namespaces)"
+// section of bench/RESULTS.md. Needs root, iproute2, udpcast, uftp, GNU time.
+//
+// Options: --n 8,16,32  --systems traditional,cisco,store,pfs,udpcast,uftp
+//          --size 8M  --files 4  --cap 60 (seconds a lock-step system runs before it is
+//          extrapolated)  --wan-rate 10mbit  --wan-rtt 150  --lan-rate 100mbit
+//          --no-write (print only)  --keep (leave the work folder)
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { cp, mkdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { loadModels } from '../src/boot/profiles';
+import { cleanupStale, NetnsSubnet, type NetnsHost } from '../src/lab/netns/subnet';
+import { prepareSite, type Site } from '../src/lab/site';
+import { lineChartSvg, type ChartSeries } from './chart';
+import { writeSection } from './results';
+
+// ---------------------------------------------------------------- options
+
+function opt(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+
+function parseSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmg]?)i?b?$/i.exec(s.trim());
+  if (!m) throw new Error(`bad size ${s}`);
+  return Math.round(Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g']);
+}
+function parseRate(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)(bit|bps)?$/i.exec(s.trim());
+  if (!m) throw new Error(`bad rate ${s}`);
+  return Number(m[1]) * { '': 1, k: 1e3, m: 1e6, g: 1e9 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+}
+
+const SYSTEMS = ['traditional', 'cisco', 'store', 'pfs', 'udpcast', 'uftp'] as const;
+type System = (typeof SYSTEMS)[number];
+
+const O = {
+  ns: opt('n', '8,16,32').split(',').map(Number),
+  systems: opt('systems', SYSTEMS.join(',')).split(',') as System[],
+  size: parseSize(opt('size', '8M')),
+  files: Number(opt('files', '4')),
+  capS: Number(opt('cap', '60')),
+  wanRate: parseRate(opt('wan-rate', '10mbit')),
+  wanRttMs: Number(opt('wan-rtt', '150')),
+  lanRate: parseRate(opt('lan-rate', '100mbit')),
+  /** Windows the origin keeps in flight per transfer: 1 is a plain RFC 1350/7440 server. */
+  originPipeline: Number(opt('origin-pipeline', '1')),
+  write: !flag('no-write'),
+  keep: flag('keep'),
+};
+for (const s of O.systems) if (!SYSTEMS.includes(s)) throw new Error(`unknown system ${s}: one of ${SYSTEMS.join(', ')}`);
+
+const REPO = resolve('.');
+const BUNDLE = join(REPO, 'dist/pfs.cjs');
+const BOARDS_DIR = join(REPO, 'boards');
+const MODEL = 'CP-7961G';
+const WORK = '/tmp/pfs-fleet';
+/** What the multicast tools may use of a 100 Mbit/s port (headers and control traffic need the rest). */
+const MCAST_RATE = Math.round(O.lanRate * 0.95);
+
+const log = (s: string) => process.stderr.write(s);
+const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+
+// ---------------------------------------------------------------- results
+
+interface Result {
+  n: number;
+  system: System;
+  /** Fleet seconds: measured, or derived where `derived` says how. */
+  fleetSeconds: number;
+  derived?: string;
+  /** Seconds the run lasted (the cap for an extrapolated one). */
+  ranSeconds: number;
+  limitSeconds: number;
+  /** Firmware bytes the origin sent (components and manifests; not the cnf.xml files) — at the cap when capped. */
+  wanBytes: number;
+  /** Projected firmware bytes for the whole upgrade, where capped. */
+  wanBytesProjected?: number;
+  imageBytes: number;
+  /** Largest peak RSS over the boards (MiB), for the systems run as pfs boot boards. */
+  peakRssMiB?: number;
+  medianRssMiB?: number;
+  allVerified: boolean;
+  /** The multicast systems: the WAN fetch's share of the fleet seconds. */
+  wanFetchSeconds?: number;
+  /** Boot systems: seconds from the reset until the last board's process was up (its first console line). */
+  lastUpSeconds?: number;
+  notes: string[];
+}
+
+// ---------------------------------------------------------------- the origin
+
+interface OriginStats {
+  t: number;
+  bytesSent: number;
+  byFile: Record<string, number>;
+}
+
+class Origin {
+  private last: OriginStats = { t: Date.now(), bytesSent: 0, byFile: {} };
+  readonly series: { t: number; fw: number }[] = [];
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(net: NetnsSubnet, dir: string): Promise<Origin> {
+    // The emulator adds the delay; the origin's tbf-shaped port sets the rate. Pipeline 1 (default): a
+    // plain RFC 1350/7440 server (one window in flight), as the far CUCM or tftpd would be.
+    const child = net.spawn(net.origin, [process.execPath, '--import', 'tsx', join(REPO, 'bench/fleet-origin.ts'), '--dir', dir, '--listen', net.origin.addr, '--port', '69', '--rate', 'inf', '--rtt', String(O.wanRttMs), '--pipeline', String(O.originPipeline)], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const o = new Origin(child);
+    await new Promise<void>((ok, fail) => {
+      const rl = createInterface({ input: child.stdout! });
+      const t = setTimeout(() => fail(new Error('origin did not start within 30 s')), 30_000);
+      child.once('exit', (c) => fail(new Error(`origin exited (${c})`)));
+      rl.on('line', (l) => {
+        if (!l.startsWith('{')) return;
+        const m = JSON.parse(l);
+        if (m.ready) {
+          clearTimeout(t);
+          ok();
+        } else {
+          o.last = m;
+          o.series.push({ t: m.t, fw: firmwareBytes(m) });
+        }
+      });
+    });
+    return o;
+  }
+
+  get firmwareBytes(): number {
+    return firmwareBytes(this.last);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((ok) => this.child.once('exit', ok));
+    this.child.kill('SIGTERM');
+    await Promise.race([exited, sleep(5000)]);
+  }
+}
+
+function firmwareBytes(s: OriginStats): number {
+  let n = 0;
+  for (const [name, b] of Object.entries(s.byFile)) if (!name.endsWith('.cnf.xml')) n += b;
+  return n;
+}
+
+/** Bytes per second over the second half of a capped run (after the start-up). */
+function lateRate(series: { t: number; fw: number }[], t0: number, tEnd: number): number {
+  const mid = t0 + (tEnd - t0) / 2;
+  const a = series.find((p) => p.t >= mid);
+  const b = series[series.length - 1];
+  if (!a || !b || b.t <= a.t) return 0;
+  return ((b.fw - a.fw) * 1000) / (b.t - a.t);
+}
+
+// ---------------------------------------------------------------- processes in namespaces
+
+function pidsIn(hosts: NetnsHost[]): number[] {
+  return hosts.flatMap((h) =>
+    (spawnSync('ip', ['netns', 'pids', h.ns], { encoding: 'utf8' }).stdout ?? '')
+      .split('\n')
+      .map(Number)
+      .filter((p) => p > 0),
+  );
+}
+
+function signal(pids: number[], sig: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // gone already
+    }
+  }
+}
+
+/**
+ * Ends every process left in the namespaces (they are this run's own): first the
+ * node processes by SIGTERM, so that GNU time around each still writes its RSS
+ * line, then whatever remains by SIGKILL.
+ */
+async function killIn(hosts: NetnsHost[]): Promise<void> {
+  const comm = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  };
+  const nodes = pidsIn(hosts).filter((p) => comm(p) === 'node');
+  signal(nodes, 'SIGTERM');
+  for (let k = 0; k < 30 && pidsIn(hosts).some((p) => comm(p) === 'node'); k++) await sleep(100);
+  signal(pidsIn(hosts), 'SIGKILL');
+}
+
+function exitOf(c: ChildProcess): Promise<number> {
+  if (c.exitCode !== null) return Promise.resolve(c.exitCode);
+  if (c.signalCode !== null) return Promise.resolve(128);
+  return new Promise((ok) => c.once('exit', (code, sig) => ok(code ?? (sig ? 128 : 1))));
+}
+
+async function sha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+function rssKiB(file: string): number | undefined {
+  if (!existsSync(file)) return undefined;
+  const nums = readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^\d+$/.test(l));
+  return nums.length ? Number(nums[nums.length - 1]) : undefined;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)]! : 0;
+};
+const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
+
+// ---------------------------------------------------------------- one N
+
+interface Ctx {
+  n: number;
+  net: NetnsSubnet;
+  dir: string;
+  site: Site;
+  /** Manifest and component names, as on the origin. */
+  fwFiles: string[];
+  fwBytes: number;
+  limitSeconds: number;
+  /** Store-and-forward tail (last WAN byte to last commit) measured by the `store` system. */
+  storeTailS?: number;
+}
+
+async function restoreBoards(c: Ctx): Promise<void> {
+  await rm(join(c.dir, 'boards'), { recursive: true, force: true });
+  await cp(join(c.dir, 'boards.clean'), join(c.dir, 'boards'), { recursive: true });
+}
+
+interface BootRun {
+  commitsMs: (number | undefined)[];
+  firstLineMs: (number | undefined)[];
+  exits: (number | undefined)[];
+  rssKiB: number[];
+  capped: boolean;
+  endMs: number;
+  t0: number;
+  origin: Origin;
+}
+
+/** Every board runs `pfs boot` (wrapped by GNU time for its peak RSS) until all committed or the cap. */
+async function runBoot(c: Ctx, args: string[], capS: number): Promise<BootRun> {
+  await restoreBoards(c);
+  const origin = await Origin.start(c.net, c.site.originDir);
+  const commitsMs: (number | undefined)[] = Array(c.n).fill(undefined);
+  const firstLineMs: (number | undefined)[] = Array(c.n).fill(undefined);
+  const exits: (number | undefined)[] = Array(c.n).fill(undefined);
+  const t0 = Date.now();
+  const children = c.site.boards.map((b, i) => {
+    const child = c.net.spawn(
+      c.net.boards[i]!,
+      ['/usr/bin/time', '-f', '%M', '-o', join(b.root, 'rss.txt'), process.execPath, BUNDLE, 'boot', '--board', 'sim', '--root', b.root, '--boards-dir', BOARDS_DIR, '--log-format', 'json', ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const out = createWriteStream(join(b.root, 'console.log'));
+    // The console log goes to stderr, the LEDs and screen to stdout: read both.
+    for (const stream of [child.stdout!, child.stderr!]) {
+      createInterface({ input: stream }).on('line', (l) => {
+        out.write(l + '\n');
+        if (!l.startsWith('{')) return;
+        try {
+          const m = JSON.parse(l) as { time: string; msg: string };
+          firstLineMs[i] ??= Date.parse(m.time) - t0;
+          if (m.msg.startsWith('committed load')) commitsMs[i] = Date.parse(m.time) - t0;
+        } catch {
+          // not a log record
+        }
+      });
+    }
+    child.once('exit', (code) => {
+      exits[i] = code ?? 128;
+      out.end();
+    });
+    return child;
+  });
+  let capped = false;
+  for (;;) {
+    await sleep(100);
+    const allDone = exits.every((e, i) => e !== undefined || commitsMs[i] !== undefined);
+    if (allDone) break;
+    if (Date.now() - t0 > capS * 1000) {
+      capped = true;
+      break;
+    }
+  }
+  const endMs = Date.now() - t0;
+  await sleep(300); // one more origin report
+  if (!capped) {
+    // Committed boards may stay a moment as parents; give them a little time to exit on their own.
+    const deadline = Date.now() + 3000;
+    while (exits.some((e) => e === undefined) && Date.now() < deadline) await sleep(100);
+  }
+  await killIn(c.net.boards);
+  await Promise.all(children.map(exitOf));
+  await origin.stop();
+  const rss = c.site.boards.map((b) => rssKiB(join(b.root, 'rss.txt'))).filter((x): x is number => x !== undefined);
+  return { commitsMs, firstLineMs, exits, rssKiB: rss, capped, endMs, t0, origin };
+}
+
+async function bootSystem(c: Ctx, system: 'pfs' | 'store' | 'cisco' | 'traditional'): Promise<Result> {
+  const lockStep = ['--tftp-blksize', '512', '--tftp-window', '1'];
+  const args = { pfs: [], store: ['--forward', 'store'], cisco: ['--forward', 'store', ...lockStep], traditional: lockStep }[system];
+  const seps: string[] = [];
+  if (system === 'traditional') {
+    // Peer Firmware Sharing off at the device level: each board fetches every file itself, in turn, as the phone does.
+    for (const b of c.site.boards) {
+      const p = join(c.site.originDir, `SEP${b.mac}.cnf.xml`);
+      await writeFile(p, `<?xml version="1.0" encoding="UTF-8"?>\n<device>\n  <loadInformation>${c.site.loads.get(MODEL)}</loadInformation>\n  <vendorConfig><peerFirmwareSharing>0</peerFirmwareSharing></vendorConfig>\n</device>\n`);
+      seps.push(p);
+    }
+  }
+  const lockStepSystem = system === 'cisco' || system === 'traditional';
+  const r = await runBoot(c, args, lockStepSystem ? O.capS : 240);
+  for (const p of seps) await unlink(p);
+  const committed = r.commitsMs.filter((x) => x !== undefined).length;
+  const res: Result = {
+    n: c.n,
+    system,
+    fleetSeconds: 0,
+    ranSeconds: r.endMs / 1000,
+    limitSeconds: c.limitSeconds,
+    wanBytes: r.origin.firmwareBytes,
+    imageBytes: c.site.setBytes,
+    peakRssMiB: r.rssKiB.length ? mib(Math.max(...r.rssKiB)) : undefined,
+    medianRssMiB: r.rssKiB.length ? mib(median(r.rssKiB)) : undefined,
+    // Done means committed: every component verified on flash (exit 10 may come later, after a linger).
+    allVerified: committed === c.n,
+    lastUpSeconds: r.firstLineMs.every((x) => x !== undefined) ? Math.max(...(r.firstLineMs as number[])) / 1000 : undefined,
+    notes: [],
+  };
+  if (!r.capped && committed === c.n) {
+    res.fleetSeconds = Math.max(...(r.commitsMs as number[])) / 1000;
+    if (system === 'store') {
+      // The tail: from the origin's last firmware byte to the last board's commit.
+      const lastByte = r.origin.series.find((p) => p.fw >= r.origin.firmwareBytes)?.t ?? r.t0;
+      c.storeTailS = Math.max(0, res.fleetSeconds - (lastByte - r.t0) / 1000);
+      res.notes.push(`tree tail after the last WAN byte ${c.storeTailS.toFixed(2)} s`);
+    }
+  } else if (r.capped && lockStepSystem) {
+    const rate = lateRate(r.origin.series, r.t0, r.t0 + r.endMs);
+    const copies = system === 'traditional' ? c.n : 1;
+    const need = copies * c.fwBytes;
+    const have = r.origin.firmwareBytes;
+    const tail = system === 'cisco' ? (c.storeTailS ?? 0) : 0;
+    const wanFloor = (need * 8) / O.wanRate;
+    res.fleetSeconds = Math.max(r.endMs / 1000 + (need - have) / rate + tail, wanFloor);
+    res.wanBytesProjected = need;
+    res.allVerified = false;
+    res.derived =
+      system === 'traditional'
+        ? `extrapolated: ran ${O.capS} s, origin sent ${(have / 1e6).toFixed(2)} MB at ${(rate / 1e3).toFixed(1)} kB/s (${(rate / c.n / 1e3).toFixed(2)} kB/s per board) over the second half; the rest at that rate`
+        : `extrapolated: ran ${O.capS} s, roots took ${(have / 1e6).toFixed(2)} MB at ${(rate / 1e3).toFixed(1)} kB/s over the second half; the rest at that rate, plus the store-and-forward tail measured with a windowed root (${tail.toFixed(2)} s)`;
+  } else {
+    res.fleetSeconds = r.endMs / 1000;
+    res.notes.push(`FAILED: ${committed}/${c.n} committed, exits ${[...new Set(r.exits)].join(',')}`);
+  }
+  return res;
+}
+
+/** One board fetches the set over the WAN (windowed TFTP, components in parallel), then multicasts it to the others. */
+async function multicastSystem(c: Ctx, system: 'udpcast' | 'uftp'): Promise<Result> {
+  const origin = await Origin.start(c.net, c.site.originDir);
+  const [sender, ...receivers] = c.net.boards;
+  const mdir = join(c.dir, 'mcast');
+  await rm(mdir, { recursive: true, force: true });
+  const dirs = c.net.boards.map((_, i) => join(mdir, `b${i}`));
+  for (const d of dirs) await mkdir(d, { recursive: true });
+  // Multicast leaves by the board's interface: a route for 224/4 there (the subnet has only its own).
+  for (const h of c.net.boards) spawnSync('ip', ['-n', h.ns, 'route', 'replace', '224.0.0.0/4', 'dev', h.iface]);
+  const logs = join(mdir, 'logs');
+  await mkdir(logs);
+
+  const t0 = Date.now();
+  // The receivers are up and waiting before the sender starts (boards powered on).
+  const rx: ChildProcess[] = receivers.map((h, k) => {
+    const d = dirs[k + 1]!;
+    const argv =
+      system === 'udpcast'
+        ? ['sh', '-c', `udp-receiver --interface ${h.iface} --nokbd 2>${logs}/rx${k + 1}.log | tar -x -C ${d}`]
+        : ['uftpd', '-d', '-q', '-D', d, '-I', h.iface];
+    return c.net.spawn(h, argv, { stdio: ['ignore', 'ignore', system === 'uftp' ? openSync(join(logs, `rx${k + 1}.log`), 'w') : 'ignore'] });
+  });
+  // The WAN fetch: manifest and components in parallel, this project's TFTP settings (as our root).
+  const fetches = c.fwFiles.map((f) =>
+    c.net.spawn(sender!, [process.execPath, BUNDLE, 'tftp', 'get', `${c.net.origin.addr}:69`, f, '-o', join(dirs[0]!, f), '--blksize', '1468', '--windowsize', '64'], { stdio: 'ignore' }),
+  );
+  const fetchExits = await Promise.all(fetches.map(exitOf));
+  const tWan = Date.now() - t0;
+  let ok = fetchExits.every((e) => e === 0);
+  let tEnd = tWan;
+  if (ok) {
+    const ids = receivers.map((h) => `0x${h.addr.split('.').map((x) => Number(x).toString(16).padStart(2, '0')).join('').toUpperCase()}`);
+    const argv =
+      system === 'udpcast'
+        ? ['sh', '-c', `tar -c -C ${dirs[0]} . | udp-sender --interface ${sender!.iface} --nokbd --full-duplex --min-receivers ${receivers.length} --max-bitrate ${Math.round(MCAST_RATE / 1e6)}m 2>${logs}/tx.log`]
+        : ['uftp', '-I', sender!.iface, '-R', String(Math.round(MCAST_RATE / 1000)), '-Y', 'none', '-H', ids.join(','), '-L', join(logs, 'tx.log'), ...c.fwFiles];
+    const tx = c.net.spawn(sender!, argv, { cwd: dirs[0], stdio: 'ignore' });
+    const capMs = 300_000;
+    const done = Promise.all([exitOf(tx), ...(system === 'udpcast' ? rx.map(exitOf) : [])]);
+    const res = await Promise.race([done, sleep(capMs).then(() => undefined)]);
+    tEnd = Date.now() - t0;
+    ok = res !== undefined && res.every((e) => e === 0);
+  }
+  await sleep(300);
+  await killIn(c.net.boards);
+  await Promise.all(rx.map(exitOf));
+  await origin.stop();
+  // Every receiver holds every file, byte for byte (checked after the clock stopped).
+  const want = await Promise.all(c.fwFiles.map((f) => sha256(join(c.site.originDir, f))));
+  let verified = ok;
+  for (const d of dirs) {
+    for (let k = 0; k < c.fwFiles.length && verified; k++) {
+      const p = join(d, c.fwFiles[k]!);
+      verified = existsSync(p) && (await sha256(p)) === want[k];
+    }
+  }
+  return {
+    n: c.n,
+    system,
+    fleetSeconds: tEnd / 1000,
+    ranSeconds: tEnd / 1000,
+    limitSeconds: c.limitSeconds,
+    wanBytes: origin.firmwareBytes,
+    imageBytes: c.site.setBytes,
+    allVerified: verified,
+    wanFetchSeconds: tWan / 1000,
+    notes: ok ? [] : ['FAILED: a fetch or the multicast did not finish'],
+  };
+}
+
+async function runN(n: number): Promise<Result[]> {
+  const dir = join(WORK, `n${n}`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  log(`N=${n}: subnet ... `);
+  const net = await NetnsSubnet.create({ boards: n, lanRateBit: O.lanRate, wanRateBit: O.wanRate, tag: `fleet${n}`, handleSignals: false });
+  current = net;
+  try {
+    const profile = (await loadModels(BOARDS_DIR)).get(MODEL)!;
+    const site = await prepareSite(dir, {
+      models: [{ profile, count: n }],
+      size: O.size,
+      files: O.files,
+      enterprisePfs: true,
+      pfsOff: 0,
+      server: () => ({ host: net.origin.addr, port: 69 }),
+      boardConfig: (i) => ({ addr: net.boards[i]!.addr, broadcast: `${net.broadcast}:4051`, peer_port: '4051' }),
+    });
+    await cp(join(dir, 'boards'), join(dir, 'boards.clean'), { recursive: true });
+    const manifest = `${site.loads.get(MODEL)}.loads`;
+    const fwFiles = [manifest, ...site.componentNames];
+    const fwBytes = (await Promise.all(fwFiles.map((f) => stat(join(site.originDir, f))))).reduce((a, s) => a + s.size, 0);
+    const c: Ctx = { n, net, dir, site, fwFiles, fwBytes, limitSeconds: (site.setBytes * 8) / O.wanRate + O.wanRttMs / 1000 };
+    log('ready\n');
+    const out: Result[] = [];
+    // `store` before `cisco`: the Cisco-style estimate uses the tail it measures.
+    const order: System[] = ['pfs', 'store', 'cisco', 'udpcast', 'uftp', 'traditional'].filter((s) => O.systems.includes(s as System)) as System[];
+    for (const s of order) {
+      log(`  N=${n} ${s} ... `);
+      const t = Date.now();
+      const r = s === 'udpcast' || s === 'uftp' ? await multicastSystem(c, s) : await bootSystem(c, s);
+      log(`${r.fleetSeconds.toFixed(2)} s${r.derived ? ' (extrapolated)' : ''}, WAN ${(r.wanBytes / r.imageBytes).toFixed(2)} images, ${r.allVerified ? 'verified' : 'NOT verified'}${r.peakRssMiB ? `, RSS ≤ ${r.peakRssMiB} MiB` : ''} [${((Date.now() - t) / 1000).toFixed(0)} s wall] ${r.notes.join('; ')}\n`);
+      out.push(r);
+    }
+    return out;
+  } finally {
+    await net.destroy();
+    current = undefined;
+    if (!O.keep) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- report
+
+const LABEL: Record<System, string> = {
+  traditional: 'traditional: every board by lock-step TFTP (512 B, window 1)',
+  cisco: 'Cisco-style PFS: store-and-forward, root on lock-step TFTP',
+  store: 'PFS store-and-forward, windowed root (reference)',
+  pfs: 'pfs, this project (defaults: cut-through, windowed TFTP)',
+  udpcast: 'udpcast: one WAN fetch + udp-sender → udp-receiver',
+  uftp: 'UFTP: one WAN fetch + uftp → uftpd',
+};
+const SHORT: Record<System, string> = {
+  traditional: 'traditional (lock-step TFTP)',
+  cisco: 'Cisco-style PFS (store, lock-step root)',
+  store: 'store-and-forward, windowed root',
+  pfs: 'pfs, this project',
+  udpcast: 'udpcast + one WAN fetch',
+  uftp: 'UFTP + one WAN fetch',
+};
+const COLOR: Record<System, string> = { traditional: '#d62728', cisco: '#ff7f0e', store: '#8c564b', pfs: '#1f77b4', udpcast: '#2ca02c', uftp: '#9467bd' };
+
+function table(rows: Result[]): string {
+  const head = '| N | system | fleet s | fleet / limit | WAN bytes / image | peak RSS per board, MiB (median) | last board up, s | all verified | how |';
+  const lines = rows.map((r) => {
+    const wan = r.wanBytesProjected !== undefined ? `${(r.wanBytesProjected / r.imageBytes).toFixed(2)} (projected; ${(r.wanBytes / r.imageBytes).toFixed(3)} sent in ${r.ranSeconds.toFixed(0)} s)` : (r.wanBytes / r.imageBytes).toFixed(2);
+    const how = r.derived ? `**extrapolated** — ${r.derived}` : r.wanFetchSeconds !== undefined ? `measured: WAN fetch ${r.wanFetchSeconds.toFixed(2)} s + LAN multicast ${(r.fleetSeconds - r.wanFetchSeconds).toFixed(2)} s` : `measured${r.notes.length ? `; ${r.notes.join('; ')}` : ''}`;
+    const rss = r.peakRssMiB !== undefined ? `${r.peakRssMiB} (${r.medianRssMiB})` : '—';
+    const fs = r.derived ? `≈ ${r.fleetSeconds.toFixed(0)}` : r.fleetSeconds.toFixed(2);
+    const up = r.lastUpSeconds !== undefined ? r.lastUpSeconds.toFixed(2) : '—';
+    return `| ${r.n} | ${LABEL[r.system]} | ${fs} | ${r.derived ? '≈ ' : ''}${(r.fleetSeconds / r.limitSeconds).toFixed(2)} | ${wan} | ${rss} | ${up} | ${r.derived ? 'not run to the end' : r.allVerified ? 'yes' : '**NO**'} | ${how} |`;
+  });
+  return [head, '|---:|---|---:|---:|---:|---:|---:|---|---|', ...lines].join('\n');
+}
+
+function chart(rows: Result[], limit: number, when: string): string {
+  const systems = SYSTEMS.filter((s) => rows.some((r) => r.system === s));
+  const series: ChartSeries[] = systems.map((s) => ({
+    name: SHORT[s],
+    color: COLOR[s],
+    points: rows.filter((r) => r.system === s).map((r) => ({ x: r.n, y: r.fleetSeconds, derived: r.derived !== undefined })),
+  }));
+  return lineChartSvg({
+    title: `Fleet upgrade: ${(O.size / 2 ** 20).toFixed(0)} MiB firmware over a ${O.wanRate / 1e6} Mbit/s, ${O.wanRttMs} ms WAN`,
+    xLabel: 'boards on the subnet (N)',
+    yLabel: 'fleet seconds',
+    series,
+    refs: [{ y: limit, label: `physical limit ${limit.toFixed(2)} s` }],
+    note: `npm run bench:fleet, ${when}; network namespaces, ${O.lanRate / 1e6} Mbit/s per port; multicast rows include one WAN fetch`,
+  });
+}
+
+// ---------------------------------------------------------------- main
+
+let current: NetnsSubnet | undefined;
+const onSignal = () => {
+  void (current?.destroy() ?? Promise.resolve()).finally(() => process.exit(130));
+};
+process.once('SIGINT', onSignal);
+process.once('SIGTERM', onSignal);
+
+async function main(): Promise<void> {
+  if (!existsSync(BUNDLE)) throw new Error('dist/pfs.cjs is missing: npm run build');
+  for (const tool of ['udp-sender', 'udp-receiver', 'uftp', 'uftpd', '/usr/bin/time']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is missing: apt-get install udpcast uftp time`);
+  }
+  await cleanupStale();
+  const started = new Date();
+  const load0 = loadavg()[0]!;
+  const t0 = Date.now();
+  const rows: Result[] = [];
+  for (const n of O.ns) rows.push(...(await runN(n)));
+  const wallMin = (Date.now() - t0) / 60_000;
+  const load1 = loadavg()[0]!;
+  const limit = rows[0]?.limitSeconds ?? 0;
+  const when = started.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim()}, Node ${process.version}`;
+  const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
+  const tbl = table(rows);
+  console.log(tbl);
+  const result = { started: started.toISOString(), commit, machine, loadBefore: load0, loadAfter: load1, wallMinutes: wallMin, options: O, rows };
+  if (!O.write) return;
+  writeFileSync('bench/fleet-results.json', JSON.stringify(result, null, 2) + '\n');
+  writeFileSync('bench/fleet.svg', chart(rows, limit, when));
+  writeSection('Fleet (network namespaces)', fleetSection(tbl, { when, machine, commit, load0, load1, wallMin, limit, rows }));
+}
+
+function fleetSection(tbl: string, m: { when: string; machine: string; commit: string; load0: number; load1: number; wallMin: number; limit: number; rows: Result[] }): string {
+  const args = process.argv.slice(2).join(' ');
+  return `Command: \`npm run bench:fleet${args ? ` -- ${args}` : ''}\` (one run, ${m.when}, at commit ${m.commit}; ${m.wallMin.toFixed(1)} minutes; ${m.machine};
+load average ${m.load0.toFixed(2)} before, ${m.load1.toFixed(2)} after). Raw figures: [fleet-results.json](fleet-results.json).
+
+![fleet seconds against N, one line per system](fleet.svg)
+
+For each N, one subnet of network namespaces is built (a namespace per board, one for the origin, a bridge in a
+switch namespace, every port shaped by tbf to ${O.lanRate / 1e6} Mbit/s each way, the origin's port to the WAN's ${O.wanRate / 1e6} Mbit/s, addresses
+in 198.18.0.0/16) and one firmware set is generated (${(O.size / 2 ** 20).toFixed(0)} MiB in ${O.files} components, one signed load for ${MODEL}, so
+one model); every system runs in turn on that same subnet and set, from fresh boards. The origin is this project's TFTP
+server in its namespace behind the user-space WAN emulator (${O.wanRttMs} ms round trip; the rate is the port's tbf), with one
+window in flight per transfer, as a plain RFC 1350/7440 server. The physical limit is the set at the WAN rate plus one
+round trip: ${m.limit.toFixed(2)} s. "WAN bytes / image" counts the firmware the origin sent (components and manifests,
+retransmissions included; not the per-board cnf.xml files). The boot systems run \`pfs boot --board sim\` as one process
+per board (each wrapped in GNU time for its peak RSS); a board counts as done at its \`committed load\` line, after
+every component was verified on its flash.
+
+- **traditional**: PFS turned off in each board's own SEP file; every board fetches the manifest and then each
+  component in turn from the origin with blksize 512 and windowsize 1, as the phone does.
+- **Cisco-style PFS**: \`pfs boot --forward store --tftp-blksize 512 --tftp-window 1\`: the same election and binary
+  tree, a file forwarded only once complete, and the root on the phone's lock-step TFTP.
+- **store-and-forward, windowed root**: \`pfs boot --forward store\`; a reference row that isolates the tree's
+  store-and-forward cost, and whose tail (last WAN byte to last commit) the Cisco-style estimate adds.
+- **pfs**: \`pfs boot\` with its defaults (cut-through, blksize 1468, windowsize 64 towards the origin).
+- **udpcast, UFTP**: neither crosses a WAN by itself, so board 0 first fetches the manifest and components from the
+  origin with \`pfs tftp get --blksize 1468 --windowsize 64\` (all five in parallel, as our root does), and then
+  sends them to the other N−1 boards: \`tar | udp-sender --full-duplex --min-receivers N−1 --max-bitrate ${Math.round(MCAST_RATE / 1e6)}m\` to
+  \`udp-receiver | tar -x\`, or \`uftp -R ${Math.round(MCAST_RATE / 1000)} -Y none -H <every receiver>\` to \`uftpd\`
+  (multicast on the bridge). **Their fleet seconds are the sum: the WAN fetch plus the LAN multicast**, measured back
+  to back in one run; the receivers were started (idle) at the same moment as the fetch. They skip what the boot systems
+  do besides: no cnf.xml, no election, no per-block verification, no flash commit (the copies were checked by SHA-256
+  afterwards, off the clock). udpcast waits 2 s after the last receiver connects before it sends (built in).
+
+**Measured and derived.** Lock-step TFTP moves one 512-byte block per round trip (≈3.4 kB/s per transfer at ${O.wanRttMs} ms),
+so 8 MiB takes about 40 minutes per board: the traditional and Cisco-style rows were run for ${O.capS} s each and then
+**extrapolated** from the rate the origin sent at over the second half of that run (hollow points and dashed lines in the
+chart). Everything else was run to the end.
+
+${tbl}
+`;
+}
+
+main().catch(async (e) => {
+  log(`\nfleet: ${(e as Error).stack ?? e}\n`);
+  await current?.destroy();
+  process.exit(1);
+});
