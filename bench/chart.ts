@@ -69,11 +69,11 @@ function linTicks(lo: number, hi: number): number[] {
 
 /** The chart as an SVG document (no external fonts or scripts). */
 export function lineChartSvg(o: ChartOptions): string {
-  const W = o.width ?? 760;
+  const W = o.width ?? 860;
   const H = o.height ?? 480;
   const logY = o.logY ?? true;
   const logX = o.logX ?? true;
-  const legendW = 250;
+  const legendW = 300;
   const m = { left: 70, right: legendW + 20, top: 44, bottom: o.note ? 74 : 56 };
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
@@ -85,7 +85,12 @@ export function lineChartSvg(o: ChartOptions): string {
   const x0 = tx(xs[0] ?? 1);
   const x1 = tx(xs[xs.length - 1] ?? 2);
   const xPad = (x1 - x0 || 1) * 0.06;
-  let yLo = logY ? 10 ** Math.floor(Math.log10(Math.min(...ys))) : 0;
+  // Log axis: from the 1-2-5 step at or below the smallest value to the next power of ten above the largest.
+  const floor125 = (v: number) => {
+    const e = 10 ** Math.floor(Math.log10(v));
+    return ([5, 2, 1].find((k) => k * e <= v) ?? 1) * e;
+  };
+  let yLo = logY ? floor125(Math.min(...ys)) : 0;
   let yHi = logY ? 10 ** Math.ceil(Math.log10(Math.max(...ys))) : Math.max(...ys) * 1.1;
   if (!(yHi > yLo)) (yLo = logY ? 1 : 0), (yHi = 10);
   const px = (v: number) => m.left + ((tx(v) - x0 + xPad) / (x1 - x0 + 2 * xPad)) * pw;
@@ -115,7 +120,7 @@ export function lineChartSvg(o: ChartOptions): string {
   for (const r of o.refs ?? []) {
     const y = r1(py(r.y));
     out.push(`<line x1="${m.left}" y1="${y}" x2="${m.left + pw}" y2="${y}" stroke="#000000" stroke-dasharray="2 3"/>`);
-    out.push(`<text x="${m.left + 6}" y="${y + 14}" font-size="11">${esc(r.label)}</text>`);
+    out.push(`<text x="${m.left + 6}" y="${y - 5}" font-size="11">${esc(r.label)}</text>`);
   }
 
   o.series.forEach((s, i) => {

@@ -16,6 +16,7 @@
 //          --size 8M  --files 4  --cap 60 (seconds a lock-step system runs before it is
 //          extrapolated)  --wan-rate 10mbit  --wan-rtt 150  --lan-rate 100mbit
 //          --no-write (print only)  --keep (leave the work folder)
+//          --chart-only (redraw bench/fleet.svg from bench/fleet-results.json)
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -562,6 +563,13 @@ process.once('SIGINT', onSignal);
 process.once('SIGTERM', onSignal);
 
 async function main(): Promise<void> {
+  if (flag('chart-only')) {
+    // Redraw bench/fleet.svg from the recorded results (no run).
+    const saved = JSON.parse(readFileSync('bench/fleet-results.json', 'utf8')) as { started: string; rows: Result[] };
+    const when = saved.started.slice(0, 16).replace('T', ' ') + ' UTC';
+    writeFileSync('bench/fleet.svg', chart(saved.rows, saved.rows[0]!.limitSeconds, when));
+    return;
+  }
   if (!existsSync(BUNDLE)) throw new Error('dist/pfs.cjs is missing: npm run build');
   for (const tool of ['udp-sender', 'udp-receiver', 'uftp', 'uftpd', '/usr/bin/time']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is missing: apt-get install udpcast uftp time`);
