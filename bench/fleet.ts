@@ -19,7 +19,7 @@
 //          --chart-only (redraw bench/fleet.svg from bench/fleet-results.json)
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { cp, mkdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -405,13 +405,16 @@ async function multicastSystem(c: Ctx, system: 'udpcast' | 'uftp'): Promise<Resu
 
   const t0 = Date.now();
   // The receivers are up and waiting before the sender starts (boards powered on).
+  const fds: number[] = [];
   const rx: ChildProcess[] = receivers.map((h, k) => {
     const d = dirs[k + 1]!;
     const argv =
       system === 'udpcast'
         ? ['sh', '-c', `udp-receiver --interface ${h.iface} --nokbd 2>${logs}/rx${k + 1}.log | tar -x -C ${d}`]
         : ['uftpd', '-d', '-q', '-D', d, '-I', h.iface];
-    return c.net.spawn(h, argv, { stdio: ['ignore', 'ignore', system === 'uftp' ? openSync(join(logs, `rx${k + 1}.log`), 'w') : 'ignore'] });
+    const err = system === 'uftp' ? openSync(join(logs, `rx${k + 1}.log`), 'w') : undefined;
+    if (err !== undefined) fds.push(err);
+    return c.net.spawn(h, argv, { stdio: ['ignore', 'ignore', err ?? 'ignore'] });
   });
   // The WAN fetch: manifest and components in parallel, this project's TFTP settings (as our root).
   const fetches = c.fwFiles.map((f) =>
@@ -430,13 +433,16 @@ async function multicastSystem(c: Ctx, system: 'udpcast' | 'uftp'): Promise<Resu
     const tx = c.net.spawn(sender!, argv, { cwd: dirs[0], stdio: 'ignore' });
     const capMs = 300_000;
     const done = Promise.all([exitOf(tx), ...(system === 'udpcast' ? rx.map(exitOf) : [])]);
-    const res = await Promise.race([done, sleep(capMs).then(() => undefined)]);
+    let timer: NodeJS.Timeout | undefined;
+    const res = await Promise.race([done, new Promise<undefined>((ok) => (timer = setTimeout(() => ok(undefined), capMs)))]);
+    clearTimeout(timer);
     tEnd = Date.now() - t0;
     ok = res !== undefined && res.every((e) => e === 0);
   }
   await sleep(300);
   await killIn(c.net.boards);
   await Promise.all(rx.map(exitOf));
+  for (const fd of fds) closeSync(fd);
   await origin.stop();
   // Every receiver holds every file, byte for byte (checked after the clock stopped).
   const want = await Promise.all(c.fwFiles.map((f) => sha256(join(c.site.originDir, f))));
@@ -638,8 +644,12 @@ ${tbl}
 `;
 }
 
-main().catch(async (e) => {
-  log(`\nfleet: ${(e as Error).stack ?? e}\n`);
-  await current?.destroy();
-  process.exit(1);
-});
+main().then(
+  // Nothing of the run is left to wait for (children are gone, namespaces deleted).
+  () => process.exit(0),
+  async (e) => {
+    log(`\nfleet: ${(e as Error).stack ?? e}\n`);
+    await current?.destroy();
+    process.exit(1);
+  },
+);
