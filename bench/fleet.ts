@@ -533,7 +533,7 @@ function table(rows: Result[]): string {
   const head = '| N | system | fleet s | fleet / limit | WAN bytes / image | peak RSS per board, MiB (median) | last board up, s | all verified | how |';
   const lines = rows.map((r) => {
     const wan = r.wanBytesProjected !== undefined ? `${(r.wanBytesProjected / r.imageBytes).toFixed(2)} (projected; ${(r.wanBytes / r.imageBytes).toFixed(3)} sent in ${r.ranSeconds.toFixed(0)} s)` : (r.wanBytes / r.imageBytes).toFixed(2);
-    const how = r.derived ? `**extrapolated** — ${r.derived}` : r.wanFetchSeconds !== undefined ? `measured: WAN fetch ${r.wanFetchSeconds.toFixed(2)} s + LAN multicast ${(r.fleetSeconds - r.wanFetchSeconds).toFixed(2)} s` : `measured${r.notes.length ? `; ${r.notes.join('; ')}` : ''}`;
+    const how = r.derived ? `**extrapolated**: ${r.derived.replace(/^extrapolated: /, '')}` : r.wanFetchSeconds !== undefined ? `measured: WAN fetch ${r.wanFetchSeconds.toFixed(2)} s + LAN multicast ${(r.fleetSeconds - r.wanFetchSeconds).toFixed(2)} s` : `measured${r.notes.length ? `; ${r.notes.join('; ')}` : ''}`;
     const rss = r.peakRssMiB !== undefined ? `${r.peakRssMiB} (${r.medianRssMiB})` : '—';
     const fs = r.derived ? `≈ ${r.fleetSeconds.toFixed(0)}` : r.fleetSeconds.toFixed(2);
     const up = r.lastUpSeconds !== undefined ? r.lastUpSeconds.toFixed(2) : '—';
