@@ -72,6 +72,8 @@ export class FileSession {
   private originActive = false;
   private originPrepared = false;
   private left = false;
+  /** When this board last gave up on a silent root for this file (-Infinity: never). */
+  private rootKnownAt = -Infinity;
   /** Root: when it last heard from a member (join, orphan, bad parent) or became complete. */
   private lastMemberAt = -Infinity;
   private originRetryAt = Infinity;
@@ -194,7 +196,17 @@ export class FileSession {
       out.push({ type: 'DisconnectParent', key: this.key });
       this.parent = null;
     }
-    if (!this.complete && !this.originActive) this.fetchOrigin(out);
+    if (this.complete || this.originActive) return;
+    if (now - this.rootKnownAt < this.t.reelectHoldMs) {
+      // This file had a root moments ago; it may only be unheard (adverts lost on a
+      // saturated port), not gone. Advertise as root for a while before taking the
+      // file from the origin: if the old root lives, one of its adverts outranks this
+      // one (it holds more) and this board yields without a second WAN copy.
+      this.originRetryAt = now + this.t.reelectHoldMs;
+      out.push({ type: 'Log', level: 'INF', text: `${this.me} root again after a silent root: origin in ${this.t.reelectHoldMs} ms unless it reappears` });
+      return;
+    }
+    this.fetchOrigin(out);
   }
 
   /** A claimant that stops claiming drops the origin transfer it prepared or started. */
@@ -272,6 +284,8 @@ export class FileSession {
         return this.onReport(now, from, m, out);
       case 'ParentAssigned':
         if (m.target !== this.cfg.nodeId || this.role !== 'member' || this.root?.id !== m.sender) return;
+        // An answer from the root is as good a sign of life as its advert.
+        this.root.lastHeard = now;
         this.pending = null;
         this.parentDepth = m.depth;
         if (this.complete) return;
@@ -467,7 +481,7 @@ export class FileSession {
           out.push({ type: 'Log', level: 'NOT', text: '^.idl_protocol.c-sendBroadcastOffer' });
           out.push({ type: 'Log', level: 'INF', text: `${this.me} TxBdcst Ad ${this.adCount}: ClaimRoot(tent)` });
           out.push({ type: 'SendBroadcast', bytes: this.advert(false, this.adCount) });
-          if (!this.complete && !this.originActive) {
+          if (!this.complete && !this.originActive && now - this.rootKnownAt >= this.t.reelectHoldMs) {
             if (this.adCount === this.t.startOriginAtAd) this.fetchOrigin(out);
             else if (this.adCount === this.t.prepareOriginAtAd && !this.originPrepared) {
               this.originPrepared = true;
@@ -488,6 +502,7 @@ export class FileSession {
         const r = this.root!;
         if ((this.pending || (!this.parent && !this.complete)) && now >= r.lastHeard + this.t.rootSilenceMs) {
           out.push({ type: 'Log', level: 'WRN', text: `${this.me} root ${xid(r.id)} silent ${now - r.lastHeard} ms: electing H=${shortKey(this.key)}` });
+          this.rootKnownAt = now;
           this.pending = null;
           this.listen(now);
           return;

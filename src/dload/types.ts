@@ -107,6 +107,12 @@ export interface Timers {
   /** Pause before retrying a failed origin fetch. */
   originRetryMs: number;
   /**
+   * A board that elected itself because its root went silent waits this long, as a
+   * confirmed root, before it takes the file from the origin: long enough to hear
+   * the old root if only its adverts were lost.
+   */
+  reelectHoldMs: number;
+  /**
    * A root that has the whole file and no children stays this long after its last
    * member report before it may leave: boards still on their way (a late reset, a
    * slower manifest) find it instead of fetching the file from the origin again.
@@ -132,6 +138,7 @@ export const DEFAULT_TIMERS: Timers = {
   joinRetryMs: 500,
   rootSilenceMs: 2500,
   originRetryMs: 1000,
+  reelectHoldMs: 3000,
   rootLingerMs: 5000,
   prepareOriginAtAd: 2,
   startOriginAtAd: 4,

@@ -274,6 +274,16 @@ export class PeerNode {
   private readonly onTimer = (): void => {
     this.timer = undefined;
     this.timerAt = Infinity;
+    // Node runs due timers before it reads the sockets. After this process was held
+    // up (a starved CPU, a long GC), the adverts that arrived meanwhile are still
+    // unread when the timer fires: a member would judge its root silent with the
+    // root's adverts waiting in its socket, elect anew, and a second root would pull
+    // the file through the WAN again. setImmediate runs after the poll phase, so the
+    // core sees everything that arrived before it looks at the clock.
+    setImmediate(this.onTick);
+  };
+
+  private readonly onTick = (): void => {
     if (this.stopped) return;
     this.run(this.core.tick(performance.now()));
   };
