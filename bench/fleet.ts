@@ -25,6 +25,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadModels } from '../src/boot/profiles';
+import { parseRate, parseSize } from '../src/dload/units';
 import { cleanupStale, NetnsSubnet, type NetnsHost } from '../src/lab/netns/subnet';
 import { prepareSite, type Site } from '../src/lab/site';
 import { lineChartSvg, type ChartSeries } from './chart';
@@ -38,29 +39,18 @@ function opt(name: string, fallback: string): string {
 }
 const flag = (name: string) => process.argv.includes(`--${name}`);
 
-function parseSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)([kmg]?)i?b?$/i.exec(s.trim());
-  if (!m) throw new Error(`bad size ${s}`);
-  return Math.round(Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g']);
-}
-function parseRate(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)(bit|bps)?$/i.exec(s.trim());
-  if (!m) throw new Error(`bad rate ${s}`);
-  return Number(m[1]) * { '': 1, k: 1e3, m: 1e6, g: 1e9 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
-}
-
 const SYSTEMS = ['traditional', 'cisco', 'store', 'pfs', 'udpcast', 'uftp'] as const;
 type System = (typeof SYSTEMS)[number];
 
 const O = {
   ns: opt('n', '8,16,32').split(',').map(Number),
   systems: opt('systems', SYSTEMS.join(',')).split(',') as System[],
-  size: parseSize(opt('size', '8M')),
+  size: parseSize(opt('size', '8M'), '--size'),
   files: Number(opt('files', '4')),
   capS: Number(opt('cap', '60')),
-  wanRate: parseRate(opt('wan-rate', '10mbit')),
+  wanRate: parseRate(opt('wan-rate', '10mbit'), '--wan-rate') * 8,
   wanRttMs: Number(opt('wan-rtt', '150')),
-  lanRate: parseRate(opt('lan-rate', '100mbit')),
+  lanRate: parseRate(opt('lan-rate', '100mbit'), '--lan-rate') * 8,
   /** Windows the origin keeps in flight per transfer: 1 is a plain RFC 1350/7440 server. */
   originPipeline: Number(opt('origin-pipeline', '1')),
   write: !flag('no-write'),
