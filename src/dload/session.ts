@@ -4,9 +4,10 @@
 import { hex32, shortKey, xid, type HierKey } from './key';
 import { Tracker, MAX_CHILDREN, type Placement } from './tracker';
 import { encode, STREAM_STATUS, type Datagram, type MemberReport, type RootAdvert } from './wire';
-import type { DLoadAction, DLoadEvent, Endpoint, FileSpec, NodeConfig, Timers } from './types';
+import type { DLoadAction, DLoadEvent, Endpoint, FileFailureCode, FileSpec, NodeConfig, Timers } from './types';
 
-export type Role = 'listening' | 'claiming' | 'waiting' | 'root' | 'member';
+/** `failed`: this board gave the file up (FileFailed) and takes no further part. */
+export type Role = 'listening' | 'claiming' | 'waiting' | 'root' | 'member' | 'failed';
 
 /** What election compares, strongest first: confirmed, bytes held, strength, node id. */
 export interface Rank {
@@ -48,6 +49,8 @@ export interface SessionStats {
   corruptBlocks: number;
   maxChildren: number;
   rootTerms: number;
+  /** Corrupt blocks that came from the origin itself (not from a parent). */
+  originCorruptBlocks: number;
 }
 
 export class FileSession {
@@ -60,7 +63,7 @@ export class FileSession {
   parent: { id: number; ep: Endpoint; depth: number } | null = null;
   readonly children = new Set<number>();
   tracker: Tracker | null = null;
-  readonly stats: SessionStats = { advertsSent: 0, reportsSent: 0, placementsSent: 0, parentChanges: 0, corruptBlocks: 0, maxChildren: 0, rootTerms: 0 };
+  readonly stats: SessionStats = { advertsSent: 0, reportsSent: 0, placementsSent: 0, parentChanges: 0, corruptBlocks: 0, maxChildren: 0, rootTerms: 0, originCorruptBlocks: 0 };
 
   private claimAt = 0;
   private adCount = 0;
@@ -132,6 +135,8 @@ export class FileSession {
       case 'root':
         d = Math.min(this.nextRootAdvertAt, this.originRetryAt);
         if (this.complete && !this.left && this.children.size === 0) d = Math.min(d, this.lastMemberAt + this.t.rootLingerMs);
+        break;
+      case 'failed':
         break;
       case 'member':
         if (this.pending) d = this.pending.retryAt;
@@ -274,6 +279,7 @@ export class FileSession {
 
   /** A decoded datagram for this key from another board. */
   onDatagram(now: number, from: Endpoint, m: Datagram, out: DLoadAction[]): void {
+    if (this.role === 'failed') return;
     switch (m.type) {
       case 'ClaimRoot':
       case 'ConfirmedRoot':
@@ -377,6 +383,10 @@ export class FileSession {
   }
 
   onEvent(now: number, ev: DLoadEvent, out: DLoadAction[]): void {
+    if (this.role === 'failed') {
+      if (ev.type === 'ChildConnected') out.push({ type: 'RejectChild', key: this.key, childId: ev.childId, status: STREAM_STATUS.UNKNOWN_KEY });
+      return;
+    }
     switch (ev.type) {
       case 'BlockVerified': {
         if (ev.index !== this.verified || this.complete) {
@@ -403,6 +413,11 @@ export class FileSession {
       case 'BlockCorrupt':
         this.stats.corruptBlocks++;
         if (this.role === 'root' || this.originActive) {
+          const limit = this.cfg.originCorruptLimit ?? 3;
+          if (++this.stats.originCorruptBlocks >= limit) {
+            this.giveUp(now, 'PFS_ERR_ORIGIN_CORRUPT', `block ${ev.index} from the origin failed its SHA-256 (${this.stats.originCorruptBlocks} corrupt origin blocks): the origin's copy is not the one the load was signed with`, out);
+            return;
+          }
           out.push({ type: 'Log', level: 'ERR', text: `${this.me} origin block ${ev.index} corrupt: refetching from ${this.heldBytes}` });
           out.push({ type: 'StopOrigin', key: this.key });
           this.originActive = false;
@@ -446,6 +461,9 @@ export class FileSession {
         if (!this.children.delete(ev.childId)) return;
         this.maybeLeave(now, out);
         return;
+      case 'LocalFailure':
+        this.giveUp(now, ev.code, ev.reason, out);
+        return;
       case 'OriginFailed':
         if (this.role === 'claiming') {
           // Started ahead of confirming: confirming starts it again.
@@ -460,8 +478,33 @@ export class FileSession {
     }
   }
 
+  /**
+   * The one way out for a file this board cannot finish: drop the source and every
+   * child, stop advertising. Members of a root that gave up hear it fall silent and
+   * elect another; a board never takes another's word that the file is bad.
+   */
+  private giveUp(now: number, code: FileFailureCode, reason: string, out: DLoadAction[]): void {
+    if (this.role === 'failed') return;
+    out.push({ type: 'Log', level: 'ERR', text: `${this.me} gives up ${this.spec.name} (${code}): ${reason}` });
+    if (this.originActive || this.originPrepared) out.push({ type: 'StopOrigin', key: this.key });
+    if (this.parent) out.push({ type: 'DisconnectParent', key: this.key });
+    this.originActive = false;
+    this.originPrepared = false;
+    this.originRetryAt = Infinity;
+    this.parent = null;
+    this.pending = null;
+    this.tracker = null;
+    this.root = null;
+    this.children.clear();
+    this.role = 'failed';
+    this.lastMemberAt = now;
+    out.push({ type: 'FileFailed', key: this.key, file: this.spec.name, code, reason });
+  }
+
   tick(now: number, out: DLoadAction[]): void {
     switch (this.role) {
+      case 'failed':
+        return;
       case 'listening':
         if (now >= this.claimAt) this.startClaim(now, out);
         return;

@@ -33,8 +33,16 @@ export interface ChildConnected { readonly type: 'ChildConnected'; readonly key:
 export interface ChildGone { readonly type: 'ChildGone'; readonly key: HierKey; readonly childId: number; readonly complete: boolean }
 /** The origin (TFTP) fetch failed; the root retries from its verified offset after a pause. */
 export interface OriginFailed { readonly type: 'OriginFailed'; readonly key: HierKey; readonly reason: string }
+/**
+ * The shell cannot go on with this file (e.g. flash refused a write): the session
+ * gives it up at once (FileFailed with this code and reason).
+ */
+export interface LocalFailure { readonly type: 'LocalFailure'; readonly key: HierKey; readonly code: FileFailureCode; readonly reason: string }
 
-export type DLoadEvent = BlockVerified | BlockCorrupt | ParentLost | ChildConnected | ChildGone | OriginFailed;
+export type DLoadEvent = BlockVerified | BlockCorrupt | ParentLost | ChildConnected | ChildGone | OriginFailed | LocalFailure;
+
+/** Why a board gave a file up (see docs/ERRORS.md). */
+export type FileFailureCode = 'PFS_ERR_ORIGIN_CORRUPT' | 'PFS_ERR_FLASH_WRITE';
 
 // ---- Actions: what the core asks the shell to do -------------------------------------
 
@@ -77,6 +85,13 @@ export interface RejectChild { readonly type: 'RejectChild'; readonly key: HierK
 export interface Release { readonly type: 'Release'; readonly key: HierKey; readonly blocks: number }
 /** Every block verified: the file is on flash (the shell may now install it). */
 export interface FileComplete { readonly type: 'FileComplete'; readonly key: HierKey; readonly file: string }
+/**
+ * This board gives the file up (the origin's copy fails its hashes again and again, or
+ * the shell reported a LocalFailure): stop the source, close every child stream of the
+ * file. The session takes no further part in the hierarchy: a root stops advertising, so
+ * its members elect another, which must see the failure for itself.
+ */
+export interface FileFailed { readonly type: 'FileFailed'; readonly key: HierKey; readonly file: string; readonly code: FileFailureCode; readonly reason: string }
 /** Complete and no child left: the board may leave this hierarchy. */
 export interface MayLeave { readonly type: 'MayLeave'; readonly key: HierKey }
 /** A console line; the shell prints it with module name `DLoad`. */
@@ -84,7 +99,7 @@ export interface Log { readonly type: 'Log'; readonly level: Level; readonly tex
 
 export type DLoadAction =
   | SendBroadcast | SendUnicast | ConnectParent | DisconnectParent | PrepareOrigin | FetchOrigin | StopOrigin
-  | ServeChild | RejectChild | Release | FileComplete | MayLeave | Log;
+  | ServeChild | RejectChild | Release | FileComplete | FileFailed | MayLeave | Log;
 
 /** Timer values in milliseconds (docs/PROTOCOL.md explains each). */
 export interface Timers {
@@ -155,6 +170,11 @@ export interface NodeConfig {
   readonly addr?: string;
   /** 'cut' (default): forward each block once verified; 'store': only once the file is complete. */
   readonly forward?: 'cut' | 'store';
+  /**
+   * Corrupt blocks from the origin itself before the board gives the file up
+   * (PFS_ERR_ORIGIN_CORRUPT): its copy is not the one the load was signed with. Default 3.
+   */
+  readonly originCorruptLimit?: number;
   /** Uniform [0, 1) source; seeded in the simulator, crypto-backed on a board. */
   readonly random: () => number;
   readonly timers?: Partial<Timers>;

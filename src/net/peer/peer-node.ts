@@ -83,16 +83,6 @@ function deferred(): Deferred {
   return { promise, ok, fail };
 }
 
-/** Corrupt blocks from the origin itself before the board gives the file up. */
-const ORIGIN_CORRUPT_LIMIT = 3;
-
-/** The origin's copy of a file does not match its plan: no retry will help. */
-export class OriginCorruptError extends PfsError {
-  constructor(file: string, block: number, times: number) {
-    super('PFS_ERR_ORIGIN_CORRUPT', `${file}: block ${block} from the origin failed its SHA-256 ${times} times; the origin's copy is not the one the load was signed with`);
-  }
-}
-
 interface FileIO {
   readonly key: HierKey;
   readonly name: string;
@@ -114,7 +104,6 @@ interface FileIO {
   /** The slices of the most recently verified block, for the live stream. */
   recent?: { index: number; slices: Buffer[] };
   complete: boolean;
-  originCorrupt: number;
   /** Settles when every block is verified on the medium. */
   done: Deferred;
   /** Settles when the board may leave the hierarchy: complete, and no child still served. */
@@ -198,7 +187,6 @@ export class PeerNode {
         released: 0,
         pending: 0,
         complete: false,
-        originCorrupt: 0,
         done: deferred(),
         left: deferred(),
       };
@@ -342,6 +330,15 @@ export class PeerNode {
         io.done.ok();
         return;
       }
+      case 'FileFailed': {
+        const io = this.files.get(a.key);
+        if (!io) return;
+        this.dropSource(io);
+        io.fanout.close();
+        io.done.fail(new PfsError(a.code, `${a.file}: ${a.reason}`));
+        io.left.ok();
+        return;
+      }
       case 'MayLeave':
         this.files.get(a.key)?.left.ok();
         return;
@@ -405,9 +402,6 @@ export class PeerNode {
         if (!(e instanceof BlockCorruptError)) throw e;
         this.log.wrn(e.message);
         this.dropSource(io);
-        if (name.startsWith('origin') && ++io.originCorrupt >= ORIGIN_CORRUPT_LIMIT) {
-          io.done.fail(new OriginCorruptError(io.name, e.block, io.originCorrupt));
-        }
         this.event({ type: 'BlockCorrupt', key: io.key, index: e.block });
         return true;
       }
