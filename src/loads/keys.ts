@@ -2,7 +2,15 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, typ
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PfsError } from '../errors';
-import type { TrustedKey } from './manifest';
+
+/** A public key a board trusts, from its image's trust/ folder. */
+export interface TrustedKey {
+  /** First 16 hex digits of the SHA-256 of the public key (SPKI DER): see keyId. */
+  id: string;
+  key: KeyObject;
+  /** The `*.pub.pem` file it came from. */
+  file: string;
+}
 
 /** A key file that cannot be used: missing, unreadable, not Ed25519, or would be overwritten. Names the file. */
 export class KeyError extends PfsError {

@@ -1,10 +1,10 @@
 import { sign, verify, type KeyObject } from 'node:crypto';
 import { PfsError } from '../errors';
-import { keyId, KeyError } from './keys';
+import { keyId, KeyError, type TrustedKey } from './keys';
 import { manifestProblem } from './validate';
 
 export { isPlainName } from './validate';
-export { keyId } from './keys';
+export { keyId, type TrustedKey } from './keys';
 
 /** One component of a load, with the per-block SHA-256 list the download engine checks. */
 export interface ManifestFile {
@@ -30,15 +30,6 @@ export interface LoadManifest {
   /** ISO 8601 time the load was packed. */
   created: string;
   files: ManifestFile[];
-}
-
-/** A public key a board trusts, from its image's trust/ folder. */
-export interface TrustedKey {
-  /** First 16 hex digits of the SHA-256 of the public key (SPKI DER): see keyId. */
-  id: string;
-  key: KeyObject;
-  /** The `*.pub.pem` file it came from. */
-  file: string;
 }
 
 export type ManifestErrorCode = 'PFS_ERR_MANIFEST_UNSIGNED' | 'PFS_ERR_MANIFEST_SIGNATURE' | 'PFS_ERR_MANIFEST_MALFORMED';
