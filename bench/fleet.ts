@@ -25,7 +25,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadModels } from '../src/boot/profiles';
-import { parseRate, parseSize } from '../src/dload/units';
+import { parseRate, parseSize } from '../src/units/parse';
 import { cleanupStale, NetnsSubnet, type NetnsHost } from '../src/lab/netns/subnet';
 import { prepareSite, type Site } from '../src/lab/site';
 import { lineChartSvg, type ChartSeries } from './chart';

@@ -1,5 +1,5 @@
 import type { WriteStream } from 'node:tty';
-import { formatBytes, formatRate } from './units';
+import { formatBytes, formatRate } from '../units/format';
 
 /**
  * A one-line progress bar redrawn in place on a terminal, at most ~10 times a

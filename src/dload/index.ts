@@ -5,5 +5,4 @@ export { Tracker, MAX_CHILDREN, type Placement } from './tracker';
 export { hierarchyKey, shortKey, xid, type HierKey } from './key';
 export { blockCount, blockHashes, blockLength, verifyBlock, DEFAULT_BLOCK_BYTES } from './integrity';
 export { decode, encode, STREAM_STATUS, WIRE_VERSION, type Datagram, type Malformed, type Message, type StreamRequest, type StreamResponse } from './wire';
-export { parseMs, parseRate, parseSize } from './units';
 export * from './types';

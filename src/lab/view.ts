@@ -1,4 +1,4 @@
-import { formatBytes } from '../cli/units';
+import { formatBytes } from '../units/format';
 import type { LabProgress } from './lab';
 
 const SHADES = ' ▁▂▃▄▅▆▇█';

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { intOption, parse, type Command } from '../command';
 import { UsageError } from '../../errors';
 import { bootBoard, EXIT } from '../../boot/boot';
-import { parseMs } from '../../dload/units';
+import { parseMs } from '../../units/parse';
 
 /** boards/ beside the bundle (a flashed image) or one folder up (this repository's dist/). */
 export function defaultBoardsDir(): string {

@@ -1,11 +1,11 @@
 import { intOption, parse, type Command } from '../command';
 import { UsageError } from '../../errors';
-import { parseMs, parseRate, parseSize } from '../../dload/units';
+import { parseMs, parseRate, parseSize } from '../../units/parse';
 import { runLab, type LabProgress } from '../../lab/lab';
 import { renderLab } from '../../lab/view';
 import { runHostProcess } from '../../lab/host-process';
 import { runOriginHost } from '../../lab/netns/origin-host';
-import { formatBytes } from '../units';
+import { formatBytes } from '../../units/format';
 import { defaultBoardsDir } from './boot';
 import type { LabSummary } from '../../lab/types';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse, type Command } from '../command';
 import { PfsError, UsageError } from '../../errors';
 import { packLoad } from '../../loads/pack';
-import { formatBytes } from '../units';
+import { formatBytes } from '../../units/format';
 
 export const packCommand: Command = {
   path: ['pack'],

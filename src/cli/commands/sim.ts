@@ -1,6 +1,6 @@
 import { UsageError } from '../../errors';
 import { intOption, parse, type Command } from '../command';
-import { parseMs, parseRate, parseSize } from '../../dload/units';
+import { parseMs, parseRate, parseSize } from '../../units/parse';
 import { simulate, type SimSummary } from '../../sim/simulate';
 
 function fraction(name: string, value: string | undefined): number | undefined {

@@ -3,7 +3,7 @@ import { hostPort, intOption, parse, type Command } from '../command';
 import { tftpGet, tftpGetToFile, type TftpGetOptions } from '../../net/tftp/client';
 import { MAX_BLKSIZE, MAX_WINDOWSIZE, MIN_BLKSIZE } from '../../net/tftp/options';
 import { ProgressBar } from '../progress';
-import { formatRate } from '../units';
+import { formatRate } from '../../units/format';
 
 export const tftpGetCommand: Command = {
   path: ['tftp', 'get'],

@@ -1,3 +1,4 @@
+// Sizes, link rates and durations as people type them (command line, bench options).
 import { UsageError } from '../errors';
 
 const SIZE_UNITS: Record<string, number> = { '': 1, B: 1, K: 1024, KB: 1024, KIB: 1024, M: 1024 ** 2, MB: 1024 ** 2, MIB: 1024 ** 2, G: 1024 ** 3, GB: 1024 ** 3, GIB: 1024 ** 3 };
