@@ -1,4 +1,4 @@
-import type { FleetSummary } from '../dload/summary';
+import type { FleetSummary } from '../sim/summary';
 import type { Level } from '../log/level';
 import type { FileStatus } from '../net/peer/peer-node';
 

@@ -2,7 +2,7 @@
 // over a virtual subnet: broadcast domain with latency and loss, TCP-like flows
 // with shared LAN uplinks/downlinks, a WAN link to the TFTP origin, crashes and
 // a corrupting peer. Blocks are indices; a corrupt block is a flag, not bytes.
-import type { FleetSummary } from '../dload/summary';
+import type { FleetSummary } from './summary';
 import { DLoadNode } from '../dload/node';
 import type { FileSession } from '../dload/session';
 import type { HierKey } from '../dload/key';
