@@ -1,5 +1,6 @@
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { writeAll } from '../../io/write-all';
 
 /** An open file of a FlashFs: position-addressed, counts in bytes. */
 export interface FsFile {
@@ -81,10 +82,8 @@ export const nodeFs: FlashFs = {
   },
 };
 
-/** Writes every byte of `data` at `position` (writev may write fewer). */
-export async function writeAll(f: Pick<FsFile, 'writev'>, data: Buffer, position = 0): Promise<void> {
-  for (let done = 0; done < data.length; ) done += await f.writev([data.subarray(done)], position + done);
-}
+// The flash back-ends (block, mtd-emu) import writeAll from here; it lives in src/io.
+export { writeAll };
 
 /**
  * Replaces `path` with `data` so that a power cut leaves either the old or the new

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { PfsError } from '../../errors';
+import { sleep } from '../../io/sleep';
 
 /**
  * A site's subnet built from Linux network namespaces, for `pfs lab --netns` and
@@ -239,7 +240,7 @@ export class NetnsSubnet {
       process.off('SIGTERM', this.onSignal);
       const procs = [...this.procs];
       for (const p of procs) p.kill('SIGTERM');
-      await Promise.race([Promise.all(procs.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((ok) => p.once('exit', ok))))), sleep(2000)]);
+      await Promise.race([Promise.all(procs.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((ok) => p.once('exit', ok))))), sleep(2000, { unref: true })]);
       await removeRun(this.tag, this.namespaces);
       process.off('exit', this.onExit);
     })();
@@ -251,10 +252,6 @@ export class NetnsSubnet {
     for (const p of this.procs) p.kill('SIGKILL');
     removeRunSync(this.tag, this.namespaces);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((ok) => setTimeout(ok, ms).unref());
 }
 
 async function inBatches<T>(items: T[], width: number, f: (x: T) => Promise<void>): Promise<void> {
