@@ -4,24 +4,48 @@
 // Prints one JSON line when ready ({"ready":true,"port":N}) and then, every
 // 250 ms and once more at SIGTERM, the bytes the server has sent so far:
 // {"t":epochMs,"bytesSent":N,"byFile":{name:bytes},"transfers":N}.
+import { parseArgs } from 'node:util';
 import { TftpServer } from '../src/net/tftp/server';
 import { WanEmulator } from '../src/net/wan';
+import { benchArgs, numberArg } from './args';
 
-function arg(name: string, fallback?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? process.argv[i + 1] : fallback;
-  if (v === undefined) throw new Error(`fleet-origin: --${name} is required`);
-  return v;
-}
+const USAGE = `Usage: node --import tsx bench/fleet-origin.ts --dir DIR --listen ADDR [options]
+(bench:fleet starts it inside the origin's namespace)
 
-const dir = arg('dir');
-const listen = arg('listen');
-const port = Number(arg('port', '69'));
-const rateArg = arg('rate', 'inf');
-// inf: no rate here (the origin's shaped port sets it), only the delay.
-const rate = rateArg === 'inf' ? Infinity : Number(rateArg);
-const pipeline = Number(arg('pipeline', '1'));
-const rttMs = Number(arg('rtt', '150'));
+  --dir DIR         the folder served
+  --listen ADDR     the origin's LAN-side address
+  --port 69         the port there
+  --rate inf        the WAN rate in bytes per second; inf: none here (the origin's shaped port sets it)
+  --rtt 150         the WAN's round trip in milliseconds
+  --pipeline 1      windows the server keeps in flight per transfer
+  -h, --help        this text
+`;
+
+const { dir, listen, port, rate, pipeline, rttMs } = benchArgs('fleet-origin', USAGE, (args) => {
+  const { values: v } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      dir: { type: 'string' },
+      listen: { type: 'string' },
+      port: { type: 'string', default: '69' },
+      rate: { type: 'string', default: 'inf' },
+      rtt: { type: 'string', default: '150' },
+      pipeline: { type: 'string', default: '1' },
+    },
+  });
+  if (v.dir === undefined) throw new Error('--dir is required');
+  if (v.listen === undefined) throw new Error('--listen is required');
+  return {
+    dir: v.dir,
+    listen: v.listen,
+    port: numberArg(v.port, '--port'),
+    rate: v.rate === 'inf' ? Infinity : numberArg(v.rate, '--rate', { min: 1, fractions: true }),
+    pipeline: numberArg(v.pipeline, '--pipeline', { min: 1 }),
+    rttMs: numberArg(v.rtt, '--rtt', { fractions: true }),
+  };
+});
 
 const server = new TftpServer({ root: dir, port: 0, bind: '127.0.0.1', maxWindowsize: 1024, pipeline });
 await server.start();

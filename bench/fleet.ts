@@ -11,12 +11,7 @@
 //   uftp         the same, then uftp to uftpd on the rest
 // Writes bench/fleet-results.json, bench/fleet.svg and the "Fleet (network namespaces)"
 // section of bench/RESULTS.md. Needs root, iproute2, udpcast, uftp, GNU time.
-//
-// Options: --n 8,16,32  --systems traditional,cisco,store,pfs,udpcast,uftp
-//          --size 8M  --files 4  --cap 60 (seconds a lock-step system runs before it is
-//          extrapolated)  --wan-rate 10mbit  --wan-rtt 150  --lan-rate 100mbit
-//          --no-write (print only)  --keep (leave the work folder)
-//          --chart-only (redraw bench/fleet.svg from bench/fleet-results.json)
+// Options: USAGE below (`npm run bench:fleet -- --help`).
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, createWriteStream, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,39 +19,76 @@ import { cp, mkdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
 import { loadModels } from '../src/boot/profiles';
 import { parseRate, parseSize } from '../src/units/parse';
 import { cleanupStale, NetnsSubnet, type NetnsHost } from '../src/lab/netns/subnet';
 import { prepareSite, type Site } from '../src/lab/site';
+import { sleep } from '../src/io/sleep';
+import { benchArgs, numberArg, numberListArg } from './args';
 import { lineChartSvg, type ChartSeries } from './chart';
 import { writeSection } from './results';
 
 // ---------------------------------------------------------------- options
 
-function opt(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
-const flag = (name: string) => process.argv.includes(`--${name}`);
-
 const SYSTEMS = ['traditional', 'cisco', 'store', 'pfs', 'udpcast', 'uftp'] as const;
 type System = (typeof SYSTEMS)[number];
 
-const O = {
-  ns: opt('n', '8,16,32').split(',').map(Number),
-  systems: opt('systems', SYSTEMS.join(',')).split(',') as System[],
-  size: parseSize(opt('size', '8M'), '--size'),
-  files: Number(opt('files', '4')),
-  capS: Number(opt('cap', '60')),
-  wanRate: parseRate(opt('wan-rate', '10mbit'), '--wan-rate') * 8,
-  wanRttMs: Number(opt('wan-rtt', '150')),
-  lanRate: parseRate(opt('lan-rate', '100mbit'), '--lan-rate') * 8,
-  /** Windows the origin keeps in flight per transfer: 1 is a plain RFC 1350/7440 server. */
-  originPipeline: Number(opt('origin-pipeline', '1')),
-  write: !flag('no-write'),
-  keep: flag('keep'),
-};
-for (const s of O.systems) if (!SYSTEMS.includes(s)) throw new Error(`unknown system ${s}: one of ${SYSTEMS.join(', ')}`);
+const USAGE = `Usage: npm run bench:fleet -- [options]   (as root)
+
+  --n 8,16,32          fleet sizes, one subnet each
+  --systems LIST       which to run, of ${SYSTEMS.join(',')} (default all)
+  --size 8M            the firmware set's size
+  --files 4            components in the set
+  --cap 60             seconds a lock-step system runs before it is extrapolated
+  --wan-rate 10mbit    the origin's WAN rate
+  --wan-rtt 150        the WAN's round trip in milliseconds
+  --lan-rate 100mbit   every board's switch port
+  --origin-pipeline 1  windows the origin keeps in flight per transfer (1: a plain RFC 1350/7440 server)
+  --no-write           print the table only (no results, chart or RESULTS.md)
+  --keep               leave the work folder (/tmp/pfs-fleet)
+  --chart-only         redraw bench/fleet.svg from bench/fleet-results.json (no run)
+  -h, --help           this text
+`;
+
+const O = benchArgs('bench:fleet', USAGE, (args) => {
+  const { values: v } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      n: { type: 'string', default: '8,16,32' },
+      systems: { type: 'string', default: SYSTEMS.join(',') },
+      size: { type: 'string', default: '8M' },
+      files: { type: 'string', default: '4' },
+      cap: { type: 'string', default: '60' },
+      'wan-rate': { type: 'string', default: '10mbit' },
+      'wan-rtt': { type: 'string', default: '150' },
+      'lan-rate': { type: 'string', default: '100mbit' },
+      'origin-pipeline': { type: 'string', default: '1' },
+      'no-write': { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      'chart-only': { type: 'boolean', default: false },
+    },
+  });
+  const systems = v.systems.split(',');
+  for (const s of systems) if (!(SYSTEMS as readonly string[]).includes(s)) throw new Error(`--systems: unknown system "${s}" (one of ${SYSTEMS.join(', ')})`);
+  return {
+    ns: numberListArg(v.n, '--n', { min: 1 }),
+    systems: systems as System[],
+    size: parseSize(v.size, '--size'),
+    files: numberArg(v.files, '--files', { min: 1 }),
+    capS: numberArg(v.cap, '--cap', { min: 1, fractions: true }),
+    wanRate: parseRate(v['wan-rate'], '--wan-rate') * 8,
+    wanRttMs: numberArg(v['wan-rtt'], '--wan-rtt', { fractions: true }),
+    lanRate: parseRate(v['lan-rate'], '--lan-rate') * 8,
+    /** Windows the origin keeps in flight per transfer: 1 is a plain RFC 1350/7440 server. */
+    originPipeline: numberArg(v['origin-pipeline'], '--origin-pipeline', { min: 1 }),
+    write: !v['no-write'],
+    keep: v.keep,
+    chartOnly: v['chart-only'],
+  };
+});
 
 const REPO = resolve('.');
 const BUNDLE = join(REPO, 'dist/pfs.cjs');
@@ -67,7 +99,6 @@ const WORK = '/tmp/pfs-fleet';
 const MCAST_RATE = Math.round(O.lanRate * 0.95);
 
 const log = (s: string) => process.stderr.write(s);
-const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
 // ---------------------------------------------------------------- results
 
@@ -144,7 +175,7 @@ class Origin {
     if (this.child.exitCode !== null) return;
     const exited = new Promise((ok) => this.child.once('exit', ok));
     this.child.kill('SIGTERM');
-    await Promise.race([exited, sleep(5000)]);
+    await Promise.race([exited, sleep(5000, { unref: true })]);
   }
 }
 
@@ -559,7 +590,7 @@ process.once('SIGINT', onSignal);
 process.once('SIGTERM', onSignal);
 
 async function main(): Promise<void> {
-  if (flag('chart-only')) {
+  if (O.chartOnly) {
     // Redraw bench/fleet.svg from the recorded results (no run).
     const saved = JSON.parse(readFileSync('bench/fleet-results.json', 'utf8')) as { started: string; rows: Result[] };
     const when = saved.started.slice(0, 16).replace('T', ' ') + ' UTC';

@@ -4,9 +4,20 @@
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { benchArgs, numberListArg } from './args';
 import { writeSection } from './results';
 
-const sizes = (process.env.BENCH_N ?? '8,32,128').split(',').map(Number);
+const USAGE = `Usage: npm run bench:lab -- [--n 8,32,128]
+
+  --n LIST     fleet sizes (default $BENCH_N, else 8,32,128)
+  -h, --help   this text
+`;
+
+const sizes = benchArgs('bench:lab', USAGE, (args) => {
+  const { values } = parseArgs({ args, strict: true, allowPositionals: false, options: { n: { type: 'string', default: process.env.BENCH_N ?? '8,32,128' } } });
+  return numberListArg(values.n, '--n', { min: 1 });
+});
 // --engine: the DLoad engine's own benchmark (boards handed the block plans), as the engine issue asks.
 const common = ['--engine', '--size', '8M', '--files', '4', '--wan-rate', '10mbit', '--wan-rtt', '150ms', '--json'];
 const modes: { label: string; args: string[] }[] = [

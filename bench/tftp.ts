@@ -1,7 +1,7 @@
 // npm run bench:tftp — our TFTP client against the real ones (tftp-hpa's `tftp`,
 // `atftp`), all fetching the same 64 MiB file from the same atftpd over loopback,
-// blksize 1428, windowsize 1 and 16. Median of BENCH_REPS runs (default 3), runs of
-// the clients interleaved. Prints a markdown table and writes it into
+// blksize 1428, windowsize 1 and 16. Median of --reps runs (default $BENCH_REPS, else 5),
+// runs of the clients interleaved. Prints a markdown table and writes it into
 // bench/RESULTS.md (section "TFTP client throughput").
 //
 // Every client is timed the same way: wall time of its process from spawn to exit
@@ -11,12 +11,22 @@ import { spawn } from 'node:child_process';
 import { cpus, loadavg, release } from 'node:os';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { tftpGetToFile } from '../src/net/tftp/client';
 import { atftpPath, makeFile, sha256File, startAtftpd, tftpHpaPath, tmpDir } from '../test/helpers/index';
+import { benchArgs, numberArg } from './args';
 import { writeSection } from './results';
 
 const SIZE = 64 * 1024 * 1024;
-const REPS = Number(process.env.BENCH_REPS ?? 5);
+const USAGE = `Usage: npm run bench:tftp -- [--reps 5]
+
+  --reps N     runs of each client; the table shows the median (default $BENCH_REPS, else 5)
+  -h, --help   this text
+`;
+const REPS = benchArgs('bench:tftp', USAGE, (args) => {
+  const { values } = parseArgs({ args, strict: true, allowPositionals: false, options: { reps: { type: 'string', default: process.env.BENCH_REPS ?? '5' } } });
+  return numberArg(values.reps, '--reps', { min: 1 });
+});
 const BLKSIZE = 1428;
 const BUNDLE = resolve('dist/pfs.cjs');
 
