@@ -1,6 +1,6 @@
 // The real TFTP clients (tftp-hpa's `tftp`, `atftp`) and a generic bounded process runner.
 import { spawn } from 'node:child_process';
-import { atftpPath, tftpHpaPath } from './programs';
+import { programPath } from './programs';
 import { LOOPBACK } from './net';
 
 export interface RunResult {
@@ -63,13 +63,11 @@ export interface ClientResult extends RunResult {
 /**
  * `atftp -g` with `--option "blksize N"` / `--option "windowsize N"` when given.
  * atftp exits non-zero when the server sends ERROR or the transfer fails.
- * Resolves undefined when atftp is not installed (see findProgram).
+ * Throws when atftp is not installed: register the test with
+ * `testIf(missingProgram('atftp'), ...)`.
  */
-export async function runAtftp(
-  get: ClientGet & { blksize?: number; windowsize?: number; tsize?: boolean },
-): Promise<ClientResult | undefined> {
-  const program = atftpPath();
-  if (!program) return undefined;
+export async function runAtftp(get: ClientGet & { blksize?: number; windowsize?: number; tsize?: boolean }): Promise<ClientResult> {
+  const program = programPath('atftp');
   const args: string[] = [];
   if (get.blksize !== undefined) args.push('--option', `blksize ${get.blksize}`);
   if (get.windowsize !== undefined) args.push('--option', `windowsize ${get.windowsize}`);
@@ -82,11 +80,11 @@ export async function runAtftp(
 /**
  * tftp-hpa's `tftp HOST PORT -m binary -c get FILE OUT`: lock-step, 512-byte blocks
  * (its client has neither blksize nor windowsize). It exits 0 even when the server
- * refused, so `ok` also looks for its error messages.
+ * refused, so `ok` also looks for its error messages. Throws when it is not installed
+ * (`testIf(missingProgram('tftp'), ...)`).
  */
-export async function runTftpHpa(get: ClientGet): Promise<ClientResult | undefined> {
-  const program = tftpHpaPath();
-  if (!program) return undefined;
+export async function runTftpHpa(get: ClientGet): Promise<ClientResult> {
+  const program = programPath('tftp');
   const r = await runProgram(program, [get.host ?? LOOPBACK, String(get.port), '-m', 'binary', '-c', 'get', get.file, get.out], {
     timeoutMs: get.timeoutMs,
   });

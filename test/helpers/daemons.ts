@@ -2,8 +2,8 @@
 // 127.0.0.1 and a free high port, started and stopped by the test.
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { atftpdPath, inTftpdPath } from './programs';
-import { freeUdpPort, LOOPBACK, sleep } from './net';
+import { programPath } from './programs';
+import { freeUdpPort, LOOPBACK, until } from './net';
 
 export interface RunningDaemon {
   readonly name: string;
@@ -92,30 +92,28 @@ async function startDaemon(name: string, program: string, args: (port: number) =
         }
       }
     };
-    const started = Date.now();
-    while (!exited && Date.now() - started < 5000) {
-      if (await probeTftp(port, 150)) {
-        return { name, port, pid: child.pid!, output: () => out, stop };
-      }
-      await sleep(30);
-    }
+    // A daemon says nothing when it is ready: ask it until it answers (or exits).
+    let answered = false;
+    await until(async () => exited || (answered = await probeTftp(port, 150)), { timeoutMs: 5000, what: `${name} to answer`, everyMs: 30 }).catch(() => undefined);
+    if (answered) return { name, port, pid: child.pid!, output: () => out, stop };
     await stop();
     lastFailure = `${name} (${program} ${args(port).join(' ')}) did not answer on ${LOOPBACK}:${port}${exited ? ' and exited' : ''}: ${out.trim() || '(no output)'}`;
   }
   throw new Error(lastFailure);
 }
 
-/** tftpd-hpa in the foreground, chrooted into `dir` (which must be world-readable). */
-export async function startInTftpd(dir: string, extraArgs: string[] = []): Promise<RunningDaemon | undefined> {
-  const program = inTftpdPath();
-  if (!program) return undefined;
+/**
+ * tftpd-hpa in the foreground, chrooted into `dir` (which must be world-readable).
+ * Throws when it is not installed: register the test with `testIf(missingProgram('in.tftpd'), ...)`.
+ */
+export async function startInTftpd(dir: string, extraArgs: string[] = []): Promise<RunningDaemon> {
+  const program = programPath('in.tftpd');
   return startDaemon('in.tftpd', program, (port) => ['-L', '-a', `${LOOPBACK}:${port}`, '-s', '-u', 'root', ...extraArgs, dir]);
 }
 
-/** atftpd in the foreground, serving `dir`. */
-export async function startAtftpd(dir: string, extraArgs: string[] = []): Promise<RunningDaemon | undefined> {
-  const program = atftpdPath();
-  if (!program) return undefined;
+/** atftpd in the foreground, serving `dir`. Throws when it is not installed (`missingProgram('atftpd')`). */
+export async function startAtftpd(dir: string, extraArgs: string[] = []): Promise<RunningDaemon> {
+  const program = programPath('atftpd');
   return startDaemon('atftpd', program, (port) => [
     '--daemon',
     '--no-fork',

@@ -1,3 +1,4 @@
+export * from './ci';
 export * from './programs';
 export * from './files';
 export * from './net';

@@ -1,5 +1,6 @@
-// Loopback ports and a bounded wait for tests (uvu has no per-test timeout).
+// Loopback ports from the kernel, and the test tree's one `sleep` and one `until`.
 import dgram from 'node:dgram';
+import net from 'node:net';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -18,6 +19,49 @@ export async function freeUdpPort(): Promise<number> {
   return port;
 }
 
+/**
+ * `count` consecutive port numbers, from `first` on, free for both UDP and TCP on
+ * every address (each was bound on 0.0.0.0 and released): for code that takes a port
+ * base (`pfs lab --port-base`, a board's `peer_port`) instead of port 0. The kernel
+ * picks the first; if one after it is taken, it picks again. Another process may
+ * take one in between; under test/run.ts each worker has a network namespace of its
+ * own (when root), so only the file's own sockets compete.
+ */
+export async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = await freeUdpPort();
+    if (first + count - 1 > 65535) continue;
+    const held: Array<{ close(cb: () => void): unknown }> = [];
+    let ok = true;
+    for (let p = first; p < first + count && ok; p++) {
+      const u = await bindUdp(p);
+      const t = u && (await bindTcp(p));
+      if (u) held.push(u);
+      if (t) held.push(t);
+      ok = !!u && !!t;
+    }
+    await Promise.all(held.map((s) => new Promise<void>((done) => s.close(() => done()))));
+    if (ok) return first;
+  }
+  throw new Error(`no ${count} consecutive free ports found on this machine`);
+}
+
+function bindUdp(port: number): Promise<dgram.Socket | undefined> {
+  const s = dgram.createSocket('udp4');
+  return new Promise((done) => {
+    s.once('error', () => done(undefined));
+    s.bind(port, '0.0.0.0', () => done(s));
+  });
+}
+
+function bindTcp(port: number): Promise<net.Server | undefined> {
+  const s = net.createServer();
+  return new Promise((done) => {
+    s.once('error', () => done(undefined));
+    s.listen(port, '0.0.0.0', () => done(s));
+  });
+}
+
 /** Rejects with a clear message if `p` takes longer than `ms`, so a hung transfer fails the test instead of the run. */
 export async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -31,6 +75,35 @@ export async function within<T>(ms: number, what: string, p: Promise<T>): Promis
   }
 }
 
+/**
+ * Resolves after `ms` milliseconds. Only where the wait IS the scenario (a slow
+ * consumer, a connection held open); to wait for something to happen use `until`
+ * or await the event itself.
+ */
 export function sleep(ms: number): Promise<void> {
   return new Promise((ok) => setTimeout(ok, ms));
+}
+
+export interface UntilOptions {
+  /** Fails after this long, in milliseconds. */
+  timeoutMs: number;
+  /** What is awaited, for the failure message ("the server to go idle"). */
+  what: string;
+  /** How often `cond` is asked, in milliseconds; default 10. */
+  everyMs?: number;
+}
+
+/**
+ * Resolves with the milliseconds it took once `cond()` is true; rejects with
+ * "timed out after N ms waiting for <what>" if it is still false after `timeoutMs`.
+ * For state that has no event to await (a counter in a server, a file a child
+ * process writes); where there is an event, await it (`once(emitter, 'x')`).
+ */
+export async function until(cond: () => boolean | Promise<boolean>, o: UntilOptions): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    if (await cond()) return performance.now() - started;
+    if (performance.now() - started >= o.timeoutMs) throw new Error(`timed out after ${o.timeoutMs} ms waiting for ${o.what}`);
+    await sleep(o.everyMs ?? 10);
+  }
 }

@@ -1,4 +1,4 @@
-// Locating the real Debian TFTP programs the interop tests run.
+// Locating the real programs the tests run (the Debian TFTP programs, openssl, iproute2...).
 import { accessSync, constants } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { delimiter, join } from 'node:path';
@@ -22,13 +22,15 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
+const why = new Map<string, string>();
+
 /**
  * Path of a real program: the first executable of `candidates` (undefined entries
  * are ignored, so `process.env.X` can be passed), else `name` on PATH (plus the sbin
  * directories). `accept` may reject a binary that is there but is not the one meant.
- *
- * When it is missing: under `CI=true` this throws, so the test fails; on a developer's
- * machine it warns loudly and returns undefined, and the test returns early.
+ * Undefined when it is missing; `missingProgram(...)` then says why. A test that
+ * needs it is registered with `testIf(missingProgram(...), ...)` (helpers/ci.ts), so
+ * it is skipped here and fails under CI.
  */
 export function findProgram(
   name: string,
@@ -36,36 +38,53 @@ export function findProgram(
   accept?: (path: string) => string | undefined,
 ): string | undefined {
   const key = `${name}\0${candidates.join('\0')}`;
-  if (found.has(key)) return missing(name, found.get(key));
-  let why = 'not found';
+  if (found.has(key)) return found.get(key);
+  let reason = 'not found';
   let path: string | undefined;
   for (const c of [...candidates, onPath(name)]) {
     if (!c || !executable(c)) continue;
     const refused = accept?.(c);
     if (refused) {
-      why = `${c} is not usable: ${refused}`;
+      reason = `${c} is not usable: ${refused}`;
       continue;
     }
     path = c;
     break;
   }
+  found.set(key, path);
   if (!path) {
     const tried = [...candidates.filter(Boolean), `${name} on PATH`].join(', ');
-    const msg = `${name} ${why} (tried ${tried})`;
-    found.set(key, undefined);
-    if (process.env.CI === 'true') throw new Error(`required program missing under CI: ${msg}; .ci/run installs it`);
-    console.warn(`\n!!!!!!!! SKIPPING: ${msg}. Run "bash .ci/run" (as root) to install the real TFTP programs. !!!!!!!!\n`);
-    return undefined;
+    why.set(name, `${name} ${reason} (tried ${tried}; "bash .ci/run" as root installs it)`);
   }
-  found.set(key, path);
   return path;
 }
 
-function missing(name: string, path: string | undefined): string | undefined {
-  if (path) return path;
-  if (process.env.CI === 'true') throw new Error(`required program missing under CI: ${name}`);
-  console.warn(`!!!!!!!! SKIPPING: ${name} is missing (see the message above) !!!!!!!!`);
-  return undefined;
+/** The real programs the tests run. */
+export type Program = 'in.tftpd' | 'atftpd' | 'atftp' | 'tftp' | 'openssl' | 'script' | 'stty' | 'ip';
+
+const finders: Record<Program, () => string | undefined> = {
+  'in.tftpd': () => inTftpdPath(),
+  atftpd: () => atftpdPath(),
+  atftp: () => atftpPath(),
+  tftp: () => tftpHpaPath(),
+  openssl: () => findProgram('openssl'),
+  script: () => findProgram('script', ['/usr/bin/script']),
+  stty: () => findProgram('stty', ['/usr/bin/stty', '/bin/stty']),
+  ip: () => findProgram('ip', ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip']),
+};
+
+/** What is missing among `programs` (one clause each), or undefined when all are here. */
+export function missingProgram(...programs: Program[]): string | undefined {
+  const out: string[] = [];
+  for (const p of programs) if (!finders[p]()) out.push(why.get(p) ?? `${p} not found`);
+  return out.length > 0 ? out.join('; ') : undefined;
+}
+
+/** Path of `program`; throws when it is missing (a test registered with testIf never gets here). */
+export function programPath(program: Program): string {
+  const path = finders[program]();
+  if (!path) throw new Error(missingProgram(program));
+  return path;
 }
 
 /** tftpd-hpa's server. The atftpd package ships an `in.tftpd` link too: refuse that one. */
