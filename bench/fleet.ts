@@ -20,7 +20,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { loadModels } from '../src/boot/profiles';
+import { loadModels } from '../src/profiles';
 import { parseRate, parseSize } from '../src/units/parse';
 import { cleanupStale, NetnsSubnet, type NetnsHost } from '../src/lab/netns/subnet';
 import { prepareSite, type Site } from '../src/lab/site';

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger';
-import type { BoardProfile, ModelProfile } from './profiles';
+import type { BoardProfile, ModelProfile } from '../profiles';
 import { openConsole, type ConsoleSink } from '../hal/console/console';
 import { openDisplay, type Display } from '../hal/display/index';
 import { openLeds, patternOf, type Leds } from '../hal/leds/leds';

@@ -7,7 +7,7 @@ import type { Flash } from '../hal/flash/flash';
 import { loadTrust } from '../loads/keys';
 import { openSignedManifest } from '../loads/manifest';
 import { PeerNode, type FileStatus } from '../net/peer/peer-node';
-import { loadBoard, loadModels, type BoardProfile, type ModelProfile } from './profiles';
+import { loadBoard, loadModels, type BoardProfile, type ModelProfile } from '../profiles';
 import { parseBootConfig, selectModel } from './select-model';
 import { macOf, nodeIdOf, normaliseMac } from './identity';
 import { parseDeviceConfig } from './device-config';

@@ -1,6 +1,6 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { PfsError } from '../errors';
-import { isModelName, type ModelProfile } from './profiles';
+import { isModelName, type ModelProfile } from '../profiles';
 
 /**
  * A configuration file the board cannot use: malformed XML, or without what the

@@ -1,5 +1,5 @@
 import { PfsError } from '../errors';
-import { isModelName, type ModelProfile } from './profiles';
+import { isModelName, type ModelProfile } from '../profiles';
 
 /** No phone model selected, or one no profile answers to. Such a board joins no hierarchy. */
 export class ModelSelectionError extends PfsError {

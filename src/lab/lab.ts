@@ -10,7 +10,7 @@ import { PfsError } from '../errors';
 import { BoardHost } from './board-host';
 import { generateFirmware } from './firmware';
 import { prepareSite } from './site';
-import { loadModels } from '../boot/profiles';
+import { loadModels } from '../profiles';
 import { nodeIdOf } from '../boot/identity';
 import type { BlockPlan } from '../net/peer/block-assembler';
 import { cleanupStale, leftovers, NetnsSubnet, netnsUnavailable, type PortBytes } from './netns/subnet';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { generateKeys } from '../loads/keys';
 import { packLoad } from '../loads/pack';
 import { DirFlash } from '../hal/flash/dir';
-import type { ModelProfile } from '../boot/profiles';
+import type { ModelProfile } from '../profiles';
 import { generateFirmware } from './firmware';
 
 export interface SiteModel {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createLogger } from '../../src/log/logger';
 import { TftpServer } from '../../src/net/tftp/server';
 import { WanEmulator } from '../../src/net/wan';
-import { loadModels, type BoardProfile } from '../../src/boot/profiles';
+import { loadModels, type BoardProfile } from '../../src/profiles';
 import { bootBoard, EXIT } from '../../src/boot/boot';
 import { prepareSite } from '../../src/lab/site';
 import { DirFlash } from '../../src/hal/flash/dir';

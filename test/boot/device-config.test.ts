@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadModels } from '../../src/boot/profiles';
+import { loadModels } from '../../src/profiles';
 import { ConfigError, parseDeviceConfig, PFS_SOURCE_TEXT, type DeviceConfig } from '../../src/boot/device-config';
 
 const models = await loadModels('boards');

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadModels } from '../../src/boot/profiles';
+import { loadModels } from '../../src/profiles';
 import { cmdlineModel, ModelSelectionError, parseBootConfig, selectModel } from '../../src/boot/select-model';
 
 const models = await loadModels('boards');

@@ -1,7 +1,7 @@
 import { closeSync, constants, mkdirSync, openSync, write } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
-import type { BoardProfile } from '../../boot/profiles';
+import type { BoardProfile } from '../../profiles';
 import { PfsError } from '../../errors';
 import type { Logger, LogSink } from '../../log/logger';
 import { addonFileName, loadNative, type PfsNative } from '../native';

@@ -1,4 +1,4 @@
-import type { ModelProfile } from '../../boot/profiles';
+import type { ModelProfile } from '../../profiles';
 import type { BoardPhase, ComponentView, ShareRole, UpgradeView } from '../view';
 import { Canvas, FONT_HEIGHT, fitText, quantize, textWidth, type Rgb } from './canvas';
 import { drawPfsIcon, pfsIconSize } from './icon';

@@ -1,4 +1,4 @@
-import type { BoardProfile, ModelProfile } from '../../boot/profiles';
+import type { BoardProfile, ModelProfile } from '../../profiles';
 import { PfsError } from '../../errors';
 import type { Logger } from '../../log/logger';
 import type { PfsNative } from '../native';

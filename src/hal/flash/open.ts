@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { BoardProfile } from '../../boot/profiles';
+import type { BoardProfile } from '../../profiles';
 import { blockFlash, deviceSize } from './block';
 import { DirFlash } from './dir';
 import { FlashError, type Flash } from './flash';

@@ -1,5 +1,5 @@
 import { basename, join } from 'node:path';
-import type { BoardProfile } from '../../boot/profiles';
+import type { BoardProfile } from '../../profiles';
 import { GpioLeds } from './gpio';
 import { SysfsLeds } from './sysfs';
 import { NoLeds, TerminalLeds } from './terminal';

@@ -1,7 +1,7 @@
 // The fixed views the reference screens are drawn from, and small helpers.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModelProfile } from '../../../src/boot/profiles';
+import type { ModelProfile } from '../../../src/profiles';
 import type { ComponentView, UpgradeView } from '../../../src/hal/view';
 
 const repo = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..', '..');

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { boardPath, isModelName, loadBoard, loadModels, ProfileError } from '../../src/boot/profiles';
+import { boardPath, isModelName, loadBoard, loadModels, ProfileError } from '../../src/profiles';
 
 const boards = 'boards';
 const PFS_MODELS = ['CP-7961G', 'CP-7941G', 'CP-7911G', 'CP-7906G', 'CP-7931G', 'CP-7970G', 'CP-7971G-GE'];
