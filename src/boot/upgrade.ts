@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger';
 import { PfsError } from '../errors';
-import { tftpGet, tftpGetBuffer, type TftpGetOptions } from '../net/tftp/client';
+import { tftpGetBuffer, type TftpGetOptions } from '../net/tftp/client';
 import { TftpRemoteError } from '../net/tftp/errors';
-import { BlockAssembler, type BlockPlan } from '../net/peer/block-assembler';
+import type { BlockPlan } from '../net/peer/block-assembler';
 import { fileMedium, Spool, type SpoolMedium } from '../net/peer/spool';
+import { fetchDirect } from '../net/peer/fetch-direct';
 import type { PeerNode } from '../net/peer/peer-node';
 import type { UpgradeProgress } from './progress';
 
@@ -229,58 +229,35 @@ async function fetchManifest(p: UpgradePorts, cfg: UpgradeConfig, load: string, 
   return { manifest, bytes };
 }
 
-/** Returns the work for one component, to run in parallel (peers) or in turn (TFTP). */
+/**
+ * Returns the work for one component, to run in parallel (peers) or in turn (TFTP).
+ * Both go through the one pipeline (src/net/peer/pipeline.ts): what is already on
+ * flash and verified is kept, every block is verified before it is written, and
+ * flash that lags pauses the source.
+ */
 function fetchComponent(p: UpgradePorts, f: UpgradeManifest['files'][number], pfs: boolean): () => Promise<void> {
   return async () => {
     const plan: BlockPlan = { size: f.size, blockSize: f.blockSize, hashes: f.blocks.map((h) => Buffer.from(h, 'hex')) };
-    const store = await p.flash.openComponent(f.name);
-    if (store.existingBytes > 0) p.progress?.component(f.name, 'verifying');
-    const kept = await verifiedPrefix(store, plan);
-    p.progress?.component(f.name, kept > 0 ? 'downloading' : 'waiting', Math.min(f.size, kept * f.blockSize));
-    if (kept > 0) p.log.inf(`${f.name}: resuming after ${kept} verified blocks already on flash`);
+    const medium = () => p.flash.openComponent(f.name);
+    const checking = () => p.progress?.component(f.name, 'verifying');
+    p.progress?.component(f.name, 'waiting');
     if (pfs) {
-      // The engine opens the medium itself; this store is only for the prefix check.
-      await store.close();
-      await p.peers!.fetch({ name: f.name, plan, verifiedBlocks: kept, medium: () => p.flash.openComponent(f.name) });
+      await p.peers!.fetch({ name: f.name, plan, medium, checking });
     } else {
-      const spool = new Spool(f.name, async () => store, Math.min(f.size, kept * f.blockSize));
-      await spool.open();
-      const asm = new BlockAssembler(plan, kept, `server ${p.server.host}:${p.server.port}`, {
-        verified: (_i, slices, length) => spool.append(slices, length, () => {}),
+      const { resumedBytes } = await fetchDirect({
+        name: f.name,
+        plan,
+        medium,
+        checking,
+        origin: { ...p.server, ...p.tftp },
+        log: p.log.child('TFTP'),
+        progress: (bytes) => p.progress?.component(f.name, 'downloading', bytes),
       });
-      let skip = kept * f.blockSize;
-      // The server resends the kept prefix (TFTP cannot seek): count from where the board stands.
-      const keptBytes = skip;
-      let got = 0;
-      await tftpGet({ ...p.server, ...p.tftp, file: f.name, logger: p.log.child('TFTP') }).deliver((b) => {
-        got += b.length;
-        p.progress?.component(f.name, 'downloading', Math.max(keptBytes, got));
-        if (skip >= b.length) {
-          skip -= b.length;
-          return;
-        }
-        asm.push(skip > 0 ? b.subarray(skip) : b);
-        skip = 0;
-      });
-      await spool.close(true);
+      if (resumedBytes > 0) p.log.inf(`${f.name}: resumed after ${resumedBytes} bytes already verified on flash`);
     }
     p.progress?.component(f.name, 'done');
     p.log.inf(`${f.name}: ${f.size} bytes verified on flash`);
   };
-}
-
-/** Whole blocks already on the medium that match the plan (an interrupted upgrade). */
-async function verifiedPrefix(store: UpgradeStore, plan: BlockPlan): Promise<number> {
-  const have = Math.min(store.existingBytes, plan.size);
-  const buf = Buffer.allocUnsafe(plan.blockSize);
-  let n = 0;
-  for (let off = 0; off < have; off += plan.blockSize, n++) {
-    const len = Math.min(plan.blockSize, plan.size - off);
-    if (off + len > have) break; // a partly written block is fetched again
-    const got = await store.read(buf, 0, len, off);
-    if (got !== len || !createHash('sha256').update(buf.subarray(0, len)).digest().equals(plan.hashes[n]!)) break;
-  }
-  return n;
 }
 
 async function writeAll(store: SpoolMedium, bytes: Buffer): Promise<void> {

@@ -1,10 +1,11 @@
 import { basename, join } from 'node:path';
 import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createLogger, type Logger } from '../log/logger';
 import { PeerNode, type FileStatus } from '../net/peer/peer-node';
-import { BlockAssembler, type BlockPlan } from '../net/peer/block-assembler';
-import { Spool } from '../net/peer/spool';
-import { tftpGet } from '../net/tftp/client';
+import type { BlockPlan } from '../net/peer/block-assembler';
+import { fileMedium } from '../net/peer/spool';
+import { fetchDirect } from '../net/peer/fetch-direct';
 import { checkFileOnDisk } from './verify-file';
 import { bootBoard, EXIT } from '../boot/boot';
 import type { BoardReport, BoardSpec, FleetConfig, LabFile } from './types';
@@ -110,7 +111,7 @@ export class BoardHost {
    */
   private async direct(b: Board): Promise<void> {
     for (const f of this.fleet.files) {
-      const status: FileStatus = { name: f.name, role: 'tftp', size: f.size, verifiedBytes: 0, complete: false, parentId: null, rootId: null, depth: 0, children: 0, maxChildren: 0 };
+      const status: FileStatus = { name: f.name, role: 'tftp', size: f.size, verifiedBytes: 0, complete: false, parentId: null, rootId: null, depth: 0, children: 0, maxChildren: 0, corruptBlocks: 0, resumedBytes: 0 };
       b.direct.set(f.name, status);
       for (let attempt = 1; ; attempt++) {
         try {
@@ -129,21 +130,19 @@ export class BoardHost {
   }
 
   private async directOnce(b: Board, f: LabFile, status: FileStatus): Promise<void> {
-    const plan = this.plans.get(f.name)!;
-    status.verifiedBytes = 0;
-    const spool = Spool.file(join(b.spec.dir, basename(f.name)));
-    await spool.open();
-    const asm = new BlockAssembler(plan, 0, `origin ${this.fleet.origin.host}:${this.fleet.origin.port}`, {
-      verified: (_i, slices, length) => spool.append(slices, length, () => (status.verifiedBytes += length)),
-    });
     const o = this.fleet.origin;
-    try {
-      await tftpGet({ host: o.host, port: o.port, file: f.name, blksize: o.blksize, windowsize: o.windowsize, timeoutMs: o.timeoutMs, logger: b.log.child('TFTP') }).deliver((buf) => {
-        asm.push(buf);
-      });
-    } finally {
-      await spool.close(true);
-    }
+    const path = join(b.spec.dir, basename(f.name));
+    status.verifiedBytes = 0;
+    // A failed attempt starts the file again from its first byte, as a phone would.
+    await rm(path, { force: true });
+    await fetchDirect({
+      name: f.name,
+      plan: this.plans.get(f.name)!,
+      medium: () => fileMedium(path),
+      origin: { host: o.host, port: o.port, blksize: o.blksize, windowsize: o.windowsize, timeoutMs: o.timeoutMs },
+      log: b.log.child('TFTP'),
+      progress: (bytes) => (status.verifiedBytes = bytes),
+    });
   }
 
   private async checkAll(b: Board): Promise<void> {

@@ -14,6 +14,8 @@ const file = (name: string, over: Partial<FileStatus>): FileStatus => ({
   depth: 0,
   children: 0,
   maxChildren: 0,
+  corruptBlocks: 0,
+  resumedBytes: 0,
   ...over,
 });
 

@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { PfsError } from '../../errors';
 import { blockHashes, blockLength } from '../../dload/integrity';
 
 /** What a receiver knows in advance about a file: its size and one SHA-256 per block. */
@@ -15,13 +16,13 @@ export function planFor(data: Buffer, blockSize: number): BlockPlan {
   return { size: data.length, blockSize, hashes: blockHashes(data, blockSize) };
 }
 
-export class BlockCorruptError extends Error {
-  readonly code = 'PFS_ERR_BLOCK_CORRUPT';
+/** A block that does not match its SHA-256 (or bytes past the end): nothing of it was passed on. */
+export class BlockCorruptError extends PfsError {
   constructor(
     readonly block: number,
     source: string,
   ) {
-    super(`block ${block} from ${source} does not match its SHA-256`);
+    super('PFS_ERR_BLOCK_CORRUPT', `block ${block} from ${source} does not match its SHA-256`);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Logger } from '../../log/logger';
 import type { Spool } from './spool';
 
 /** Bytes queued in a child's socket before it stops getting the live stream. */
@@ -12,6 +13,16 @@ interface Child {
   offset: number;
   live: boolean;
   catchingUp: boolean;
+}
+
+export interface FanoutOptions {
+  /** Socket errors of children are logged here at debug, with the child's address. */
+  log?: Logger;
+  /**
+   * Fault injection (the scenario suite, the lab): every byte range sent to a child
+   * has one byte flipped, in a copy; the verified bytes on flash stay intact.
+   */
+  corrupt?: boolean;
 }
 
 export interface FanoutEvents {
@@ -38,6 +49,7 @@ export class Fanout {
     private readonly spool: Spool,
     private readonly size: number,
     private readonly on: FanoutEvents,
+    private readonly opts: FanoutOptions = {},
   ) {}
 
   get childCount(): number {
@@ -52,7 +64,8 @@ export class Fanout {
       if (!this.children.delete(c)) return;
       if (c.offset < this.size) this.on.lost(name);
     });
-    sock.on('error', () => {}); // 'close' follows and reports it
+    // 'close' follows and reports the loss to the core; the reason is for the console.
+    sock.on('error', (e) => this.opts.log?.dbg(`child ${name} at ${sock.remoteAddress}:${sock.remotePort}: ${e.message}`));
     this.catchUp(c);
   }
 
@@ -78,7 +91,7 @@ export class Fanout {
         continue;
       }
       c.sock.cork();
-      for (const s of slices) c.sock.write(s);
+      for (const s of slices) c.sock.write(this.wire(s));
       c.sock.uncork();
       this.advance(c, this.limit - from);
     }
@@ -88,6 +101,13 @@ export class Fanout {
   close(): void {
     for (const c of this.children) c.sock.destroy();
     this.children.clear();
+  }
+
+  private wire(b: Buffer): Buffer {
+    if (!this.opts.corrupt || b.length === 0) return b;
+    const bad = Buffer.from(b);
+    bad[bad.length >> 1]! ^= 0xff;
+    return bad;
   }
 
   private advance(c: Child, n: number): void {
@@ -111,7 +131,7 @@ export class Fanout {
       while (this.children.has(c) && c.offset < this.limit) {
         const buf = await this.spool.read(c.offset, Math.min(CATCH_UP_READ, this.limit - c.offset));
         if (!this.children.has(c)) return;
-        const more = c.sock.write(buf);
+        const more = c.sock.write(this.wire(buf));
         this.advance(c, buf.length);
         if (!more && this.children.has(c)) await new Promise((ok) => c.sock.once('drain', ok));
       }

@@ -1,24 +1,20 @@
-import dgram from 'node:dgram';
-import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { Logger } from '../../log/logger';
 import { silentLogger } from '../../log/logger';
 import { PfsError } from '../../errors';
-import { DLoadNode, type DLoadAction, type FileSpec, type HierKey, type Timers } from '../../dload/index';
-import { decode, encode, STREAM_STATUS } from '../../dload/wire';
-import { BlockAssembler, BlockCorruptError, type BlockPlan } from './block-assembler';
-import { fileMedium, Spool, type SpoolMedium } from './spool';
+import { DLoadNode, type DLoadAction, type DLoadEvent, type HierKey, type Role, type Timers } from '../../dload/index';
+import type { BlockPlan } from './block-assembler';
+import { fileMedium, type SpoolMedium } from './spool';
 import { Fanout } from './fanout';
-import { tftpGet, type TftpDownload } from '../tftp/client';
+import { FilePipeline } from './pipeline';
+import { OriginSource, type OriginOptions } from './origin-source';
+import { ParentLink } from './parent-link';
+import { ChildServer } from './child-server';
+import { Datagrams } from './datagrams';
+import type { TftpDownload } from '../tftp/client';
 
-export interface OriginOptions {
-  host: string;
-  port: number;
-  blksize?: number;
-  windowsize?: number;
-  timeoutMs?: number;
-}
+export type { OriginOptions } from './origin-source';
 
 export interface PeerNodeOptions {
   /** XID of this board on the subnet (u32, e.g. the low bytes of its MAC). */
@@ -26,33 +22,38 @@ export interface PeerNodeOptions {
   model: string;
   /** This board's own address: peers connect to it; unicast datagrams come to it. */
   addr: string;
-  /** UDP port for datagrams addressed to this board; equal to `broadcast.port` on a real subnet. */
+  /** UDP port for datagrams addressed to this board (0: from the kernel); equal to `broadcast.port` on a real subnet. */
   udpPort: number;
   /** Where hierarchy adverts go: the subnet broadcast address and the shared peer port (4051). */
   broadcast: { addr: string; port: number };
-  /** TCP port children connect to (4051 on a real subnet). */
+  /** TCP port children connect to (4051 on a real subnet; 0: from the kernel). */
   tcpPort: number;
   origin: OriginOptions;
-  /** Folder the files are written to (the flash spool). */
+  /** Folder the files are written to when no medium is given. */
   dir: string;
   forward?: 'cut' | 'store';
   logger?: Logger;
   timers?: Partial<Timers>;
+  /** Fault injection for tests and the lab: `corruptServed` flips bytes in what this board streams to children. */
+  faults?: { corruptServed?: boolean };
 }
 
 /** A file this board wants: what the engine needs plus the SHA-256 list that guards every block. */
 export interface WantedFile {
   name: string;
   plan: BlockPlan;
-  /** Where the file is written (a flash slot); default a file named like it in `dir`. */
+  /**
+   * Where the file is written (a flash slot); default a file named like it in `dir`.
+   * What the medium already holds is checked block by block and kept (a resume).
+   */
   medium?: () => Promise<SpoolMedium>;
-  /** Blocks already on the medium and checked against the plan (a resume after a reboot). */
-  verifiedBlocks?: number;
+  /** Called while a resumed file's prefix is read back and checked. */
+  checking?: () => void;
 }
 
 export interface FileStatus {
   name: string;
-  role: string;
+  role: Role | 'tftp';
   size: number;
   verifiedBytes: number;
   complete: boolean;
@@ -62,12 +63,11 @@ export interface FileStatus {
   children: number;
   /** Most children this board served at once for this file. */
   maxChildren: number;
+  /** Blocks that failed their hash (from a parent or the origin). */
+  corruptBlocks: number;
+  /** Bytes already verified on flash when this board started on the file (a resume). */
+  resumedBytes: number;
 }
-
-/** Appends waiting for flash before the source is paused. */
-const MAX_PENDING_APPENDS = 16;
-const STREAM_REQUEST_BYTES = 26;
-const STREAM_RESPONSE_BYTES = 35;
 
 interface Deferred {
   promise: Promise<void>;
@@ -83,25 +83,19 @@ function deferred(): Deferred {
   return { promise, ok, fail };
 }
 
+/** What the driver keeps per file: its pipeline, its children, and the source's bookkeeping. */
 interface FileIO {
   readonly key: HierKey;
   readonly name: string;
   readonly plan: BlockPlan;
-  readonly spool: Spool;
+  readonly pipeline: FilePipeline;
   readonly fanout: Fanout;
-  /** Increases with every new source; callbacks of an older source are ignored. */
-  source: number;
-  parent?: net.Socket;
-  origin?: TftpDownload;
+  readonly resumedBytes: number;
   /** A transfer opened ahead (PrepareOrigin), not yet taking data. */
   prepared?: { offset: number; dl: TftpDownload };
-  /** Next block index handed to the spool (what is queued or written). */
-  queued: number;
   /** Released limit in blocks, as told by the core. */
   released: number;
-  pending: number;
-  paused?: () => void;
-  /** The slices of the most recently verified block, for the live stream. */
+  /** The slices of the most recently stored block, for the live stream. */
   recent?: { index: number; slices: Buffer[] };
   complete: boolean;
   /** Settles when every block is verified on the medium. */
@@ -111,98 +105,125 @@ interface FileIO {
 }
 
 /**
- * The real-socket shell around the DLoad core for one board: UDP adverts on the
- * shared peer port, TCP to parent and children, TFTP to the origin when root, the
- * spool on flash. It feeds the core events and the time, and carries out its actions.
+ * The real-socket shell around the DLoad core for one board. It feeds the core
+ * datagrams, stream requests, block results and the time, and carries out the
+ * actions: datagrams (datagrams.ts), the origin and parent sources (origin-source.ts,
+ * parent-link.ts) feeding each file's pipeline (pipeline.ts), children served from
+ * it (child-server.ts, fanout.ts).
  */
 export class PeerNode {
-  readonly core: DLoadNode;
+  private coreRef?: DLoadNode;
   private readonly log: Logger;
   private readonly dlog: Logger;
-  private bcast?: dgram.Socket;
-  private ucast?: dgram.Socket;
-  private server?: net.Server;
+  private readonly udp: Datagrams;
+  private readonly children: ChildServer;
   private timer?: NodeJS.Timeout;
   private timerAt = Infinity;
   private readonly files = new Map<HierKey, FileIO>();
-  /** Children that sent a StreamRequest and await the core's ServeChild / RejectChild. */
-  private readonly waitingChildren = new Map<string, net.Socket>();
   private stopped = false;
+  /** The ports bound by start() (the options' values, or the kernel's choice for 0). */
+  tcpPort = 0;
+  udpPort = 0;
 
   constructor(private readonly o: PeerNodeOptions) {
     this.log = o.logger ?? silentLogger;
     this.dlog = this.log.child('DLoad');
-    this.core = new DLoadNode({
-      nodeId: o.nodeId,
-      model: o.model,
-      tcpPort: o.tcpPort,
-      addr: o.addr,
-      forward: o.forward ?? 'cut',
-      random: () => randomInt(0, 2 ** 32) / 2 ** 32,
-      timers: o.timers,
+    this.udp = new Datagrams(o, this.dlog, (bytes, from) => {
+      if (!this.stopped && this.coreRef) this.run(this.coreRef.onDatagram(performance.now(), from, bytes));
     });
+    this.children = new ChildServer(this.dlog, (header) => {
+      if (!this.stopped) this.run(this.core.onStreamRequest(performance.now(), header));
+    });
+  }
+
+  /** The DLoad core; exists once start() bound the TCP port it advertises. */
+  get core(): DLoadNode {
+    if (!this.coreRef) throw new PfsError('PFS_ERR_NETWORK', `peer node ${this.o.addr}: start() it first`);
+    return this.coreRef;
   }
 
   async start(): Promise<void> {
-    const server = net.createServer((sock) => this.onChildConnection(sock));
-    this.server = server;
-    await new Promise<void>((ok, fail) => {
-      server.once('error', fail);
-      server.listen(this.o.tcpPort, this.o.addr, () => ok());
+    this.tcpPort = await this.children.listen(this.o.tcpPort, this.o.addr);
+    this.coreRef = new DLoadNode({
+      nodeId: this.o.nodeId,
+      model: this.o.model,
+      tcpPort: this.tcpPort,
+      addr: this.o.addr,
+      forward: this.o.forward ?? 'cut',
+      random: () => randomInt(0, 2 ** 32) / 2 ** 32,
+      timers: this.o.timers,
     });
-    const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
-    this.dlog.dbg(`+++ fd=${fd} Listening on peer TCP port ${this.o.tcpPort}`);
+    this.dlog.dbg(`+++ fd=${this.children.fd} Listening on peer TCP port ${this.tcpPort}`);
     this.dlog.not('^.idl_child.c-openUDPPort');
-    this.bcast = await udpSocket(this.o.broadcast.port, '0.0.0.0', true);
-    this.bcast.on('message', (m, r) => this.onDatagram(m, r));
-    if (this.o.udpPort !== this.o.broadcast.port) {
-      this.ucast = await udpSocket(this.o.udpPort, this.o.addr, false);
-      this.ucast.on('message', (m, r) => this.onDatagram(m, r));
-    }
+    await this.udp.open();
+    this.udpPort = this.udp.port;
     this.dlog.not(`|parent=-1><fd[0]=-1 fd[1]=-1 FULL=0`);
   }
 
-  /** Joins the hierarchy for `file`; resolves once the whole file is verified on flash. */
-  fetch(file: WantedFile): Promise<void> {
-    const verified = file.verifiedBlocks ?? 0;
-    const spec: FileSpec = { name: file.name, size: file.plan.size, blockBytes: file.plan.blockSize, verifiedBlocks: verified };
-    const now = performance.now();
-    const { key, actions } = this.core.addFile(now, spec);
-    let io = this.files.get(key);
-    if (!io) {
-      const keep = Math.min(file.plan.size, verified * file.plan.blockSize);
-      const path = join(this.o.dir, basename(file.name));
-      const spool = new Spool(file.name, file.medium ?? (() => fileMedium(path)), keep);
-      const created: FileIO = {
-        key,
-        name: file.name,
-        plan: file.plan,
-        spool,
-        fanout: new Fanout(spool, file.plan.size, {
+  /**
+   * Joins the hierarchy for `file`; resolves once the whole file is verified on flash.
+   * Rejects with PFS_ERR_FLASH_WRITE (flash refused a write) or PFS_ERR_ORIGIN_CORRUPT
+   * (this board was root and the origin's copy kept failing its hashes).
+   */
+  async fetch(file: WantedFile): Promise<void> {
+    const existing = [...this.files.values()].find((f) => f.name === file.name);
+    if (existing) return existing.done.promise;
+    const path = join(this.o.dir, basename(file.name));
+    let io!: FileIO;
+    const pipeline = new FilePipeline(
+      file.name,
+      file.plan,
+      file.medium ?? (() => fileMedium(path)),
+      {
+        stored: (index, slices) => {
+          io.recent = { index, slices };
+          this.event({ type: 'BlockVerified', key: io.key, index });
+        },
+        corrupt: (index, source, e) => {
+          this.log.wrn(e.message);
+          if (source.kind === 'origin') io.prepared = undefined;
+          this.event({ type: 'BlockCorrupt', key: io.key, index });
+        },
+        failed: (e) => {
+          this.log.err(e.message, { code: e.code });
+          this.event({ type: 'LocalFailure', key: io.key, code: 'PFS_ERR_FLASH_WRITE', reason: e.message });
+        },
+      },
+      { checking: file.checking },
+    );
+    const kept = await pipeline.open();
+    if (kept > 0) this.log.inf(`${file.name}: resuming after ${kept} verified blocks already on flash`);
+    const spec = { name: file.name, size: file.plan.size, blockBytes: file.plan.blockSize, verifiedBlocks: kept };
+    const { key, actions } = this.core.addFile(performance.now(), spec);
+    io = {
+      key,
+      name: file.name,
+      plan: file.plan,
+      pipeline,
+      resumedBytes: Math.min(file.plan.size, kept * file.plan.blockSize),
+      fanout: new Fanout(
+        pipeline.spool,
+        file.plan.size,
+        {
           served: (child) => this.event({ type: 'ChildGone', key, childId: Number(child), complete: true }),
           lost: (child) => this.event({ type: 'ChildGone', key, childId: Number(child), complete: false }),
-        }),
-        source: 0,
-        queued: verified,
-        released: 0,
-        pending: 0,
-        complete: false,
-        done: deferred(),
-        left: deferred(),
-      };
-      io = created;
-      this.files.set(key, io);
-      void spool.open().then(
-        () => this.run(actions),
-        (e: Error) => created.done.fail(e),
-      );
-    }
+        },
+        { log: this.dlog, corrupt: this.o.faults?.corruptServed },
+      ),
+      released: 0,
+      complete: false,
+      done: deferred(),
+      left: deferred(),
+    };
+    this.files.set(key, io);
+    this.run(actions);
     return io.done.promise;
   }
 
   /**
-   * Resolves once every file this board took part in is complete and none of its
-   * children is still being served: the board may reboot without orphaning anyone.
+   * Resolves once every file this board took part in is complete (or given up) and
+   * none of its children is still being served: the board may reboot without
+   * orphaning anyone.
    */
   served(): Promise<void> {
     return Promise.all([...this.files.values()].map((io) => io.left.promise)).then(() => {});
@@ -211,7 +232,7 @@ export class PeerNode {
   status(): FileStatus[] {
     const out: FileStatus[] = [];
     for (const [key, io] of this.files) {
-      const s = this.core.session(key);
+      const s = this.coreRef?.session(key);
       if (!s) continue;
       out.push({
         name: io.name,
@@ -224,37 +245,31 @@ export class PeerNode {
         depth: s.depth,
         children: s.children.size,
         maxChildren: s.stats.maxChildren,
+        corruptBlocks: s.stats.corruptBlocks,
+        resumedBytes: io.resumedBytes,
       });
     }
     return out;
   }
 
-  /** Leaves every hierarchy and closes every socket; safe to call twice. */
+  /** Leaves every hierarchy and closes every socket, children's included; safe to call twice. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
+    this.udp.close();
+    const closing: Promise<void>[] = [this.children.stop()];
     for (const io of this.files.values()) {
-      io.source++;
-      io.parent?.destroy();
-      io.origin?.abort();
+      this.dropSource(io);
       io.fanout.close();
-      await io.spool.close().catch(() => {});
+      closing.push(io.pipeline.close().catch(() => {}));
     }
-    for (const s of this.waitingChildren.values()) s.destroy();
-    this.bcast?.close();
-    this.ucast?.close();
-    await new Promise<void>((ok) => (this.server ? this.server.close(() => ok()) : ok()));
+    await Promise.all(closing);
   }
 
   // ---- feeding the core ------------------------------------------------------------
 
-  private onDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    if (this.stopped) return;
-    this.run(this.core.onDatagram(performance.now(), { addr: rinfo.address, port: rinfo.port }, msg));
-  }
-
-  private event(ev: Parameters<DLoadNode['onEvent']>[1]): void {
+  private event(ev: DLoadEvent): void {
     if (this.stopped) return;
     this.run(this.core.onEvent(performance.now(), ev));
   }
@@ -292,34 +307,33 @@ export class PeerNode {
       case 'Log':
         return this.dlog.log(a.level, a.text);
       case 'SendBroadcast':
-        return this.sendUdp(a.bytes, this.o.broadcast.port, this.o.broadcast.addr);
+        return this.udp.broadcast(a.bytes);
       case 'SendUnicast':
-        return this.sendUdp(a.bytes, a.to.port, a.to.addr);
+        return this.udp.send(a.bytes, a.to.addr, a.to.port);
       case 'ConnectParent':
         return this.connectParent(a.key, a.parentId, a.parent.addr, a.parent.port, a.fromOffset);
-      case 'DisconnectParent': {
+      case 'DisconnectParent':
+      case 'StopOrigin': {
         const io = this.files.get(a.key);
         if (io) this.dropSource(io);
         return;
       }
       case 'PrepareOrigin': {
         const io = this.files.get(a.key);
-        if (!io || io.origin || io.prepared) return;
-        io.prepared = { offset: a.fromOffset, dl: tftpGet({ ...this.o.origin, file: a.file, logger: this.log.child('TFTP'), hold: true }) };
-        io.prepared.dl.negotiated.catch(() => {});
+        if (!io || io.prepared) return;
+        io.prepared = { offset: a.fromOffset, dl: OriginSource.prepare(this.o.origin, a.file, this.log.child('TFTP')) };
         return;
       }
       case 'FetchOrigin':
-        return this.fetchOrigin(a.key, a.file, a.fromOffset);
-      case 'StopOrigin': {
+        return this.fetchOrigin(a.key, a.file);
+      case 'ServeChild': {
         const io = this.files.get(a.key);
-        if (io?.origin || io?.prepared) this.dropSource(io);
+        const sock = io && this.children.serve(a.key, a.childId, this.o.nodeId, io.plan.size, a.fromOffset);
+        if (sock) io.fanout.add(sock, String(a.childId), a.fromOffset);
         return;
       }
-      case 'ServeChild':
-        return this.serveChild(a.key, a.childId, a.fromOffset);
       case 'RejectChild':
-        return this.rejectChild(a.key, a.childId, a.status);
+        return this.children.reject(a.key, a.childId, this.o.nodeId, a.status);
       case 'Release':
         return this.release(a.key, a.blocks);
       case 'FileComplete': {
@@ -335,7 +349,8 @@ export class PeerNode {
         if (!io) return;
         this.dropSource(io);
         io.fanout.close();
-        io.done.fail(new PfsError(a.code, `${a.file}: ${a.reason}`));
+        // The pipeline's own error names the device and offset; the core's names the origin.
+        io.done.fail(io.pipeline.failed ?? new PfsError(a.code, `${a.file}: ${a.reason}`));
         io.left.ok();
         return;
       }
@@ -349,189 +364,43 @@ export class PeerNode {
     }
   }
 
-  private sendUdp(bytes: Buffer, port: number, addr: string): void {
-    (this.ucast ?? this.bcast)?.send(bytes, port, addr);
-  }
-
   // ---- sources: origin (root) or parent (member) -------------------------------------
 
   private dropSource(io: FileIO): void {
-    io.source++;
-    io.parent?.destroy();
-    io.parent = undefined;
-    io.origin?.abort();
-    io.origin = undefined;
+    io.pipeline.detach();
     io.prepared?.dl.abort();
     io.prepared = undefined;
-    io.paused = undefined;
   }
 
-  /** An assembler for a new source that starts at `fromOffset`, feeding the spool. */
-  private assembler(io: FileIO, fromOffset: number, name: string): { push: (b: Buffer) => boolean; source: number } {
-    this.dropSource(io);
-    const source = io.source;
-    const first = Math.floor(fromOffset / io.plan.blockSize);
-    const asm = new BlockAssembler(io.plan, first, name, {
-      verified: (index, slices, length) => {
-        // Blocks already queued from an earlier source are the same bytes: skip them.
-        if (index < io.queued) return;
-        io.queued = index + 1;
-        io.pending++;
-        io.spool.append(slices, length, (err) => {
-          io.pending--;
-          if (err) {
-            this.log.err(`flash write of ${io.name} failed: ${err.message}`);
-            io.done.fail(err);
-            return;
-          }
-          io.recent = { index, slices };
-          this.event({ type: 'BlockVerified', key: io.key, index });
-          if (io.pending < MAX_PENDING_APPENDS / 2 && io.paused) {
-            const resume = io.paused;
-            io.paused = undefined;
-            resume();
-          }
-        });
-      },
-    });
-    const push = (b: Buffer): boolean => {
-      if (io.source !== source) return true;
-      try {
-        asm.push(b);
-      } catch (e) {
-        if (!(e instanceof BlockCorruptError)) throw e;
-        this.log.wrn(e.message);
-        this.dropSource(io);
-        this.event({ type: 'BlockCorrupt', key: io.key, index: e.block });
-        return true;
-      }
-      return io.pending < MAX_PENDING_APPENDS;
-    };
-    return { push, source };
-  }
-
-  private fetchOrigin(key: HierKey, file: string, fromOffset: number): void {
+  private fetchOrigin(key: HierKey, file: string): void {
     const io = this.files.get(key);
     if (!io) return;
-    const prepared = io.prepared?.offset === fromOffset ? io.prepared.dl : undefined;
-    if (prepared) io.prepared = undefined; // keep it from being aborted with the old source
-    const { push, source } = this.assembler(io, fromOffset, `origin ${this.o.origin.host}:${this.o.origin.port}`);
-    const dl = prepared ?? tftpGet({ ...this.o.origin, file, logger: this.log.child('TFTP') });
-    io.origin = dl;
-    dl.begin();
-    // TFTP cannot seek: a resumed root reads from the start and skips what it holds.
-    let skip = fromOffset;
-    dl.deliver((b) => {
-      if (skip > 0) {
-        if (b.length <= skip) {
-          skip -= b.length;
-          return true;
-        }
-        b = b.subarray(skip);
-        skip = 0;
+    // A transfer prepared at any offset serves: TFTP always starts at 0 and the pipeline skips.
+    const prepared = io.prepared?.dl;
+    io.prepared = undefined;
+    const source: OriginSource = new OriginSource(this.o.origin, file, this.log.child('TFTP'), (e) => {
+      if (e) return this.event({ type: 'OriginFailed', key, reason: e.message });
+      // The last block's BlockVerified completes the file; a transfer that ended
+      // short of it served a file that is not the one planned.
+      if (!io.pipeline.allQueued) {
+        this.log.wrn(`${file}: ${source.label} ended the transfer before the last block`);
+        this.event({ type: 'BlockCorrupt', key, index: io.pipeline.storedBlocks });
       }
-      const more = push(b);
-      if (!more) io.paused = () => dl.resume();
-      return more;
-    }).then(
-      () => {},
-      (e: Error) => {
-        if (io.source !== source) return;
-        io.origin = undefined;
-        this.event({ type: 'OriginFailed', key, reason: e.message });
-      },
-    );
+    }, prepared);
+    io.pipeline.attach(source);
   }
 
   private connectParent(key: HierKey, parentId: number, addr: string, port: number, fromOffset: number): void {
     const io = this.files.get(key);
     if (!io) return;
-    const { push, source } = this.assembler(io, fromOffset, `parent ${addr}:${port}`);
-    const sock = net.connect({ host: addr, port, noDelay: true });
-    io.parent = sock;
-    sock.setKeepAlive(true, 5000);
-    sock.write(encode({ type: 'StreamRequest', key, sender: this.o.nodeId, offset: fromOffset }));
-    let header: Buffer | undefined = Buffer.alloc(0);
-    let reported = false;
-    const lost = (refused: boolean) => {
-      if (reported || io.source !== source) return;
-      reported = true;
-      io.parent = undefined;
-      this.event({ type: 'ParentLost', key, refused });
-    };
-    sock.on('data', (chunk: Buffer) => {
-      if (io.source !== source) return;
-      if (header) {
-        // The header is 35 bytes once per connection; collecting it is not the data path.
-        header = header.length === 0 ? chunk : Buffer.concat([header, chunk]);
-        if (header.length < STREAM_RESPONSE_BYTES) return;
-        const r = decode(header.subarray(0, STREAM_RESPONSE_BYTES));
-        const rest = header.subarray(STREAM_RESPONSE_BYTES);
-        header = undefined;
-        if (r.type !== 'StreamResponse' || r.status !== STREAM_STATUS.OK || r.offset !== fromOffset || r.size !== io.plan.size) {
-          this.dlog.inf(`parent ${parentId.toString(16)} refused ${io.name}: ${r.type === 'StreamResponse' ? `status ${r.status}` : 'bad header'}`);
-          sock.destroy();
-          lost(true);
-          return;
-        }
-        if (rest.length === 0) return;
-        chunk = rest;
-      }
-      if (!push(chunk)) {
-        sock.pause();
-        io.paused = () => sock.resume();
-      }
-    });
-    sock.on('error', () => {});
-    sock.on('close', () => {
-      // A parent closes once it has sent everything; blocks may still be on their way to flash.
-      if (!io.complete && io.queued < Math.ceil(io.plan.size / io.plan.blockSize)) lost(false);
-    });
-  }
-
-  // ---- children ----------------------------------------------------------------------
-
-  private onChildConnection(sock: net.Socket): void {
-    sock.setNoDelay(true);
-    let header: Buffer = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      header = header.length === 0 ? chunk : Buffer.concat([header, chunk]);
-      if (header.length < STREAM_REQUEST_BYTES) return;
-      sock.off('data', onData);
-      sock.pause();
-      const req = decode(header.subarray(0, STREAM_REQUEST_BYTES));
-      if (req.type !== 'StreamRequest') {
-        sock.destroy();
-        return;
-      }
-      this.waitingChildren.set(`${req.key}/${req.sender}`, sock);
-      sock.on('close', () => this.waitingChildren.delete(`${req.key}/${req.sender}`));
-      this.run(this.core.onStreamRequest(performance.now(), header));
-    };
-    sock.on('data', onData);
-    sock.on('error', () => {});
-    sock.setTimeout(10_000, () => {
-      if (header.length < STREAM_REQUEST_BYTES) sock.destroy();
-    });
-  }
-
-  private serveChild(key: HierKey, childId: number, fromOffset: number): void {
-    const sock = this.waitingChildren.get(`${key}/${childId}`);
-    const io = this.files.get(key);
-    if (!sock || !io) return;
-    this.waitingChildren.delete(`${key}/${childId}`);
-    sock.setTimeout(0);
-    sock.write(encode({ type: 'StreamResponse', key, sender: this.o.nodeId, status: STREAM_STATUS.OK, size: io.plan.size, offset: fromOffset }));
-    // The child only ever reads; anything more it sends is ignored.
-    sock.resume();
-    io.fanout.add(sock, String(childId), fromOffset);
-  }
-
-  private rejectChild(key: HierKey, childId: number, status: number): void {
-    const sock = this.waitingChildren.get(`${key}/${childId}`);
-    if (!sock) return;
-    this.waitingChildren.delete(`${key}/${childId}`);
-    sock.end(encode({ type: 'StreamResponse', key: key || '0'.repeat(16), sender: this.o.nodeId, status: status as 0, size: 0, offset: 0 }));
+    const link = new ParentLink(
+      { key, file: io.name, nodeId: this.o.nodeId, parentId, addr, port, fromOffset, size: io.plan.size, log: this.dlog },
+      (refused) => {
+        // A parent closes once it has sent everything; blocks may still be on their way to flash.
+        if (refused || (!io.complete && !io.pipeline.allQueued)) this.event({ type: 'ParentLost', key, refused });
+      },
+    );
+    io.pipeline.attach(link);
   }
 
   private release(key: HierKey, blocks: number): void {
@@ -541,16 +410,4 @@ export class PeerNode {
     io.released = blocks;
     io.fanout.release(Math.min(blocks * io.plan.blockSize, io.plan.size), live);
   }
-}
-
-function udpSocket(port: number, addr: string, broadcast: boolean): Promise<dgram.Socket> {
-  const s = dgram.createSocket({ type: 'udp4', reuseAddr: broadcast });
-  return new Promise((ok, fail) => {
-    s.once('error', fail);
-    s.bind(port, addr, () => {
-      s.off('error', fail);
-      s.setBroadcast(true);
-      ok(s);
-    });
-  });
 }

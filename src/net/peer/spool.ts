@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { PfsError } from '../../errors';
 import { skipBytes } from '../iovec';
 
 /**
@@ -6,6 +7,10 @@ import { skipBytes } from '../iovec';
  * Position-addressed like a file; counts are bytes.
  */
 export interface SpoolMedium {
+  /** For messages: the device or path the bytes go to. */
+  readonly device?: string;
+  /** Bytes already on the medium when it was opened (a resume checks them); default 0. */
+  readonly existingBytes?: number;
   writev(buffers: readonly Buffer[], position: number): Promise<number>;
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
   truncate(length: number): Promise<void>;
@@ -18,7 +23,10 @@ export async function fileMedium(path: string): Promise<SpoolMedium> {
   // 'r+' needs the file to exist, and 'a' would force every write to the end.
   await (await open(path, 'a')).close();
   const h = await open(path, 'r+');
+  const { size } = await h.stat();
   return {
+    device: path,
+    existingBytes: size,
     writev: async (buffers, position) => (await h.writev(buffers as Buffer[], position)).bytesWritten,
     read: async (buffer, offset, length, position) => (await h.read(buffer, offset, length, position)).bytesRead,
     truncate: (length) => h.truncate(length),
@@ -96,19 +104,27 @@ export class Spool {
     let got = 0;
     while (got < n) {
       const bytesRead = await m.read(buf, got, n - got, offset + got);
-      if (bytesRead === 0) throw new Error(`spool ${this.name} ended at ${offset + got}, expected ${offset + n}`);
+      if (bytesRead === 0) throw new PfsError('PFS_ERR_FLASH_IO', `spool ${this.name} ended at ${offset + got}, expected ${offset + n}`);
       got += bytesRead;
     }
     return buf;
   }
 
-  /** Waits for queued appends, optionally syncs to the medium, and closes. */
+  /**
+   * Waits for queued appends, optionally syncs to the medium, and closes. Throws the
+   * error of a failed append, so nobody takes a file with a hole for a whole one.
+   */
   async close(sync = false): Promise<void> {
     await this.tail;
     const m = this.medium;
     this.medium = undefined;
-    if (!m) return;
-    if (sync && !this.failed) await m.sync();
-    await m.close();
+    if (m) {
+      try {
+        if (sync && !this.failed) await m.sync();
+      } finally {
+        await m.close();
+      }
+    }
+    if (this.failed) throw this.failed;
   }
 }

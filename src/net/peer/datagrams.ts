@@ -1,0 +1,72 @@
+import dgram from 'node:dgram';
+import type { Logger } from '../../log/logger';
+
+export interface DatagramOptions {
+  /** This board's address: unicast datagrams come to it. */
+  addr: string;
+  /** Port for datagrams addressed to this board (0: one from the kernel); the broadcast port on a real subnet. */
+  udpPort: number;
+  /** Where hierarchy adverts go: the subnet broadcast address and the shared peer port. */
+  broadcast: { addr: string; port: number };
+}
+
+/**
+ * The hierarchy's datagrams: adverts to the subnet broadcast address on the shared
+ * port, reports and placements unicast. One socket when the board's own port is the
+ * broadcast port (a real subnet); two when boards share one machine (the lab).
+ */
+export class Datagrams {
+  private bcast?: dgram.Socket;
+  private ucast?: dgram.Socket;
+  /** The port datagrams to this board arrive on. */
+  port = 0;
+
+  constructor(
+    private readonly o: DatagramOptions,
+    private readonly log: Logger,
+    private readonly received: (bytes: Buffer, from: { addr: string; port: number }) => void,
+  ) {}
+
+  async open(): Promise<void> {
+    const on = (m: Buffer, r: dgram.RemoteInfo) => this.received(m, { addr: r.address, port: r.port });
+    this.bcast = await bind(this.o.broadcast.port, '0.0.0.0', true);
+    this.bcast.on('message', on);
+    this.bcast.on('error', (e) => this.log.dbg(`UDP port ${this.o.broadcast.port}: ${e.message}`));
+    this.port = this.o.broadcast.port;
+    if (this.o.udpPort !== this.o.broadcast.port) {
+      this.ucast = await bind(this.o.udpPort, this.o.addr, false);
+      this.ucast.on('message', on);
+      this.ucast.on('error', (e) => this.log.dbg(`UDP ${this.o.addr}:${this.port}: ${e.message}`));
+      this.port = this.ucast.address().port;
+    }
+  }
+
+  broadcast(bytes: Buffer): void {
+    this.send(bytes, this.o.broadcast.addr, this.o.broadcast.port);
+  }
+
+  send(bytes: Buffer, addr: string, port: number): void {
+    // A datagram that cannot be sent is lost like one dropped on the wire; the protocol resends.
+    (this.ucast ?? this.bcast)?.send(bytes, port, addr, (e) => {
+      if (e) this.log.dbg(`UDP to ${addr}:${port}: ${e.message}`);
+    });
+  }
+
+  close(): void {
+    this.bcast?.close();
+    this.ucast?.close();
+    this.bcast = this.ucast = undefined;
+  }
+}
+
+function bind(port: number, addr: string, broadcast: boolean): Promise<dgram.Socket> {
+  const s = dgram.createSocket({ type: 'udp4', reuseAddr: broadcast });
+  return new Promise((ok, fail) => {
+    s.once('error', fail);
+    s.bind(port, addr, () => {
+      s.off('error', fail);
+      s.setBroadcast(true);
+      ok(s);
+    });
+  });
+}
