@@ -1,6 +1,6 @@
 import { createLogger } from '../log/logger';
 import { parseLevel, type Level } from '../log/level';
-import { PfsError, UsageError } from '../errors';
+import { exitCodeOf, PfsError, UsageError } from '../errors';
 import type { Command } from './command';
 import { commands } from './commands/index';
 import { VERSION } from '../version';
@@ -105,7 +105,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (e instanceof PfsError) {
       log.err(e.message, { code: e.code });
-      return 1;
+      return exitCodeOf(e.code);
     }
     throw e;
   }
