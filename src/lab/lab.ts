@@ -6,7 +6,7 @@ import type { Level } from '../log/level';
 import type { Logger } from '../log/logger';
 import { TftpServer } from '../net/tftp/server';
 import { WanEmulator } from '../net/wan';
-import { PfsError } from '../errors';
+import { LabError } from './errors';
 import { BoardHost } from './board-host';
 import { generateFirmware } from './firmware';
 import { prepareSite } from './site';
@@ -71,11 +71,7 @@ export interface LabProgress {
   mode: LabMode;
 }
 
-export class LabError extends PfsError {
-  constructor(message: string) {
-    super('PFS_ERR_LAB', message);
-  }
-}
+export { LabError } from './errors';
 
 /** The XID of lab board `i`, in the style of the source's XID080027F8. */
 export function boardNodeId(i: number): number {

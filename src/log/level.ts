@@ -1,11 +1,13 @@
+import { PfsError } from '../errors';
+
 /** Log levels, most severe first, spelled as the phone's serial console spells them. */
 export const LEVELS = ['ERR', 'WRN', 'NOT', 'INF', 'DBG'] as const;
 export type Level = (typeof LEVELS)[number];
 
-export class BadLogLevelError extends Error {
-  readonly code = 'PFS_ERR_LOG_LEVEL';
+/** A log level no one knows (PFS_ERR_LOG_LEVEL): the command line's fault, exit 2. */
+export class BadLogLevelError extends PfsError {
   constructor(given: string) {
-    super(`unknown log level "${given}": expected one of ${LEVELS.map((l) => l.toLowerCase()).join(', ')}`);
+    super('PFS_ERR_LOG_LEVEL', `unknown log level "${given}": expected one of ${LEVELS.map((l) => l.toLowerCase()).join(', ')}`);
   }
 }
 

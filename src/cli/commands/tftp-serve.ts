@@ -44,12 +44,8 @@ Options:
       timeoutMs: intOption('timeout', values.timeout, 1, 255_000),
       logger: log.child('TFTP'),
     });
-    try {
-      await server.start();
-    } catch (e) {
-      log.err(`cannot listen: ${(e as Error).message}`);
-      return 1;
-    }
+    // A port that cannot be had is PFS_ERR_TFTP_NETWORK: main logs it with its code (exit 1).
+    await server.start();
     const { port, address } = server.address();
     process.stdout.write(`listening on ${address}:${port}\n`);
     await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);

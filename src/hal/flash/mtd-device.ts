@@ -1,5 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { requireNative, type PfsNative } from '../native';
+import { FlashError } from './flash';
 
 /** What an MTD partition is: its size and the units it is erased and written in (bytes). */
 export interface MtdGeometry {
@@ -61,7 +62,7 @@ export class NodeMtdDevice implements MtdDevice {
     try {
       const i = native.mtdInfo(h.fd, path);
       const type = i.type === MTD_NORFLASH ? 'nor' : i.type === MTD_NANDFLASH || i.type === MTD_MLCNANDFLASH ? 'nand' : undefined;
-      if (!type) throw new Error(`${path} is MTD type ${i.type}, neither NOR nor NAND flash`);
+      if (!type) throw new FlashError('PFS_ERR_FLASH_CONFIG', path, null, `MTD type ${i.type} is neither NOR nor NAND flash`);
       return new NodeMtdDevice(path, h, native, { type, size: i.size, eraseSize: i.eraseSize, writeSize: Math.max(1, i.writeSize) });
     } catch (e) {
       await h.close();

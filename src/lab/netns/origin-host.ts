@@ -3,6 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { createLogger } from '../../log/logger';
 import { TftpServer } from '../../net/tftp/server';
 import { WanEmulator } from '../../net/wan';
+import { LabError } from '../errors';
 
 /** Messages between the lab and the origin process it runs in the origin's namespace. */
 export type ToOrigin =
@@ -89,7 +90,7 @@ export class OriginProcess {
         this.child.off('exit', onExit);
         ok();
       };
-      const onExit = (code: number | null, sig: string | null) => fail(new Error(`origin process exited early (code ${code}, signal ${sig})`));
+      const onExit = (code: number | null, sig: string | null) => fail(new LabError(`the origin's process exited early (code ${code}, signal ${sig}): its log is ${m.logFile}`));
       this.child.on('message', onMsg);
       this.child.once('exit', onExit);
       this.child.send(m);

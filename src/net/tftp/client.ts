@@ -7,7 +7,8 @@ import type { Logger } from '../../log/logger';
 import { silentLogger } from '../../log/logger';
 import { decode, encodeAck, encodeError, encodeRequest, ErrorCode, Op, unwrapBlock, type Options } from './packet';
 import { checkOAck, defaults, MAX_BLKSIZE, MAX_WINDOWSIZE, MIN_BLKSIZE, type Negotiated } from './options';
-import { TftpAbortedError, TftpOutputError, TftpProtocolError, TftpRemoteError, TftpTimeoutError } from './errors';
+import { PfsError } from '../../errors';
+import { TftpAbortedError, TftpNetworkError, TftpOptionError, TftpOutputError, TftpProtocolError, TftpRemoteError, TftpTimeoutError } from './errors';
 
 export interface TftpGetOptions {
   host: string;
@@ -59,6 +60,12 @@ export interface TftpDownload extends AsyncIterable<Buffer> {
   begin(): void;
 }
 
+/**
+ * Starts a read request. Throws TftpOptionError (PFS_ERR_TFTP_OPTION) at once for
+ * a port, blksize or windowsize out of range; the transfer then fails with a
+ * PfsError: PFS_ERR_TFTP_REMOTE, _TIMEOUT, _PROTOCOL, _ABORTED or _NETWORK (a host
+ * that does not resolve, a socket error), or the error the `deliver` sink threw.
+ */
 export function tftpGet(opts: TftpGetOptions): TftpDownload {
   return new Download(opts);
 }
@@ -111,12 +118,14 @@ class Download implements TftpDownload {
     this.holding = opts.hold === true;
     this.negotiated = new Promise((ok, fail) => (this.settle = { ok, fail }));
     this.negotiated.catch(() => {}); // the iterator reports the failure; avoid an unhandled rejection
+    const refuse = (what: string) => new TftpOptionError(this.peerName, opts.file, what);
+    if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port >= 1 && opts.port <= 65535)) throw refuse(`port ${opts.port} outside 1..65535`);
     if (opts.blksize !== undefined) {
-      if (!(opts.blksize >= MIN_BLKSIZE && opts.blksize <= MAX_BLKSIZE)) throw new RangeError(`blksize ${opts.blksize} outside ${MIN_BLKSIZE}..${MAX_BLKSIZE}`);
+      if (!(opts.blksize >= MIN_BLKSIZE && opts.blksize <= MAX_BLKSIZE)) throw refuse(`blksize ${opts.blksize} outside ${MIN_BLKSIZE}..${MAX_BLKSIZE}`);
       if (opts.blksize !== 512) this.asked.blksize = String(opts.blksize);
     }
     if (opts.windowsize !== undefined) {
-      if (!(opts.windowsize >= 1 && opts.windowsize <= MAX_WINDOWSIZE)) throw new RangeError(`windowsize ${opts.windowsize} outside 1..${MAX_WINDOWSIZE}`);
+      if (!(opts.windowsize >= 1 && opts.windowsize <= MAX_WINDOWSIZE)) throw refuse(`windowsize ${opts.windowsize} outside 1..${MAX_WINDOWSIZE}`);
       if (opts.windowsize > 1) this.asked.windowsize = String(opts.windowsize);
     }
     if (opts.timeoutMs !== undefined && opts.timeoutMs >= 1000 && opts.timeoutMs <= 255_000 && opts.timeoutMs % 1000 === 0) {
@@ -127,7 +136,9 @@ class Download implements TftpDownload {
       if (opts.signal.aborted) queueMicrotask(() => this.abort(opts.signal!.reason));
       else opts.signal.addEventListener('abort', () => this.abort(opts.signal!.reason), { once: true });
     }
-    this.start().catch((e) => this.fail(e));
+    // A name that does not resolve or a socket that cannot be used is the network's
+    // fault, not a bug: it reaches the caller as PFS_ERR_TFTP_NETWORK, naming the server.
+    this.start().catch((e: Error) => this.fail(e instanceof PfsError ? e : new TftpNetworkError(this.peerName, `"${opts.file}"`, e)));
   }
 
   private async start(): Promise<void> {
@@ -139,7 +150,7 @@ class Download implements TftpDownload {
     const sock = dgram.createSocket({ type: isIP(addr) === 6 ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
     this.sock = sock;
     sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
-    sock.on('error', (e) => this.fail(e));
+    sock.on('error', (e) => this.fail(new TftpNetworkError(this.peerName, `"${this.opts.file}"`, e)));
     await new Promise<void>((ok) => sock.bind(0, ok));
     if (this.opts.deadlineMs !== undefined) {
       this.deadline = setTimeout(() => {
@@ -520,7 +531,8 @@ export async function tftpGetToFile(
     await rename(part, outPath);
   } catch (e) {
     // The transfer's own error first; a write still under way fails too once the file closes.
-    const first = writeError ? new TftpOutputError(outPath, writeError) : e;
+    // Anything not from the transfer (closing or renaming the file) is the output's fault.
+    const first = writeError ? new TftpOutputError(outPath, writeError) : e instanceof PfsError ? e : new TftpOutputError(outPath, e as Error);
     while (writing) await writing.catch(() => {});
     await fh.close().catch(() => {});
     await rm(part, { force: true });

@@ -39,3 +39,20 @@ export class TftpOutputError extends PfsError {
     super('PFS_ERR_OUTPUT', `cannot write ${path}: ${(cause as NodeJS.ErrnoException).code ?? cause.message}`, { cause });
   }
 }
+
+/** A client option out of range (port, blksize, windowsize): refused before anything is sent. */
+export class TftpOptionError extends PfsError {
+  constructor(peer: string, file: string, what: string) {
+    super('PFS_ERR_TFTP_OPTION', `TFTP ${peer} "${file}": ${what}`);
+  }
+}
+
+/**
+ * The socket could not be used: the host name did not resolve, the port could not
+ * be bound, the network refused a datagram. `cause` is the system's error.
+ */
+export class TftpNetworkError extends PfsError {
+  constructor(peer: string, what: string, cause: Error) {
+    super('PFS_ERR_TFTP_NETWORK', `TFTP ${peer}${what ? ` ${what}` : ''}: ${cause.message}`, { cause });
+  }
+}

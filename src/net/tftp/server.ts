@@ -4,6 +4,7 @@ import type { Logger } from '../../log/logger';
 import { silentLogger } from '../../log/logger';
 import { decode, encodeError, ErrorCode, Op } from './packet';
 import { MAX_BLKSIZE, MAX_WINDOWSIZE } from './options';
+import { TftpNetworkError } from './errors';
 import { resolveServedFile, ServedPathError } from './served-path';
 import { Transfer, type TransferLimits } from './transfer';
 
@@ -63,6 +64,7 @@ export class TftpServer {
     };
   }
 
+  /** Binds the socket; TftpNetworkError (PFS_ERR_TFTP_NETWORK) when the address or port cannot be had. */
   async start(): Promise<void> {
     const bind = this.opts.bind ?? '127.0.0.1';
     const sock = dgram.createSocket(isIP(bind) === 6 ? 'udp6' : 'udp4');
@@ -74,6 +76,10 @@ export class TftpServer {
         sock.off('error', fail);
         ok();
       });
+    }).catch((e: Error) => {
+      this.sock = undefined;
+      sock.close();
+      throw new TftpNetworkError(`${bind}:${this.opts.port ?? 69}`, 'server cannot listen', e);
     });
     sock.on('error', (e) => this.log.err(`socket error: ${e.message}`));
     const a = this.address();
