@@ -14,6 +14,11 @@ export class EventQueue {
     return this.h.length;
   }
 
+  /** The next event to run, left in the queue. */
+  peek(): SimEvent | undefined {
+    return this.h[0];
+  }
+
   push(t: number, run: () => void): void {
     const e: SimEvent = { t, seq: this.seq++, run };
     const h = this.h;

@@ -1,0 +1,128 @@
+// The simulator's options, their defaults, and the file layout they give.
+import type { Timers } from '../dload/types';
+import type { Level } from '../log/level';
+
+/** A scheduled crash. `who`: a board index, the current root of file 0 (model 0), or a board that is serving children. */
+export interface CrashSpec {
+  readonly atMs: number;
+  readonly who: number | 'root' | 'parent';
+}
+
+export interface SimOptions {
+  boards: number;
+  /** Files in one model's firmware set (default 1). */
+  files?: number;
+  /** Total bytes of one model's firmware set, split evenly over the files (default 8 MiB). */
+  fileBytes?: number;
+  /** Block size the per-block hashes cover (default 64 KiB). */
+  blockBytes?: number;
+  seed?: number;
+  /** Each board's LAN uplink and downlink, bytes/s (default 100 Mbit/s). */
+  lanRate?: number;
+  /** One-way LAN latency for datagrams and connection set-up, ms (default 0.5). */
+  lanLatencyMs?: number;
+  /** WAN rate between the origin and the site, bytes/s, shared by all origin flows (default 10 Mbit/s). */
+  wanRate?: number;
+  wanRttMs?: number;
+  /** Probability that any one datagram delivery is lost (default 0). */
+  loss?: number;
+  /** A count of random crashes during the transfer, or explicit crashes. */
+  crashes?: number | readonly CrashSpec[];
+  /** Board indices whose forwarded blocks all arrive corrupt. */
+  corrupt?: readonly number[];
+  /**
+   * The origin's copy is not the signed one: every block it sends fails its hash
+   * (pfs mode), so every board that becomes root gives the file up (PFS_ERR_ORIGIN_CORRUPT).
+   */
+  originCorrupt?: boolean;
+  /** Phone models on the subnet; board i has model i % models (default 1). */
+  models?: number;
+  forward?: 'cut' | 'store';
+  /** 'pfs' (default) or 'tftp': every board fetches every file from the origin itself. */
+  mode?: 'pfs' | 'tftp';
+  /** Random garbage / foreign-version datagrams broadcast during the first 3 s. */
+  garbage?: number;
+  /**
+   * The last `count` boards boot at `atMs` already holding `held` (0..1) of every file.
+   * Without `atMs` they wait for Simulation.boot(i) (a scenario's late joiner).
+   */
+  late?: { count: number; atMs?: number; held?: number };
+  /** Boards with odd and even index cannot exchange datagrams until this time (ms). */
+  partitionUntilMs?: number;
+  /** Boards boot at a random moment in [0, bootJitterMs) (default 10). */
+  bootJitterMs?: number;
+  /** How long a TCP peer takes to notice that the other end died (default 1500 ms). */
+  peerDeadMs?: number;
+  /** Stop after this much virtual time even if not done (default 3600 s). */
+  maxSeconds?: number;
+  timers?: Partial<Timers>;
+  /** Every console line of every board (slow for big fleets). */
+  onLog?: (board: number, tMs: number, level: Level, text: string) => void;
+}
+
+/** SimOptions with every default filled in, and the file layout they give. */
+export interface SimConfig {
+  readonly o: SimOptions;
+  readonly n: number;
+  readonly files: number;
+  readonly models: number;
+  readonly fileBytes: number;
+  readonly blockBytes: number;
+  readonly lanRate: number;
+  readonly wanRate: number;
+  readonly wanRttMs: number;
+  /** One-way LAN latency, ms. */
+  readonly lat: number;
+  readonly loss: number;
+  readonly forward: 'cut' | 'store';
+  readonly mode: 'pfs' | 'tftp';
+  readonly peerDeadMs: number;
+  readonly maxMs: number;
+  /** One model's set at the WAN rate plus a round trip, per model: no fleet finishes sooner (ms). */
+  readonly limitMs: number;
+  /** Per file: bytes, TFTP name, blocks. */
+  readonly sizes: readonly number[];
+  readonly names: readonly string[];
+  readonly totals: readonly number[];
+  /** Index of the first late board (n when none). */
+  readonly lateFrom: number;
+}
+
+export function configure(o: SimOptions): SimConfig {
+  const files = o.files ?? 1;
+  const models = o.models ?? 1;
+  const fileBytes = o.fileBytes ?? 8 * 1024 * 1024;
+  const blockBytes = o.blockBytes ?? 64 * 1024;
+  const wanRate = o.wanRate ?? 10e6 / 8;
+  const wanRttMs = o.wanRttMs ?? 150;
+  // The set split evenly, whole blocks, the last file takes the rest.
+  const per = Math.max(blockBytes, Math.floor(fileBytes / files / blockBytes) * blockBytes);
+  const sizes = Array.from({ length: files }, (_, f) => (f < files - 1 ? per : Math.max(1, fileBytes - per * (files - 1))));
+  return {
+    o,
+    n: o.boards,
+    files,
+    models,
+    fileBytes,
+    blockBytes,
+    lanRate: o.lanRate ?? 100e6 / 8,
+    wanRate,
+    wanRttMs,
+    lat: o.lanLatencyMs ?? 0.5,
+    loss: o.loss ?? 0,
+    forward: o.forward ?? 'cut',
+    mode: o.mode ?? 'pfs',
+    peerDeadMs: o.peerDeadMs ?? 1500,
+    maxMs: (o.maxSeconds ?? 3600) * 1000,
+    limitMs: ((models * fileBytes) / wanRate) * 1000 + wanRttMs,
+    sizes,
+    names: sizes.map((_, f) => `/dnld/SIM${f}.9-4-2SR2-2S.loads`),
+    totals: sizes.map((s) => Math.ceil(s / blockBytes)),
+    lateFrom: o.late ? o.boards - o.late.count : o.boards,
+  };
+}
+
+/** Bytes of block `i` of file `f` (the last block may be short). */
+export function blockLen(c: SimConfig, f: number, i: number): number {
+  return Math.min(c.blockBytes, c.sizes[f]! - i * c.blockBytes);
+}

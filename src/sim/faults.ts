@@ -1,0 +1,71 @@
+// Crashes and restarts: a board that dies (its peers notice only after peerDeadMs)
+// and one that boots again keeping the blocks it had verified on flash.
+import type { CrashSpec } from './config';
+import type { Fleet } from './fleet';
+import type { Links } from './links';
+import type { Origin } from './origin';
+import type { Rng } from './rng';
+import type { Board, World } from './world';
+
+export class Faults {
+  constructor(
+    private readonly w: World,
+    private readonly origin: Origin,
+    private readonly links: Links,
+    private readonly fleet: Fleet,
+  ) {}
+
+  /** Schedules the crashes the options ask for: a count at random moments of the transfer, or explicit ones. */
+  schedule(rng: Rng): void {
+    const { o, n, limitMs } = this.w.c;
+    const crashes: CrashSpec[] = typeof o.crashes === 'number'
+      ? Array.from({ length: o.crashes }, () => ({ atMs: 1000 + rng.next() * limitMs, who: rng.int(n) }))
+      : [...(o.crashes ?? [])];
+    for (const c of crashes) this.w.at(c.atMs, () => this.crash(this.pick(c.who)));
+  }
+
+  /** The board a crash spec names now (undefined: none fits). */
+  pick(who: CrashSpec['who']): Board | undefined {
+    if (typeof who === 'number') return this.w.boards[who];
+    for (const b of this.w.boards) {
+      if (!b.alive || !b.node) continue;
+      const s = b.node.session(b.fs[0]!.key)!;
+      if (who === 'root' && s.role === 'root' && b.model === 0) return b;
+      if (who === 'parent' && s.role === 'member' && b.fs[0]!.out.size > 0 && !s.complete) return b;
+    }
+    return undefined;
+  }
+
+  /** `b` dies now: every stream it takes part in stops; its peers find out after peerDeadMs. */
+  crash(b: Board | undefined): void {
+    const w = this.w;
+    if (!b || !b.alive) return;
+    b.alive = false;
+    w.stats.crashed++;
+    w.c.o.onLog?.(b.i, w.now, 'ERR', `*** crash ${b.ep.addr}`);
+    for (let f = 0; f < b.fs.length; f++) {
+      const fs = b.fs[f]!;
+      if (fs.origin) this.origin.close(fs.origin);
+      this.links.crashed(b, f);
+    }
+    w.boardLost(b);
+  }
+
+  /** A crashed board boots again with a new engine, keeping the blocks it had verified (a resume). */
+  restart(b: Board): void {
+    const w = this.w;
+    if (b.alive) return;
+    const verified = b.fs.map((fs) => b.node?.session(fs.key)?.verified ?? 0);
+    if (b.node) b.retired.push(b.node);
+    b.node = null;
+    b.alive = true;
+    b.timerAt = Infinity;
+    b.fs = [];
+    b.keyIndex.clear();
+    b.bytesIn = 0;
+    w.stats.restarts++;
+    w.c.o.onLog?.(b.i, w.now, 'NOT', `*** restart ${b.ep.addr}`);
+    w.boardBack();
+    this.fleet.boot(b, verified);
+  }
+}
