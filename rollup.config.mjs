@@ -14,7 +14,11 @@ export default {
     file: 'dist/pfs.cjs',
     format: 'cjs',
     banner: '#!/usr/bin/env node',
-    sourcemap: false,
+    // pfs.cjs.map beside the bundle: stack traces name the .ts file and line (read by
+    // src/cli/source-maps.ts only when a stack is printed). Mappings only: a frame
+    // needs no source text, and the file copied to a board stays small (0.7 MB).
+    sourcemap: true,
+    sourcemapExcludeSources: true,
     inlineDynamicImports: true,
   },
   external: (id) => builtins.has(id),
@@ -22,6 +26,6 @@ export default {
     resolve({ extensions: ['.ts', '.mjs', '.js', '.json'], preferBuiltins: true }),
     commonjs(),
     json(),
-    esbuild({ target: 'node20', minify: false }),
+    esbuild({ target: 'node20', minify: false, sourceMap: true }),
   ],
 };
