@@ -144,7 +144,7 @@ test('a tampered component on the origin is refused by every board and nothing i
   try {
     const victim = join(t.s.originDir, t.s.componentNames[1]!);
     const bytes = await readFile(victim);
-    bytes[bytes.length >> 1] ^= 0x55;
+    bytes[bytes.length >> 1]! ^= 0x55;
     await writeFile(victim, bytes);
     const results = await Promise.all(t.s.boards.map((_, i) => t.boot(i, { upgradeTimeoutMs: 12_000 })));
     assert.equal(results.map((r) => r.exit), [EXIT.FAILED, EXIT.FAILED, EXIT.FAILED]);

@@ -31,7 +31,7 @@ test('blocks come out whole and in order whatever the chunking, as views of the 
 test('a corrupt block is refused before anything of it is handed on', () => {
   const { a, out } = collect();
   const bad = Buffer.from(data);
-  bad[2500] ^= 0xff;
+  bad[2500]! ^= 0xff;
   assert.throws(() => a.push(bad), (e: unknown) => e instanceof BlockCorruptError && e.block === 2 && /peer 127.0.0.1:4051/.test(e.message));
   assert.equal(out.map((b) => b.index), [0, 1]);
   assert.is(a.verifiedBytes, 2000);
