@@ -28,6 +28,12 @@ test('PFS_ERR_USAGE: a command without what it needs is a UsageError, and pfs ex
   assert.match(r.stderr, 'Usage: pfs boot');
 });
 
+test('regression: pfs boot --addr that is no IPv4 address is a usage error (exit 2), not a raw socket error from deep in the peer engine', async () => {
+  const r = await pfs(['boot', '--board', 'sim', '--addr', 'board7']);
+  assert.is(r.status, 2, r.stderr);
+  assert.match(r.stderr, '--addr must be an IPv4 address, got "board7"');
+});
+
 test('PFS_ERR_LOG_LEVEL: an unknown --log-level is refused with the levels there are (exit 2)', async () => {
   try {
     parseLevel('loud');

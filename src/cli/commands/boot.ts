@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { intOption, parse, type Command } from '../command';
 import { UsageError } from '../../errors';
@@ -68,6 +69,8 @@ Options:
       { min: 0, max: 0 },
     );
     if (!values.board) throw new UsageError('--board is required');
+    // Checked here: a bad address would otherwise surface deep in the peer engine as a raw socket error.
+    if (values.addr !== undefined && isIPv4(values.addr) === false) throw new UsageError(`--addr must be an IPv4 address, got "${values.addr}"`);
     const forward = values.forward ?? 'cut';
     if (forward !== 'cut' && forward !== 'store') throw new UsageError(`--forward must be cut or store, got "${forward}"`);
     const r = await bootBoard({
