@@ -19,6 +19,8 @@ export function inCI(): boolean {
 export interface SkippedTest {
   readonly name: string;
   readonly why: string;
+  /** Skipped under CI too (testOptional); otherwise it would fail there. */
+  readonly optional: boolean;
 }
 
 declare global {
@@ -41,9 +43,7 @@ export function testIf<T>(missing: string | undefined, name: string, fn: Callbac
       throw new Error(`cannot run under CI: ${missing} (.ci/run installs what the tests need)`);
     });
   } else {
-    t.skip(name, fn);
-    (globalThis.__pfsSkipped ??= []).push({ name, why: missing });
-    console.log(`  skipped: "${name}": ${missing}`);
+    skip(t, name, fn, missing, false);
   }
 }
 
@@ -56,4 +56,21 @@ export function missingRoot(): string | undefined {
 export function anyMissing(...reasons: Array<string | undefined>): string | undefined {
   const r = reasons.filter((x): x is string => x !== undefined);
   return r.length > 0 ? r.join('; ') : undefined;
+}
+
+/**
+ * Like testIf, for a test that by design runs only on some machines (a device named
+ * in PFS_TEST_MTD, a machine without the native addon): where `missing` is set it is
+ * skipped with the reason everywhere, CI included, since CI cannot provide it either.
+ */
+export function testOptional<T>(missing: string | undefined, name: string, fn: Callback<T>, on?: Test<T>): void {
+  const t = on ?? (defaultTest as unknown as Test<T>);
+  if (missing === undefined) t(name, fn);
+  else skip(t, name, fn, missing, true);
+}
+
+function skip<T>(t: Test<T>, name: string, fn: Callback<T>, why: string, optional: boolean): void {
+  t.skip(name, fn);
+  (globalThis.__pfsSkipped ??= []).push({ name, why, optional });
+  console.log(`  skipped: "${name}": ${why}`);
 }

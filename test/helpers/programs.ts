@@ -2,6 +2,8 @@
 import { accessSync, constants } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { delimiter, join } from 'node:path';
+import type { Callback, Test } from 'uvu';
+import { testIf } from './ci';
 
 const found = new Map<string, string | undefined>();
 
@@ -113,4 +115,12 @@ export function tftpHpaPath(): string | undefined {
     const text = `${r.stdout ?? ''}${r.stderr ?? ''}`;
     return text.includes('tftp-hpa') ? undefined : `"${p} -V" does not say tftp-hpa`;
   });
+}
+
+/**
+ * Registers a test that runs `programs` (testIf with missingProgram): skipped here with
+ * the reason when one is missing, failing under CI.
+ */
+export function testWith<T>(programs: Program[], name: string, fn: Callback<T>, on?: Test<T>): void {
+  testIf(missingProgram(...programs), name, fn, on);
 }

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import { LOOPBACK, makeFile, runAtftp, runProgram, sha256File, tmpDir, within, type MadeFile, type RunResult, type TmpDir } from '../../helpers/index';
+import { LOOPBACK, makeFile, runAtftp, runProgram, sha256File, testWith, tmpDir, within, type MadeFile, type RunResult, type TmpDir } from '../../helpers/index';
 
 const BUNDLE = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../../../dist/pfs.cjs');
 
@@ -228,17 +228,17 @@ cli('tftp get of a missing file exits 1 with PFS_ERR_TFTP_REMOTE and leaves no f
   })()),
 );
 
-cli('atftp fetches from pfs tftp serve (the bundle as an origin)', () =>
+testWith(['atftp'], 'atftp fetches from pfs tftp serve (the bundle as an origin)', () =>
   within(60_000, 'atftp', (async () => {
     const fx = await setup();
     const s = await serve();
     const out = join(fx.dir.path, 'atftp.loads');
     const r = await runAtftp({ port: s.port, file: fx.file.name, out, blksize: 1428, windowsize: 8 });
-    if (!r) return;
     assert.ok(r.ok, r.stderr);
     assert.is(statSync(out).size, fx.file.size);
     assert.is(await sha256File(out), fx.file.sha256);
   })()),
+  cli,
 );
 
 cli('tftp serve stops cleanly on SIGTERM and refuses escapes in its log', () =>
