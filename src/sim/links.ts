@@ -133,7 +133,8 @@ export class Links {
       const p = inb.from!;
       if (p.fs[f]!.out.get(b.id) === inb) p.fs[f]!.out.delete(b.id);
       w.after(w.c.peerDeadMs, () => {
-        if (p.alive && p.node) this.act(p, p.node.onEvent(w.now, { type: 'ChildGone', key: fs.key, childId: b.id, complete: false }));
+        // Not if the board came back and this parent serves its new life already.
+        if (p.alive && p.node && !p.fs[f]!.out.has(b.id)) this.act(p, p.node.onEvent(w.now, { type: 'ChildGone', key: fs.key, childId: b.id, complete: false }));
       });
     }
     this.dropChildren(b, f, w.c.peerDeadMs);

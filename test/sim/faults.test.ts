@@ -58,4 +58,15 @@ test('random crashes with loss and several files: survivors all verified', () =>
   assert.ok(s.originBytes < 1.5 * s.fileBytes);
 });
 
+test('the origin\'s copy fails its hashes: every board gives the file up, the run ends, none counts as verified', () => {
+  const s = simulate({ boards: 10, seed: 8, fileBytes: 1 << 20, originCorrupt: true, timers: { rootSilenceMs: 1000, reelectHoldMs: 600 } });
+  assert.not.ok(s.allVerified);
+  assert.ok(Number.isFinite(s.fleetSeconds), 'the run settled: no board hangs');
+  assert.equal(s.failed.map((f) => f.board).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  for (const f of s.failed) assert.is(f.code, 'PFS_ERR_ORIGIN_CORRUPT');
+  // Each board judges the origin for itself: 3 corrupt blocks each, no more.
+  assert.is(s.corruptDetected, 30);
+  assert.ok(s.originBytes <= 10 * 3 * s.blockBytes, `origin sent ${s.originBytes}`);
+});
+
 test.run();
