@@ -4,7 +4,7 @@
 // origin (origin.ts), parent-child connections (links.ts), crashes and restarts
 // (faults.ts). Blocks are indices; a corrupt block is a flag, not bytes.
 // Same options and seed, same run: every random draw comes from one seeded Rng.
-import type { FileFailureCode } from '../dload/types';
+import type { DLoadAction, FileFailureCode } from '../dload/types';
 import type { Role } from '../dload/session';
 import { UsageError } from '../errors';
 import { Blocks } from './blocks';
@@ -59,7 +59,8 @@ export class Simulation {
     const c = configure(o);
     const w = (this.world = new World(c));
     const rng = new Rng(o.seed ?? 1);
-    const act = (b: Board, acts: Parameters<Performer['perform']>[1]) => performer.perform(b, acts);
+    // The parts that feed an engine carry out its answer through the performer, made last.
+    const act = (b: Board, acts: DLoadAction[]) => performer.perform(b, acts);
     const flows = new Flows(w);
     const origin = new Origin(w, flows);
     const net = new Datagrams(w, act);
