@@ -154,7 +154,7 @@ function onExit(w: Worker, code: number | null, signal: NodeJS.Signals | null): 
   if (w.file) {
     // The worker died in the middle of a file (process.exit in a test, a crash): that file failed.
     w.out += `\n  FAIL worker exited (${signal ?? `code ${code}`}) while running ${w.test ? `"${w.test}"` : 'the file'}\n`;
-    fileDone(w, { name: w.file.name, passed: 0, failed: 1, skipped: 0, ms: performance.now() - w.startedAt, skips: [] });
+    fileDone(w, { name: w.file.name, passed: 0, failed: 1, skipped: 0, ms: performance.now() - w.startedAt, skips: [], tests: [] });
   }
   if (pending.length > 0) startWorker();
   pump();
@@ -206,6 +206,9 @@ function end(): void {
   if (opts.timings) {
     console.log('Timings (seconds, for test/helpers/runner/schedule.ts):');
     for (const r of [...results].sort((a, b) => b.ms - a.ms)) console.log(`  '${r.name}': ${(r.ms / 1000).toFixed(1)},`);
+    const slow = results.flatMap((r) => r.tests.map((t) => ({ ...t, file: r.name }))).sort((a, b) => b.ms - a.ms).slice(0, 15);
+    console.log('\nSlowest tests:');
+    for (const t of slow) console.log(`  ${(t.ms / 1000).toFixed(1).padStart(6)} s  ${t.file}: ${t.name}`);
     console.log('');
   }
   console.log(`Files: ${results.length}, workers: ${workers}${isolated ? ' (a network namespace each)' : ''}${inCI() ? ', CI' : ''}`);
@@ -222,7 +225,7 @@ const watchdog = setTimeout(() => {
     if (!w.file) continue;
     console.log(`  ${w.file.name} for ${((now - w.startedAt) / 1000).toFixed(0)} s${w.test ? `, test "${w.test}" for ${((now - w.testAt) / 1000).toFixed(0)} s` : ''}`);
     if (w.out) process.stdout.write(`${w.out}\n`);
-    results.push({ name: w.file.name, passed: 0, failed: 1, skipped: 0, ms: now - w.startedAt, skips: [] });
+    results.push({ name: w.file.name, passed: 0, failed: 1, skipped: 0, ms: now - w.startedAt, skips: [], tests: [] });
   }
   for (const f of pending.splice(0)) console.log(`  not started: ${f.name}`);
   end();

@@ -15,6 +15,7 @@ import { PNG } from 'pngjs';
 import pixelmatch from 'pixelmatch';
 import { render } from '../../src/hal/display';
 import type { ShareRole, UpgradeView } from '../../src/hal/view';
+import { freePortRange } from '../helpers/net';
 
 /**
  * Whether the board's screen.png shows a finished upgrade: the model's geometry,
@@ -40,7 +41,8 @@ async function site(o: { models: [string, number][]; pfsOff?: number; size?: num
   const dir = await mkdtemp(join(tmpdir(), 'pfs-boot-'));
   const models = await loadModels('boards');
   let wanPort = 0;
-  const base = 10000 + Math.floor(Math.random() * 20000);
+  // The broadcast port, then one peer port per board, free when asked.
+  const base = (await freePortRange(o.models.reduce((n, [, count]) => n + count, 0) + 1)) + 1;
   const s = await prepareSite(dir, {
     models: o.models.map(([m, count]) => ({ profile: models.get(m)!, count })),
     size: o.size ?? 1 << 20,

@@ -1,6 +1,7 @@
 // Loopback ports from the kernel, and the test tree's one `sleep` and one `until`.
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { sleep } from '../../src/io/sleep';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -76,13 +77,11 @@ export async function within<T>(ms: number, what: string, p: Promise<T>): Promis
 }
 
 /**
- * Resolves after `ms` milliseconds. Only where the wait IS the scenario (a slow
- * consumer, a connection held open); to wait for something to happen use `until`
- * or await the event itself.
+ * The project's one sleep (src/io/sleep.ts). In tests only where the wait IS the
+ * scenario (a slow consumer, power lost at a random moment); to wait for something
+ * to happen use `until` or await the event itself.
  */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((ok) => setTimeout(ok, ms));
-}
+export { sleep };
 
 export interface UntilOptions {
   /** Fails after this long, in milliseconds. */

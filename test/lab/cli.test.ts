@@ -4,15 +4,16 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePortRange } from '../helpers/net';
 
 const bundle = resolve('dist/pfs.cjs');
 
-test('the bundle runs a lab of pfs boot boards (two models) from a folder with no node_modules and prints the JSON summary', () => {
+test('the bundle runs a lab of pfs boot boards (two models) from a folder with no node_modules and prints the JSON summary', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pfs-cli-lab-'));
   try {
     copyFileSync(bundle, join(dir, 'pfs.cjs'));
     cpSync('boards', join(dir, 'boards'), { recursive: true });
-    const base = 10000 + Math.floor(Math.random() * 20000);
+    const base = (await freePortRange(7)) + 1; // the broadcast port, then one per board
     const r = spawnSync(process.execPath, ['pfs.cjs', 'lab', '--boards', '6', '--size', '1M', '--files', '2', '--per-process', '3', '--port-base', String(base), '--bcast-port', String(base - 1), '--wan-rate', '100mbit', '--wan-rtt', '20ms', '--models', 'CP-7961G:4,CP-7941G:2', '--json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
     assert.is(r.status, 0, r.stderr);
     const s = JSON.parse(r.stdout.trim().split('\n').pop()!);

@@ -14,6 +14,20 @@ export function encodePng(c: Canvas): Buffer {
   return PNG.sync.write(png, { colorType: c.color ? 2 : 0 });
 }
 
+/** Time for PngDisplay: milliseconds (monotonic) and the timer for a frame held back; tests pass a fake clock. */
+export interface PngClock {
+  now(): number;
+  /** Must not keep the process alive (unref). */
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const realClock: PngClock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
 /**
  * The screen written to a PNG file (the `sim` board, docs, headless boards). Each
  * write goes to a temporary file renamed over the old one, so a reader never sees
@@ -29,7 +43,7 @@ export class PngDisplay implements Display {
   private lastPhase: string | undefined;
   private lastWriteAt = -Infinity;
   private pending: Canvas | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
   private lastKey = '';
@@ -39,12 +53,18 @@ export class PngDisplay implements Display {
     private readonly screen: Screen,
     private readonly log: Logger,
     private readonly minIntervalMs: number,
-    private readonly now: () => number,
+    private readonly clock: PngClock,
   ) {}
 
-  static async open(path: string, screen: Screen, log: Logger, o: { minIntervalMs?: number; now?: () => number } = {}): Promise<PngDisplay> {
+  /** `now` alone replaces the clock's time; `clock` replaces time and timer. */
+  static async open(path: string, screen: Screen, log: Logger, o: { minIntervalMs?: number; now?: () => number; clock?: PngClock } = {}): Promise<PngDisplay> {
     await mkdir(dirname(path), { recursive: true });
-    return new PngDisplay(path, screen, log, o.minIntervalMs ?? 1000, o.now ?? (() => performance.now()));
+    const clock = o.clock ?? (o.now ? { ...realClock, now: o.now } : realClock);
+    return new PngDisplay(path, screen, log, o.minIntervalMs ?? 1000, clock);
+  }
+
+  private now(): number {
+    return this.clock.now();
   }
 
   async show(view: UpgradeView): Promise<void> {
@@ -72,13 +92,12 @@ export class PngDisplay implements Display {
     }
     this.pending = frame;
     if (!this.timer) {
-      this.timer = setTimeout(() => {
+      this.timer = this.clock.setTimeout(() => {
         this.timer = undefined;
         const p = this.pending;
         this.pending = undefined;
         if (p) void this.write(p);
       }, Math.max(0, due - this.now()));
-      this.timer.unref?.();
     }
   }
 
@@ -92,8 +111,13 @@ export class PngDisplay implements Display {
     await this.chain;
   }
 
+  /** Resolves when every frame written so far is on disk. */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
   private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
 

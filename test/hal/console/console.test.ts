@@ -125,10 +125,18 @@ test('EAGAIN (a full TTY buffer) is retried, partial writes resume where they st
 
 test('a console that fails for good (EIO) warns once; later lines are counted as dropped', async () => {
   let broken: string | undefined;
+  let wentBroken!: () => void;
+  const isBroken = new Promise<void>((ok) => (wentBroken = ok));
   const dead: WriteFn = (_buf, cb) => setImmediate(() => cb(Object.assign(new Error('EIO'), { code: 'EIO' }), 0));
-  const w = new LineWriter(dead, { eol: '\n', onBroken: (e) => (broken = broken ? 'twice' : e.code) });
+  const w = new LineWriter(dead, {
+    eol: '\n',
+    onBroken: (e) => {
+      broken = broken ? 'twice' : e.code;
+      wentBroken();
+    },
+  });
   w.writeLine('a');
-  await new Promise((r) => setTimeout(r, 10));
+  await isBroken;
   w.writeLine('b');
   w.writeLine('c');
   await w.close();

@@ -7,6 +7,7 @@ import { PNG } from 'pngjs';
 import { openDisplay, PngDisplay, render } from '../../../src/hal/display';
 import { silentLogger } from '../../../src/log/logger';
 import { screenOf, upgradeView } from './views';
+import { FakeTimers } from '../../helpers/fake-timers';
 
 const temp = () => mkdtemp(join(tmpdir(), 'pfs-display-'));
 const screen = screenOf('CP-7961G');
@@ -93,12 +94,17 @@ test('png: identical frames are not written; a 250 ms refresh writes once a seco
 test('png: a frame held back is written when its interval ends, without another show', async () => {
   const root = await temp();
   try {
-    const d = await PngDisplay.open(join(root, 'screen.png'), screen, silentLogger, { minIntervalMs: 50 });
+    const clock = new FakeTimers();
+    const d = await PngDisplay.open(join(root, 'screen.png'), screen, silentLogger, { minIntervalMs: 50, clock });
     await d.show(progressed(0));
     await d.show(progressed(65_536));
     assert.is(d.writes, 1);
-    await new Promise((r) => setTimeout(r, 120));
-    assert.is(d.writes, 2);
+    clock.advance(49);
+    await d.settled();
+    assert.is(d.writes, 1, 'held back until the interval ends');
+    clock.advance(1);
+    await d.settled();
+    assert.is(d.writes, 2, 'written when the interval ended');
     await d.close();
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import { LedError, openLeds, parseTriggers, patternOf, type LedPattern } from '.
 import { initialView, type ComponentView, type UpgradeView } from '../../../src/hal/view';
 import type { PfsNative } from '../../../src/hal/native';
 import { NativeUnavailableError } from '../../../src/hal/native';
-import { FakeTimers } from './fake-timers';
+import { FakeTimers } from '../../helpers/fake-timers';
 
 const temp = () => mkdtemp(join(tmpdir(), 'pfs-leds-'));
 

@@ -15,12 +15,16 @@ declare global {
   var __pfsTestTimeoutMs: number | undefined;
   // eslint-disable-next-line no-var
   var __pfsTestStarted: ((name: string) => void) | undefined;
+  // eslint-disable-next-line no-var
+  var __pfsTestTimes: Array<{ name: string; ms: number }> | undefined;
 }
 
 function limited<T>(suiteName: string, name: string, fn: Callback<T>): Callback<T> {
   return async (ctx) => {
     const ms = globalThis.__pfsTestTimeoutMs ?? DEFAULT_TEST_TIMEOUT_MS;
-    globalThis.__pfsTestStarted?.(suiteName ? `${suiteName} › ${name}` : name);
+    const full = suiteName ? `${suiteName} › ${name}` : name;
+    globalThis.__pfsTestStarted?.(full);
+    const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, fail) => {
       timer = setTimeout(() => fail(new Error(`"${name}" did not finish within its ${ms / 1000} s time limit`)), ms);
@@ -29,6 +33,7 @@ function limited<T>(suiteName: string, name: string, fn: Callback<T>): Callback<
       await Promise.race([fn(ctx), expired]);
     } finally {
       clearTimeout(timer);
+      globalThis.__pfsTestTimes?.push({ name: full, ms: performance.now() - started });
     }
   };
 }

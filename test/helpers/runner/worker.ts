@@ -22,6 +22,8 @@ export interface FileResult {
   /** Wall time, milliseconds. */
   readonly ms: number;
   readonly skips: SkippedTest[];
+  /** Each test's wall time, milliseconds. */
+  readonly tests: Array<{ name: string; ms: number }>;
 }
 
 export type WorkerRequest = { file: string; name: string; timeoutMs: number } | { quit: true };
@@ -56,6 +58,7 @@ async function runFile(file: string, name: string, timeoutMs: number): Promise<F
   const started = performance.now();
   globalThis.__pfsTestTimeoutMs = timeoutMs;
   globalThis.__pfsSkipped = [];
+  globalThis.__pfsTestTimes = [];
   globalThis.UVU_QUEUE = [[name]];
   globalThis.UVU_INDEX = 0;
   strays = 0;
@@ -78,7 +81,7 @@ async function runFile(file: string, name: string, timeoutMs: number): Promise<F
     console.error(`\n  FAIL ${name} did not load: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   }
   failed += strays;
-  return { name, passed, failed, skipped, ms: performance.now() - started, skips: globalThis.__pfsSkipped };
+  return { name, passed, failed, skipped, ms: performance.now() - started, skips: globalThis.__pfsSkipped, tests: globalThis.__pfsTestTimes };
 }
 
 globalThis.UVU_DEFER = 1; // uvu queues suites for us to run instead of starting on its own

@@ -1,7 +1,11 @@
-import type { LedTimers } from '../../../src/hal/leds/types';
+import type { PngClock } from '../../src/hal/display/png';
+import type { LedTimers } from '../../src/hal/leds/types';
 
-/** A clock the test moves by hand; `advance` fires due timers in order. */
-export class FakeTimers implements LedTimers {
+/**
+ * A clock the test moves by hand; `advance` fires due timers in order. For code that
+ * takes its time and timers injected (LED blinker, PNG display).
+ */
+export class FakeTimers implements LedTimers, PngClock {
   t = 0;
   private seq = 0;
   private readonly pending = new Map<number, { at: number; fn: () => void }>();
