@@ -20,8 +20,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { inCI } from './helpers/ci';
 import { planOf } from './helpers/runner/schedule';
-import { DEFAULT_TEST_TIMEOUT_MS } from './helpers/runner/uvu-timed';
-import { FRAME_END, FRAME_START, type FileResult, type WorkerReport, type WorkerRequest } from './helpers/runner/worker';
+import { DEFAULT_TEST_TIMEOUT_MS, FRAME_END, FRAME_START, type FileResult, type WorkerReport, type WorkerRequest } from './helpers/runner/protocol';
 
 const here = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname);
 
@@ -230,6 +229,12 @@ const watchdog = setTimeout(() => {
   for (const f of pending.splice(0)) console.log(`  not started: ${f.name}`);
   end();
 }, runLimitMs);
+
+// Whoever reads our output left (`| head`, a closed terminal): stop the workers and end.
+process.stdout.on('error', () => {
+  for (const w of live) kill(w);
+  process.exit(1);
+});
 
 for (let i = 0; i < workers; i++) startWorker();
 pump();

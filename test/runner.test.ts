@@ -3,7 +3,9 @@
 // skipped, which test hung or ended its process).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { within } from './helpers/net';
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   const { CI: _ci, ...rest } = process.env;
@@ -46,6 +48,24 @@ test('a failed assertion, a stray rejection and a test that exits its process ea
   assert.match(r.out, /unhandled rejection outside any test's await: Error: stray/);
   assert.match(r.out, /worker exited \(code 3\) while running "calls process\.exit"/);
   assert.is(r.last, '3 passed, 3 failed, 0 skipped', r.out);
+});
+
+test('the runner ends when whoever reads its output goes away (it used to spin on EPIPE for good)', async () => {
+  const { CI: _ci, ...env } = process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/run.ts', '--root', 'test/fixtures/runner', '--workers', '1', '--timeout', '1', 'passes', 'hangs'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  const exited = once(child, 'exit');
+  await once(child.stdout, 'data');
+  // Like `| head` having read enough, in a terminal that is gone.
+  child.stdout.destroy();
+  child.stderr.destroy();
+  try {
+    await within(20_000, 'the runner to exit once its reader left', exited);
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
 
 test('a filter that matches nothing is an error, not an empty success', () => {

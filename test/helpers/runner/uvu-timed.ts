@@ -4,11 +4,9 @@
 // give test files this module for 'uvu' (uvu-hook.mjs); run alone, a file gets the
 // real uvu and no limit.
 import { suite as uvuSuite, type Callback, type Test } from 'uvu';
+import { DEFAULT_TEST_TIMEOUT_MS } from './protocol';
 
 export { exec, type Callback, type Test } from 'uvu';
-
-/** Default per-test limit, in milliseconds; a file's own comes from test/helpers/runner/schedule.ts. */
-export const DEFAULT_TEST_TIMEOUT_MS = 120_000;
 
 declare global {
   // eslint-disable-next-line no-var

@@ -8,26 +8,7 @@
 // output in order: { test } when a test starts, { done: FileResult } at the end.
 import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import type { SkippedTest } from '../ci';
-
-export const FRAME_START = '\x1e';
-export const FRAME_END = '\x1f';
-
-/** What a worker reports for one file. */
-export interface FileResult {
-  readonly name: string;
-  readonly passed: number;
-  readonly failed: number;
-  readonly skipped: number;
-  /** Wall time, milliseconds. */
-  readonly ms: number;
-  readonly skips: SkippedTest[];
-  /** Each test's wall time, milliseconds. */
-  readonly tests: Array<{ name: string; ms: number }>;
-}
-
-export type WorkerRequest = { file: string; name: string; timeoutMs: number } | { quit: true };
-export type WorkerReport = { test: string } | { done: FileResult };
+import { FRAME_END, FRAME_START, type FileResult, type WorkerReport, type WorkerRequest } from './protocol';
 
 type Run = () => Promise<[errors: string | true, ran: number, skipped: number, total: number]>;
 
@@ -45,11 +26,17 @@ function report(r: WorkerReport): void {
 }
 
 // Tests' own problems that surface outside any test (a rejection nobody awaited, an
-// error thrown from a timer) count against the file running when they happen.
+// error thrown from a timer) count against the file running when they happen. If the
+// runner is gone (our stdout is a broken pipe) there is no one to tell: end.
 let strays = 0;
 function stray(kind: string, e: unknown): void {
+  if ((e as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') process.exit(1);
   strays++;
-  console.error(`\n  FAIL ${kind} outside any test's await: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  try {
+    process.stdout.write(`\n  FAIL ${kind} outside any test's await: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  } catch {
+    process.exit(1);
+  }
 }
 process.on('uncaughtException', (e) => stray('uncaught exception', e));
 process.on('unhandledRejection', (e) => stray('unhandled rejection', e));
@@ -89,6 +76,7 @@ globalThis.__pfsTestStarted = (test) => report({ test });
 register(new URL('./uvu-hook.mjs', import.meta.url), { data: { shim: new URL('./uvu-timed.ts', import.meta.url).href } });
 
 let queue = Promise.resolve();
+process.on('disconnect', () => process.exit(1)); // the runner is gone
 process.on('message', (m: WorkerRequest) => {
   queue = queue.then(async () => {
     if ('quit' in m) {
