@@ -6,6 +6,8 @@ import { TftpRemoteError } from '../net/tftp/errors';
 import type { BlockPlan } from '../net/peer/block-assembler';
 import { fileMedium, Spool, type SpoolMedium } from '../net/peer/spool';
 import { fetchDirect } from '../net/peer/fetch-direct';
+import { sleep } from '../io/sleep';
+import { writeAll } from '../io/write-all';
 import type { PeerNode } from '../net/peer/peer-node';
 import type { UpgradeProgress } from './progress';
 
@@ -80,8 +82,6 @@ export class UpgradeError extends PfsError {}
 export function configNames(mac: string): string[] {
   return [`SEP${mac}.cnf.xml`, 'XMLDefault.cnf.xml'];
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The phone's upgrade: fetch the configuration (own file, else the default), decide,
@@ -258,11 +258,6 @@ function fetchComponent(p: UpgradePorts, f: UpgradeManifest['files'][number], pf
     p.progress?.component(f.name, 'done');
     p.log.inf(`${f.name}: ${f.size} bytes verified on flash`);
   };
-}
-
-async function writeAll(store: SpoolMedium, bytes: Buffer): Promise<void> {
-  let done = 0;
-  while (done < bytes.length) done += await store.writev([bytes.subarray(done)], done);
 }
 
 async function withDeadline<T>(work: Promise<T>, at: number, what: string): Promise<T> {

@@ -111,7 +111,7 @@ export class BoardHost {
    */
   private async direct(b: Board): Promise<void> {
     for (const f of this.fleet.files) {
-      const status: FileStatus = { name: f.name, role: 'tftp', size: f.size, verifiedBytes: 0, complete: false, parentId: null, rootId: null, depth: 0, children: 0, maxChildren: 0, corruptBlocks: 0, resumedBytes: 0 };
+      const status: FileStatus = { name: f.name, role: 'tftp', size: f.size, verifiedBytes: 0, complete: false, parentId: null, rootId: null, depth: 0, children: 0, maxChildren: 0, corruptBlocks: 0, resumedBytes: 0, maxQueuedBytes: 0 };
       b.direct.set(f.name, status);
       for (let attempt = 1; ; attempt++) {
         try {

@@ -16,6 +16,7 @@ const file = (name: string, over: Partial<FileStatus>): FileStatus => ({
   maxChildren: 0,
   corruptBlocks: 0,
   resumedBytes: 0,
+  maxQueuedBytes: 0,
   ...over,
 });
 

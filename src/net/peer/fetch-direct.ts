@@ -22,10 +22,10 @@ export interface DirectFetch {
  * A file straight from the origin, no peers, through the same pipeline as every
  * other mode (verify, flash with backpressure): the plain TFTP upgrade, the lab's
  * traditional boards. Resolves once every block is on flash and synced; returns the
- * bytes that were already there (a resume). Rejects with the pipeline's error:
+ * bytes that were already there (a resume) and the most that waited for flash at once. Rejects with the pipeline's error:
  * PFS_ERR_BLOCK_CORRUPT, PFS_ERR_FLASH_WRITE, or the TFTP failure.
  */
-export async function fetchDirect(f: DirectFetch): Promise<{ resumedBytes: number }> {
+export async function fetchDirect(f: DirectFetch): Promise<{ resumedBytes: number; maxQueuedBytes: number }> {
   const size = f.plan.size;
   const stored = (blocks: number) => Math.min(size, blocks * f.plan.blockSize);
   let settle!: { ok: () => void; fail: (e: Error) => void };
@@ -63,5 +63,5 @@ export async function fetchDirect(f: DirectFetch): Promise<{ resumedBytes: numbe
     throw e;
   }
   await pipeline.close(true);
-  return { resumedBytes: stored(kept) };
+  return { resumedBytes: stored(kept), maxQueuedBytes: pipeline.maxPendingBytes };
 }

@@ -67,6 +67,8 @@ export interface FileStatus {
   corruptBlocks: number;
   /** Bytes already verified on flash when this board started on the file (a resume). */
   resumedBytes: number;
+  /** Most verified bytes that waited for flash at once: what a slow flash costs in memory. */
+  maxQueuedBytes: number;
 }
 
 interface Deferred {
@@ -247,6 +249,7 @@ export class PeerNode {
         maxChildren: s.stats.maxChildren,
         corruptBlocks: s.stats.corruptBlocks,
         resumedBytes: io.resumedBytes,
+        maxQueuedBytes: io.pipeline.maxPendingBytes,
       });
     }
     return out;

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { PfsError } from '../../errors';
-import { skipBytes } from '../iovec';
+import { writeAll } from '../../io/write-all';
 
 /**
  * Where a spool keeps its bytes: a file, or a component slot of the flash HAL.
@@ -79,13 +79,7 @@ export class Spool {
     this.tail = this.tail.then(async () => {
       if (this.failed) return done(this.failed);
       try {
-        let written = 0;
-        let list = slices;
-        // writev may write less than asked (rare on files); finish the rest.
-        while (written < length) {
-          written += await m.writev(list, this.flushed + written);
-          if (written < length) list = skipBytes(slices, written);
-        }
+        await writeAll(m, slices, this.flushed);
         this.flushed += length;
         done();
       } catch (e) {
