@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from '../log/logger';
 import { PfsError } from '../errors';
+import type { ErrorCode } from '../error-codes';
 import { tftpGetBuffer, type TftpGetOptions } from '../net/tftp/client';
 import { TftpRemoteError } from '../net/tftp/errors';
 import type { BlockPlan } from '../net/peer/block-assembler';
@@ -74,7 +75,7 @@ export interface UpgradePorts {
 export type UpgradeOutcome =
   | { kind: 'current'; load: string }
   | { kind: 'committed'; load: string; via: 'pfs' | 'tftp'; /** epoch ms of the commit */ at: number }
-  | { kind: 'failed'; code: string; reason: string };
+  | { kind: 'failed'; code: ErrorCode; reason: string };
 
 export class UpgradeError extends PfsError {}
 

@@ -7,23 +7,12 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ERROR_CODES, isErrorCode, type ErrorCode } from '../../src/error-codes';
+import { ERROR_CODES, isErrorCode } from '../../src/error-codes';
 import { ERRORS_DOC, renderErrorsDoc } from '../../scripts/gen-errors-doc';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const self = fileURLToPath(import.meta.url);
 
-/**
- * Codes whose tests the lead is writing with the data path and scenario work (issue 10,
- * items 1 and 3). Each must leave this list in the commit that adds its test: the
- * check below fails for a code that is listed here and tested already.
- */
-const TESTS_PENDING: readonly ErrorCode[] = [
-  'PFS_ERR_BLOCK_CORRUPT',
-  'PFS_ERR_UPGRADE',
-  'PFS_ERR_UPGRADE_TIMEOUT',
-  'PFS_ERR_MANIFEST_MISMATCH',
-];
 
 /**
  * Error classes under src/ that are not PfsErrors, and why. They stand for what the
@@ -116,10 +105,8 @@ test('every registered code is raised somewhere in src/', () => {
 
 test('every registered code is made to happen by a test under test/ (or is listed as pending)', () => {
   const text = testFiles.map(read).join('\n');
-  const untested = Object.keys(ERROR_CODES).filter((c) => !names(text, c) && !TESTS_PENDING.includes(c as ErrorCode));
+  const untested = Object.keys(ERROR_CODES).filter((c) => !names(text, c));
   assert.equal(untested, [], 'no test names these codes: add a test that makes each happen and asserts its code');
-  const tested = TESTS_PENDING.filter((c) => names(text, c));
-  assert.equal(tested, [], 'tested now: take them out of TESTS_PENDING');
 });
 
 test('every error class under src/ is a PfsError (errno stand-ins of the emulated media excepted)', () => {
