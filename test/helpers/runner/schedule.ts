@@ -25,7 +25,9 @@ const BROADCAST = 'loopback broadcast';
  * with 3 workers on 2 cores (a file's time includes waiting for the others).
  */
 const plans: Record<string, FilePlan> = {
-  'boot/boot-e2e.test.ts': { seconds: 56, shares: BROADCAST },
+  'boot/boot-e2e.test.ts': { seconds: 28, shares: BROADCAST },
+  'boot/boot-e2e-refused.test.ts': { seconds: 14, shares: BROADCAST },
+  'boot/boot-e2e-flash.test.ts': { seconds: 14, shares: BROADCAST },
   'net/tftp/loss.test.ts': { seconds: 50 },
   'net/tftp/interop.test.ts': { seconds: 45, timeoutMs: 200_000 },
   'lab/netns.test.ts': { seconds: 22, shares: BROADCAST },
