@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spool } from '../../../src/net/peer/spool';
 import { Fanout } from '../../../src/net/peer/fanout';
+import { sleep } from '../../../src/io/sleep';
+import { until } from '../../helpers/net';
 
 const BLOCK = 64 * 1024;
 
@@ -63,22 +65,16 @@ function child(port: number, paused = false) {
   };
 }
 
-const until = async (cond: () => boolean, ms = 5000) => {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
+const waitFor = (cond: () => boolean, what: string) => until(cond, { timeoutMs: 5000, what });
 
 test('cut-through: children at the edge get blocks as they are verified, before the file is complete', async () => {
   const data = randomBytes(40 * BLOCK + 17);
   const p = await parent(data, 'cut');
   const a = child(p.port);
   const b = child(p.port);
-  await until(() => p.fan.childCount === 2);
+  await waitFor(() => p.fan.childCount === 2, 'two children');
   await p.produce(10);
-  await until(() => a.bytes === 10 * BLOCK && b.bytes === 10 * BLOCK);
+  await waitFor(() => a.bytes === 10 * BLOCK && b.bytes === 10 * BLOCK, 'ten blocks at both children');
   assert.ok(p.spool.flushed < data.length, 'children had data before the parent had the file');
   await p.produce(100);
   assert.ok((await a.ended).equals(data));
@@ -91,10 +87,10 @@ test('a late child catches up from the spool, then rides the live stream', async
   const data = randomBytes(30 * BLOCK);
   const p = await parent(data, 'cut');
   const early = child(p.port);
-  await until(() => p.fan.childCount === 1);
+  await waitFor(() => p.fan.childCount === 1, 'one child');
   await p.produce(20);
   const late = child(p.port);
-  await until(() => p.fan.childCount === 2);
+  await waitFor(() => p.fan.childCount === 2, 'two children');
   await p.produce(100);
   assert.ok((await late.ended).equals(data));
   assert.ok((await early.ended).equals(data));
@@ -106,7 +102,7 @@ test('a child that stops reading holds up neither its sibling nor the parent, an
   const p = await parent(data, 'cut');
   const fast = child(p.port);
   const slow = child(p.port, true);
-  await until(() => p.fan.childCount === 2);
+  await waitFor(() => p.fan.childCount === 2, 'two children');
   let maxQueued = 0;
   const probe = setInterval(() => {
     for (const s of [slow.sock]) maxQueued = Math.max(maxQueued, s.bytesWritten - slow.bytes);
@@ -126,9 +122,10 @@ test('store-and-forward: nothing reaches children until the whole file is writte
   const data = randomBytes(12 * BLOCK + 5);
   const p = await parent(data, 'store');
   const c = child(p.port);
-  await until(() => p.fan.childCount === 1);
+  await waitFor(() => p.fan.childCount === 1, 'one child');
   await p.produce(12);
-  await new Promise((r) => setTimeout(r, 50));
+  // Nothing must arrive: give a wrong release a moment to show itself.
+  await sleep(50);
   assert.is(c.bytes, 0);
   await p.produce(1);
   assert.ok((await c.ended).equals(data));

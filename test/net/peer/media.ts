@@ -2,6 +2,7 @@
 // write, can refuse the write that reaches a chosen offset (a worn or full device),
 // and can be throttled to a chosen rate (flash slower than the network).
 import type { SpoolMedium } from '../../../src/net/peer/spool';
+import { sleep } from '../../../src/io/sleep';
 
 export interface TestMedium extends SpoolMedium {
   /** The bytes as written so far. */
@@ -48,7 +49,7 @@ export function testMedium(o: MediumOptions): TestMedium {
       if (o.rate) {
         const now = performance.now();
         freeAt = Math.max(freeAt, now) + (n / o.rate) * 1000;
-        await new Promise((ok) => setTimeout(ok, freeAt - now));
+        await sleep(freeAt - now);
       }
       if (o.failAt !== undefined && position + n > o.failAt) {
         throw Object.assign(new Error(`EIO: i/o error, write at ${position} on ${o.device}`), { code: 'EIO' });
