@@ -112,7 +112,10 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
   const deadline = Date.now() + p.upgradeTimeoutMs;
   let committedAt = 0;
   try {
-    const { manifest, bytes: manifestBytes } = await fetchManifest(p, cfg, load, pfs);
+    // The manifest is part of the download: a server without it (or peers that never
+    // pass it on) must not hold the board past its limit.
+    const limit = `within ${p.upgradeTimeoutMs / 1000} s`;
+    const { manifest, bytes: manifestBytes } = await withDeadline(fetchManifest(p, cfg, load, pfs), deadline, `the manifest ${load}.loads did not arrive ${limit}`);
     if (manifest.model !== p.model.model || manifest.load !== load) {
       throw new UpgradeError('PFS_ERR_MANIFEST_MISMATCH', `${load}.loads is for ${manifest.model} ${manifest.load}, this board wants ${p.model.model} ${load}`);
     }
@@ -121,7 +124,7 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     const work = manifest.files.map((f) => fetchComponent(p, f, pfs));
     // The phone fetched components one after another; peers fetch them together.
     const all: Promise<unknown> = pfs ? Promise.all(work.map((w) => w())) : work.reduce((a, w) => a.then(w), Promise.resolve());
-    await withDeadline(all, deadline, `the download of ${load} did not finish within ${p.upgradeTimeoutMs / 1000} s`);
+    await withDeadline(all, deadline, `the download of ${load} did not finish ${limit}`);
     const store = await p.flash.openComponent(`${load}.loads`);
     await writeAll(store, manifestBytes);
     await store.sync();

@@ -379,7 +379,8 @@ export class PeerNode {
     const io = this.files.get(key);
     if (!io) return;
     // A transfer prepared at any offset serves: TFTP always starts at 0 and the pipeline skips.
-    const prepared = io.prepared?.dl;
+    // One whose request already failed (the server refused, or never answered) is not reused.
+    const prepared = io.prepared?.dl.failure ? undefined : io.prepared?.dl;
     io.prepared = undefined;
     const source: OriginSource = new OriginSource(this.o.origin, file, this.log.child('TFTP'), (e) => {
       if (e) return this.event({ type: 'OriginFailed', key, reason: e.message });

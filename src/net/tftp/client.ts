@@ -58,6 +58,8 @@ export interface TftpDownload extends AsyncIterable<Buffer> {
   resume(): void;
   /** Starts the data flow of a transfer opened with `hold`. */
   begin(): void;
+  /** Why the transfer failed, once it has; undefined while it runs or after it succeeded. */
+  readonly failure: Error | undefined;
 }
 
 /**
@@ -407,7 +409,14 @@ class Download implements TftpDownload {
         if (this.error) fail(this.error);
         else if (this.finished) ok();
       };
+      // A transfer that already ended (a prepared one whose request failed) settles now:
+      // nothing would call wake again.
+      if (this.finished) this.wake();
     });
+  }
+
+  get failure(): Error | undefined {
+    return this.error;
   }
 
   private fail(e: Error): void {
