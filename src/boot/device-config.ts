@@ -1,6 +1,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { PfsError } from '../errors';
 import { isModelName, type ModelProfile } from '../profiles';
+import { isPlainName } from '../loads/validate';
 
 /**
  * A configuration file the board cannot use: malformed XML, or without what the
@@ -141,7 +142,17 @@ function findLoad(root: Node, rootName: string, model: ModelProfile, source: str
   if (loads.length === 0) {
     throw new ConfigError(source, `no load for ${model.model}: ${seen.length ? `its <loadInformation> entries are for ${seen.join(', ')}` : 'no <loadInformation> element with a load name'}`);
   }
-  return loads[0]!;
+  return plainLoadName(loads[0]!, '<loadInformation>', source);
+}
+
+/**
+ * A load name comes from the network and becomes file names (`<load>.loads`, the
+ * slot's install mark): it is checked here, once, with the manifest's own check
+ * (src/loads/validate.ts), before anything is fetched or opened.
+ */
+function plainLoadName(load: string, where: string, source: string): string {
+  if (!isPlainName(load)) throw new ConfigError(source, `${where} names the load ${JSON.stringify(String(load).slice(0, 80))}: a load name is a plain name (letters, digits, . _ + -), never a path`);
+  return load;
 }
 
 function findManifest(root: Node, rootName: string, model: ModelProfile, source: string): DeviceConfig['manifest'] {
@@ -156,6 +167,7 @@ function findManifest(root: Node, rootName: string, model: ModelProfile, source:
     const size = String(node['@size'] ?? '').trim();
     const sha256 = String(node['@sha256'] ?? '').trim().toLowerCase();
     if (!load) throw new ConfigError(source, `${where} needs the load name as its text`);
+    plainLoadName(load, where, source);
     if (!/^\d+$/.test(size) || !Number.isSafeInteger(Number(size)) || Number(size) <= 0) throw new ConfigError(source, `${where} size must be the manifest's size in bytes (got "${size}")`);
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ConfigError(source, `${where} sha256 must be 64 hex digits (got "${sha256}")`);
     found.set(`${load} ${size} ${sha256}`, { load, size: Number(size), sha256 });
