@@ -302,7 +302,7 @@ export class FileSession {
           id: m.parentId, depth: m.depth,
           ep: { addr: m.parentAddr === '0.0.0.0' ? from.addr : m.parentAddr, port: m.parentPort },
         };
-        out.push({ type: 'Log', level: 'INF', text: `${this.me} parent ${xid(m.parentId)} at ${this.parent.ep.addr}:${m.parentPort} depth=${m.depth} from ${this.heldBytes}` });
+        out.push({ type: 'Log', level: 'INF', text: `${this.me} parent ${xid(m.parentId)} at ${this.parent.ep.addr}:${m.parentPort} depth=${m.depth} from ${this.heldBytes} H=${shortKey(this.key)}` });
         out.push({ type: 'ConnectParent', key: this.key, parentId: m.parentId, parent: this.parent.ep, fromOffset: this.heldBytes, depth: m.depth });
         return;
     }

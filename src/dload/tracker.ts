@@ -54,6 +54,11 @@ export class Tracker {
     return d;
   }
 
+  /** Every member but the root, in the order they were first heard (for the status query; copies, read-only). */
+  *members(): IterableIterator<{ id: number; parentId: number; udp: Endpoint | null; depth: number; bad: boolean }> {
+    for (const n of this.nodes.values()) if (n !== this.root) yield { id: n.id, parentId: n.parent?.id ?? 0, udp: n.udp, depth: n.depth, bad: n.bad };
+  }
+
   /** Parent id of a member in the tracker's view (undefined: unknown or unplaced). */
   parentOf(id: number): number | undefined {
     return this.nodes.get(id)?.parent?.id;

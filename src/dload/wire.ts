@@ -15,6 +15,8 @@ export const TYPE = {
   ParentAssigned: 0x06,
   StreamRequest: 0x10,
   StreamResponse: 0x11,
+  StatusQuery: 0x20,
+  StatusReply: 0x21,
 } as const;
 
 /** Status byte of a StreamResponse. */
@@ -86,8 +88,73 @@ export interface StreamResponse extends Header {
   readonly offset: number;
 }
 
+/**
+ * Anyone (`pfs tree`) → a board, UDP unicast: "what is your part in hierarchy `key`?"
+ * Read-only: it carries no field a board acts on but which tracker entries to list.
+ */
+export interface StatusQuery extends Header {
+  readonly type: 'StatusQuery';
+  /** Echoed in the reply, so the asker can match answers to questions. */
+  readonly nonce: number;
+  /** Index of the first tracker entry wanted (a root lists at most STATUS_ENTRIES a reply). */
+  readonly first: number;
+}
+
+/** The key of a StatusQuery that asks a board about every hierarchy it is in (one reply each). */
+export const ANY_KEY: HierKey = '0000000000000000';
+
+/** Roles as a StatusReply carries them (the index is the byte on the wire). */
+export const STATUS_ROLES = ['listening', 'claiming', 'waiting', 'root', 'member', 'failed'] as const;
+export type StatusRole = (typeof STATUS_ROLES)[number];
+/** Why a board gave a file up, as a StatusReply carries it (index = byte; 0 = it did not). */
+export const STATUS_FAILURES = ['', 'PFS_ERR_ORIGIN_CORRUPT', 'PFS_ERR_FLASH_WRITE'] as const;
+export type StatusFailure = (typeof STATUS_FAILURES)[number];
+
+/** One member in a root's tracker, as a StatusReply lists it. */
+export interface StatusEntry {
+  readonly id: number;
+  /** The parent the tracker placed it under (0: not placed). */
+  readonly parentId: number;
+  /** Its UDP source as the root last heard it (where to ask it in turn). */
+  readonly addr: string;
+  readonly port: number;
+  readonly depth: number;
+  /** It sent a corrupt block: never a parent again. */
+  readonly bad: boolean;
+}
+
+/** A board's answer to a StatusQuery: its own part in the hierarchy and, from a root, a page of its tracker. */
+export interface StatusReply extends Header {
+  readonly type: 'StatusReply';
+  readonly nonce: number;
+  readonly role: StatusRole;
+  /** Every block verified. */
+  readonly complete: boolean;
+  /** Hops below the root (root = 0). */
+  readonly depth: number;
+  /** Children it streams to now. */
+  readonly children: number;
+  /** File size and verified prefix, bytes. */
+  readonly size: number;
+  readonly held: number;
+  /** The parent it fetches from now (0: none). */
+  readonly parentId: number;
+  /** Its root (its own id when root; 0: none known) and that root's address (0.0.0.0: itself or unknown). */
+  readonly rootId: number;
+  readonly rootAddr: string;
+  /** Root only: ms since it confirmed itself root (its HROOT line); -1 otherwise. */
+  readonly rootForMs: number;
+  readonly failure: StatusFailure;
+  readonly model: string;
+  readonly file: string;
+  /** Root only: members in its tracker (the root not counted), and which of them follow. */
+  readonly members: number;
+  readonly first: number;
+  readonly entries: readonly StatusEntry[];
+}
+
 export type Datagram = RootAdvert | MemberReport | ParentAssigned;
-export type Message = Datagram | StreamRequest | StreamResponse;
+export type Message = Datagram | StreamRequest | StreamResponse | StatusQuery | StatusReply;
 
 /** What decoding hostile or foreign bytes gives instead of throwing. */
 export interface Malformed {
@@ -106,7 +173,17 @@ export const BODY_BYTES: Record<Message['type'], number> = {
   ParentAssigned: 15,
   StreamRequest: 8,
   StreamResponse: 17,
+  StatusQuery: 8,
+  // The fixed part; the model, file name and tracker entries follow it.
+  StatusReply: 48,
 };
+
+/** Tracker entries in one StatusReply: keeps the datagram near 1 KiB. */
+export const STATUS_ENTRIES = 48;
+const ENTRY_BYTES = 16;
+/** Longest model and file name a StatusReply carries (longer ones are cut). */
+const STATUS_MODEL_MAX = 32;
+const STATUS_FILE_MAX = 200;
 
 const TYPE_NAMES = new Map<number, Message['type']>(Object.entries(TYPE).map(([k, v]) => [v, k as Message['type']]));
 const TWO32 = 2 ** 32;
@@ -136,7 +213,7 @@ function ipv4Bytes(addr: string): number[] {
 
 /** Encodes a message. Throws TypeError only on a programming error (bad field values). */
 export function encode(msg: Message): Buffer {
-  const buf = Buffer.alloc(HEADER_BYTES + BODY_BYTES[msg.type]);
+  const buf = Buffer.alloc(HEADER_BYTES + BODY_BYTES[msg.type] + (msg.type === 'StatusReply' ? statusTail(msg) : 0));
   buf.write(MAGIC, 0, 'latin1');
   buf[3] = WIRE_VERSION;
   buf[4] = TYPE[msg.type];
@@ -178,8 +255,89 @@ export function encode(msg: Message): Buffer {
       writeU64(buf, o + 1, msg.size);
       writeU64(buf, o + 9, msg.offset);
       break;
+    case 'StatusQuery':
+      buf.writeUInt32BE(msg.nonce >>> 0, o);
+      buf.writeUInt16BE(msg.first, o + 4);
+      break;
+    case 'StatusReply':
+      encodeStatusReply(buf, msg);
+      break;
   }
   return buf;
+}
+
+const latin1 = (s: string, max: number) => Buffer.from(s, 'latin1').subarray(0, max);
+
+function statusTail(m: StatusReply): number {
+  if (m.entries.length > STATUS_ENTRIES) throw new TypeError(`a StatusReply lists at most ${STATUS_ENTRIES} entries, got ${m.entries.length}`);
+  return latin1(m.model, STATUS_MODEL_MAX).length + latin1(m.file, STATUS_FILE_MAX).length + m.entries.length * ENTRY_BYTES;
+}
+
+function encodeStatusReply(buf: Buffer, m: StatusReply): void {
+  const o = HEADER_BYTES;
+  const model = latin1(m.model, STATUS_MODEL_MAX);
+  const file = latin1(m.file, STATUS_FILE_MAX);
+  buf.writeUInt32BE(m.nonce >>> 0, o);
+  buf[o + 4] = STATUS_ROLES.indexOf(m.role);
+  buf[o + 5] = m.complete ? 1 : 0;
+  buf[o + 6] = Math.min(255, m.depth);
+  buf[o + 7] = m.children;
+  writeU64(buf, o + 8, m.size);
+  writeU64(buf, o + 16, m.held);
+  buf.writeUInt32BE(m.parentId >>> 0, o + 24);
+  buf.writeUInt32BE(m.rootId >>> 0, o + 28);
+  buf.set(ipv4Bytes(m.rootAddr), o + 32);
+  buf.writeUInt32BE(m.rootForMs < 0 ? 0xffffffff : Math.min(0xfffffffe, Math.round(m.rootForMs)), o + 36);
+  buf[o + 40] = STATUS_FAILURES.indexOf(m.failure);
+  buf[o + 41] = model.length;
+  buf[o + 42] = file.length;
+  buf[o + 43] = m.entries.length;
+  buf.writeUInt16BE(Math.min(0xffff, m.members), o + 44);
+  buf.writeUInt16BE(m.first, o + 46);
+  let at = o + BODY_BYTES.StatusReply;
+  at += model.copy(buf, at);
+  at += file.copy(buf, at);
+  for (const e of m.entries) {
+    buf.writeUInt32BE(e.id >>> 0, at);
+    buf.writeUInt32BE(e.parentId >>> 0, at + 4);
+    buf.set(ipv4Bytes(e.addr), at + 8);
+    buf.writeUInt16BE(e.port, at + 12);
+    buf[at + 14] = Math.min(255, e.depth);
+    buf[at + 15] = e.bad ? 1 : 0;
+    at += ENTRY_BYTES;
+  }
+}
+
+function decodeStatusReply(buf: Uint8Array, key: HierKey, sender: number): StatusReply | Malformed {
+  const o = HEADER_BYTES;
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const role = STATUS_ROLES[buf[o + 4]!];
+  const failure = STATUS_FAILURES[buf[o + 40]!];
+  const size = readU64(buf, o + 8);
+  const held = readU64(buf, o + 16);
+  const modelLen = buf[o + 41]!;
+  const fileLen = buf[o + 42]!;
+  const count = buf[o + 43]!;
+  const ip = (at: number) => `${buf[at]}.${buf[at + 1]}.${buf[at + 2]}.${buf[at + 3]}`;
+  if (role === undefined || failure === undefined || size < 0 || held < 0 || held > size || buf[o + 7]! > 2) return { type: 'Malformed', reason: 'field' };
+  if (modelLen > STATUS_MODEL_MAX || fileLen > STATUS_FILE_MAX || count > STATUS_ENTRIES) return { type: 'Malformed', reason: 'field' };
+  let at = o + BODY_BYTES.StatusReply;
+  if (buf.length < at + modelLen + fileLen + count * ENTRY_BYTES) return { type: 'Malformed', reason: 'short' };
+  const text = (n: number) => Buffer.from(buf.buffer, buf.byteOffset + at, n).toString('latin1');
+  const model = text(modelLen);
+  at += modelLen;
+  const file = text(fileLen);
+  at += fileLen;
+  const entries: StatusEntry[] = [];
+  for (let i = 0; i < count; i++, at += ENTRY_BYTES) {
+    entries.push({ id: v.getUint32(at), parentId: v.getUint32(at + 4), addr: ip(at + 8), port: v.getUint16(at + 12), depth: buf[at + 14]!, bad: (buf[at + 15]! & 1) === 1 });
+  }
+  const forMs = v.getUint32(o + 36);
+  return {
+    type: 'StatusReply', key, sender, nonce: v.getUint32(o), role, complete: (buf[o + 5]! & 1) === 1, depth: buf[o + 6]!, children: buf[o + 7]!,
+    size, held, parentId: v.getUint32(o + 24), rootId: v.getUint32(o + 28), rootAddr: ip(o + 32), rootForMs: forMs === 0xffffffff ? -1 : forMs,
+    failure, model, file, members: v.getUint16(o + 44), first: v.getUint16(o + 46), entries,
+  };
 }
 
 /**
@@ -233,5 +391,9 @@ export function decode(buf: Uint8Array): Message | Malformed {
       if (status > 3 || size < 0 || offset < 0) return bad;
       return { type, key, sender, status: status as StreamStatus, size, offset };
     }
+    case 'StatusQuery':
+      return { type, key, sender, nonce: v.getUint32(o), first: v.getUint16(o + 4) };
+    case 'StatusReply':
+      return decodeStatusReply(buf, key, sender);
   }
 }
