@@ -23,7 +23,7 @@ export const LAYERS = [
   ['loads', 'net', 'sim', 'profiles'],
   ['hal'],
   ['boot'],
-  ['lab'],
+  ['lab', 'image'], // image: pfs image, a board's SD card image (uses boot's exit codes)
   ['cli'],
 ];
 

@@ -229,6 +229,43 @@ export const ERROR_CODES = {
     action: 'Check the network to the peers and the TFTP server; raise --upgrade-timeout on a slow WAN.',
   },
 
+  // --- pfs image: a board's SD card image -------------------------------------------
+  PFS_ERR_IMAGE_ACCESS: {
+    exit: 1,
+    meaning: '`pfs image` cannot write the image file: missing, not a regular file, or read-only. Nothing was changed.',
+    action: 'Give the path of a writable image file (chmod u+w), not a device.',
+  },
+  PFS_ERR_IMAGE_FORMAT: {
+    exit: 1,
+    meaning: '`pfs image` was given an image that is not MBR with a FAT boot partition and an ext4 root, or whose files are in the way. Nothing was changed.',
+    action: 'Use a Raspberry Pi OS image (docs/INSTALL.md); the message names what is missing or in the way.',
+  },
+  PFS_ERR_IMAGE_SPACE: {
+    exit: 1,
+    meaning: '`pfs image` found the image too small: shorter than its partition table (truncated), or without room for what pfs writes. Nothing was changed.',
+    action: 'Grow the image and its partition (truncate, then parted/resize2fs), or copy the whole image again.',
+  },
+  PFS_ERR_IMAGE_EXE: {
+    exit: 1,
+    meaning: '`pfs image` has no executable for the board\'s CPU: none built, or the one given is for another CPU. Nothing was changed.',
+    action: 'Run `npm run release`, or give --exe dist/release/pfs-linux-<arch> for the CPU the message names.',
+  },
+  PFS_ERR_IMAGE_MODEL: {
+    exit: 2,
+    meaning: '`pfs image` was asked for a phone model that does not take part in Peer Firmware Sharing (the 7940, the 7960). Nothing was changed.',
+    action: 'Give a PFS model (`pfs image --help` lists the boards; boards/models/ the models).',
+  },
+  PFS_ERR_IMAGE_BOARD: {
+    exit: 2,
+    meaning: '`pfs image` cannot write this board: its files are not on an SD card image (the sim board), or its flash slots are partitions. Nothing was changed.',
+    action: 'Give a Raspberry Pi board (rpi4, rpi3, rpi-zero2w), or set the board up by hand (docs/INSTALL.md).',
+  },
+  PFS_ERR_IMAGE_TOOL: {
+    exit: 1,
+    meaning: '`pfs image` lacks a program it writes with (mtools for FAT, debugfs for ext4), or that program failed on the image.',
+    action: 'Install Debian\'s mtools and e2fsprogs; if it failed, the message quotes the program: check the image with fsck.',
+  },
+
   // --- the lab ------------------------------------------------------------------------
   PFS_ERR_LAB: {
     exit: 1,

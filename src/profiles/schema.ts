@@ -49,6 +49,8 @@ export const boardSchema: JSONSchemaType<BoardProfile> = {
     cmdline: path,
     trust: path,
     tmp: path,
+    arch: { type: 'string', enum: ['x64', 'arm64', 'armv7l'], nullable: true },
+    deviceTree: { type: 'array', nullable: true, items: { type: 'string', minLength: 1 } },
   },
 };
 

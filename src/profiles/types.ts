@@ -34,6 +34,17 @@ export interface BoardProfile {
   trust: string;
   /** Scratch space that is not flash (the manifest waits here until verified). */
   tmp: string;
+  /**
+   * The CPU of the board's usual OS (64-bit Raspberry Pi OS: arm64): which release
+   * executable `pfs image` puts on it when the image does not tell.
+   */
+  arch?: 'x64' | 'arm64' | 'armv7l';
+  /**
+   * How the board names itself in /proc/device-tree/model: each entry is the start of
+   * that text (`Raspberry Pi 4` matches `Raspberry Pi 4 Model B Rev 1.4`). `pfs boot`
+   * without --board takes the board whose entry matches.
+   */
+  deviceTree?: string[];
 }
 
 /** A phone model (`boards/models/<model>.json`) as the phone reports it, and what it can do. */

@@ -36,7 +36,7 @@ var require_ucs2length = __commonJS({
 
 // <stdin>
 var checkBoard = validate10;
-var schema11 = { "type": "object", "additionalProperties": false, "required": ["board", "description", "flash", "display", "leds", "console", "network", "bootConfig", "cmdline", "trust", "tmp"], "properties": { "board": { "type": "string", "pattern": "^[a-z0-9-]+$" }, "description": { "type": "string" }, "flash": { "type": "object", "additionalProperties": false, "required": ["backend", "path"], "properties": { "backend": { "type": "string", "enum": ["dir", "mtd", "block"] }, "path": { "type": "string", "minLength": 1 }, "slots": { "type": "array", "items": { "type": "string", "minLength": 1 }, "minItems": 2, "maxItems": 2, "nullable": true } } }, "display": { "type": "object", "additionalProperties": false, "required": ["backend"], "properties": { "backend": { "type": "string", "enum": ["fbdev", "ssd1306", "terminal", "png", "none"] }, "device": { "type": "string", "minLength": 1, "nullable": true }, "address": { "type": "integer", "nullable": true, "minimum": 0, "maximum": 127 }, "path": { "type": "string", "minLength": 1, "nullable": true } } }, "leds": { "type": "object", "additionalProperties": false, "required": ["backend"], "properties": { "backend": { "type": "string", "enum": ["sysfs", "gpio", "terminal", "none"] }, "path": { "type": "string", "minLength": 1, "nullable": true }, "device": { "type": "string", "minLength": 1, "nullable": true }, "line": { "type": "integer", "nullable": true, "minimum": 0 } } }, "console": { "type": "object", "additionalProperties": false, "required": ["device", "baud"], "properties": { "device": { "type": "string", "minLength": 1 }, "baud": { "type": "integer", "enum": [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600] } } }, "network": { "type": "object", "additionalProperties": false, "required": ["interface"], "properties": { "interface": { "type": "string", "minLength": 1 } } }, "bootConfig": { "type": "string", "minLength": 1 }, "cmdline": { "type": "string", "minLength": 1 }, "trust": { "type": "string", "minLength": 1 }, "tmp": { "type": "string", "minLength": 1 } } };
+var schema11 = { "type": "object", "additionalProperties": false, "required": ["board", "description", "flash", "display", "leds", "console", "network", "bootConfig", "cmdline", "trust", "tmp"], "properties": { "board": { "type": "string", "pattern": "^[a-z0-9-]+$" }, "description": { "type": "string" }, "flash": { "type": "object", "additionalProperties": false, "required": ["backend", "path"], "properties": { "backend": { "type": "string", "enum": ["dir", "mtd", "block"] }, "path": { "type": "string", "minLength": 1 }, "slots": { "type": "array", "items": { "type": "string", "minLength": 1 }, "minItems": 2, "maxItems": 2, "nullable": true } } }, "display": { "type": "object", "additionalProperties": false, "required": ["backend"], "properties": { "backend": { "type": "string", "enum": ["fbdev", "ssd1306", "terminal", "png", "none"] }, "device": { "type": "string", "minLength": 1, "nullable": true }, "address": { "type": "integer", "nullable": true, "minimum": 0, "maximum": 127 }, "path": { "type": "string", "minLength": 1, "nullable": true } } }, "leds": { "type": "object", "additionalProperties": false, "required": ["backend"], "properties": { "backend": { "type": "string", "enum": ["sysfs", "gpio", "terminal", "none"] }, "path": { "type": "string", "minLength": 1, "nullable": true }, "device": { "type": "string", "minLength": 1, "nullable": true }, "line": { "type": "integer", "nullable": true, "minimum": 0 } } }, "console": { "type": "object", "additionalProperties": false, "required": ["device", "baud"], "properties": { "device": { "type": "string", "minLength": 1 }, "baud": { "type": "integer", "enum": [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600] } } }, "network": { "type": "object", "additionalProperties": false, "required": ["interface"], "properties": { "interface": { "type": "string", "minLength": 1 } } }, "bootConfig": { "type": "string", "minLength": 1 }, "cmdline": { "type": "string", "minLength": 1 }, "trust": { "type": "string", "minLength": 1 }, "tmp": { "type": "string", "minLength": 1 }, "arch": { "type": "string", "enum": ["x64", "arm64", "armv7l"], "nullable": true }, "deviceTree": { "type": "array", "nullable": true, "items": { "type": "string", "minLength": 1 } } } };
 var func2 = Object.prototype.hasOwnProperty;
 var func3 = require_ucs2length().default;
 var pattern0 = new RegExp("^[a-z0-9-]+$", "u");
@@ -612,6 +612,61 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                 var valid0 = _errs64 === errors;
                               } else {
                                 var valid0 = true;
+                              }
+                              if (valid0) {
+                                if (data.arch !== void 0) {
+                                  let data26 = data.arch;
+                                  const _errs66 = errors;
+                                  if (typeof data26 !== "string" && data26 !== null) {
+                                    validate10.errors = [{ instancePath: instancePath + "/arch", schemaPath: "#/properties/arch/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                    return false;
+                                  }
+                                  if (!(data26 === "x64" || data26 === "arm64" || data26 === "armv7l")) {
+                                    validate10.errors = [{ instancePath: instancePath + "/arch", schemaPath: "#/properties/arch/enum", keyword: "enum", params: { allowedValues: schema11.properties.arch.enum }, message: "must be equal to one of the allowed values" }];
+                                    return false;
+                                  }
+                                  var valid0 = _errs66 === errors;
+                                } else {
+                                  var valid0 = true;
+                                }
+                                if (valid0) {
+                                  if (data.deviceTree !== void 0) {
+                                    let data27 = data.deviceTree;
+                                    const _errs69 = errors;
+                                    if (!Array.isArray(data27) && data27 !== null) {
+                                      validate10.errors = [{ instancePath: instancePath + "/deviceTree", schemaPath: "#/properties/deviceTree/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                      return false;
+                                    }
+                                    if (errors === _errs69) {
+                                      if (Array.isArray(data27)) {
+                                        var valid7 = true;
+                                        const len1 = data27.length;
+                                        for (let i1 = 0; i1 < len1; i1++) {
+                                          let data28 = data27[i1];
+                                          const _errs72 = errors;
+                                          if (errors === _errs72) {
+                                            if (typeof data28 === "string") {
+                                              if (func3(data28) < 1) {
+                                                validate10.errors = [{ instancePath: instancePath + "/deviceTree/" + i1, schemaPath: "#/properties/deviceTree/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
+                                                return false;
+                                              }
+                                            } else {
+                                              validate10.errors = [{ instancePath: instancePath + "/deviceTree/" + i1, schemaPath: "#/properties/deviceTree/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                              return false;
+                                            }
+                                          }
+                                          var valid7 = _errs72 === errors;
+                                          if (!valid7) {
+                                            break;
+                                          }
+                                        }
+                                      }
+                                    }
+                                    var valid0 = _errs69 === errors;
+                                  } else {
+                                    var valid0 = true;
+                                  }
+                                }
                               }
                             }
                           }

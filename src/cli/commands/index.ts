@@ -6,6 +6,7 @@ import { simCommand } from './sim';
 import { keygenCommand } from './keygen';
 import { packCommand } from './pack';
 import { bootCommand } from './boot';
+import { imageCommand } from './image';
 
 /** Every sub-command, in the order `pfs --help` lists them. */
-export const commands: readonly Command[] = [labCommand, bootCommand, simCommand, keygenCommand, packCommand, tftpGetCommand, tftpServeCommand, labHostCommand];
+export const commands: readonly Command[] = [labCommand, bootCommand, simCommand, keygenCommand, packCommand, imageCommand, tftpGetCommand, tftpServeCommand, labHostCommand];
