@@ -102,6 +102,11 @@ export const ERROR_CODES = {
     meaning: 'A write to flash failed while a file was coming in; that file stops at once (the message names the device, file and offset).',
     action: 'Check the flash device (dmesg); the board keeps its current load and tries again at its next boot.',
   },
+  PFS_ERR_FLASH_READBACK: {
+    exit: 1,
+    meaning: 'A component read back from flash before commit does not match its SHA-256, even after that part was fetched again: the load is not committed (the message names the file, block and device).',
+    action: 'The flash does not keep what is written to it: check the device (dmesg, a bad block); the board keeps its current load.',
+  },
   PFS_ERR_FLASH_STATE: {
     exit: 1,
     meaning: 'The flash\'s slot table is unreadable, or names a slot that holds no complete load (changed by hand).',

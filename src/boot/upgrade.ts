@@ -7,6 +7,7 @@ import { TftpRemoteError } from '../net/tftp/errors';
 import type { BlockPlan } from '../net/peer/block-assembler';
 import { fileMedium, Spool, type SpoolMedium } from '../net/peer/spool';
 import { fetchDirect } from '../net/peer/fetch-direct';
+import { verifiedPrefix } from '../net/peer/verified-prefix';
 import { sleep } from '../io/sleep';
 import { writeAll } from '../io/write-all';
 import type { PeerNode } from '../net/peer/peer-node';
@@ -125,12 +126,14 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     // The phone fetched components one after another; peers fetch them together.
     const all: Promise<unknown> = pfs ? Promise.all(work.map((w) => w())) : work.reduce((a, w) => a.then(w), Promise.resolve());
     await withDeadline(all, deadline, `the download of ${load} did not finish ${limit}`);
+    // Every block was verified on its way to flash; what is committed is what flash gives back.
+    await withDeadline(readBackAll(p, manifest.files), deadline, `the read-back of ${load} did not finish ${limit}`);
     const store = await p.flash.openComponent(`${load}.loads`);
     await writeAll(store, manifestBytes);
     await store.sync();
     await store.close();
     await p.flash.commit(load, [...manifest.files.map((f) => ({ name: f.name, size: f.size })), { name: `${load}.loads`, size: manifestBytes.length }]);
-    p.log.not(`committed load ${load}: every component verified on flash`);
+    p.log.not(`committed load ${load}: every component verified on flash and read back`);
     committedAt = Date.now();
   } catch (e) {
     const err = e instanceof PfsError ? e : new UpgradeError('PFS_ERR_UPGRADE', (e as Error).message);
@@ -262,6 +265,40 @@ function fetchComponent(p: UpgradePorts, f: UpgradeManifest['files'][number], pf
     p.progress?.component(f.name, 'done');
     p.log.inf(`${f.name}: ${f.size} bytes verified on flash`);
   };
+}
+
+/** Blocks of `f` at the start of its slot that read back from flash with their SHA-256. */
+async function blocksOnFlash(p: UpgradePorts, f: UpgradeManifest['files'][number]): Promise<{ good: number; blocks: number; device: string }> {
+  const plan: BlockPlan = { size: f.size, blockSize: f.blockSize, hashes: f.blocks.map((h) => Buffer.from(h, 'hex')) };
+  const store = await p.flash.openComponent(f.name);
+  try {
+    return { good: await verifiedPrefix(store, f.size, plan), blocks: f.blocks.length, device: store.device ?? f.name };
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Reads every component back from flash, every block, and checks it against the
+ * manifest before the slot is committed: a bit that flipped after its block was
+ * verified on the way in is caught here. A component that does not read back is
+ * fetched again from the first bad block, straight from the server, once; if it
+ * still does not read back the upgrade fails (PFS_ERR_FLASH_READBACK) and nothing
+ * is committed.
+ */
+async function readBackAll(p: UpgradePorts, files: UpgradeManifest['files']): Promise<void> {
+  for (const f of files) {
+    let r = await blocksOnFlash(p, f);
+    if (r.good === r.blocks) continue;
+    p.log.wrn(`${f.name}: block ${r.good} read back from ${r.device} does not match its SHA-256: fetching it again from ${p.server.host}:${p.server.port}`);
+    p.progress?.component(f.name, 'waiting');
+    await fetchComponent(p, f, false)();
+    r = await blocksOnFlash(p, f);
+    if (r.good < r.blocks) {
+      throw new UpgradeError('PFS_ERR_FLASH_READBACK', `${f.name}: block ${r.good} (offset ${r.good * f.blockSize}) read back from ${r.device} does not match its SHA-256 after it was fetched again: flash does not keep what is written, nothing committed`);
+    }
+  }
+  p.log.inf(`read back from flash: ${files.length} components, every block matches its SHA-256`);
 }
 
 async function withDeadline<T>(work: Promise<T>, at: number, what: string): Promise<T> {

@@ -81,7 +81,12 @@ export class BoardHost {
     }
   }
 
-  /** A board that runs `pfs boot` on its folder; done when it asks to reboot into the new load. */
+  /**
+   * A board that runs `pfs boot` on its folder; done when it asks to reboot into the
+   * new load. Committed means read back: before the commit, the upgrade re-hashed
+   * every block of every component from the slot (src/boot/upgrade.ts), so the lab's
+   * allVerified counts only what flash gave back, as checkAll does for the other modes.
+   */
   private async boot(b: Board, boardsDir: string): Promise<number> {
     const r = await bootBoard({
       board: 'sim',
