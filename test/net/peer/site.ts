@@ -19,11 +19,18 @@ export interface Site {
   close(): Promise<void>;
 }
 
-export async function site(size: number): Promise<Site> {
+/**
+ * `size`: a new firmware file of that many bytes; or `made`: serve a file made
+ * earlier (so a process measuring its memory does not first make 16 MiB of it).
+ */
+export async function site(size: number, made?: { dir: string; file: GeneratedFile }): Promise<Site> {
   const root = await mkdtemp(join(tmpdir(), 'pfs-datapath-'));
-  await mkdir(join(root, 'origin'));
-  const [file] = await generateFirmware(join(root, 'origin'), { files: 1, totalBytes: size, blockSize: 64 * 1024, load: 'T', seed: 'datapath' });
-  const server = new TftpServer({ root: join(root, 'origin'), port: 0, pipeline: 2, maxWindowsize: 128 });
+  let file = made?.file;
+  if (!made) {
+    await mkdir(join(root, 'origin'));
+    [file] = await generateFirmware(join(root, 'origin'), { files: 1, totalBytes: size, blockSize: 64 * 1024, load: 'T', seed: 'datapath' });
+  }
+  const server = new TftpServer({ root: made?.dir ?? join(root, 'origin'), port: 0, pipeline: 2, maxWindowsize: 128 });
   await server.start();
   // The shared advert port: taken from the kernel and held open by this socket.
   const holder = dgram.createSocket({ type: 'udp4', reuseAddr: true });
