@@ -1,6 +1,12 @@
 // One hierarchy (model, file) as seen by one board: election, membership, tracker
 // (when root), parent and children. Pure: time comes in as `now` (ms), randomness
 // from cfg.random, and everything to do goes out as actions.
+//
+// Datagrams are unauthenticated, so nothing a peer says may hold a board up for
+// long: a root that sends corrupt blocks, leaves reports unanswered or keeps placing
+// it under parents that fail is left (and ignored for shunMs); a parent that sends
+// nothing for stallMs is dropped; what no board could hold (held beyond the file's
+// size) and what comes from another address than the board it names are dropped.
 import { hex32, shortKey, xid, type HierKey } from './key';
 import { Tracker, MAX_CHILDREN, type Placement } from './tracker';
 import { encode, STREAM_STATUS, type Datagram, type MemberReport, type RootAdvert } from './wire';
@@ -38,6 +44,8 @@ interface Pending {
   parentId: number;
   refused: boolean;
   retryAt: number;
+  /** When the root was first asked and has not answered since (ms). */
+  since: number;
 }
 
 /** Counters a shell or the simulator may read. */
@@ -51,6 +59,13 @@ export interface SessionStats {
   rootTerms: number;
   /** Corrupt blocks that came from the origin itself (not from a parent). */
   originCorruptBlocks: number;
+  /** Parents dropped for sending no verified block for stallMs. */
+  stalls: number;
+  /** Roots this board left (corrupt blocks, unanswered reports, failing parents). */
+  rootsLeft: number;
+  /** Datagrams dropped: a held beyond the file's size, or a sender at another address than known. */
+  droppedImpossible: number;
+  droppedWrongSource: number;
 }
 
 export class FileSession {
@@ -63,7 +78,10 @@ export class FileSession {
   parent: { id: number; ep: Endpoint; depth: number } | null = null;
   readonly children = new Set<number>();
   tracker: Tracker | null = null;
-  readonly stats: SessionStats = { advertsSent: 0, reportsSent: 0, placementsSent: 0, parentChanges: 0, corruptBlocks: 0, maxChildren: 0, rootTerms: 0, originCorruptBlocks: 0 };
+  readonly stats: SessionStats = {
+    advertsSent: 0, reportsSent: 0, placementsSent: 0, parentChanges: 0, corruptBlocks: 0, maxChildren: 0, rootTerms: 0, originCorruptBlocks: 0,
+    stalls: 0, rootsLeft: 0, droppedImpossible: 0, droppedWrongSource: 0,
+  };
 
   private claimAt = 0;
   private adCount = 0;
@@ -81,6 +99,13 @@ export class FileSession {
   private lastMemberAt = -Infinity;
   private originRetryAt = Infinity;
   private parentDepth = 0;
+  /** Member: when the parent last gave a verified block, or was assigned (ms). */
+  private progressAt = 0;
+  /** Parents that failed this board in a row under its current root (reset by a verified block); refusals apart. */
+  private failures = 0;
+  private refusals = 0;
+  /** Roots this board left: ignored until `until`; `times` doubles the next stay away. */
+  private readonly shunned = new Map<number, { until: number; times: number }>();
 
   constructor(
     readonly key: HierKey,
@@ -141,9 +166,63 @@ export class FileSession {
       case 'member':
         if (this.pending) d = this.pending.retryAt;
         if (this.root && (this.pending || (!this.parent && !this.complete))) d = Math.min(d, this.root.lastHeard + this.t.rootSilenceMs);
+        if (this.pending && !this.complete) d = Math.min(d, this.pending.since + this.t.unansweredMs);
+        if (this.watchesStall) d = Math.min(d, this.progressAt + this.stallAfter);
         break;
     }
     return d;
+  }
+
+  /** A member fetching from a parent that must show progress (cut-through: each block as it is verified). */
+  private get watchesStall(): boolean {
+    return this.parent !== null && !this.complete && this.role === 'member' && this.cfg.forward !== 'store';
+  }
+
+  /**
+   * How long a parent may send nothing: stallMs, and a tenth more per level below the
+   * root, so that when a parent stalls, its children (nearest the fault) judge it before
+   * their own children judge them, and the subtree below follows them unbroken.
+   */
+  private get stallAfter(): number {
+    return this.t.stallMs * (1 + this.parentDepth / 10);
+  }
+
+  /** True while this board stays away from root `id` (it left it). */
+  private shuns(id: number, now: number): boolean {
+    const s = this.shunned.get(id);
+    return s !== undefined && now < s.until;
+  }
+
+  /**
+   * Leaves the current root for `why`: drops the parent it placed us under, ignores
+   * that root for shunMs (doubled each time we leave it again), and elects anew
+   * among the others: another root is followed, or this board becomes one.
+   */
+  private leaveRoot(now: number, why: string, out: DLoadAction[]): void {
+    const r = this.root!;
+    const times = (this.shunned.get(r.id)?.times ?? 0) + 1;
+    const away = this.t.shunMs * 2 ** Math.min(4, times - 1);
+    this.shunned.set(r.id, { until: now + away, times });
+    this.stats.rootsLeft++;
+    out.push({ type: 'Log', level: 'WRN', text: `${this.me} leaves root ${xid(r.id)} (${why}): ignoring it for ${away} ms, electing H=${shortKey(this.key)}` });
+    if (this.parent) {
+      out.push({ type: 'DisconnectParent', key: this.key });
+      this.parent = null;
+    }
+    this.pending = null;
+    this.failures = 0;
+    this.refusals = 0;
+    this.listen(now);
+  }
+
+  /** A parent failed this board (lost, refused, stalled, corrupt): report it, or leave a root whose placements keep failing. */
+  private parentFailed(now: number, kind: 'Orphaned' | 'BadParent', lost: number, refused: boolean, out: DLoadAction[]): void {
+    if (this.role !== 'member' || this.complete) return;
+    // A refusal is cheap and usually a race (a child moved away has not hung up yet): it takes four times as many.
+    if (refused ? ++this.refusals >= 4 * this.t.parentFailures : ++this.failures >= this.t.parentFailures) {
+      return this.leaveRoot(now, refused ? `${this.refusals} parents in a row refused it` : `${this.failures} parents in a row failed`, out);
+    }
+    this.report(now, kind, lost, refused, out);
   }
 
   // ---- election -------------------------------------------------------------------
@@ -189,7 +268,7 @@ export class FileSession {
     this.stats.rootTerms++;
     this.root = null;
     this.pending = null;
-    this.tracker = new Tracker(this.cfg.nodeId, this.cfg.tcpPort);
+    this.tracker = new Tracker(this.cfg.nodeId, this.cfg.tcpPort, { badParentMs: this.t.badParentMs });
     out.push({ type: 'Log', level: 'NOT', text: 'UT:Confirmed root bumping strength' });
     out.push({
       type: 'Log', level: 'NOT',
@@ -238,6 +317,10 @@ export class FileSession {
       this.tracker = null;
     }
     this.role = 'member';
+    if (this.root?.id !== m.sender) this.failures = this.refusals = 0;
+    this.pending = null;
+    // A new root needs a while before blocks flow again (its hold, its origin's round trips): the parent is not to blame meanwhile.
+    this.progressAt = now;
     this.root = {
       id: m.sender, udp: from, tcp: { addr: from.addr, port: m.tcpPort }, lastHeard: now,
       rank: { confirmed: true, held: m.held, strength: m.strength, id: m.sender },
@@ -247,7 +330,7 @@ export class FileSession {
   }
 
   private report(now: number, kind: MemberReport['type'], parentId: number, refused: boolean, out: DLoadAction[]): void {
-    this.pending = { kind, parentId, refused, retryAt: 0 };
+    this.pending = { kind, parentId, refused, retryAt: 0, since: this.pending?.since ?? now };
     this.sendPending(now, out);
   }
 
@@ -280,6 +363,11 @@ export class FileSession {
   /** A decoded datagram for this key from another board. */
   onDatagram(now: number, from: Endpoint, m: Datagram, out: DLoadAction[]): void {
     if (this.role === 'failed') return;
+    if (m.type !== 'ParentAssigned' && m.held > this.spec.size) {
+      // No board holds more of the file than it has: a forged rank or report.
+      this.stats.droppedImpossible++;
+      return;
+    }
     switch (m.type) {
       case 'ClaimRoot':
       case 'ConfirmedRoot':
@@ -290,6 +378,11 @@ export class FileSession {
         return this.onReport(now, from, m, out);
       case 'ParentAssigned':
         if (m.target !== this.cfg.nodeId || this.role !== 'member' || this.root?.id !== m.sender) return;
+        if (from.addr !== this.root.udp.addr) {
+          // Only the root places this board; another host putting the root's id in the header does not.
+          this.stats.droppedWrongSource++;
+          return;
+        }
         // An answer from the root is as good a sign of life as its advert.
         this.root.lastHeard = now;
         this.pending = null;
@@ -298,6 +391,7 @@ export class FileSession {
         if (this.parent?.id === m.parentId) return;
         if (this.parent) out.push({ type: 'DisconnectParent', key: this.key });
         this.stats.parentChanges++;
+        this.progressAt = now;
         this.parent = {
           id: m.parentId, depth: m.depth,
           ep: { addr: m.parentAddr === '0.0.0.0' ? from.addr : m.parentAddr, port: m.parentPort },
@@ -309,6 +403,12 @@ export class FileSession {
   }
 
   private onAdvert(now: number, from: Endpoint, m: RootAdvert, out: DLoadAction[]): void {
+    if (this.shuns(m.sender, now)) return;
+    if (this.root && m.sender === this.root.id && from.addr !== this.root.udp.addr) {
+      // Our root's id from another address: another host speaking for it.
+      this.stats.droppedWrongSource++;
+      return;
+    }
     const confirmed = m.type === 'ConfirmedRoot';
     const theirs: Rank = { confirmed, held: m.held, strength: m.strength, id: m.sender };
     switch (this.role) {
@@ -349,8 +449,13 @@ export class FileSession {
           return;
         }
         if (!confirmed) return;
-        // Another confirmed root: follow it if it outranks ours or ours has gone silent.
-        if (compareRank(theirs, r.rank) > 0 || now - r.lastHeard >= this.t.rootSilenceMs) {
+        // Another confirmed root: follow it if it is our parent (it became root keeping us:
+        // its tracker must know us to place others), if ours has gone silent, or, while we
+        // have no working parent, if it outranks ours. A board whose blocks flow stays put:
+        // a stronger advert (perhaps a forged one) does not pull it out of a working tree.
+        const ourParent = this.parent?.id === m.sender && this.parent.ep.addr === from.addr;
+        const idle = !this.parent;
+        if (ourParent || (idle && compareRank(theirs, r.rank) > 0) || now - r.lastHeard >= this.t.rootSilenceMs) {
           this.becomeMember(now, from, m, out);
         }
         return;
@@ -363,12 +468,20 @@ export class FileSession {
     if (!tr) return;
     this.lastMemberAt = now;
     const tcp = { addr: from.addr, port: m.tcpPort };
+    tr.rootServes(this.children.size);
     let placed: Placement[];
-    if (m.type === 'JoinRequest') placed = tr.join(m.sender, from, tcp, m.parentId, m.children);
-    else if (m.type === 'Orphaned') placed = tr.orphaned(m.sender, from, tcp, m.parentId, m.refused, m.children);
+    if (m.type === 'JoinRequest') placed = tr.join(now, m.sender, from, tcp, m.parentId, m.children);
+    else if (m.type === 'Orphaned') placed = tr.orphaned(now, m.sender, from, tcp, m.parentId, m.refused, m.children);
     else {
-      out.push({ type: 'Log', level: 'WRN', text: `${xid(m.sender)} reports corrupt block from ${xid(m.parentId)}: no more children for it` });
-      placed = tr.badParent(m.sender, from, tcp, m.parentId, m.children);
+      const before = tr.counters.disbelieved;
+      placed = tr.badParent(now, m.sender, from, tcp, m.parentId, m.children);
+      const verdict = tr.counters.disbelieved === before && tr.isSuspect(m.parentId);
+      out.push({
+        type: 'Log', level: 'WRN',
+        text: verdict
+          ? `${xid(m.sender)} reports corrupt block from ${xid(m.parentId)}: no children for it for a while`
+          : `${xid(m.sender)} reports corrupt block from ${xid(m.parentId)}, not its parent here: not believed`,
+      });
     }
     for (const p of placed) {
       this.stats.placementsSent++;
@@ -394,6 +507,8 @@ export class FileSession {
           return;
         }
         this.verified++;
+        this.progressAt = now;
+        this.failures = this.refusals = 0;
         if (this.cfg.forward !== 'store') out.push({ type: 'Release', key: this.key, blocks: this.verified });
         if (this.complete) {
           out.push({ type: 'Log', level: 'NOT', text: `${this.me} ${this.spec.name} complete: ${this.spec.size} bytes verified` });
@@ -430,7 +545,9 @@ export class FileSession {
         {
           const bad = this.parent.id;
           this.parent = null;
-          if (this.role === 'member') this.report(now, 'BadParent', bad, false, out);
+          // Every block of the tree passes through the root: one that corrupts them feeds no one.
+          if (this.role === 'member' && bad === this.root?.id) this.leaveRoot(now, `corrupt block ${ev.index} from the root itself`, out);
+          else this.parentFailed(now, 'BadParent', bad, false, out);
         }
         return;
       case 'ParentLost': {
@@ -438,7 +555,7 @@ export class FileSession {
         const lost = this.parent.id;
         this.parent = null;
         out.push({ type: 'Log', level: 'WRN', text: `${this.me} lost parent ${xid(lost)}${ev.refused ? ' (refused)' : ''}: resume from ${this.heldBytes}` });
-        if (this.role === 'member' && !this.complete) this.report(now, 'Orphaned', lost, ev.refused, out);
+        this.parentFailed(now, 'Orphaned', lost, ev.refused, out);
         return;
       }
       case 'ChildConnected': {
@@ -543,6 +660,18 @@ export class FileSession {
         return;
       case 'member': {
         const r = this.root!;
+        if (this.watchesStall && now >= this.progressAt + this.stallAfter) {
+          const p = this.parent!;
+          this.stats.stalls++;
+          out.push({ type: 'Log', level: 'WRN', text: `${this.me} parent ${xid(p.id)} sent no verified block for ${Math.round(now - this.progressAt)} ms: dropping it, resume from ${this.heldBytes}` });
+          out.push({ type: 'DisconnectParent', key: this.key });
+          this.parent = null;
+          this.parentFailed(now, 'Orphaned', p.id, false, out);
+          if (this.role !== 'member') return;
+        }
+        if (this.pending && !this.complete && now >= this.pending.since + this.t.unansweredMs) {
+          return this.leaveRoot(now, `no answer to ${this.pending.kind} for ${Math.round(now - this.pending.since)} ms`, out);
+        }
         if ((this.pending || (!this.parent && !this.complete)) && now >= r.lastHeard + this.t.rootSilenceMs) {
           out.push({ type: 'Log', level: 'WRN', text: `${this.me} root ${xid(r.id)} silent ${now - r.lastHeard} ms: electing H=${shortKey(this.key)}` });
           this.rootKnownAt = now;

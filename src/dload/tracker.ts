@@ -1,9 +1,23 @@
 // The root's view of its hierarchy: who hangs below whom. Placement is breadth
 // first (the shallowest board with a free slot), so boards that join together form
 // a complete binary tree; a board that moves takes its subtree with it.
+//
+// Reports are unauthenticated datagrams, so the tracker takes them at their word only
+// as far as a lie costs little: a report must come from the address the member was
+// first heard from; a BadParent counts only from the suspect's own child and only for
+// a while; the tracker never holds more than MAX_MEMBERS; every report gets an answer.
 import type { Endpoint } from './types';
 
 export const MAX_CHILDREN = 2;
+/**
+ * Most members one tracker keeps: the hosts of a /16 subnet. A new member past it
+ * takes the place of the member heard least recently that has no children (that
+ * one keeps its parent; the tracker only forgets it), so forged senders cannot grow
+ * the root's memory without bound.
+ */
+export const MAX_MEMBERS = 65_536;
+/** A BadParent's first verdict lasts this long (ms); each further one doubles it, at most 8x. */
+export const BAD_PARENT_MS = 30_000;
 
 interface TNode {
   readonly id: number;
@@ -14,8 +28,11 @@ interface TNode {
   parent: TNode | null;
   children: TNode[];
   depth: number;
-  /** Sent a corrupt block: never a parent again. */
+  /** A child caught a corrupt block from it: no new children until `badUntil`. */
   bad: boolean;
+  badUntil: number;
+  /** Verdicts against it so far (each one lasts twice as long as the one before). */
+  strikes: number;
   /** Children the member says it serves (some may not have re-joined yet). */
   claimed: number;
   /** Times it refused a child the tracker sent it (a moved child may not have hung up yet). */
@@ -31,14 +48,40 @@ export interface Placement {
   readonly depth: number;
 }
 
+/** What the tracker refused to believe or had to forget (for tests, logs and the simulator). */
+export interface TrackerCounters {
+  /** Reports from another address than the member's first one (a forged sender). */
+  wrongSource: number;
+  /** BadParents from a board the tracker had not placed under the suspect. */
+  disbelieved: number;
+  /** Members forgotten to stay within MAX_MEMBERS. */
+  evicted: number;
+}
+
+export interface TrackerOptions {
+  /** How long a first BadParent verdict lasts, ms (default BAD_PARENT_MS). */
+  badParentMs?: number;
+  /** Most members kept (default MAX_MEMBERS). */
+  maxMembers?: number;
+}
+
 export class Tracker {
   private readonly nodes = new Map<number, TNode>();
+  /** Members by when they were last heard, oldest first (the root is not in it). */
+  private readonly heard = new Map<number, TNode>();
   /** Boards with a free child slot, by depth; iterated in insertion order (deterministic). */
   private readonly free: Set<TNode>[] = [];
+  /** Boards under a BadParent verdict (so that verdicts run out without a scan of every node). */
+  private readonly suspects = new Set<TNode>();
   private readonly root: TNode;
+  private readonly badParentMs: number;
+  private readonly maxMembers: number;
+  readonly counters: TrackerCounters = { wrongSource: 0, disbelieved: 0, evicted: 0 };
 
-  constructor(rootId: number, rootTcpPort: number) {
-    this.root = { id: rootId, udp: null, tcp: { addr: '0.0.0.0', port: rootTcpPort }, parent: null, children: [], depth: 0, bad: false, claimed: 0, refusals: 0 };
+  constructor(rootId: number, rootTcpPort: number, o: TrackerOptions = {}) {
+    this.badParentMs = o.badParentMs ?? BAD_PARENT_MS;
+    this.maxMembers = o.maxMembers ?? MAX_MEMBERS;
+    this.root = { id: rootId, udp: null, tcp: { addr: '0.0.0.0', port: rootTcpPort }, parent: null, children: [], depth: 0, bad: false, badUntil: 0, strikes: 0, claimed: 0, refusals: 0 };
     this.nodes.set(rootId, this.root);
     this.updateFree(this.root);
   }
@@ -64,10 +107,27 @@ export class Tracker {
     return this.nodes.get(id)?.parent?.id;
   }
 
-  /** JoinRequest: place the member (adopting its current parent if that one is known and has room). */
-  join(id: number, udp: Endpoint, tcp: Endpoint, parentHint: number, children: number): Placement[] {
+  /**
+   * The root's own children, as its session counts them: a board that became root
+   * keeps the children it served as a member, which the tracker has not placed.
+   */
+  rootServes(children: number): void {
+    if (this.root.claimed === children) return;
+    this.root.claimed = children;
+    this.updateFree(this.root);
+  }
+
+  /** True while a BadParent verdict against `id` runs (as of the last report handled). */
+  isSuspect(id: number): boolean {
+    return this.nodes.get(id)?.bad ?? false;
+  }
+
+  /** JoinRequest at `now` (ms): place the member (adopting its current parent if that one is known and has room). */
+  join(now: number, id: number, udp: Endpoint, tcp: Endpoint, parentHint: number, children: number): Placement[] {
     if (id === this.root.id) return [];
+    this.expire(now);
     const x = this.touch(id, udp, tcp, children);
+    if (!x) return [];
     if (x.parent) return [this.placement(x)];
     const h = parentHint ? this.nodes.get(parentHint) : undefined;
     if (h && !h.bad && h.children.length < MAX_CHILDREN && this.reachable(h, x)) {
@@ -78,9 +138,11 @@ export class Tracker {
   }
 
   /** Orphaned: the member's parent died (or refused it). The dead parent's other children move too. */
-  orphaned(id: number, udp: Endpoint, tcp: Endpoint, lost: number, refused: boolean, children: number): Placement[] {
+  orphaned(now: number, id: number, udp: Endpoint, tcp: Endpoint, lost: number, refused: boolean, children: number): Placement[] {
     if (id === this.root.id) return [];
+    this.expire(now);
     const x = this.touch(id, udp, tcp, children);
+    if (!x) return [];
     const p = x.parent;
     if (p && p.id !== lost) return [this.placement(x)];
     if (!p) return this.place(x);
@@ -98,23 +160,32 @@ export class Tracker {
   }
 
   /**
-   * BadParent: `suspect` sent a corrupt block. It loses every child and becomes a
-   * leaf elsewhere; its children take its old slot, so the tree gets no deeper.
+   * BadParent: `suspect` sent the member a corrupt block. Believed only when the
+   * member is the suspect's child here; then the suspect loses every child and
+   * becomes a leaf elsewhere, and takes no child until its verdict runs out
+   * (badParentMs, doubled for each verdict before). Its children take its old slot,
+   * so the tree gets no deeper. Against the root, only the reporter moves away.
    */
-  badParent(id: number, udp: Endpoint, tcp: Endpoint, suspect: number, children: number): Placement[] {
+  badParent(now: number, id: number, udp: Endpoint, tcp: Endpoint, suspect: number, children: number): Placement[] {
     if (id === this.root.id) return [];
+    this.expire(now);
     const x = this.touch(id, udp, tcp, children);
+    if (!x) return [];
     const s = this.nodes.get(suspect);
-    if (!s || s === this.root) {
-      // The root's bytes come from the origin; a corrupt block there is the origin's or the wire's fault.
-      if (x.parent) this.unlink(x);
+    if (!s || x.parent !== s) {
+      // Not the suspect's child here: a stale report (already moved) or a forged one.
+      if (s) this.counters.disbelieved++;
+      return x.parent ? [this.placement(x)] : this.place(x);
+    }
+    const first = !s.bad;
+    this.convict(s, now);
+    if (s === this.root) {
+      // Its members' blocks all pass through it: the member leaves this root (its session
+      // does), and meanwhile the root's own slots are not offered.
+      this.unlink(x);
       return this.place(x);
     }
-    if (x.parent && x.parent !== s) return [this.placement(x)]; // stale: already moved
-    const first = !s.bad;
-    s.bad = true;
     const moved = [...s.children];
-    if (!moved.includes(x)) moved.push(x);
     for (const c of moved) if (c.parent) this.unlink(c);
     const out: Placement[] = [];
     if (first && s.parent) this.unlink(s);
@@ -123,13 +194,40 @@ export class Tracker {
     return out;
   }
 
-  private touch(id: number, udp: Endpoint, tcp: Endpoint, children: number): TNode {
+  private convict(s: TNode, now: number): void {
+    s.strikes++;
+    s.bad = true;
+    s.badUntil = now + this.badParentMs * 2 ** Math.min(3, s.strikes - 1);
+    this.suspects.add(s);
+    this.updateFree(s);
+  }
+
+  /** Verdicts that ran out: the board may take children again. */
+  private expire(now: number): void {
+    for (const s of this.suspects) {
+      if (s.badUntil > now) continue;
+      s.bad = false;
+      this.suspects.delete(s);
+      this.updateFree(s);
+    }
+  }
+
+  /** The member a report comes from; null if it comes from another address than the member's (forged). */
+  private touch(id: number, udp: Endpoint, tcp: Endpoint, children: number): TNode | null {
     let x = this.nodes.get(id);
     if (!x) {
-      x = { id, udp, tcp, parent: null, children: [], depth: 0, bad: false, claimed: children, refusals: 0 };
+      if (this.heard.size >= this.maxMembers) this.evictOne();
+      x = { id, udp, tcp, parent: null, children: [], depth: 0, bad: false, badUntil: 0, strikes: 0, claimed: children, refusals: 0 };
       this.nodes.set(id, x);
+      this.heard.set(id, x);
       return x;
     }
+    if (x.udp && x.udp.addr !== udp.addr) {
+      this.counters.wrongSource++;
+      return null;
+    }
+    this.heard.delete(id);
+    this.heard.set(id, x);
     x.udp = udp;
     x.tcp = tcp;
     x.claimed = children;
@@ -137,10 +235,27 @@ export class Tracker {
     return x;
   }
 
+  /** Forgets the member heard least recently that has no children (it keeps its parent, the tracker only forgets it). */
+  private evictOne(): void {
+    for (const n of this.heard.values()) {
+      if (n.children.length > 0) continue;
+      if (n.parent) this.unlink(n);
+      this.forget(n);
+      this.counters.evicted++;
+      return;
+    }
+  }
+
+  private forget(n: TNode): void {
+    this.setFree(n, false);
+    this.nodes.delete(n.id);
+    this.heard.delete(n.id);
+    this.suspects.delete(n);
+  }
+
   private remove(dead: TNode): Placement[] {
     if (dead.parent) this.unlink(dead);
-    this.setFree(dead, false);
-    this.nodes.delete(dead.id);
+    this.forget(dead);
     const orphans = dead.children;
     dead.children = [];
     for (const c of orphans) {
@@ -152,6 +267,13 @@ export class Tracker {
     return out;
   }
 
+  /**
+   * The shallowest board with a free slot; if only suspects have room, the shallowest
+   * of them (an answer that may cost a corrupt block caught, never a wrong byte, beats
+   * none). With no room at all (every board serves, or says it serves, two children
+   * still on their way here) no answer: the member asks again and is placed once they
+   * have joined, or leaves this root after unansweredMs.
+   */
   private place(x: TNode): Placement[] {
     for (let d = 0; d < this.free.length; d++) {
       const set = this.free[d];
@@ -162,7 +284,15 @@ export class Tracker {
         return [this.placement(x)];
       }
     }
-    return [];
+    let best: TNode | null = null;
+    for (const c of this.suspects) {
+      if (Math.max(c.children.length, c.claimed) >= MAX_CHILDREN || (best && best.depth <= c.depth)) continue;
+      if (c.parent === null && c !== this.root) continue;
+      if (this.reachable(c, x)) best = c;
+    }
+    if (!best) return [];
+    this.link(x, best);
+    return [this.placement(x)];
   }
 
   private placement(x: TNode): Placement {

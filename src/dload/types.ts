@@ -133,6 +133,20 @@ export interface Timers {
    * slower manifest) find it instead of fetching the file from the origin again.
    */
   rootLingerMs: number;
+  /**
+   * A member whose parent sent no verified block for this long drops it and reports it
+   * (Orphaned): a parent frozen or stalling with its socket open. Forward 'cut' only
+   * (with 'store' a parent sends nothing until it holds the whole file).
+   */
+  stallMs: number;
+  /** A member whose report went unanswered this long, while it still hears its root, leaves that root. */
+  unansweredMs: number;
+  /** A member leaves its root after this many parents in a row failed it (lost, stalled, corrupt) with no verified block between. */
+  parentFailures: number;
+  /** How long a board ignores a root it left (corrupt blocks, no answers, failing parents); doubled each time it leaves the same one again. */
+  shunMs: number;
+  /** How long the tracker believes a BadParent (doubled for each verdict against the same board, at most 8x). */
+  badParentMs: number;
   /** After this tentative advert (1..adverts) a claimant prepares the origin transfer; 0: never. */
   prepareOriginAtAd: number;
   /**
@@ -157,6 +171,11 @@ export const DEFAULT_TIMERS: Timers = {
   rootLingerMs: 5000,
   prepareOriginAtAd: 2,
   startOriginAtAd: 4,
+  stallMs: 5000,
+  unansweredMs: 5000,
+  parentFailures: 4,
+  shunMs: 60_000,
+  badParentMs: 30_000,
 };
 
 export interface NodeConfig {

@@ -9,7 +9,7 @@ function build(n: number) {
   const parent = new Map<number, number>();
   const depth = new Map<number, number>([[0, 0]]);
   for (let i = 1; i < n; i++) {
-    const [p] = t.join(i, ep(i), ep(i), 0, 0);
+    const [p] = t.join(0, i, ep(i), ep(i), 0, 0);
     parent.set(i, p!.parentId);
     depth.set(i, p!.depth);
   }
@@ -35,8 +35,8 @@ for (const n of [7, 100, 1000]) {
 
 test('a join is idempotent: a retransmitted JoinRequest gets the same answer', () => {
   const t = new Tracker(0, 4051);
-  const a = t.join(5, ep(5), ep(5), 0, 0);
-  const b = t.join(5, ep(5), ep(5), 0, 0);
+  const a = t.join(0, 5, ep(5), ep(5), 0, 0);
+  const b = t.join(0, 5, ep(5), ep(5), 0, 0);
   assert.equal(a, b);
 });
 
@@ -44,7 +44,7 @@ test('the dead parent\'s children move up, keeping their own children', () => {
   const { t } = build(15); // 1,2 under 0; 3,4 under 1; 7,8 under 3 ...
   assert.is(t.parentOf(3), 1);
   assert.is(t.parentOf(7), 3);
-  const moved = t.orphaned(3, ep(3), ep(3), 1, false, 2);
+  const moved = t.orphaned(0, 3, ep(3), ep(3), 1, false, 2);
   assert.ok(moved.length === 2, 'both children of the dead board are placed');
   assert.is(t.parentOf(1), undefined, 'dead board forgotten');
   assert.is(t.parentOf(7), 3, 'board 3 keeps its child');
@@ -54,28 +54,28 @@ test('the dead parent\'s children move up, keeping their own children', () => {
 
 test('a refused slot is retried once, then the parent counts as full', () => {
   const { t } = build(3);
-  const a = t.orphaned(2, ep(2), ep(2), 0, true, 0);
+  const a = t.orphaned(0, 2, ep(2), ep(2), 0, true, 0);
   assert.is(a[0]!.parentId, 0, 'root itself: just placed again');
   const t2 = build(7).t;
-  const first = t2.orphaned(5, ep(5), ep(5), 2, true, 0);
+  const first = t2.orphaned(0, 5, ep(5), ep(5), 2, true, 0);
   assert.is(first[0]!.parentId, 2, 'same slot once more');
-  const second = t2.orphaned(5, ep(5), ep(5), 2, true, 0);
+  const second = t2.orphaned(0, 5, ep(5), ep(5), 2, true, 0);
   assert.is.not(second[0]!.parentId, 2);
 });
 
 test('a bad parent loses all children and is never a parent again', () => {
   const { t } = build(7);
-  const moved = t.badParent(3, ep(3), ep(3), 1, 0);
+  const moved = t.badParent(0, 3, ep(3), ep(3), 1, 0);
   const ids = moved.map((p) => p.target).sort();
   assert.equal(ids, [1, 3, 4], 'both victims and the suspect itself are re-placed');
   for (const p of moved) if (p.target !== 1) assert.is.not(p.parentId, 1);
-  for (let i = 7; i < 40; i++) assert.is.not(t.join(i, ep(i), ep(i), 0, 0)[0]!.parentId, 1);
+  for (let i = 7; i < 40; i++) assert.is.not(t.join(0, i, ep(i), ep(i), 0, 0)[0]!.parentId, 1);
 });
 
 test('after a root change, a member with a live parent is adopted under it', () => {
   const t = new Tracker(100, 4051);
-  t.join(1, ep(1), ep(1), 0, 1);
-  const [p] = t.join(2, ep(2), ep(2), 1, 0);
+  t.join(0, 1, ep(1), ep(1), 0, 1);
+  const [p] = t.join(0, 2, ep(2), ep(2), 1, 0);
   assert.is(p!.parentId, 1);
   assert.is(p!.depth, 2);
 });
