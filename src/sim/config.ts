@@ -8,6 +8,17 @@ export interface CrashSpec {
   readonly who: number | 'root' | 'parent';
 }
 
+/**
+ * A board frozen (SIGSTOP) at `atMs` for `forMs` (Infinity: for good): it reads,
+ * sends and decides nothing, yet its connections stay open, so its peers notice
+ * nothing but the silence. `who` as for a crash.
+ */
+export interface FreezeSpec {
+  readonly atMs: number;
+  readonly forMs: number;
+  readonly who: CrashSpec['who'];
+}
+
 export interface SimOptions {
   boards: number;
   /** Files in one model's firmware set (default 1). */
@@ -30,6 +41,15 @@ export interface SimOptions {
   crashes?: number | readonly CrashSpec[];
   /** Board indices whose forwarded blocks all arrive corrupt. */
   corrupt?: readonly number[];
+  /** The first board of each hierarchy to fetch from the origin (its first root) corrupts every block it forwards. */
+  corruptRoot?: boolean;
+  /** Boards frozen for a while with their connections open (a stalled parent). */
+  freezes?: readonly FreezeSpec[];
+  /**
+   * Scheduling delay: each datagram a board reads and each of its timers runs late by
+   * a random 0..delayMs (a loaded CPU), drawn from the board's own random stream.
+   */
+  delayMs?: number;
   /**
    * The origin's copy is not the signed one: every block it sends fails its hash
    * (pfs mode), so every board that becomes root gives the file up (PFS_ERR_ORIGIN_CORRUPT).

@@ -20,8 +20,8 @@ export class Datagrams {
       this.w.stats.lost++;
       return;
     }
-    this.w.after(this.w.c.lat, () => {
-      if (dest.alive && dest.node) this.act(dest, dest.node.onDatagram(this.w.now, from.ep, bytes));
+    this.w.after(this.w.c.lat + this.w.lag(dest), () => {
+      if (dest.alive && dest.node && !this.w.frozen(dest)) this.act(dest, dest.node.onDatagram(this.w.now, from.ep, bytes));
     });
   }
 
@@ -53,12 +53,17 @@ export class Datagrams {
     if (!from.alive && !garbage) return;
     this.w.stats.sent++;
     for (const to of this.w.boards) {
-      if (to === from || !to.alive || !to.node) continue;
+      if (to === from || !to.alive || !to.node || this.w.frozen(to)) continue;
       if (this.lost(to.rng) || this.partitioned(from, to)) {
         this.w.stats.lost++;
         continue;
       }
-      this.act(to, to.node.onDatagram(this.w.now, from.ep, bytes));
+      const lag = this.w.lag(to);
+      if (lag > 0) {
+        this.w.after(lag, () => {
+          if (to.alive && to.node && !this.w.frozen(to)) this.act(to, to.node.onDatagram(this.w.now, from.ep, bytes));
+        });
+      } else this.act(to, to.node.onDatagram(this.w.now, from.ep, bytes));
     }
   }
 }

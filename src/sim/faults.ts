@@ -2,10 +2,11 @@
 // and one that boots again keeping the blocks it had verified on flash.
 import type { CrashSpec } from './config';
 import type { Fleet } from './fleet';
+import type { Flows } from './flows';
 import type { Links } from './links';
 import type { Origin } from './origin';
 import type { Rng } from './rng';
-import type { Board, World } from './world';
+import type { Actor, Board, World } from './world';
 
 export class Faults {
   constructor(
@@ -13,6 +14,8 @@ export class Faults {
     private readonly origin: Origin,
     private readonly links: Links,
     private readonly fleet: Fleet,
+    private readonly flows: Flows,
+    private readonly act: Actor,
   ) {}
 
   /** Schedules the crashes the options ask for: a count at random moments of the transfer, or explicit ones. */
@@ -22,6 +25,31 @@ export class Faults {
       ? Array.from({ length: o.crashes }, () => ({ atMs: 1000 + rng.next() * limitMs, who: rng.int(n) }))
       : [...(o.crashes ?? [])];
     for (const c of crashes) this.w.at(c.atMs, () => this.crash(this.pick(c.who)));
+    for (const z of o.freezes ?? []) this.w.at(z.atMs, () => this.freeze(this.pick(z.who), z.forMs));
+  }
+
+  /** `b` stops (SIGSTOP) for `forMs` (Infinity: for good): no reads, sends or timers; its connections stay open. */
+  freeze(b: Board | undefined, forMs: number): void {
+    const w = this.w;
+    if (!b || !b.alive || w.frozen(b)) return;
+    b.frozenUntil = w.now + forMs;
+    w.stats.frozen++;
+    w.c.o.onLog?.(b.i, w.now, 'ERR', `*** frozen ${b.ep.addr} for ${forMs} ms`);
+    if (Number.isFinite(forMs)) w.at(b.frozenUntil, () => this.thaw(b));
+    // Frozen for good: as good as dead to the fleet's outcome (its peers must cope).
+    else w.boardLost(b);
+  }
+
+  /** A frozen board runs again: its streams move, its timers fire. */
+  private thaw(b: Board): void {
+    if (!b.alive || this.w.frozen(b)) return;
+    this.w.c.o.onLog?.(b.i, this.w.now, 'NOT', `*** thawed ${b.ep.addr}`);
+    for (const fs of b.fs) {
+      for (const s of fs.out.values()) this.flows.pump(s);
+      if (fs.inbound) this.flows.pump(fs.inbound);
+      if (fs.origin) this.flows.pump(fs.origin);
+    }
+    this.act(b, []);
   }
 
   /** The board a crash spec names now (undefined: none fits). */
@@ -48,7 +76,9 @@ export class Faults {
       if (fs.origin) this.origin.close(fs.origin);
       this.links.crashed(b, f);
     }
-    w.boardLost(b);
+    // A board frozen for good was counted out when it froze.
+    if (b.frozenUntil !== Infinity) w.boardLost(b);
+    b.frozenUntil = 0;
   }
 
   /** A crashed board boots again with a new engine, keeping the blocks it had verified (a resume). */

@@ -21,7 +21,7 @@ export function createBoards(w: World, rng: Rng): void {
     const k = i + 1;
     const b: Board = {
       i, id: (0x08002700 + i) >>> 0, ep: { addr: `10.${(k >> 16) & 255}.${(k >> 8) & 255}.${k & 255}`, port: 4051 },
-      model: i % w.c.models, rng: rng.fork(), node: null, retired: [], alive: true, booted: false, corrupt: corrupt.has(i),
+      model: i % w.c.models, rng: rng.fork(), node: null, retired: [], alive: true, booted: false, corrupt: corrupt.has(i), frozenUntil: 0,
       timerAt: Infinity, fs: [], keyIndex: new Map(), outActive: new Set(), inActive: new Set(), resumed: [], bytesIn: 0,
     };
     w.boards.push(b);

@@ -22,6 +22,8 @@ export class Flows {
   /** Puts the next block on the wire if the stream is idle and the sender may send it. */
   pump(s: Stream): void {
     if (s.closed || s.busy) return;
+    // A frozen end sends nothing and reads nothing; its thaw pumps again.
+    if ((s.from && this.w.frozen(s.from)) || this.w.frozen(s.to)) return;
     const total = this.w.c.totals[s.f]!;
     const limit = s.from ? s.from.fs[s.f]!.released : total;
     if (s.cursor >= limit || s.cursor >= total) return;
@@ -73,9 +75,16 @@ export class Flows {
     s.rate = this.shareOf(s);
     const ver = ++s.ver;
     const index = s.cursor;
-    this.w.at(now + (s.remaining / s.rate) * 1000, () => {
-      if (s.ver === ver && !s.closed) this.onArrival(s, index, s.bytes);
-    });
+    const land = (): void => {
+      if (s.ver !== ver || s.closed) return;
+      // A frozen receiver reads the block when it thaws (never, if frozen for good).
+      if (this.w.frozen(s.to)) {
+        if (Number.isFinite(s.to.frozenUntil)) this.w.at(s.to.frozenUntil, land);
+        return;
+      }
+      this.onArrival(s, index, s.bytes);
+    };
+    this.w.at(now + (s.remaining / s.rate) * 1000, land);
   }
 
   private reflowAround(s: Stream): void {

@@ -48,6 +48,8 @@ export class Links {
       if (!parent.alive || !parent.node) return void w.after(w.c.peerDeadMs, fail);
       const pk = parent.fs[f]?.key;
       if (pk !== fs.key) return void w.after(w.c.lat, fail);
+      // A frozen parent's kernel takes the connection, but nobody answers it.
+      if (w.frozen(parent)) return;
       this.act(parent, parent.node.onEvent(w.now, { type: 'ChildConnected', key: pk, childId: child.id, fromOffset }));
     });
   }

@@ -20,7 +20,11 @@ export class Origin {
   fetch(b: Board, f: number, fromOffset: number): void {
     const { files, wanRttMs, blockBytes } = this.w.c;
     const h = b.model * files + f;
-    if (this.w.electionMs[h]! < 0) this.w.electionMs[h] = this.w.now;
+    if (this.w.electionMs[h]! < 0) {
+      this.w.electionMs[h] = this.w.now;
+      // The first root of each hierarchy passes on only corrupt blocks (a lying root).
+      if (this.w.c.o.corruptRoot) b.corrupt = true;
+    }
     // TFTP: request + option ack, then ACK 0 + first data: two round trips,
     // one if the transfer was prepared at least a round trip ago.
     const prepared = b.fs[f]!.preparedAt;

@@ -28,6 +28,15 @@ export interface SimSummary extends FleetSummary {
   crashed: number;
   /** Crashed boards that booted again (keeping their verified blocks). */
   restarts: number;
+  /** Boards frozen (SIGSTOP) for a while or for good. */
+  frozen: number;
+  /** Per model: parents dropped for stalling, and roots boards left (corrupt, unanswered, failing placements). */
+  stalls: number;
+  rootsLeft: number;
+  /** Boards alive at the end that neither verified nor gave up every file (frozen ones excluded). */
+  unfinished: number;
+  /** Blocks a parent sent that it had not verified itself (a bad byte passed on; must be 0). */
+  badDeliveries: number;
   /** Files boards gave up (counted neither verified nor pending); allVerified is false if any. */
   failed: FileFailure[];
   datagramsSent: number;
@@ -49,10 +58,14 @@ export function summarize(w: World, wallMs: number): SimSummary {
   let maxChildren = 0;
   let dropped = 0;
   let parentChanges = 0;
+  let stalls = 0;
+  let rootsLeft = 0;
+  let unfinished = 0;
   let allVerified = w.finishedAt >= 0 && stats.badDelivery === 0;
   for (const b of w.boards) {
     b.fs.forEach((fs, f) => fs.failed && failed.push({ board: b.i, file: f, code: fs.failed }));
     if (b.alive && b.fs.some((fs) => !fs.done)) allVerified = false;
+    if (b.alive && b.booted && !w.frozen(b) && (b.fs.length < c.files || b.fs.some((fs) => !fs.done && !fs.failed))) unfinished++;
     for (const node of [...b.retired, ...(b.node ? [b.node] : [])]) {
       const cnt = node.counters;
       dropped += cnt.droppedMalformed + cnt.droppedVersion + cnt.droppedForeignKey;
@@ -67,6 +80,8 @@ export function summarize(w: World, wallMs: number): SimSummary {
         rootTerms[k]! += s.stats.rootTerms;
         maxChildren = Math.max(maxChildren, s.stats.maxChildren);
         parentChanges += s.stats.parentChanges;
+        stalls += s.stats.stalls;
+        rootsLeft += s.stats.rootsLeft;
       });
     }
   }
@@ -87,6 +102,11 @@ export function summarize(w: World, wallMs: number): SimSummary {
     originBytesByModel: stats.originByModel,
     crashed: stats.crashed,
     restarts: stats.restarts,
+    frozen: stats.frozen,
+    stalls,
+    rootsLeft,
+    unfinished,
+    badDeliveries: stats.badDelivery,
     failed,
     datagramsSent: stats.sent,
     datagramsLost: stats.lost,

@@ -69,7 +69,7 @@ export class Simulation {
     flows.onArrival = (s, index, bytes) => blocks.arrived(s, index, bytes);
     const performer = new Performer(w, net, this.links, origin, flows);
     this.fleet = new Fleet(w, origin, act);
-    this.faults = new Faults(w, origin, this.links, this.fleet);
+    this.faults = new Faults(w, origin, this.links, this.fleet, flows, act);
 
     createBoards(w, rng);
     const late = o.late;
@@ -132,6 +132,11 @@ export class Simulation {
   /** Board `i` dies now (its peers notice after peerDeadMs). */
   crash(i: number): void {
     this.faults.crash(this.board(i));
+  }
+
+  /** Board `i` stops (SIGSTOP) for `forMs` (Infinity: for good), its connections open. */
+  freeze(i: number, forMs: number): void {
+    this.faults.freeze(this.board(i), forMs);
   }
 
   /** Crashed board `i` boots again, keeping the blocks it had verified. */

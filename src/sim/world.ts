@@ -55,7 +55,10 @@ export interface Board {
   alive: boolean;
   /** Booted at least once. */
   booted: boolean;
-  readonly corrupt: boolean;
+  /** Corrupts every block it forwards (set at boot, or when it becomes the first root with corruptRoot). */
+  corrupt: boolean;
+  /** Frozen (SIGSTOP) until this virtual time (ms); 0: running. */
+  frozenUntil: number;
   timerAt: number;
   fs: FileState[];
   readonly keyIndex: Map<HierKey, number>;
@@ -84,6 +87,8 @@ export interface SimCounters {
   restarts: number;
   /** Blocks a parent sent that it had not verified itself (must stay 0). */
   badDelivery: number;
+  /** Boards frozen (SIGSTOP) during the run. */
+  frozen: number;
 }
 
 export class World {
@@ -102,7 +107,7 @@ export class World {
   finishedAt = -1;
 
   constructor(readonly c: SimConfig) {
-    this.stats = { sent: 0, lost: 0, corrupt: 0, originBytes: 0, originByModel: Array(c.models).fill(0), maxDepth: 0, crashed: 0, restarts: 0, badDelivery: 0 };
+    this.stats = { sent: 0, lost: 0, corrupt: 0, originBytes: 0, originByModel: Array(c.models).fill(0), maxDepth: 0, crashed: 0, restarts: 0, badDelivery: 0, frozen: 0 };
     this.electionMs = Array(c.models * c.files).fill(-1);
     this.remaining = c.n * c.files;
   }
@@ -114,6 +119,17 @@ export class World {
 
   after(ms: number, run: () => void): void {
     this.q.push(this.now + ms, run);
+  }
+
+  /** `b` is frozen (SIGSTOP) now. */
+  frozen(b: Board): boolean {
+    return b.frozenUntil > this.now;
+  }
+
+  /** A random scheduling delay for board `b` (0 unless the run asks for one), ms. */
+  lag(b: Board): number {
+    const d = this.c.o.delayMs ?? 0;
+    return d > 0 ? b.rng.next() * d : 0;
   }
 
   fileDone(b: Board, f: number): void {

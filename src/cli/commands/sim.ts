@@ -2,6 +2,20 @@ import { UsageError } from '../../errors';
 import { intOption, parse, type Command } from '../command';
 import { parseMs, parseRate, parseSize } from '../../units/parse';
 import { simulate, type SimSummary } from '../../sim/simulate';
+import { sweep, type SweepSummary } from '../../sim/sweep';
+
+function sweepText(s: SweepSummary): string {
+  const f = s.faults;
+  return [
+    `seeds        ${s.seeds}: ${s.runs} runs with faults, ${s.wallSeconds.toFixed(1)} s real time`,
+    `faults       corrupting roots ${f.corruptRoots}, corrupting boards ${f.corruptBoards}, frozen boards ${f.frozen}, crashes ${f.crashed}, partitions ${f.partitions}, scheduling delay ${f.delayed}, lossy ${f.lossy}`,
+    `never finish ${s.boardsUnfinished} boards in ${s.runsUnfinished} runs`,
+    `bad blocks   ${s.badBlocks} passed on unverified`,
+    `WAN copies   per model: max ${s.copiesMax.toFixed(2)}, mean ${s.copiesMean.toFixed(3)} over ${s.models} models; >1: ${s.copiesOver['1']}, >2: ${s.copiesOver['2']}, >3: ${s.copiesOver['3']}; above its root terms: ${s.copiesOverRootTerms} (most root terms ${s.rootTermsMax})`,
+    `slowest      ${s.worstRatio.toFixed(1)} x the limit (seed ${s.worstSeed})`,
+    s.failedSeeds.length ? `failed seeds ${s.failedSeeds.join(' ')}` : '',
+  ].filter(Boolean).join('\n');
+}
 
 function fraction(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -29,6 +43,7 @@ export const simCommand: Command = {
   summary: 'simulate a fleet upgrade with the DLoad engine (virtual time, deterministic)',
   usage: `Usage: pfs sim [--boards N] [--seed S] [--size 8M] [--files K] [--loss P] [--crash K]
                [--forward cut|store] [--mode pfs|tftp] [--json]
+       pfs sim --seeds A..B [--json]
 
 Runs the DLoad engine of N boards over a simulated subnet and WAN with a virtual
 clock: same seed, same result. Prints a summary (or one JSON object with --json)
@@ -49,6 +64,11 @@ Options:
   --lan-rate RATE     each board's LAN up/down rate (default 100mbit)
   --wan-rate RATE     WAN rate to the origin (default 10mbit)
   --wan-rtt TIME      WAN round-trip time (default 150ms)
+  --seeds A..B        the fault sweep: one run per seed, each with faults drawn from
+                      its seed (corrupting roots, frozen boards, crashes, a partition,
+                      loss, scheduling delay); prints boards that never finished, blocks
+                      passed on unverified and WAN copies per model; exit 1 if any board
+                      never finished or a bad block was passed on
   --json              print the summary as one JSON object
 
 Example:
@@ -62,9 +82,19 @@ Example:
         block: { type: 'string' }, models: { type: 'string' }, loss: { type: 'string' }, crash: { type: 'string' },
         corrupt: { type: 'string' }, forward: { type: 'string' }, mode: { type: 'string' },
         'lan-rate': { type: 'string' }, 'wan-rate': { type: 'string' }, 'wan-rtt': { type: 'string' }, json: { type: 'boolean' },
+        seeds: { type: 'string' },
       },
       { min: 0, max: 0 },
     );
+    if (values.seeds !== undefined) {
+      const m = /^(\d+)\.\.(\d+)$/.exec(values.seeds);
+      const from = m ? Number(m[1]) : NaN;
+      const to = m ? Number(m[2]) : NaN;
+      if (!m || from > to || to > 2 ** 32 - 1) throw new UsageError(`--seeds must be A..B with A <= B, got "${values.seeds}"`);
+      const s = sweep(from, to);
+      process.stdout.write((values.json ? JSON.stringify(s) : sweepText(s)) + '\n');
+      return s.boardsUnfinished === 0 && s.runsUnfinished === 0 && s.badBlocks === 0 ? 0 : 1;
+    }
     const forward = values.forward ?? 'cut';
     if (forward !== 'cut' && forward !== 'store') throw new UsageError(`--forward must be cut or store, got "${forward}"`);
     const mode = values.mode ?? 'pfs';

@@ -1,0 +1,45 @@
+// D2 and D3 (issue 13) on the simulator, and the fault sweep's short version.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { simulate } from '../../src/sim/simulate';
+import { sweep } from '../../src/sim/sweep';
+
+test('D2: a root that forwards corrupt blocks loses its members; pfs sim --boards 16 --size 1M --seed 3 --corrupt 4 finishes', () => {
+  // The corrupting boards of `--corrupt 4` on 16 boards (spread over the fleet, board 0 skipped).
+  const s = simulate({ boards: 16, fileBytes: 1 << 20, seed: 3, corrupt: [1, 4, 8, 12] });
+  assert.ok(Number.isFinite(s.fleetSeconds), 'the fleet finishes');
+  assert.ok(s.allVerified);
+  assert.ok(s.rootsLeft >= 1, 'members left a corrupting root');
+  assert.ok(s.corruptDetected < 100, `${s.corruptDetected} corrupt blocks caught (not 600,000)`);
+  for (const [m, b] of s.originBytesByModel.entries()) assert.ok(b <= s.fileBytes * s.rootTerms[m]!, `model ${m}: ${b / s.fileBytes} WAN copies for ${s.rootTerms[m]} root terms`);
+});
+
+test('D2: whichever board becomes root corrupts what it forwards: every other board still verifies', () => {
+  for (const seed of [1, 2, 3]) {
+    const s = simulate({ boards: 20, fileBytes: 1 << 20, seed, corruptRoot: true, maxSeconds: 300 });
+    assert.ok(Number.isFinite(s.fleetSeconds), `seed ${seed}: finishes`);
+    assert.ok(s.allVerified, `seed ${seed}`);
+    assert.is(s.badDeliveries, 0);
+  }
+});
+
+test('D3: a parent frozen (SIGSTOP) for 45 s mid-file holds its dependants up for seconds, not 45 s', () => {
+  const s = simulate({ boards: 31, fileBytes: 8 << 20, seed: 2, freezes: [{ atMs: 3000, forMs: 45_000, who: 'parent' }] });
+  assert.is(s.frozen, 1);
+  assert.ok(s.stalls >= 1, 'the frozen parent\'s children dropped it');
+  assert.ok(s.allVerified);
+  // Everyone else was done long before the frozen board thawed at 48 s.
+  const t = simulate({ boards: 31, fileBytes: 8 << 20, seed: 2, freezes: [{ atMs: 3000, forMs: Infinity, who: 'parent' }] });
+  assert.ok(t.fleetSeconds < 20, `the others finished at ${t.fleetSeconds.toFixed(1)} s`);
+  assert.is(t.unfinished, 0);
+});
+
+test('the fault sweep (short version of npm run sim:sweep): 300 seeds, no board that never finishes, no bad block', () => {
+  const s = sweep(1, 300);
+  assert.is(s.runsUnfinished, 0, `seeds ${s.failedSeeds.join(' ')}`);
+  assert.is(s.boardsUnfinished, 0);
+  assert.is(s.badBlocks, 0);
+  assert.ok(s.faults.corruptRoots > 50 && s.faults.frozen > 50 && s.faults.partitions > 30 && s.faults.delayed > 30, JSON.stringify(s.faults));
+});
+
+test.run();
