@@ -1,6 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Level } from '../log/level';
 import type { Logger } from '../log/logger';
@@ -10,6 +9,8 @@ import { LabError } from './errors';
 import { BoardHost } from './board-host';
 import { generateFirmware } from './firmware';
 import { prepareSite } from './site';
+import { createLabFolder, keepLabFolder, removeStaleLabFolders } from './lab-folder';
+import { claimAdvertPort, pickBoardPorts } from './ports';
 import { loadModels } from '../profiles';
 import { nodeIdOf } from '../boot/identity';
 import type { BlockPlan } from '../net/peer/block-assembler';
@@ -33,9 +34,13 @@ export interface LabOptions {
   tftpWindow: number;
   /** Boards per OS process; 0 runs them all inside this process. */
   perProcess: number;
-  /** Board i listens on portBase + i (UDP and TCP). */
-  portBase: number;
-  broadcast: { addr: string; port: number };
+  /**
+   * Board i listens on portBase + i (UDP and TCP). Default: a free port per board
+   * from the kernel, so that labs side by side never collide.
+   */
+  portBase?: number;
+  /** Where adverts go; without a port, a free one from the kernel, held for the lab's life. */
+  broadcast: { addr: string; port?: number };
   model: string;
   logLevel: Level;
   /** Keep the lab folder (logs, files) instead of removing it. */
@@ -147,8 +152,11 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
     if (o.engine) throw new LabError('the namespace lab runs boot boards; --engine runs on loopback only');
     const why = netnsUnavailable();
     if (why) throw new LabError(why);
-  } else if (o.portBase + o.boards > 65535) throw new LabError(`ports ${o.portBase}..${o.portBase + o.boards - 1} run past 65535`);
-  const root = await mkdtemp(join(tmpdir(), 'pfs-lab-'));
+  } else if (o.portBase !== undefined && o.portBase + o.boards > 65535) throw new LabError(`ports ${o.portBase}..${o.portBase + o.boards - 1} run past 65535`);
+  // What labs killed outright left in the temp directory goes first (as the namespace lab does with its namespaces).
+  const stale = await removeStaleLabFolders();
+  if (stale.length > 0) log.not(`lab: removed ${stale.length} folder${stale.length > 1 ? 's' : ''} a killed lab left: ${stale.join(', ')}`);
+  const root = await createLabFolder();
   const cleanups: (() => Promise<unknown>)[] = [];
   let net: NetnsSubnet | undefined;
   let summary: LabSummary | undefined;
@@ -157,6 +165,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
   const stopping = () => void (interrupted = true);
   process.on('SIGINT', stopping);
   process.on('SIGTERM', stopping);
+  process.on('SIGHUP', stopping);
   try {
     const originDir = join(root, 'origin');
     const logDir = join(root, 'logs');
@@ -170,6 +179,25 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       // Registered first, so it runs last: after every process had its chance to stop cleanly.
       cleanups.push(() => net!.destroy());
     }
+    // Loopback: ports from the kernel unless given, so that two labs on one machine keep apart.
+    let advertPort = o.broadcast.port;
+    let boardPorts: number[] = [];
+    let releaseBoardPorts = async () => {};
+    if (!net) {
+      if (advertPort === undefined) {
+        const claim = await claimAdvertPort();
+        cleanups.push(claim.release);
+        advertPort = claim.port;
+      }
+      if (o.portBase === undefined) {
+        const picked = await pickBoardPorts(o.boards);
+        boardPorts = picked.ports;
+        releaseBoardPorts = picked.release;
+        cleanups.push(picked.release);
+      } else boardPorts = Array.from({ length: o.boards }, (_, i) => o.portBase! + i);
+      log.not(`lab: adverts to ${o.broadcast.addr}:${advertPort}${o.broadcast.port === undefined ? ' (a free port)' : ''}, board ports ${describePorts(boardPorts)}${o.portBase === undefined ? ' (free ports)' : ''}`);
+    }
+    const broadcast = { addr: o.broadcast.addr, port: advertPort ?? 4051 };
     const origin = net ? await netnsOrigin(net, originDir, logDir, entry, o) : await loopbackOrigin(originDir, o, log);
     cleanups.push(() => origin.stop());
 
@@ -184,7 +212,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       for (let i = 0; i < o.boards; i++) {
         const dir = join(root, 'boards', `b${String(i).padStart(3, '0')}`);
         await mkdir(dir, { recursive: true });
-        specs.push({ index: i, nodeId: boardNodeId(i), model: o.model, port: o.portBase + i, dir });
+        specs.push({ index: i, nodeId: boardNodeId(i), model: o.model, port: boardPorts[i] ?? 0, dir });
       }
     } else {
       const profiles = await loadModels(o.boardsDir);
@@ -202,12 +230,12 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
         server: () => origin.site,
         // In namespaces every board has an address of its own and the default peer port, as on a real subnet.
         boardConfig: (i): Record<string, string> =>
-          net ? { addr: net.boards[i]!.addr, broadcast: `${net.broadcast}:4051` } : { addr: '127.0.0.1', peer_port: String(o.portBase + i), broadcast: `${o.broadcast.addr}:${o.broadcast.port}` },
+          net ? { addr: net.boards[i]!.addr, broadcast: `${net.broadcast}:4051` } : { addr: '127.0.0.1', peer_port: String(boardPorts[i]), broadcast: `${broadcast.addr}:${broadcast.port}` },
       });
       models = mix.length;
       setBytes = site.setBytes;
       files = site.components.map((c) => ({ ...c, plan: { size: c.size, blockSize: 64 * 1024, hashes: [] } }));
-      for (const b of site.boards) specs.push({ index: b.index, nodeId: nodeIdOf(b.mac), model: b.model, port: o.portBase + b.index, dir: b.root });
+      for (const b of site.boards) specs.push({ index: b.index, nodeId: nodeIdOf(b.mac), model: b.model, port: boardPorts[b.index] ?? 4051, dir: b.root });
     }
 
     const fleet: FleetConfig = {
@@ -215,7 +243,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       forward: o.forward,
       files: o.engine ? files.map((f) => ({ name: f.name, size: f.size, blockSize: f.plan.blockSize, hashes: f.plan.hashes.map((h) => h.toString('hex')) })) : [],
       origin: { host: origin.site.host, port: origin.site.port, blksize: o.tftpBlksize, windowsize: o.tftpWindow, timeoutMs: 1000 },
-      broadcast: o.broadcast,
+      broadcast,
       logLevel: o.logLevel,
       logDir,
       boot: o.engine ? undefined : { boardsDir: o.boardsDir },
@@ -233,6 +261,8 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       else hosts.push(inlineHost(fleet, group));
     }
     cleanups.push(() => Promise.all(hosts.map((h) => h.stop())));
+    // The boards bind their ports from here on.
+    await releaseBoardPorts();
     await Promise.all(hosts.map((h) => h.start()));
     log.not(`lab: ${o.boards} boards${net ? ` in network namespaces pfs-${net.tag}-*` : ''} (${o.mode}${o.mode === 'pfs' ? `, ${o.forward}` : ''}), ${files.length} files, ${o.size} bytes, WAN ${o.wanRate / 1e6} Mbit/s ${o.wanRttMs} ms`, { dir: root });
 
@@ -303,14 +333,26 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
     for (const c of cleanups.reverse()) await c().catch(() => {});
     process.off('SIGINT', stopping);
     process.off('SIGTERM', stopping);
+    process.off('SIGHUP', stopping);
     if (net && summary?.netns) {
       const left = leftovers(net.tag);
       summary.netns.clean = left.namespaces.length === 0 && left.pids.length === 0 && !left.stateFile;
       if (!summary.netns.clean) log.err(`lab: left behind: ${JSON.stringify(left)}`);
     }
     if (!o.keep) await rm(root, { recursive: true, force: true });
-    else log.not(`lab folder kept: ${root}`);
+    else {
+      await keepLabFolder(root);
+      log.not(`lab folder kept: ${root}`);
+    }
   }
+}
+
+/** `24001, 24002, 24003` as `24001..24003`; scattered ports listed (a long list shortened). */
+function describePorts(ports: number[]): string {
+  if (ports.length === 0) return 'none';
+  const sorted = [...ports].sort((a, b) => a - b);
+  if (sorted[sorted.length - 1]! - sorted[0]! === sorted.length - 1) return sorted.length === 1 ? String(sorted[0]) : `${sorted[0]}..${sorted[sorted.length - 1]}`;
+  return ports.length <= 8 ? ports.join(', ') : `${ports.slice(0, 6).join(', ')}, … (${ports.length} in all)`;
 }
 
 /** The far side as the lab uses it: where the site sends requests, and what the TFTP server sent. */

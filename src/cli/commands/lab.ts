@@ -47,8 +47,10 @@ Options:
                       for up to 4 concurrent transfers, less beyond, so that every root's
                       windows together fit the WAN's queue)
   --per-process N     boards per OS process (default 16; 0 = all in this process)
-  --port-base PORT    board i uses UDP/TCP port PORT+i (default 24000)
-  --bcast-port PORT   the shared advert port (default 4051)
+  --port-base PORT    board i uses UDP/TCP port PORT+i (default: a free port per
+                      board from the kernel, so that labs side by side keep apart)
+  --bcast-port PORT   the advert port the boards share (default: a free one; the
+                      lab says which ports it took)
   --model MODEL       phone model of the boards with --engine (default CP-7961G)
   --timeout TIME      give up after this long (default 600s)
   --models MIX        phone models of the boards, e.g. CP-7961G:12,CP-7941G:4
@@ -107,7 +109,7 @@ Options:
     if (size < files) throw new UsageError(`--size must give every file at least one byte`);
     const loss = Number(values['wan-loss'] ?? '0');
     if (!(loss >= 0 && loss <= 0.5)) throw new UsageError(`--wan-loss must be between 0 and 0.5, got "${values['wan-loss']}"`);
-    const portBase = intOption('port-base', values['port-base'], 1024, 65535) ?? 24000;
+    const portBase = intOption('port-base', values['port-base'], 1024, 65535);
     const netns = values.netns ?? false;
     if (!netns && (values['lan-rate'] !== undefined || values.tag !== undefined)) throw new UsageError('--lan-rate and --tag go with --netns');
     if (values.rtt !== undefined && values['wan-rtt'] !== undefined) throw new UsageError('give --rtt or --wan-rtt, not both');
@@ -127,6 +129,10 @@ Options:
         log.inf(`lab ${(p.elapsedMs / 1000).toFixed(1)} s: ${done}/${p.reports.length} boards verified, origin sent ${p.originBytes} bytes`);
       }
     };
+    // The lab is this process's whole job: once it is over, nothing may keep the process
+    // alive. Boot boards hosted here (--per-process 0) that were interrupted mid-boot can
+    // leave a timer of their boot sequence behind, which has no way to be aborted.
+    const endSoon = () => setTimeout(() => process.exit(), 2000).unref();
     const summary = await runLab(
       {
         boards,
@@ -141,7 +147,7 @@ Options:
         tftpWindow: intOption('tftp-window', values['tftp-window'], 1, 1024) ?? autoWindow(values.engine ? 1 : parseMix(values.models, boards).length, files),
         perProcess: intOption('per-process', values['per-process'], 0, 4096) ?? 16,
         portBase,
-        broadcast: { addr: '127.255.255.255', port: intOption('bcast-port', values['bcast-port'], 1, 65535) ?? 4051 },
+        broadcast: { addr: '127.255.255.255', port: intOption('bcast-port', values['bcast-port'], 1, 65535) },
         model: values.model ?? 'CP-7961G',
         logLevel: 'DBG',
         keep: values.keep ?? false,
@@ -154,7 +160,7 @@ Options:
         onProgress,
       },
       log,
-    );
+    ).finally(endSoon);
     if (values.json) process.stdout.write(JSON.stringify(summary) + '\n');
     else process.stdout.write(describe(summary) + '\n');
     return summary.allVerified ? 0 : 1;

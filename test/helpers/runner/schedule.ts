@@ -36,6 +36,7 @@ const plans: Record<string, FilePlan> = {
   'boot/boot-e2e-flash.test.ts': { seconds: 14, shares: BROADCAST },
   'boot/boot-e2e-refused.test.ts': { seconds: 14, shares: BROADCAST },
   'hal/flash/mtd.test.ts': { seconds: 11 },
+  'lab/apart.test.ts': { seconds: 15 },
   'lab/cli.test.ts': { seconds: 9, shares: BROADCAST },
   'hal/flash/dir.test.ts': { seconds: 8 },
   'lab/lab.test.ts': { seconds: 7.3, shares: BROADCAST },
