@@ -38,6 +38,11 @@ export const ERROR_CODES = {
     meaning: 'A board or phone-model profile (boards/*.json, boards/models/*.json) is missing, unreadable or invalid.',
     action: 'Fix the file and field the message names; a profile\'s name must be its file\'s name.',
   },
+  PFS_ERR_BOARD: {
+    exit: 2,
+    meaning: '`pfs boot` was given no --board, and neither the device tree (/proc/device-tree/model) nor board= in pfs.txt names a board file.',
+    action: 'Give --board, or write board= into pfs.txt on the boot partition (pfs image does); the message lists the boards.',
+  },
   PFS_ERR_MODEL: {
     exit: 3,
     meaning: 'No phone model is selected, or the one named is unknown: the board joins no hierarchy.',

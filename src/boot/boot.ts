@@ -7,7 +7,8 @@ import type { Flash } from '../hal/flash/flash';
 import { loadTrust } from '../loads/keys';
 import { openSignedManifest } from '../loads/manifest';
 import { PeerNode, type FileStatus } from '../net/peer/peer-node';
-import { loadBoard, loadModels, type BoardProfile, type ModelProfile } from '../profiles';
+import { loadModels, type BoardProfile, type ModelProfile } from '../profiles';
+import { findBoard } from './board-detect';
 import { parseBootConfig, selectModel } from './select-model';
 import { macOf, nodeIdOf, normaliseMac } from './identity';
 import { parseDeviceConfig } from './device-config';
@@ -29,7 +30,8 @@ export const EXIT = {
 } as const;
 
 export interface BootOptions {
-  board: string;
+  /** The board file's name; default: found from the device tree, then pfs.txt (board-detect.ts). */
+  board?: string;
   /** Folder holding `<board>.json` and `models/`. */
   boardsDir: string;
   /** The board's root folder: the board file's paths are under it ("/" on a real board). */
@@ -86,8 +88,12 @@ async function readOptional(path: string): Promise<string | undefined> {
  */
 export async function bootBoard(o: BootOptions): Promise<BootResult> {
   const log = o.log.child('BOOT');
-  const board = await loadBoard(o.boardsDir, o.board);
+  const found = await findBoard({ given: o.board, boardsDir: o.boardsDir, root: o.root });
+  // pfs.txt's console= (written by pfs image --console) moves pfs's log to another serial port.
+  const consoleDevice = parseBootConfig((await readOptional(under(o.root, found.board.bootConfig))) ?? '').get('console');
+  const board = consoleDevice ? { ...found.board, console: { ...found.board.console, device: consoleDevice } } : found.board;
   const serial = await attachConsole(board, o.root, o.log);
+  if (found.source !== '--board') log.not(`board ${board.board} (from ${found.source})`);
   try {
     return await bootWithConsole(o, board, log);
   } finally {

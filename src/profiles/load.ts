@@ -122,3 +122,8 @@ export async function loadModels(boardsDir: string): Promise<Map<string, ModelPr
   if (out.size === 0) throw new ProfileError(`no model profiles in ${dir}`);
   return out;
 }
+
+/** The names of the board files in `boardsDir` (`rpi4`, …), sorted. Throws ProfileError when the folder cannot be read. */
+export async function listBoards(boardsDir: string): Promise<string[]> {
+  return jsonNames(boardsDir);
+}

@@ -21,11 +21,11 @@ test('PFS_ERR_USAGE: a command without what it needs is a UsageError, and pfs ex
     assert.is((e as PfsError).code, 'PFS_ERR_USAGE');
     assert.match((e as Error).message, '--bogus');
   }
-  const r = await pfs(['boot']);
+  const r = await pfs(['image', 'card.img']);
   assert.is(r.status, ERROR_CODES.PFS_ERR_USAGE.exit);
   assert.is(r.status, 2);
   assert.match(r.stderr, '--board is required');
-  assert.match(r.stderr, 'Usage: pfs boot');
+  assert.match(r.stderr, 'Usage: pfs image');
 });
 
 test('regression: pfs boot --addr that is no IPv4 address is a usage error (exit 2), not a raw socket error from deep in the peer engine', async () => {

@@ -16,7 +16,7 @@ export function defaultBoardsDir(): string {
 export const bootCommand: Command = {
   path: ['boot'],
   summary: 'run a board: select the model, fetch the configuration, upgrade (by peers or TFTP)',
-  usage: `Usage: pfs boot --board BOARD [--root DIR] [--model MODEL] [--server HOST[:PORT]]
+  usage: `Usage: pfs boot [--board BOARD] [--root DIR] [--model MODEL] [--server HOST[:PORT]]
 
 What a board runs at power-on, logging to its console in the phone's DLoad style:
 select the phone model (--model, else pfs.model= on the kernel command line, else
@@ -33,7 +33,8 @@ Exit status: ${EXIT.CURRENT} up to date, ${EXIT.REBOOT} new load committed (rebo
 (current load kept), ${EXIT.NO_MODEL} no valid model selected, 2 bad usage.
 
 Options:
-  --board BOARD       board file in boards/ (sim, rpi4, rpi3, rpi-zero2w)
+  --board BOARD       board file in boards/ (sim, rpi4, rpi3, rpi-zero2w); default: the
+                      one /proc/device-tree/model names, else board= in pfs.txt
   --root DIR          the board's root folder (default /; the sim board lives in one)
   --boards-dir DIR    where the board and model files are (default: beside pfs)
   --model MODEL       phone model, overriding the kernel command line and pfs.txt
@@ -68,7 +69,6 @@ Options:
       },
       { min: 0, max: 0 },
     );
-    if (!values.board) throw new UsageError('--board is required');
     // Checked here: a bad address would otherwise surface deep in the peer engine as a raw socket error.
     if (values.addr !== undefined && isIPv4(values.addr) === false) throw new UsageError(`--addr must be an IPv4 address, got "${values.addr}"`);
     const forward = values.forward ?? 'cut';
