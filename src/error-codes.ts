@@ -218,6 +218,11 @@ export const ERROR_CODES = {
   },
 
   // --- peer sharing and the upgrade -------------------------------------------------
+  PFS_ERR_PEER_PORT: {
+    exit: 1,
+    meaning: 'The peer port (UDP and TCP 4051 unless told otherwise) cannot be bound: another program holds it, or the address is not this board\'s.',
+    action: 'Stop the other program (a second pfs?), or give --peer-port or peer_port= in pfs.txt; check --addr.',
+  },
   PFS_ERR_BLOCK_CORRUPT: {
     exit: 1,
     meaning: 'A block from a peer failed its SHA-256: the board leaves that peer and takes the block elsewhere.',

@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { Logger } from '../../log/logger';
 import type { HierKey } from '../../dload/key';
 import { decode, encode, STREAM_STATUS } from '../../dload/wire';
+import { peerPortError } from './datagrams';
 
 const STREAM_REQUEST_BYTES = 26;
 /** A connection that has not sent its whole StreamRequest by then is closed. */
@@ -28,7 +29,7 @@ export class ChildServer {
     const server = net.createServer((sock) => this.accept(sock));
     this.server = server;
     await new Promise<void>((ok, fail) => {
-      server.once('error', fail);
+      server.once('error', (e) => fail(peerPortError('TCP', addr, port, e)));
       server.listen(port, addr, () => {
         server.off('error', fail);
         ok();

@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import type { Logger } from '../../log/logger';
+import { PfsError } from '../../errors';
 
 export interface DatagramOptions {
   /** This board's address: unicast datagrams come to it. */
@@ -62,11 +63,25 @@ export class Datagrams {
 function bind(port: number, addr: string, broadcast: boolean): Promise<dgram.Socket> {
   const s = dgram.createSocket({ type: 'udp4', reuseAddr: broadcast });
   return new Promise((ok, fail) => {
-    s.once('error', fail);
+    s.once('error', (e) => fail(peerPortError('UDP', addr, port, e)));
     s.bind(port, addr, () => {
       s.off('error', fail);
       s.setBroadcast(true);
       ok(s);
     });
   });
+}
+
+/**
+ * A peer port that cannot be bound, as an error a technician can act on (it used to
+ * end pfs boot as an internal error, exit 70): PFS_ERR_PEER_PORT naming the protocol,
+ * address and port. Shared with child-server.ts, which binds the TCP side.
+ */
+export function peerPortError(proto: 'UDP' | 'TCP', addr: string, port: number, e: NodeJS.ErrnoException): PfsError {
+  const why =
+    e.code === 'EADDRINUSE' ? 'taken by another program (another pfs?)'
+    : e.code === 'EADDRNOTAVAIL' ? 'the address is not one of this machine\'s'
+    : e.code === 'EACCES' ? 'not allowed (a port below 1024 needs root)'
+    : (e.code ?? e.message);
+  return new PfsError('PFS_ERR_PEER_PORT', `peer port ${proto} ${addr}:${port}: ${why}`, { cause: e });
 }
