@@ -364,7 +364,10 @@ export function decode(buf: Uint8Array): Message | Malformed {
     case 'ConfirmedRoot': {
       const held = readU64(buf, o + 4);
       const ad = buf[o + 14]!;
-      if (held < 0 || ad > 4 || (flags & 1) !== (type === 'ConfirmedRoot' ? 1 : 0)) return bad;
+      const confirmed = type === 'ConfirmedRoot';
+      // A board has a node id and a port; a confirmed advert is never "Ad n".
+      if (held < 0 || ad > 4 || (confirmed && ad !== 0) || (flags & 1) !== (confirmed ? 1 : 0)) return bad;
+      if (sender === 0 || v.getUint16(o + 12) === 0) return bad;
       return { type, key, sender, strength: v.getUint32(o), held, tcpPort: v.getUint16(o + 12), ad, map: v.getUint32(o + 15) };
     }
     case 'JoinRequest':
@@ -373,10 +376,18 @@ export function decode(buf: Uint8Array): Message | Malformed {
       const held = readU64(buf, o + 3);
       const children = buf[o + 2]!;
       if (held < 0 || children > 2) return bad;
+      // Orphaned and BadParent name the parent they are about.
+      if (sender === 0 || v.getUint16(o) === 0 || (type !== 'JoinRequest' && v.getUint32(o + 11) === 0)) return bad;
       return { type, key, sender, tcpPort: v.getUint16(o), children, held, parentId: v.getUint32(o + 11), refused: (flags & 1) === 1 };
     }
     case 'ParentAssigned': {
       const parentAddr = `${buf[o + 8]}.${buf[o + 9]}.${buf[o + 10]}.${buf[o + 11]}`;
+      const target = v.getUint32(o);
+      const parentId = v.getUint32(o + 4);
+      // A parent is a board (not the target itself) at a unicast address (or 0.0.0.0, the root) and a port.
+      const a0 = buf[o + 8]!;
+      const unicast = parentAddr === '0.0.0.0' || (a0 !== 0 && a0 < 224 && parentAddr !== '255.255.255.255');
+      if (sender === 0 || target === 0 || parentId === 0 || parentId === target || !unicast || v.getUint16(o + 12) === 0) return bad;
       return { type, key, sender, target: v.getUint32(o), parentId: v.getUint32(o + 4), parentAddr, parentPort: v.getUint16(o + 12), depth: buf[o + 14]! };
     }
     case 'StreamRequest': {

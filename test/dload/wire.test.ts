@@ -85,6 +85,23 @@ test('fuzz: 5000 random and mutated buffers never throw', () => {
   }
 });
 
+test('D4: fields no board would send are Malformed: node id 0, port 0, a confirmed "Ad n", a report about parent 0, a parent that is the target, at a broadcast or multicast address', () => {
+  const bad: Message[] = [
+    { ...base, sender: 0, type: 'ConfirmedRoot', strength: 1, held: 0, tcpPort: 4051, ad: 0, map: 0 },
+    { ...base, type: 'ConfirmedRoot', strength: 1, held: 0, tcpPort: 0, ad: 0, map: 0 },
+    { ...base, type: 'ConfirmedRoot', strength: 1, held: 0, tcpPort: 4051, ad: 2, map: 0 },
+    { ...base, type: 'JoinRequest', tcpPort: 0, children: 0, held: 0, parentId: 0, refused: false },
+    { ...base, type: 'BadParent', tcpPort: 4051, children: 0, held: 0, parentId: 0, refused: false },
+    { ...base, type: 'Orphaned', tcpPort: 4051, children: 0, held: 0, parentId: 0, refused: false },
+    { ...base, type: 'ParentAssigned', target: 0, parentId: 5, parentAddr: '10.0.0.5', parentPort: 4051, depth: 1 },
+    { ...base, type: 'ParentAssigned', target: 5, parentId: 5, parentAddr: '10.0.0.5', parentPort: 4051, depth: 1 },
+    { ...base, type: 'ParentAssigned', target: 42, parentId: 5, parentAddr: '255.255.255.255', parentPort: 4051, depth: 1 },
+    { ...base, type: 'ParentAssigned', target: 42, parentId: 5, parentAddr: '224.0.0.1', parentPort: 4051, depth: 1 },
+    { ...base, type: 'ParentAssigned', target: 42, parentId: 5, parentAddr: '10.0.0.5', parentPort: 0, depth: 1 },
+  ];
+  for (const m of bad) assert.equal(decode(encode(m)), { type: 'Malformed', reason: 'field' }, JSON.stringify(m));
+});
+
 test('a node counts garbage, foreign versions and foreign keys as dropped, and acts on none', () => {
   const node = new DLoadNode({ nodeId: 1, model: 'CP-7961G', tcpPort: 4051, random: () => 0.5 });
   node.addFile(0, { name: '/dnld/a.loads', size: 1 << 20, blockBytes: 65536 });
@@ -94,7 +111,7 @@ test('a node counts garbage, foreign versions and foreign keys as dropped, and a
   assert.equal(node.onDatagram(1, from, Buffer.from('hello world')), []);
   assert.equal(node.onDatagram(1, from, v9), []);
   assert.equal(node.onDatagram(1, from, encode(samples[1]!)), []); // another model's file
-  assert.equal(node.counters, { datagrams: 3, droppedMalformed: 1, droppedVersion: 1, droppedForeignKey: 1 });
+  assert.equal(node.counters, { datagrams: 3, droppedMalformed: 1, droppedVersion: 1, droppedForeignKey: 1, statusReplies: 0, statusLimited: 0 });
 });
 
 test('stream header: a child asks from its offset; unknown key and bad offset are refused', () => {
