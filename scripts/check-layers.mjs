@@ -23,6 +23,7 @@ export const LAYERS = [
   ['loads', 'net', 'sim', 'profiles'],
   ['hal'],
   ['boot'],
+  ['tree'], // pfs tree: the status query's listener, the tree view and status page (lab draws with it)
   ['lab', 'image'], // image: pfs image, a board's SD card image (uses boot's exit codes)
   ['cli'],
 ];

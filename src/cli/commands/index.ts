@@ -7,6 +7,7 @@ import { keygenCommand } from './keygen';
 import { packCommand } from './pack';
 import { bootCommand } from './boot';
 import { imageCommand } from './image';
+import { treeCommand } from './tree';
 
 /** Every sub-command, in the order `pfs --help` lists them. */
-export const commands: readonly Command[] = [labCommand, bootCommand, simCommand, keygenCommand, packCommand, imageCommand, tftpGetCommand, tftpServeCommand, labHostCommand];
+export const commands: readonly Command[] = [labCommand, bootCommand, treeCommand, simCommand, keygenCommand, packCommand, imageCommand, tftpGetCommand, tftpServeCommand, labHostCommand];

@@ -1,0 +1,56 @@
+// What the boards' own console logs say of each hierarchy: its root, and each
+// board's parent, as of a moment. The reference `pfs tree` is compared against.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { clockText } from '../../src/log/format';
+
+export interface LoggedHierarchy {
+  /** The root every board's last line names (its own HROOT, or "root is"). */
+  roots: Set<string>;
+  /** Board XID -> the parent its last "parent … H=" line names. */
+  parents: Map<string, string>;
+  /** Every board that logged anything about it. */
+  boards: Set<string>;
+}
+
+const LINE = /^\w{3} (\d\d:\d\d:\d\d\.\d{6}) DLoad: (.*)$/;
+const ROOT_IS = /^(XID[0-9A-F]{8}) root is (XID[0-9A-F]{8}) at \S+ H=([0-9a-f]{8})$/;
+const PARENT = /^(XID[0-9A-F]{8}) parent (XID[0-9A-F]{8}) at \S+ depth=\d+ from \d+ H=([0-9a-f]{8})$/;
+const HROOT = /^@@@HROOT:(XID[0-9A-F]{8}) H=([0-9a-f]{8}) /;
+
+/**
+ * Reads every `board-*.log` in `dir` up to `atMs` (epoch ms; lines are compared by
+ * their clock, HH:MM:SS.micro) and returns, per hierarchy (`H=`, the key's first
+ * 8 hex digits), the roots and parents the boards logged last.
+ */
+export async function readBoardLogs(dir: string, atMs: number): Promise<Map<string, LoggedHierarchy>> {
+  const until = clockText(atMs * 1000);
+  const out = new Map<string, LoggedHierarchy>();
+  const hier = (h: string) => {
+    let x = out.get(h);
+    if (!x) out.set(h, (x = { roots: new Set(), parents: new Map(), boards: new Set() }));
+    return x;
+  };
+  for (const name of (await readdir(dir)).filter((n) => /^board-\d+\.log$/.test(n)).sort()) {
+    const lastRoot = new Map<string, string>();
+    for (const line of (await readFile(join(dir, name), 'utf8')).split('\n')) {
+      const m = LINE.exec(line);
+      if (!m || m[1]! > until) continue;
+      const text = m[2]!;
+      let r: RegExpExecArray | null;
+      if ((r = ROOT_IS.exec(text))) {
+        hier(r[3]!).boards.add(r[1]!);
+        lastRoot.set(r[3]!, r[2]!);
+      } else if ((r = HROOT.exec(text))) {
+        hier(r[2]!).boards.add(r[1]!);
+        lastRoot.set(r[2]!, r[1]!);
+        hier(r[2]!).parents.delete(r[1]!);
+      } else if ((r = PARENT.exec(text))) {
+        hier(r[3]!).boards.add(r[1]!);
+        hier(r[3]!).parents.set(r[1]!, r[2]!);
+      }
+    }
+    for (const [h, root] of lastRoot) hier(h).roots.add(root);
+  }
+  return out;
+}

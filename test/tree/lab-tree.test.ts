@@ -1,0 +1,91 @@
+// `pfs tree --json --once` started in the middle of a 16-board lab's upgrade: every
+// hierarchy, its root, each board's parent and children as the boards' own logs show
+// them, within a second of starting.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createLogger } from '../../src/log/logger';
+import { runLab, type LabProgress } from '../../src/lab/lab';
+import type { TreeSnapshot } from '../../src/tree/model';
+import { freePortRange } from '../helpers/net';
+import { testIf } from '../helpers/ci';
+import { readBoardLogs } from './board-logs';
+
+const BUNDLE = 'dist/pfs.cjs';
+/** Each model's firmware set (4 components). */
+const SET_BYTES = 4 << 20;
+
+/** Runs `pfs tree` from the bundle; resolves with its stdout and how long it ran (ms). */
+function pfsTree(args: string[]): Promise<{ out: string; startedAt: number; ms: number; code: number | null }> {
+  const startedAt = Date.now();
+  const c = spawn(process.execPath, [BUNDLE, 'tree', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  c.stdout.on('data', (d) => (out += d));
+  return new Promise((ok) => c.on('close', (code) => ok({ out, startedAt, ms: Date.now() - startedAt, code })));
+}
+
+/** Compares a snapshot with the boards' logs as of the snapshot's time. */
+export async function compareWithLogs(s: TreeSnapshot, logDir: string, hierarchies: number): Promise<void> {
+  const logged = await readBoardLogs(logDir, s.at);
+  assert.is(s.hierarchies.length, hierarchies, `hierarchies listed: ${s.hierarchies.map((h) => h.file).join(', ')}`);
+  for (const h of s.hierarchies) {
+    const what = `${h.model} ${h.file}`;
+    const log = logged.get(h.key.slice(0, 8));
+    assert.ok(log, `${what}: in the boards' logs`);
+    assert.equal([...log!.roots], [h.root?.id], `${what}: the root the boards logged`);
+    assert.equal(h.boards.map((b) => b.id).sort(), [...log!.boards].sort(), `${what}: the boards`);
+    for (const b of h.boards) {
+      if (b.id === h.root?.id) continue;
+      assert.is(b.parent, log!.parents.get(b.id) ?? null, `${what}: ${b.id}'s parent`);
+      const children = [...log!.parents].filter(([, p]) => p === b.id).map(([c]) => c).sort();
+      assert.equal(b.children, children, `${what}: ${b.id}'s children`);
+    }
+    const root = h.boards.find((b) => b.id === h.root?.id)!;
+    assert.equal(root.children, [...log!.parents].filter(([, p]) => p === root.id).map(([c]) => c).sort(), `${what}: the root's children`);
+  }
+}
+
+testIf(existsSync(BUNDLE) ? undefined : `${BUNDLE} not built (npm run build)`, '16-board lab: pfs tree --json --once mid-upgrade shows every hierarchy as the boards log it, within 1 s', async () => {
+  const first = await freePortRange(17);
+  let dir = '';
+  const sink = { writeLine: (l: string) => void (dir ||= /dir=(\S+)/.exec(l)?.[1] ?? '') };
+  const log = createLogger('TEST', { level: 'NOT', sinks: [sink] });
+  let tree: ReturnType<typeof pfsTree> | undefined;
+  // Mid-upgrade: a fifth of the components' bytes verified, no board done yet.
+  const midway = (p: LabProgress) => {
+    if (tree || p.reports.some((r) => r.doneMs !== undefined)) return;
+    const parts = p.reports.flatMap((r) => r.files.filter((f) => !f.name.endsWith('.loads')));
+    if (parts.reduce((a, f) => a + f.verifiedBytes, 0) > 0.2 * 16 * SET_BYTES) {
+      tree = pfsTree(['--json', '--once', '--port', String(first), '--broadcast', '127.255.255.255']);
+    }
+  };
+  try {
+    const summary = await runLab(
+      {
+        boards: 16, size: SET_BYTES, files: 4, mode: 'pfs', forward: 'cut', wanRate: 10e6, wanRttMs: 40, wanLoss: 0, tftpBlksize: 1468, tftpWindow: 32,
+        perProcess: 16, hostEntry: { script: BUNDLE, execArgv: [] }, portBase: first + 1, broadcast: { addr: '127.255.255.255', port: first }, model: 'CP-7961G', logLevel: 'INF', keep: true,
+        timeoutMs: 120_000, engine: false, models: [{ model: 'CP-7961G', count: 12 }, { model: 'CP-7941G', count: 4 }], pfsOff: 0, boardsDir: 'boards',
+        onProgress: midway,
+      },
+      log,
+    );
+    assert.ok(summary.allVerified, summary.failures.join('; '));
+    assert.ok(tree, 'pfs tree was started mid-upgrade');
+    const r = await tree!;
+    assert.is(r.code, 0);
+    const s = JSON.parse(r.out) as TreeSnapshot & { startedAt: number };
+    // From the process's start: what the tool takes. From the spawn: plus loading node itself on a busy machine.
+    assert.ok(s.at - s.startedAt <= 1000, `the snapshot came ${s.at - s.startedAt} ms after pfs tree started (${s.at - r.startedAt} ms after the spawn)`);
+    assert.ok(s.at - r.startedAt <= 2500, `the snapshot came ${s.at - r.startedAt} ms after the spawn`);
+    process.stderr.write(`pfs tree --json --once: ${s.at - s.startedAt} ms from its start, ${s.at - r.startedAt} ms from the spawn\n`);
+    // Two models, each with its manifest and 4 components.
+    await compareWithLogs(s, join(dir, 'logs'), 10);
+  } finally {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
