@@ -1,6 +1,9 @@
 // What the boards' own console logs say of each hierarchy: its root, and each
 // board's parent, as of a moment. The reference `pfs tree` is compared against.
+import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
+import * as assert from 'uvu/assert';
+import type { TreeSnapshot } from '../../src/tree/model';
 import { join } from 'node:path';
 import { clockText } from '../../src/log/format';
 
@@ -54,3 +57,37 @@ export async function readBoardLogs(dir: string, atMs: number): Promise<Map<stri
   }
   return out;
 }
+
+/** The bundle the tests run pfs from (npm test builds it first). */
+export const BUNDLE = 'dist/pfs.cjs';
+
+/** Runs `pfs tree` from the bundle (after `prefix`, e.g. ip netns exec NS); resolves with its stdout and how long it ran (ms). */
+export function pfsTree(args: string[], prefix: string[] = []): Promise<{ out: string; startedAt: number; ms: number; code: number | null }> {
+  const startedAt = Date.now();
+  const c = spawn(prefix[0] ?? process.execPath, [...prefix.slice(1), ...(prefix.length ? [process.execPath] : []), BUNDLE, 'tree', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  c.stdout.on('data', (d) => (out += d));
+  return new Promise((ok) => c.on('close', (code) => ok({ out, startedAt, ms: Date.now() - startedAt, code })));
+}
+
+/** Compares a snapshot with the boards' logs as of the snapshot's time. */
+export async function compareWithLogs(s: TreeSnapshot, logDir: string, hierarchies: number): Promise<void> {
+  const logged = await readBoardLogs(logDir, s.at);
+  assert.is(s.hierarchies.length, hierarchies, `hierarchies listed: ${s.hierarchies.map((h) => h.file).join(', ')}`);
+  for (const h of s.hierarchies) {
+    const what = `${h.model} ${h.file}`;
+    const log = logged.get(h.key.slice(0, 8));
+    assert.ok(log, `${what}: in the boards' logs`);
+    assert.equal([...log!.roots], [h.root?.id], `${what}: the root the boards logged`);
+    assert.equal(h.boards.map((b) => b.id).sort(), [...log!.boards].sort(), `${what}: the boards`);
+    for (const b of h.boards) {
+      if (b.id === h.root?.id) continue;
+      assert.is(b.parent, log!.parents.get(b.id) ?? null, `${what}: ${b.id}'s parent`);
+      const children = [...log!.parents].filter(([, p]) => p === b.id).map(([c]) => c).sort();
+      assert.equal(b.children, children, `${what}: ${b.id}'s children`);
+    }
+    const root = h.boards.find((b) => b.id === h.root?.id)!;
+    assert.equal(root.children, [...log!.parents].filter(([, p]) => p === root.id).map(([c]) => c).sort(), `${what}: the root's children`);
+  }
+}
+

@@ -3,7 +3,6 @@
 // them, within a second of starting.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,41 +11,10 @@ import { runLab, type LabProgress } from '../../src/lab/lab';
 import type { TreeSnapshot } from '../../src/tree/model';
 import { freePortRange } from '../helpers/net';
 import { testIf } from '../helpers/ci';
-import { readBoardLogs } from './board-logs';
+import { BUNDLE, compareWithLogs, pfsTree } from './board-logs';
 
-const BUNDLE = 'dist/pfs.cjs';
 /** Each model's firmware set (4 components). */
 const SET_BYTES = 4 << 20;
-
-/** Runs `pfs tree` from the bundle; resolves with its stdout and how long it ran (ms). */
-function pfsTree(args: string[]): Promise<{ out: string; startedAt: number; ms: number; code: number | null }> {
-  const startedAt = Date.now();
-  const c = spawn(process.execPath, [BUNDLE, 'tree', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  c.stdout.on('data', (d) => (out += d));
-  return new Promise((ok) => c.on('close', (code) => ok({ out, startedAt, ms: Date.now() - startedAt, code })));
-}
-
-/** Compares a snapshot with the boards' logs as of the snapshot's time. */
-export async function compareWithLogs(s: TreeSnapshot, logDir: string, hierarchies: number): Promise<void> {
-  const logged = await readBoardLogs(logDir, s.at);
-  assert.is(s.hierarchies.length, hierarchies, `hierarchies listed: ${s.hierarchies.map((h) => h.file).join(', ')}`);
-  for (const h of s.hierarchies) {
-    const what = `${h.model} ${h.file}`;
-    const log = logged.get(h.key.slice(0, 8));
-    assert.ok(log, `${what}: in the boards' logs`);
-    assert.equal([...log!.roots], [h.root?.id], `${what}: the root the boards logged`);
-    assert.equal(h.boards.map((b) => b.id).sort(), [...log!.boards].sort(), `${what}: the boards`);
-    for (const b of h.boards) {
-      if (b.id === h.root?.id) continue;
-      assert.is(b.parent, log!.parents.get(b.id) ?? null, `${what}: ${b.id}'s parent`);
-      const children = [...log!.parents].filter(([, p]) => p === b.id).map(([c]) => c).sort();
-      assert.equal(b.children, children, `${what}: ${b.id}'s children`);
-    }
-    const root = h.boards.find((b) => b.id === h.root?.id)!;
-    assert.equal(root.children, [...log!.parents].filter(([, p]) => p === root.id).map(([c]) => c).sort(), `${what}: the root's children`);
-  }
-}
 
 testIf(existsSync(BUNDLE) ? undefined : `${BUNDLE} not built (npm run build)`, '16-board lab: pfs tree --json --once mid-upgrade shows every hierarchy as the boards log it, within 1 s', async () => {
   const first = await freePortRange(17);

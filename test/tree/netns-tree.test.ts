@@ -1,0 +1,66 @@
+// The namespace lab seen from its switch: `pfs tree --json --once` run with
+// `ip netns exec` in the switch's namespace, on the lab's subnet (198.18.0.0/16),
+// shows the hierarchies as the boards' own logs show them.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createLogger } from '../../src/log/logger';
+import { runLab, type LabProgress } from '../../src/lab/lab';
+import { netnsUnavailable } from '../../src/lab/netns/subnet';
+import type { TreeSnapshot } from '../../src/tree/model';
+import { anyMissing, testIf } from '../helpers/ci';
+import { BUNDLE, compareWithLogs, pfsTree } from './board-logs';
+
+const SET_BYTES = 2 << 20;
+/** An address of the lab's subnet no board or origin has (they take host 1 and 10 on). */
+const WATCHER = '198.18.0.2/16';
+
+testIf(anyMissing(netnsUnavailable(), existsSync(BUNDLE) ? undefined : `${BUNDLE} not built (npm run build)`), 'namespace lab, 16 boards: pfs tree in the switch namespace shows every hierarchy as the boards log it', async () => {
+  const tag = `tr${randomBytes(3).toString('hex')}`;
+  const sw = `pfs-${tag}-sw`;
+  let dir = '';
+  const sink = { writeLine: (l: string) => void (dir ||= /dir=(\S+)/.exec(l)?.[1] ?? '') };
+  const log = createLogger('TEST', { level: 'NOT', sinks: [sink] });
+  let tree: ReturnType<typeof pfsTree> | undefined;
+  let addressed = false;
+  const midway = (p: LabProgress) => {
+    if (!addressed) {
+      // The switch gets an address on the subnet, as a technician's laptop plugged into it would.
+      execFileSync('ip', ['-n', sw, 'addr', 'add', WATCHER, 'broadcast', '198.18.255.255', 'dev', 'br0']);
+      addressed = true;
+    }
+    if (tree || p.reports.some((r) => r.doneMs !== undefined)) return;
+    const parts = p.reports.flatMap((r) => r.files.filter((f) => !f.name.endsWith('.loads')));
+    if (parts.reduce((a, f) => a + f.verifiedBytes, 0) > 0.2 * 16 * SET_BYTES) {
+      tree = pfsTree(['--json', '--once', '--broadcast', '198.18.255.255'], ['ip', 'netns', 'exec', sw]);
+    }
+  };
+  try {
+    const summary = await runLab(
+      {
+        boards: 16, size: SET_BYTES, files: 4, mode: 'pfs', forward: 'cut', wanRate: 10e6, wanRttMs: 40, wanLoss: 0, tftpBlksize: 1468, tftpWindow: 32,
+        perProcess: 1, hostEntry: { script: BUNDLE, execArgv: [] }, portBase: 4051, broadcast: { addr: '198.18.255.255', port: 4051 }, model: 'CP-7961G',
+        logLevel: 'INF', keep: true, timeoutMs: 120_000, engine: false, models: [{ model: 'CP-7961G', count: 12 }, { model: 'CP-7941G', count: 4 }], pfsOff: 0,
+        boardsDir: 'boards', netns: { lanRate: 100e6, tag }, onProgress: midway,
+      },
+      log,
+    );
+    assert.ok(summary.allVerified, summary.failures.join('; '));
+    assert.ok(tree, 'pfs tree was started mid-upgrade');
+    const r = await tree!;
+    assert.is(r.code, 0);
+    const s = JSON.parse(r.out) as TreeSnapshot & { startedAt: number };
+    process.stderr.write(`pfs tree --json --once in the switch namespace: ${s.at - s.startedAt} ms from its start, ${s.at - r.startedAt} ms from the spawn\n`);
+    assert.ok(s.at - s.startedAt <= 1000, `the snapshot came ${s.at - s.startedAt} ms after pfs tree started`);
+    assert.ok(s.hierarchies.every((h) => h.root?.addr.startsWith('198.18.')), 'roots on the lab subnet');
+    await compareWithLogs(s, join(dir, 'logs'), 10);
+  } finally {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
