@@ -37,6 +37,8 @@ const plans: Record<string, FilePlan> = {
   'boot/boot-e2e-refused.test.ts': { seconds: 14, shares: BROADCAST },
   'hal/flash/mtd.test.ts': { seconds: 11 },
   'lab/apart.test.ts': { seconds: 15 },
+  'tree/netns-tree.test.ts': { seconds: 17, shares: BROADCAST },
+  'tree/lab-tree.test.ts': { seconds: 16 },
   'lab/cli.test.ts': { seconds: 9, shares: BROADCAST },
   'hal/flash/dir.test.ts': { seconds: 8 },
   'lab/lab.test.ts': { seconds: 7.3, shares: BROADCAST },
