@@ -18,6 +18,12 @@ export const MAX_CHILDREN = 2;
 export const MAX_MEMBERS = 65_536;
 /** A BadParent's first verdict lasts this long (ms); each further one doubles it, at most 8x. */
 export const BAD_PARENT_MS = 30_000;
+/**
+ * How long a member's word that it serves children who have not joined here holds
+ * (ms). Children that follow another root never join: after this, the tracker counts
+ * only the children it placed, and a refusal (BUSY) tells it otherwise.
+ */
+export const CLAIM_HOLD_MS = 2500;
 
 interface TNode {
   readonly id: number;
@@ -33,8 +39,9 @@ interface TNode {
   badUntil: number;
   /** Verdicts against it so far (each one lasts twice as long as the one before). */
   strikes: number;
-  /** Children the member says it serves (some may not have re-joined yet). */
+  /** Children the member says it serves (some may not have re-joined yet), as of `claimedAt` (ms). */
   claimed: number;
+  claimedAt: number;
   /** Times it refused a child the tracker sent it (a moved child may not have hung up yet). */
   refusals: number;
 }
@@ -63,6 +70,8 @@ export interface TrackerOptions {
   badParentMs?: number;
   /** Most members kept (default MAX_MEMBERS). */
   maxMembers?: number;
+  /** How long a member's claim of children not placed here holds, ms (default CLAIM_HOLD_MS). */
+  claimHoldMs?: number;
 }
 
 export class Tracker {
@@ -76,12 +85,16 @@ export class Tracker {
   private readonly root: TNode;
   private readonly badParentMs: number;
   private readonly maxMembers: number;
+  private readonly claimHoldMs: number;
+  /** The time of the report being handled (ms). */
+  private now = 0;
   readonly counters: TrackerCounters = { wrongSource: 0, disbelieved: 0, evicted: 0 };
 
   constructor(rootId: number, rootTcpPort: number, o: TrackerOptions = {}) {
     this.badParentMs = o.badParentMs ?? BAD_PARENT_MS;
     this.maxMembers = o.maxMembers ?? MAX_MEMBERS;
-    this.root = { id: rootId, udp: null, tcp: { addr: '0.0.0.0', port: rootTcpPort }, parent: null, children: [], depth: 0, bad: false, badUntil: 0, strikes: 0, claimed: 0, refusals: 0 };
+    this.claimHoldMs = o.claimHoldMs ?? CLAIM_HOLD_MS;
+    this.root = { id: rootId, udp: null, tcp: { addr: '0.0.0.0', port: rootTcpPort }, parent: null, children: [], depth: 0, bad: false, badUntil: 0, strikes: 0, claimed: 0, claimedAt: 0, refusals: 0 };
     this.nodes.set(rootId, this.root);
     this.updateFree(this.root);
   }
@@ -151,7 +164,10 @@ export class Tracker {
       return [this.placement(x)];
     }
     if (refused || p === this.root) {
-      if (refused && p !== this.root) p.claimed = MAX_CHILDREN;
+      if (refused && p !== this.root) {
+        p.claimed = MAX_CHILDREN;
+        p.claimedAt = this.now;
+      }
       this.unlink(x);
       this.updateFree(p);
       return this.place(x);
@@ -204,6 +220,7 @@ export class Tracker {
 
   /** Verdicts that ran out: the board may take children again. */
   private expire(now: number): void {
+    this.now = now;
     for (const s of this.suspects) {
       if (s.badUntil > now) continue;
       s.bad = false;
@@ -217,7 +234,7 @@ export class Tracker {
     let x = this.nodes.get(id);
     if (!x) {
       if (this.heard.size >= this.maxMembers) this.evictOne();
-      x = { id, udp, tcp, parent: null, children: [], depth: 0, bad: false, badUntil: 0, strikes: 0, claimed: children, refusals: 0 };
+      x = { id, udp, tcp, parent: null, children: [], depth: 0, bad: false, badUntil: 0, strikes: 0, claimed: children, claimedAt: this.now, refusals: 0 };
       this.nodes.set(id, x);
       this.heard.set(id, x);
       return x;
@@ -231,6 +248,7 @@ export class Tracker {
     x.udp = udp;
     x.tcp = tcp;
     x.claimed = children;
+    x.claimedAt = this.now;
     this.updateFree(x);
     return x;
   }
@@ -270,9 +288,10 @@ export class Tracker {
   /**
    * The shallowest board with a free slot; if only suspects have room, the shallowest
    * of them (an answer that may cost a corrupt block caught, never a wrong byte, beats
-   * none). With no room at all (every board serves, or says it serves, two children
-   * still on their way here) no answer: the member asks again and is placed once they
-   * have joined, or leaves this root after unansweredMs.
+   * none); then the shallowest member whose claim of children not placed here is older
+   * than claimHoldMs (they follow another root: a refusal would tell). With no room at
+   * all no answer: the member asks again and is placed once some board has room, or
+   * leaves this root after unansweredMs.
    */
   private place(x: TNode): Placement[] {
     for (let d = 0; d < this.free.length; d++) {
@@ -289,6 +308,14 @@ export class Tracker {
       if (Math.max(c.children.length, c.claimed) >= MAX_CHILDREN || (best && best.depth <= c.depth)) continue;
       if (c.parent === null && c !== this.root) continue;
       if (this.reachable(c, x)) best = c;
+    }
+    if (!best) {
+      // The root knows its own children: only members' claims go stale.
+      for (const c of this.nodes.values()) {
+        if (c === this.root || c === x || c.bad || c.children.length >= MAX_CHILDREN || (best && best.depth <= c.depth)) continue;
+        if (c.claimed > c.children.length && this.now - c.claimedAt < this.claimHoldMs) continue;
+        if (this.reachable(c, x)) best = c;
+      }
     }
     if (!best) return [];
     this.link(x, best);

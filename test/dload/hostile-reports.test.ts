@@ -65,6 +65,16 @@ test('every member gets an answer even when no board has a free slot (all suspec
   assert.is(a.length, 1, 'placed somewhere');
 });
 
+test('members that claim children who follow another root do not leave newcomers unanswered: the claim holds for claimHoldMs', () => {
+  const t = new Tracker(0, 4051, { claimHoldMs: 2500 });
+  // The root's two children each say they serve two children, who never join here.
+  t.join(0, 1, ep(1), ep(1), 0, 2);
+  t.join(0, 2, ep(2), ep(2), 0, 2);
+  assert.equal(t.join(100, 3, ep(3), ep(3), 0, 0), [], 'no room while the claims are fresh');
+  const [p] = t.join(2600, 3, ep(3), ep(3), 0, 0);
+  assert.ok(p && (p.parentId === 1 || p.parentId === 2), 'placed under a board whose claim went stale');
+});
+
 test('against the root, only the reporting child moves: the root stays root and takes it back later', () => {
   const t = build(3, { badParentMs: 1000 });
   const [p] = t.badParent(0, 1, ep(1), ep(1), 0, 0);

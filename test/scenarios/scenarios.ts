@@ -5,7 +5,7 @@
 // corrupt blocks are caught.
 import * as assert from 'uvu/assert';
 import { STREAM_STATUS } from '../../src/dload/wire';
-import { FILE_BYTES, type Outcome, type Site, type SiteSpec } from './shell';
+import { BLOCK_BYTES as BLOCK, FILE_BYTES, type Outcome, type Site, type SiteSpec } from './shell';
 
 export interface Scenario {
   readonly name: string;
@@ -106,6 +106,22 @@ export const scenarios: Scenario[] = [
       assert.ok(site.status(3)!.corruptBlocks >= 1, 'board 3 caught a corrupt block from board 1');
       assert.is.not(site.status(3)!.parentId, site.id(1), 'board 3 left board 1');
       oneWanCopy(site);
+      treeBounded(site, 4);
+    },
+  },
+  {
+    name: 'root that corrupts what it serves (issue 13 D2): its members leave it for another root and verify, two WAN copies at most',
+    spec: { boards: 4, corruptServed: [0] },
+    async run(site) {
+      await site.start(0);
+      await site.until(() => site.status(0)?.role === 'root', 'board 0 to be root');
+      for (const i of [1, 2, 3]) await site.start(i);
+      const out = await site.settle();
+      verified(out);
+      assert.ok([1, 2, 3].some((i) => site.status(i)!.corruptBlocks >= 1), 'a member caught a corrupt block from the root');
+      assert.ok([1, 2, 3].some((i) => site.status(i)!.role === 'root'), 'another board became root');
+      const wan = site.wanBytes(0);
+      assert.ok(wan >= 2 * FILE_BYTES - BLOCK && wan <= 2 * FILE_BYTES, `origin sent ${wan}: the corrupting root's copy and one more`);
       treeBounded(site, 4);
     },
   },
