@@ -114,11 +114,13 @@ async function bootWithConsole(o: BootOptions, board: BoardProfile, log: Logger)
   }
   log.not(`board ${board.board}, model ${model.profile.model} (from ${model.source})`);
   const mac = o.mac ? normaliseMac(o.mac) : boot.has('mac') ? normaliseMac(boot.get('mac')!) : macOf(board.network.interface);
-  const server = hostPort(o.server ?? boot.get('tftp') ?? '', 69);
-  if (!server.host) {
-    log.err('no TFTP server: give --server HOST[:PORT] or tftp= in pfs.txt');
+  // Said plainly, with where to put it (it once came out as '"" is not HOST[:PORT]').
+  const serverText = (o.server ?? boot.get('tftp') ?? '').trim();
+  if (!serverText) {
+    log.err(`no TFTP server: give --server HOST[:PORT], or tftp=HOST[:PORT] in ${under(o.root, board.bootConfig)}`, { code: 'PFS_ERR_CONFIG' });
     return { exit: EXIT.FAILED, model: model.profile.model };
   }
+  const server = hostPort(serverText, 69);
 
   const flash = openFlash(board.flash, { root: o.root, boardName: board.board });
   await flash.open();

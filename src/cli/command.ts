@@ -1,6 +1,6 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors';
 import type { Logger } from '../log/logger';
+import { parseArgv, type OptionSpecs, type Values } from './parse-args';
 
 /** What every sub-command gets: its own arguments and the process's console logger. */
 export interface CommandContext {
@@ -21,28 +21,21 @@ export interface Command {
   run(ctx: CommandContext): Promise<number>;
 }
 
-type Opts = NonNullable<ParseArgsConfig['options']>;
-
-/** `node:util` parseArgs with errors turned into UsageError (exit 2, usage printed). */
-export function parse<O extends Opts>(argv: string[], options: O, positionals: { min: number; max: number }) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const n = parsed.positionals.length;
-  if (n < positionals.min) throw new UsageError('missing arguments');
-  if (n > positionals.max) throw new UsageError(`unexpected argument "${parsed.positionals[positionals.max]}"`);
-  return parsed;
+/**
+ * Parses a command's arguments with the one pfs parser (src/cli/parse-args.ts):
+ * options as node:util's parseArgs describes them (`{ type: 'string' | 'boolean',
+ * short?, multiple? }`), positionals counted. Every mistake is a UsageError: one
+ * line, exit 2 (an unknown option names the nearest valid one).
+ */
+export function parse<O extends OptionSpecs>(argv: string[], options: O, positionals: { min: number; max: number }): { values: Values<O>; positionals: string[] } {
+  return parseArgv(argv, options, positionals);
 }
 
-/** Parses a whole non-negative integer option with bounds, naming the option in errors. */
+/** A whole-number option within [min, max]; the message names the option and its range. */
 export function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number, got "${value}"`);
   const n = Number(value);
-  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${n}`);
+  if (!/^-?\d+$/.test(value) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${value}"`);
   return n;
 }
 

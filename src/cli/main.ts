@@ -4,6 +4,8 @@ import { exitCodeOf, PfsError, UsageError } from '../errors';
 import type { Command } from './command';
 import { commands } from './commands/index';
 import { VERSION } from '../version';
+import { nearest } from './nearest';
+import { PositionalError } from './parse-args';
 
 const GLOBAL_HELP = `Global options (before or after the command):
   --log-level LEVEL    err, wrn, not, inf (default) or dbg
@@ -65,6 +67,21 @@ function findCommand(words: string[]): { cmd?: Command; used: number } {
   return best;
 }
 
+/** One line for words that name no command: the nearest command, or the list. */
+function unknownCommand(words: string[]): string {
+  const shown = commands.filter((c) => !c.hidden);
+  const group = shown.filter((c) => c.path.length > 1 && c.path[0] === words[0]);
+  if (group.length > 0) {
+    const subs = group.map((c) => c.path[1]!);
+    if (words[1] === undefined || words[1].startsWith('-')) return `"pfs ${words[0]}" needs one of: ${subs.join(', ')} (e.g. "pfs ${group[0]!.path.join(' ')} --help")`;
+    const near = nearest(words[1], subs);
+    return `unknown command "pfs ${words[0]} ${words[1]}"; ${near ? `did you mean "pfs ${words[0]} ${near}"?` : `"pfs ${words[0]}" takes ${subs.join(', ')}`}`;
+  }
+  if (words[0]!.startsWith('-')) return `unknown option ${words[0]} before the command; run "pfs --help" for the commands and options`;
+  const near = nearest(words[0]!, new Set(shown.map((c) => c.path[0]!)));
+  return `unknown command "${words[0]}"; ${near ? `did you mean "pfs ${near}"?` : 'run "pfs --help" for the list'}`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let g;
   try {
@@ -83,12 +100,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(mainHelp() + '\n');
       return g.help ? 0 : 2;
     }
-    const group = commands.filter((c) => c.path[0] === g.rest[0]);
-    if (group.length > 0) {
-      process.stderr.write(`pfs: "${g.rest.join(' ')}" is not a command; did you mean one of:\n${group.map((c) => `  pfs ${c.path.join(' ')}  ${c.summary}`).join('\n')}\n`);
-    } else {
-      process.stderr.write(`pfs: unknown command "${g.rest[0]}". Run "pfs --help" for the list.\n`);
-    }
+    process.stderr.write(`pfs: ${unknownCommand(g.rest)}\n`);
     return 2;
   }
   if (g.help) {
@@ -100,7 +112,9 @@ export async function main(argv: string[]): Promise<number> {
     return await cmd.run({ argv: g.rest.slice(used), log });
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`pfs ${cmd.path.join(' ')}: ${e.message}\n\n${cmd.usage}\n`);
+      // One line: what is wrong and what to do. The whole usage would bury it.
+      const synopsis = e instanceof PositionalError ? `; usage: ${cmd.usage.split('\n')[0]!.replace(/^Usage:\s*/, '')}` : '';
+      process.stderr.write(`pfs ${cmd.path.join(' ')}: ${e.message}${synopsis}\n`);
       return 2;
     }
     if (e instanceof PfsError) {

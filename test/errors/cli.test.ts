@@ -12,7 +12,7 @@ import { parseLevel } from '../../src/log/level';
 import { tmpDir } from '../helpers/index';
 import { pfs } from './cli-capture';
 
-test('PFS_ERR_USAGE: a command without what it needs is a UsageError, and pfs exits with the registry\'s 2 and the usage', async () => {
+test('PFS_ERR_USAGE: a command without what it needs is a UsageError, and pfs exits with the registry\'s 2 and one line', async () => {
   try {
     parse(['--bogus'], {}, { min: 0, max: 0 });
     assert.unreachable('parse accepted --bogus');
@@ -25,7 +25,7 @@ test('PFS_ERR_USAGE: a command without what it needs is a UsageError, and pfs ex
   assert.is(r.status, ERROR_CODES.PFS_ERR_USAGE.exit);
   assert.is(r.status, 2);
   assert.match(r.stderr, '--board is required');
-  assert.match(r.stderr, 'Usage: pfs image');
+  assert.is(r.stderr.trim().split('\n').length, 1, 'one line, not the usage');
 });
 
 test('regression: pfs boot --addr that is no IPv4 address is a usage error (exit 2), not a raw socket error from deep in the peer engine', async () => {

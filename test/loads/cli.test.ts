@@ -99,7 +99,7 @@ test('pfs pack: bad input is a usage error naming the problem (exit 2)', async (
       [['--load', 'L', '--model', 'CP-7961G', '--key', w.key, w.trust, '-o', w.dir], /has no \*\.sbn files/],
       [['--load', 'L', '--model', 'CP-7961G', '--key', join(w.trust, 'site.pub.pem'), a, '-o', w.dir], /not a private key/],
       [['--load', 'L', '--model', 'CP-7961G', '--key', w.key, '--created', 'soon', a, '-o', w.dir], /ISO 8601/],
-      [['--load', 'L', '--model', 'CP-7961G', '--key', w.key, '--level', '3', a, '-o', w.dir], /Unknown option '--level'/],
+      [['--load', 'L', '--model', 'CP-7961G', '--key', w.key, '--level', '3', a, '-o', w.dir], /unknown option --level/],
     ];
     for (const [argv, re] of cases) {
       const e = await rejection(runCaptured((log) => packCommand.run({ argv, log })));

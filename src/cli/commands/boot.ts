@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { intOption, parse, type Command } from '../command';
@@ -70,6 +71,8 @@ Options:
       { min: 0, max: 0 },
     );
     // Checked here: a bad address would otherwise surface deep in the peer engine as a raw socket error.
+    // A root that is not there would otherwise come out as "no phone model selected".
+    if (values.root !== undefined && !statSync(values.root, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--root ${values.root}: no such folder (the board's root: boot/pfs.txt, trust/ and flash/ are under it)`);
     if (values.addr !== undefined && isIPv4(values.addr) === false) throw new UsageError(`--addr must be an IPv4 address, got "${values.addr}"`);
     const forward = values.forward ?? 'cut';
     if (forward !== 'cut' && forward !== 'store') throw new UsageError(`--forward must be cut or store, got "${forward}"`);

@@ -3,6 +3,7 @@ import { hostPort, intOption, parse, type Command } from '../command';
 import { tftpGet, tftpGetToFile, type TftpGetOptions } from '../../net/tftp/client';
 import { MAX_BLKSIZE, MAX_WINDOWSIZE, MIN_BLKSIZE } from '../../net/tftp/options';
 import { ProgressBar } from '../progress';
+import { TftpTimeoutError } from '../../net/tftp/errors';
 import { formatRate } from '../../units/format';
 
 export const tftpGetCommand: Command = {
@@ -18,7 +19,10 @@ Options:
   --blksize N           bytes per packet to ask for, ${MIN_BLKSIZE}..${MAX_BLKSIZE} (RFC 2348; default 512)
   --windowsize N        packets per ACK to ask for, 1..${MAX_WINDOWSIZE} (RFC 7440; default 1)
   --timeout MS          retransmission timeout in milliseconds (default 1000)
-  --retries N           retransmissions before giving up (default 5)
+  --retries N           retransmissions of one packet before giving up (default 5;
+                        the wait doubles each time)
+  --answer-within SECONDS  give up if the server has not answered the request by
+                        then (default 3: with nobody there, it fails in 3 s)
   --deadline SECONDS    give up if the whole transfer takes longer
 
 Example:
@@ -34,6 +38,7 @@ Example:
         timeout: { type: 'string' },
         retries: { type: 'string' },
         deadline: { type: 'string' },
+        'answer-within': { type: 'string' },
       },
       { min: 2, max: 2 },
     );
@@ -41,6 +46,10 @@ Example:
     const file = positionals[1]!;
     const out = values.output ?? basename(file);
     const deadline = intOption('deadline', values.deadline, 1, 86_400);
+    // The retries are for a transfer under way (a lossy link); a server that never
+    // answers at all should not take their 31 s to be noticed.
+    const answerWithin = intOption('answer-within', values['answer-within'], 1, 3600) ?? 3;
+    const noAnswer = new AbortController();
     const opts = {
       host,
       port,
@@ -51,9 +60,26 @@ Example:
       retries: intOption('retries', values.retries, 0, 100),
       deadlineMs: deadline === undefined ? undefined : deadline * 1000,
       logger: log.child('TFTP'),
+      signal: noAnswer.signal,
     };
+    let answered = false;
+    const silence = setTimeout(() => {
+      if (!answered) noAnswer.abort(new TftpTimeoutError(`${host}:${port}`, file, `no answer within ${answerWithin} s (--answer-within)`));
+    }, answerWithin * 1000);
     const bar = new ProgressBar(process.stderr, basename(file));
-    const res = await (out === '-' ? toStdout(opts, bar) : tftpGetToFile(opts, out, (b, t) => bar.update(b, t))).finally(() => bar.done());
+    const progress = (b: number, t?: number) => {
+      answered = true;
+      bar.update(b, t);
+    };
+    const res = await (out === '-' ? toStdout(opts, progress) : tftpGetToFile(opts, out, progress))
+      .catch((e: unknown) => {
+        // The transfer reports our abort as PFS_ERR_TFTP_ABORTED; it is a timeout.
+        throw noAnswer.signal.aborted && !answered ? noAnswer.signal.reason : e;
+      })
+      .finally(() => {
+        clearTimeout(silence);
+        bar.done();
+      });
     const line = `${file}: ${res.bytes} bytes in ${res.seconds.toFixed(3)} s (${formatRate(res.bytes, res.seconds)})`;
     if (out === '-') process.stderr.write(line + '\n');
     else process.stdout.write(line + '\n');
@@ -62,16 +88,19 @@ Example:
 };
 
 /** `-o -`: blocks go to standard output as they arrive; a slow reader holds back the ACKs. */
-async function toStdout(opts: TftpGetOptions, bar: ProgressBar): Promise<{ bytes: number; seconds: number }> {
+async function toStdout(opts: TftpGetOptions, progress: (bytes: number, total?: number) => void): Promise<{ bytes: number; seconds: number }> {
   const started = performance.now();
   const dl = tftpGet(opts);
   let total: number | undefined;
-  dl.negotiated.then((n) => (total = n.tsize), () => {});
+  dl.negotiated.then((n) => {
+    total = n.tsize;
+    progress(0, total);
+  }, () => {});
   const onDrain = () => dl.resume();
   process.stdout.on('drain', onDrain);
   try {
     await dl.deliver((b) => {
-      bar.update(dl.bytes, total);
+      progress(dl.bytes, total);
       return process.stdout.write(b);
     });
   } finally {

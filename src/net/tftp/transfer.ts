@@ -33,6 +33,8 @@ interface Chunk {
 }
 
 const CHUNK_BYTES = 64 * 1024;
+/** Buffers one readv may take (Linux's IOV_MAX). */
+const IOV_MAX = 1024;
 const MAX_BACKOFF = 8;
 
 /**
@@ -218,9 +220,13 @@ export class Transfer {
       off += 4 + len;
     }
     const p = (async () => {
-      if (views.length > 0) {
-        const { bytesRead } = await this.t.handle.readv(views, pos);
-        if (bytesRead !== dataLen) throw new Error(`${this.t.name} shrank while being served`);
+      // At most IOV_MAX buffers a call: below blksize 64 a chunk has more packets than that, and readv refuses.
+      for (let k = 0, at = pos; k < views.length; k += IOV_MAX) {
+        const part = views.slice(k, k + IOV_MAX);
+        const want = part.reduce((sum, v) => sum + v.length, 0);
+        const { bytesRead } = await this.t.handle.readv(part, at);
+        if (bytesRead !== want) throw new Error(`${this.t.name} shrank while being served`);
+        at += want;
       }
       return { packets };
     })();
