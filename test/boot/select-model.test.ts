@@ -4,7 +4,7 @@ import { loadModels } from '../../src/profiles';
 import { cmdlineModel, ModelSelectionError, parseBootConfig, selectModel } from '../../src/boot/select-model';
 
 const models = await loadModels('boards');
-const VALID = 'CP-7906G, CP-7911G, CP-7931G, CP-7940G, CP-7941G, CP-7960G, CP-7961G, CP-7970G, CP-7971G-GE';
+const VALID = 'CP-7906G, CP-7911G, CP-7931G, CP-7940G, CP-7941G, CP-7941G-GE, CP-7942G, CP-7960G, CP-7961G, CP-7961G-GE, CP-7962G, CP-7965G, CP-7970G, CP-7971G-GE, CP-7975G';
 const CMDLINE = 'coherent_pool=1M 8250.nr_uarts=1 console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 pfs.model=CP-7941G fsck.repair=yes rootwait quiet';
 const PFS_TXT = '# pfs.txt on the boot partition\nmodel = CP-7911G   # the phone this board stands in for\ntftp=192.0.2.10\n';
 
@@ -42,7 +42,10 @@ test('names are forgiving of case, of the CP- prefix and of CUCM spellings, neve
   assert.is(pick({ cli: '7961G' }), 'CP-7961G from --model');
   assert.is(pick({ cmdline: 'pfs.model="Cisco 7971"' }), 'CP-7971G-GE from kernel command line');
   assert.is(pick({ bootConfig: 'model="IP Phone 7941"' }), 'CP-7941G from pfs.txt');
-  assert.match(error({ cli: 'CP-7961G-GE' }).message, /^unknown model "CP-7961G-GE"/);
+  assert.is(pick({ cli: 'CP-7961G-GE' }), 'CP-7961G-GE from --model', 'the gigabit 7961 is a model of its own');
+  assert.is(pick({ cli: '7961GE' }), 'CP-7961G-GE from --model');
+  assert.is(pick({ cli: 'Cisco 7962' }), 'CP-7962G from --model');
+  assert.match(error({ cli: 'CP-7962G-GE' }).message, /^unknown model "CP-7962G-GE"/);
 });
 
 test('nothing selected: one message saying where to set it and naming the valid models', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { boardPath, isModelName, loadBoard, loadModels, ProfileError } from '../../src/profiles';
 
 const boards = 'boards';
-const PFS_MODELS = ['CP-7961G', 'CP-7941G', 'CP-7911G', 'CP-7906G', 'CP-7931G', 'CP-7970G', 'CP-7971G-GE'];
+const PFS_MODELS = ['CP-7961G', 'CP-7941G', 'CP-7911G', 'CP-7906G', 'CP-7931G', 'CP-7970G', 'CP-7971G-GE', 'CP-7941G-GE', 'CP-7961G-GE', 'CP-7942G', 'CP-7962G', 'CP-7965G', 'CP-7975G'];
 
 /** A copy of boards/ to spoil, and the error loading `what` then gives. */
 async function spoiled(file: string, change: (j: Record<string, any>) => void, load: (dir: string) => Promise<unknown>): Promise<ProfileError> {
@@ -39,8 +39,14 @@ test('every shipped model file passes its schema; 7940/7960 do not share', async
   for (const m of ['CP-7960G', 'CP-7940G']) assert.is(models.get(m)?.pfs, false, m);
   assert.equal(
     [...models.values()].map((m) => `${m.model} ${m.loadPrefix}`).sort(),
-    ['CP-7906G SCCP11', 'CP-7911G SCCP11', 'CP-7931G SCCP31', 'CP-7940G P003', 'CP-7941G SCCP41', 'CP-7960G P003', 'CP-7961G SCCP41', 'CP-7970G SCCP70', 'CP-7971G-GE SCCP70'],
+    [
+      'CP-7906G SCCP11', 'CP-7911G SCCP11', 'CP-7931G SCCP31', 'CP-7940G P003', 'CP-7941G SCCP41', 'CP-7941G-GE SCCP41', 'CP-7942G SCCP42', 'CP-7960G P003',
+      'CP-7961G SCCP41', 'CP-7961G-GE SCCP41', 'CP-7962G SCCP42', 'CP-7965G SCCP45', 'CP-7970G SCCP70', 'CP-7971G-GE SCCP70', 'CP-7975G SCCP75',
+    ],
   );
+  // The later PFS models: the gigabit 7941/7961 and the 7942/7962 as their grey screen, the 7965/7975 a 16-bit colour one.
+  for (const m of ['CP-7941G-GE', 'CP-7961G-GE', 'CP-7942G', 'CP-7962G']) assert.equal(models.get(m)!.screen, { width: 320, height: 222, depth: 4, color: false }, m);
+  for (const m of ['CP-7965G', 'CP-7975G']) assert.equal(models.get(m)!.screen, { width: 320, height: 240, depth: 16, color: true }, m);
   assert.equal(models.get('CP-7961G')!.screen, { width: 320, height: 222, depth: 4, color: false });
   assert.equal(models.get('CP-7970G')!.screen, { width: 320, height: 234, depth: 12, color: true });
   assert.equal(models.get('CP-7911G')!.screen, { width: 192, height: 64, depth: 1, color: false });

@@ -17,6 +17,7 @@ const cases: Array<[file: string, view: UpgradeView, screen: Screen]> = [
   ['CP-7961G-upgrade.png', upgradeView('CP-7961G'), screenOf('CP-7961G')],
   ['CP-7970G-upgrade.png', upgradeView('CP-7970G', 'SCCP70', '70'), screenOf('CP-7970G')],
   ['CP-7961G-error.png', errorView('CP-7961G'), screenOf('CP-7961G')],
+  ['CP-7965G-upgrade.png', upgradeView('CP-7965G', 'SCCP45', '65'), screenOf('CP-7965G')],
   ['ssd1306-upgrade.png', upgradeView('CP-7961G'), { width: 128, height: 64, depth: 1, color: false }],
 ];
 

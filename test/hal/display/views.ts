@@ -1,5 +1,5 @@
 // The fixed views the reference screens are drawn from, and small helpers.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelProfile } from '../../../src/profiles';
 import type { ComponentView, UpgradeView } from '../../../src/hal/view';
@@ -10,8 +10,12 @@ export function screenOf(model: string): ModelProfile['screen'] {
   return (JSON.parse(readFileSync(join(repo, 'boards', 'models', `${model}.json`), 'utf8')) as ModelProfile).screen;
 }
 
+/** Every model file in boards/models: a model added there is drawn by the layout tests without more ado. */
 export function allModels(): string[] {
-  return ['CP-7906G', 'CP-7911G', 'CP-7931G', 'CP-7940G', 'CP-7941G', 'CP-7960G', 'CP-7961G', 'CP-7970G', 'CP-7971G-GE'];
+  return readdirSync(join(repo, 'boards', 'models'))
+    .filter((n) => n.endsWith('.json'))
+    .map((n) => n.slice(0, -5))
+    .sort();
 }
 
 const comp = (name: string, size: number, bytes: number, state: ComponentView['state'], role: ComponentView['role'], children = 0): ComponentView =>
