@@ -38,8 +38,8 @@ export interface Disk {
 
 /** A Raspberry Pi OS bookworm-like image: fstab mounting the FAT partition at /boot/firmware, config.txt, cmdline.txt with a serial console. */
 export function makeDisk(dir: string, spec: DiskSpec = {}): Disk {
-  const bootMiB = spec.bootMiB ?? 16;
-  const rootMiB = spec.rootMiB ?? 24;
+  const bootMiB = spec.bootMiB ?? 8;
+  const rootMiB = spec.rootMiB ?? 12;
   const path = join(dir, 'disk.img');
   const bootStart = 2048;
   const rootStart = bootStart + bootMiB * 2048;
