@@ -28,6 +28,10 @@ function int(v: string | undefined): number | undefined {
 export interface ServerLimits {
   maxBlksize: number;
   maxWindowsize: number;
+  /** Largest window in bytes (windowsize x blksize): windowsize is lowered to fit. Default no limit. */
+  maxWindowBytes?: number;
+  /** Largest timeout option granted, in seconds; a larger one is left out of the OACK. Default 255. */
+  maxTimeoutS?: number;
 }
 
 /**
@@ -45,11 +49,14 @@ export function acceptOptions(asked: Options, fileSize: number, limits: ServerLi
   }
   const win = int(asked.windowsize);
   if (win !== undefined && win >= 1) {
-    agreed.windowsize = Math.min(win, limits.maxWindowsize, MAX_WINDOWSIZE);
+    const fit = limits.maxWindowBytes === undefined ? MAX_WINDOWSIZE : Math.max(1, Math.floor(limits.maxWindowBytes / agreed.blksize));
+    agreed.windowsize = Math.min(win, limits.maxWindowsize, fit, MAX_WINDOWSIZE);
     oack.windowsize = String(agreed.windowsize);
   }
   const to = int(asked.timeout);
-  if (to !== undefined && to >= 1 && to <= 255) {
+  // A client may not make the server wait longer than it allows (a held transfer costs
+  // a socket and a descriptor): a larger timeout is not acknowledged, the server's own applies.
+  if (to !== undefined && to >= 1 && to <= Math.min(255, limits.maxTimeoutS ?? 255)) {
     agreed.timeoutMs = to * 1000;
     oack.timeout = String(to);
   }

@@ -22,8 +22,16 @@ export interface TftpServerOptions {
   maxWindowsize?: number;
   /** Retransmission timeout in ms unless the client negotiates one. Default 1000. */
   timeoutMs?: number;
-  /** Retransmissions before a transfer is given up. Default 5. */
+  /** Retransmissions before a transfer is given up (the wait doubles, up to 8 timeouts). Default 5, at most 10. */
   retries?: number;
+  /** Largest timeout option a client is granted, seconds; a larger one is not acknowledged. Default 5. */
+  maxTimeoutS?: number;
+  /** Largest window in bytes: windowsize is lowered so one window never exceeds it. Default 128 KiB. */
+  maxWindowBytes?: number;
+  /** Transfers at once, all clients together; past it a request gets ERROR 0 "server busy". Default 64. */
+  maxTransfers?: number;
+  /** Transfers at once to one client address. Default 8. */
+  maxPerClient?: number;
   /**
    * Windows sent before waiting for the first one's ACK. 1 (default) is RFC 7440's
    * lock-step; 2 keeps a long link busy while the ACK travels back. Clients need no
@@ -52,16 +60,26 @@ export class TftpServer {
   private readonly log: Logger;
   private readonly transfers = new Set<Transfer>();
   private readonly limits: TransferLimits;
+  /** Requests being opened or served, per client address, and per client address:port (its TID). */
+  private readonly perClient = new Map<string, number>();
+  private readonly busyTids = new Set<string>();
+  private running = 0;
+  private readonly maxTransfers: number;
+  private readonly maxPerClient: number;
 
   constructor(private readonly opts: TftpServerOptions) {
     this.log = opts.logger ?? silentLogger;
     this.limits = {
       maxBlksize: Math.min(opts.maxBlksize ?? MAX_BLKSIZE, MAX_BLKSIZE),
       maxWindowsize: Math.min(opts.maxWindowsize ?? 64, MAX_WINDOWSIZE),
+      maxWindowBytes: opts.maxWindowBytes ?? 128 * 1024,
+      maxTimeoutS: opts.maxTimeoutS ?? 5,
       timeoutMs: opts.timeoutMs ?? 1000,
-      retries: opts.retries ?? 5,
+      retries: Math.min(opts.retries ?? 5, 10),
       pipeline: Math.max(1, opts.pipeline ?? 1),
     };
+    this.maxTransfers = opts.maxTransfers ?? 64;
+    this.maxPerClient = opts.maxPerClient ?? 8;
   }
 
   /** Binds the socket; TftpNetworkError (PFS_ERR_TFTP_NETWORK) when the address or port cannot be had. */
@@ -114,11 +132,31 @@ export class TftpServer {
     if (p.mode !== 'octet') {
       return this.reply(ErrorCode.IllegalOperation, `mode "${p.mode}" not supported, use octet`, rinfo);
     }
+    // The client resending its request (our OACK or DATA was lost): the transfer it
+    // started already resends on its own timer.
+    if (this.busyTids.has(peer)) return;
+    const mine = this.perClient.get(rinfo.address) ?? 0;
+    if (this.running >= this.maxTransfers || mine >= this.maxPerClient) {
+      const why = mine >= this.maxPerClient ? `${mine} transfers to ${rinfo.address} already running (at most ${this.maxPerClient})` : `${this.running} transfers running (at most ${this.maxTransfers})`;
+      this.log.dbg(`refused ${p.file}: server busy, ${why}`, { peer });
+      return this.reply(ErrorCode.NotDefined, `server busy: ${why}, try again later`, rinfo);
+    }
+    this.running++;
+    this.perClient.set(rinfo.address, mine + 1);
+    this.busyTids.add(peer);
+    const release = () => {
+      this.running--;
+      const n = (this.perClient.get(rinfo.address) ?? 1) - 1;
+      if (n > 0) this.perClient.set(rinfo.address, n);
+      else this.perClient.delete(rinfo.address);
+      this.busyTids.delete(peer);
+    };
     this.stats.transfers++;
     this.log.dbg(`RRQ ${p.file}`, { peer, ...p.options });
     resolveServedFile(this.opts.root, p.file).then(
-      (file) => this.startTransfer(file.handle, file.size, p.file, p.options, rinfo),
+      (file) => this.startTransfer(file.handle, file.size, p.file, p.options, rinfo, release),
       (e: unknown) => {
+        release();
         const err = e instanceof ServedPathError ? e : new ServedPathError(ErrorCode.NotDefined, String(e));
         // A phone asking for its own SEP file and falling back to the default is routine.
         this.log.log(err.tftpCode === ErrorCode.FileNotFound ? 'DBG' : 'INF', `refused ${p.file}: ${err.message}`, { peer });
@@ -133,8 +171,10 @@ export class TftpServer {
     name: string,
     options: Record<string, string>,
     rinfo: dgram.RemoteInfo,
+    release: () => void,
   ): void {
     if (!this.sock) {
+      release();
       void handle.close();
       return;
     }
@@ -152,6 +192,7 @@ export class TftpServer {
         this.stats.bytesByFile.set(name, (this.stats.bytesByFile.get(name) ?? 0) + n);
       },
       onEnd: (error) => {
+        release();
         this.transfers.delete(t);
         this.stats.active--;
         if (error) this.stats.errors++;

@@ -8,6 +8,10 @@ import { acceptOptions, type Negotiated } from './options';
 export interface TransferLimits {
   maxBlksize: number;
   maxWindowsize: number;
+  /** Largest window in bytes; windowsize is lowered to fit (see acceptOptions). */
+  maxWindowBytes?: number;
+  /** Largest timeout option granted, seconds. */
+  maxTimeoutS?: number;
   timeoutMs: number;
   retries: number;
   /** Windows in flight before waiting for an ACK: 1 is RFC 7440 lock-step. */
@@ -59,6 +63,13 @@ export class Transfer {
   private sending: Promise<void> = Promise.resolve();
   private misses = 0;
   private timer?: NodeJS.Timeout;
+  /**
+   * Whether the client has ACKed a DATA block: it receives at this transfer's port, so
+   * it is the one that asked. Until then one window is in flight, and a timeout resends
+   * one block, not the window: a request with a forged source cannot turn the server
+   * into an amplifier aimed at someone else.
+   */
+  private proven = false;
 
   constructor(private readonly t: TransferInit) {
     const { agreed, oack } = acceptOptions(t.asked, t.size, t.limits);
@@ -132,6 +143,7 @@ export class Transfer {
     if (a <= this.acked || a > this.sentUpTo) return; // duplicate or stale: only the timer resends
     this.acked = a;
     this.misses = 0;
+    this.proven = true;
     if (a === this.lastBlock) {
       this.t.log.dbg(`sent ${this.t.name}`, { peer: this.peerName, bytes: this.t.size });
       this.end();
@@ -157,13 +169,21 @@ export class Transfer {
 
   /** Keeps `pipeline` windows in flight (1 = RFC 7440 lock-step). */
   private fillPipeline(): void {
-    while (this.windowEnds.length < this.t.limits.pipeline && this.sentUpTo < this.lastBlock) {
+    const depth = this.proven ? this.t.limits.pipeline : 1;
+    while (this.windowEnds.length < depth && this.sentUpTo < this.lastBlock) {
       const from = this.sentUpTo + 1;
       const to = Math.min(from + this.params.windowsize - 1, this.lastBlock);
       this.sentUpTo = to;
       this.windowEnds.push(to);
       this.queueSend(from, to);
     }
+    this.arm();
+  }
+
+  /** Before the client has ACKed any DATA: the first block again, alone (see `proven`). */
+  private resendFirst(): void {
+    this.gen++;
+    this.queueSend(this.acked + 1, this.acked + 1);
     this.arm();
   }
 
@@ -245,7 +265,8 @@ export class Transfer {
       }
       this.misses++;
       if (this.phase === 'oack') this.sendOAck();
-      else this.restartFrom(this.acked + 1);
+      else if (this.proven) this.restartFrom(this.acked + 1);
+      else this.resendFirst();
     }, wait);
   }
 
