@@ -7,6 +7,7 @@
 import type { DLoadAction, FileFailureCode } from '../dload/types';
 import type { Role } from '../dload/session';
 import { UsageError } from '../errors';
+import { encode } from '../dload/wire';
 import { Blocks } from './blocks';
 import { configure, type SimOptions } from './config';
 import { Datagrams } from './datagrams';
@@ -54,13 +55,14 @@ export class Simulation {
   private readonly fleet: Fleet;
   private readonly faults: Faults;
   private readonly links: Links;
+  private readonly act: (b: Board, acts: DLoadAction[]) => void;
 
   constructor(o: SimOptions) {
     const c = configure(o);
     const w = (this.world = new World(c));
     const rng = new Rng(o.seed ?? 1);
     // The parts that feed an engine carry out its answer through the performer, made last.
-    const act = (b: Board, acts: DLoadAction[]) => performer.perform(b, acts);
+    const act = (this.act = (b: Board, acts: DLoadAction[]) => performer.perform(b, acts));
     const flows = new Flows(w);
     const origin = new Origin(w, flows);
     const net = new Datagrams(w, act);
@@ -142,6 +144,20 @@ export class Simulation {
   /** Crashed board `i` boots again, keeping the blocks it had verified. */
   restart(i: number): void {
     this.faults.restart(this.board(i));
+  }
+
+  /**
+   * A host speaking from the address of board `i`'s root tells it, for file `f`, to
+   * fetch from a parent that never answers (an address no board has: the connection
+   * is never served). False if board `i` follows no root now.
+   */
+  spoofStallingParent(i: number, f = 0): boolean {
+    const b = this.board(i);
+    const s = b.node?.session(b.fs[f]!.key);
+    if (!b.alive || !s?.root) return false;
+    const bytes = encode({ type: 'ParentAssigned', key: s.key, sender: s.root.id, target: b.id, parentId: 0xdead0001, parentAddr: '10.255.255.254', parentPort: 4051, depth: 1 });
+    this.act(b, b.node!.onDatagram(this.world.now, s.root.udp, bytes));
+    return true;
   }
 
   /** A rogue client sends board `i` a StreamRequest for file `f` at byte `offset`; the answer lands in the probe. */

@@ -5,6 +5,7 @@
 // corrupt blocks are caught.
 import * as assert from 'uvu/assert';
 import { STREAM_STATUS } from '../../src/dload/wire';
+import { DEFAULT_TIMERS } from '../../src/dload/types';
 import { BLOCK_BYTES as BLOCK, FILE_BYTES, type Outcome, type Site, type SiteSpec } from './shell';
 
 export interface Scenario {
@@ -122,6 +123,22 @@ export const scenarios: Scenario[] = [
       assert.ok([1, 2, 3].some((i) => site.status(i)!.role === 'root'), 'another board became root');
       const wan = site.wanBytes(0);
       assert.ok(wan >= 2 * FILE_BYTES - BLOCK && wan <= 2 * FILE_BYTES, `origin sent ${wan}: the corrupting root's copy and one more`);
+      treeBounded(site, 4);
+    },
+  },
+  {
+    name: 'a spoofed ParentAssigned to a parent that never sends (issue 13 D3): the board drops it after stallMs and finishes',
+    spec: { boards: 4 },
+    async run(site) {
+      await startAll(site, 4);
+      const victim = await findBoard(site, 4, 'a member early in the file', (s) => s.role === 'member' && s.parentId !== null && s.verifiedBytes < FILE_BYTES / 2);
+      await site.spoofStallingParent(victim);
+      await site.until(() => site.status(victim)!.parentId === 0xdead0001, 'the victim to take the stalling parent', 2000);
+      // Before issue 13 the board waited on that socket for good (80 s in the field).
+      const out = await site.settle(DEFAULT_TIMERS.stallMs * 1.5 + 5000);
+      verified(out);
+      assert.is.not(site.status(victim)!.parentId, 0xdead0001);
+      oneWanCopy(site);
       treeBounded(site, 4);
     },
   },

@@ -80,6 +80,12 @@ export interface Site {
   restart(i: number): Promise<void>;
   /** A rogue client sends board i a StreamRequest at `offset`; resolves with the StreamResponse status. */
   probe(i: number, offset: number): Promise<number>;
+  /**
+   * Another host, sending from the root's address and in its name, tells board i to
+   * fetch from a parent that takes the connection and never sends a byte (a parent
+   * frozen with SIGSTOP, or a hostile one holding the socket open).
+   */
+  spoofStallingParent(i: number): Promise<void>;
   /** Waits until every started, live board's fetch settled (verified or failed); every board's outcome. */
   settle(timeoutMs?: number): Promise<Outcome[]>;
   /** Bytes the origin sent for model m's file. */

@@ -62,6 +62,10 @@ class SimSite implements Site {
     return p.status!;
   }
 
+  async spoofStallingParent(i: number): Promise<void> {
+    if (!this.sim.spoofStallingParent(i)) throw new Error(`sim: board ${i} follows no root`);
+  }
+
   async settle(timeoutMs = 60_000): Promise<Outcome[]> {
     const n = this.spec.boards;
     const open = (i: number) => {

@@ -40,6 +40,8 @@ interface BoardSlot {
 
 class SocketSite implements Site {
   private probes = 0;
+  /** What close() must also stop (rogue servers a scenario started). */
+  private readonly closers: Array<() => Promise<void>> = [];
 
   private constructor(
     private readonly spec: SiteSpec,
@@ -146,6 +148,33 @@ class SocketSite implements Site {
     }
   }
 
+  async spoofStallingParent(i: number): Promise<void> {
+    const b = this.slot(i);
+    const node = b.node!;
+    const s = node.status()[0];
+    if (!s?.rootId) throw new Error(`sockets: board ${i} follows no root`);
+    // A parent that takes the connection and the StreamRequest, and never answers.
+    const held: net.Socket[] = [];
+    const stall = net.createServer((c) => {
+      held.push(c);
+      c.on('error', () => {});
+    });
+    await new Promise<void>((ok) => stall.listen(0, '127.0.0.1', ok));
+    this.closers.push(async () => {
+      for (const c of held) c.destroy();
+      await new Promise<void>((ok) => stall.close(() => ok()));
+    });
+    const file = this.files[b.model]!;
+    const bytes = encode({
+      type: 'ParentAssigned', key: hierarchyKey(MODELS[b.model]!, file.name), sender: s.rootId, target: this.id(i),
+      parentId: 0xdead0001, parentAddr: '127.0.0.1', parentPort: (stall.address() as net.AddressInfo).port, depth: 1,
+    });
+    // From 127.0.0.1, the root's address on loopback: the board cannot tell it from its root.
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((ok, fail) => sock.send(bytes, node.udpPort, '127.0.0.1', (e) => (e ? fail(e) : ok())));
+    sock.close();
+  }
+
   async settle(timeoutMs = 30_000): Promise<Outcome[]> {
     const open = this.boards.filter((b) => b.node && !b.killed && !b.result);
     await this.until(() => open.every((b) => b.result), 'every live board to settle', timeoutMs);
@@ -172,6 +201,7 @@ class SocketSite implements Site {
 
   async close(): Promise<void> {
     await Promise.all(this.boards.map((b) => b.node?.stop()));
+    for (const c of this.closers) await c();
     await this.wan.stop();
     await this.server.stop();
     this.portHolder.close();
