@@ -5,6 +5,7 @@ import esbuild from 'rollup-plugin-esbuild';
 import resolve from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
 import json from '@rollup/plugin-json';
+import { embedProfiles } from './scripts/release-profiles.mjs';
 
 const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 
@@ -23,6 +24,8 @@ export default {
   },
   external: (id) => builtins.has(id),
   plugins: [
+    // boards/**/*.json inside the bundle: pfs.cjs (or a release executable) copied alone boots.
+    embedProfiles(),
     resolve({ extensions: ['.ts', '.mjs', '.js', '.json'], preferBuiltins: true }),
     commonjs(),
     json(),

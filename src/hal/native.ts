@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PfsError } from '../errors';
+import { isSingleExecutable, startedFile } from '../io/self';
 
 /**
  * The native addon (`native/`, node-addon-api): only what JavaScript cannot do on
@@ -83,15 +85,24 @@ export function addonFileName(platform: string = process.platform, arch: string 
   return `pfs-native.${platform}-${arch}.node`;
 }
 
+/** The key of the addon inside a release executable (a SEA asset, scripts/release.mjs). */
+export const ADDON_ASSET = 'pfs-native.node';
+
+/** How the addon inside a single executable is named in `tried` lists and messages. */
+const INSIDE = '(inside the executable)';
+
 /**
- * Where the addon is looked for: beside the bundle (the folder of this code once
- * bundled, which Node gives with symlinks resolved, so an npm `bin` link works), beside
- * the script that was started, then this checkout's dist/ and native/build.
+ * Where the addon is looked for. A single executable: inside itself (where its Node
+ * has SEA assets), then beside itself. Otherwise: beside the bundle (the folder of
+ * this code once bundled, which Node gives with symlinks resolved, so an npm `bin`
+ * link works), beside the script that was started, then this checkout's dist/ and
+ * native/build.
  */
 export function addonCandidates(): string[] {
   const name = addonFileName();
+  if (isSingleExecutable()) return [INSIDE, join(dirname(process.execPath), name)];
   const self = dirname(fileURLToPath(import.meta.url));
-  const here = dirname(resolve(process.argv[1] ?? '.'));
+  const here = dirname(startedFile());
   const repo = resolve(self, '..', '..');
   const list = [
     join(self, name),
@@ -112,9 +123,13 @@ export function loadNative(): PfsNative | undefined {
     cached = { tried };
     const req = createRequire(import.meta.url);
     for (const p of tried) {
-      if (!existsSync(p)) continue;
+      if (p !== INSIDE && !existsSync(p)) continue;
       try {
-        cached.native = req(p) as PfsNative;
+        if (p === INSIDE) {
+          const n = loadEmbedded();
+          if (!n) continue;
+          cached.native = n;
+        } else cached.native = req(p) as PfsNative;
         cached.path = p;
         break;
       } catch (e) {
@@ -123,6 +138,38 @@ export function loadNative(): PfsNative | undefined {
     }
   }
   return cached.native;
+}
+
+/**
+ * The addon a release executable carries as a SEA asset: written to a private
+ * folder, loaded, and removed at once (Linux keeps a loaded library mapped), so
+ * nothing is left behind and no other user can put a file where it is loaded from.
+ * Undefined where there is none (Node before 20.12 has no assets: armv7).
+ */
+function loadEmbedded(): PfsNative | undefined {
+  const req = createRequire(import.meta.url);
+  let sea: { getAsset?(key: string): ArrayBuffer } | undefined;
+  try {
+    sea = req('node:sea') as typeof sea;
+  } catch {
+    return undefined;
+  }
+  let bytes: ArrayBuffer;
+  try {
+    bytes = sea!.getAsset!(ADDON_ASSET);
+  } catch {
+    return undefined; // no such asset (a release built without the addon), or no getAsset
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'pfs-native-'));
+  try {
+    const file = join(dir, addonFileName());
+    writeFileSync(file, new Uint8Array(bytes), { mode: 0o500 });
+    const mod = { exports: {} as PfsNative };
+    process.dlopen(mod, file);
+    return mod.exports;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** For diagnostics: the file the addon was loaded from (or undefined), the places tried, and the last load error. */

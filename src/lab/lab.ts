@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Level } from '../log/level';
@@ -12,6 +12,7 @@ import { prepareSite } from './site';
 import { createLabFolder, keepLabFolder, removeStaleLabFolders } from './lab-folder';
 import { claimAdvertPort, pickBoardPorts } from './ports';
 import { loadModels } from '../profiles';
+import { selfArgs } from '../io/self';
 import { nodeIdOf } from '../boot/identity';
 import type { BlockPlan } from '../net/peer/block-assembler';
 import { cleanupStale, leftovers, NetnsSubnet, netnsUnavailable, type PortBytes } from './netns/subnet';
@@ -171,7 +172,8 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
     const logDir = join(root, 'logs');
     await mkdir(originDir);
     await mkdir(logDir);
-    const entry = o.hostEntry ?? { script: process.argv[1]!, execArgv: process.execArgv };
+    // How to start this program again (node + script, or a single executable alone).
+    const self = selfArgs(o.hostEntry);
     if (o.netns) {
       const stale = await cleanupStale();
       if (stale > 0) log.wrn(`lab: removed ${stale} network namespaces a crashed lab left behind`);
@@ -198,7 +200,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       log.not(`lab: adverts to ${o.broadcast.addr}:${advertPort}${o.broadcast.port === undefined ? ' (a free port)' : ''}, board ports ${describePorts(boardPorts)}${o.portBase === undefined ? ' (free ports)' : ''}`);
     }
     const broadcast = { addr: o.broadcast.addr, port: advertPort ?? 4051 };
-    const origin = net ? await netnsOrigin(net, originDir, logDir, entry, o) : await loopbackOrigin(originDir, o, log);
+    const origin = net ? await netnsOrigin(net, originDir, logDir, self, o) : await loopbackOrigin(originDir, o, log);
     cleanups.push(() => origin.stop());
 
     // Engine boards get the block plans from the lab; boot boards find everything on the TFTP server.
@@ -256,8 +258,8 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       const group = specs.slice(i, i + per);
       const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
       const subnet = net;
-      if (subnet) hosts.push(forkedHost(fleet, group, () => subnet.spawn(subnet.boards[group[0]!.index]!, [process.execPath, ...entry.execArgv, entry.script, 'lab-host'], { stdio })));
-      else if (perProcess > 0) hosts.push(forkedHost(fleet, group, () => fork(entry.script, ['lab-host'], { execArgv: entry.execArgv, stdio })));
+      if (subnet) hosts.push(forkedHost(fleet, group, () => subnet.spawn(subnet.boards[group[0]!.index]!, [process.execPath, ...self, 'lab-host'], { stdio })));
+      else if (perProcess > 0) hosts.push(forkedHost(fleet, group, () => spawn(process.execPath, [...self, 'lab-host'], { stdio })));
       else hosts.push(inlineHost(fleet, group));
     }
     cleanups.push(() => Promise.all(hosts.map((h) => h.stop())));
@@ -387,8 +389,8 @@ async function loopbackOrigin(originDir: string, o: LabOptions, log: Logger): Pr
  * WAN emulator, which adds only the delay and loss; the rate is the origin's
  * link, shaped by tbf both ways, as a real WAN link would be.
  */
-async function netnsOrigin(net: NetnsSubnet, originDir: string, logDir: string, entry: { script: string; execArgv: string[] }, o: LabOptions): Promise<LabOrigin> {
-  const child = net.spawn(net.origin, [process.execPath, ...entry.execArgv, entry.script, 'lab-host', 'origin'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function netnsOrigin(net: NetnsSubnet, originDir: string, logDir: string, self: string[], o: LabOptions): Promise<LabOrigin> {
+  const child = net.spawn(net.origin, [process.execPath, ...self, 'lab-host', 'origin'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const p = new OriginProcess(child);
   const site = { host: net.origin.addr, port: 69 };
   await p.start({ type: 'origin', dir: originDir, listen: { address: site.host, port: site.port }, rttMs: o.wanRttMs, loss: o.wanLoss, logFile: join(logDir, 'origin.log') });

@@ -4,3 +4,4 @@ export type { BoardProfile, ModelProfile } from './types';
 export { listBoards, loadBoard, loadModels, ProfileError } from './load';
 export { isModelName, modelNames, normaliseModelName } from './names';
 export { boardPath } from './board-path';
+export { BUILTIN_BOARDS_DIR, defaultBoardsDir } from './boards-dir';

@@ -4,6 +4,8 @@ import type { ErrorObject } from 'ajv';
 import { PfsError } from '../errors';
 import { modelNames } from './names';
 import type { BoardProfile, ModelProfile } from './types';
+import { BUILTIN_BOARDS_DIR } from './boards-dir';
+import { builtinProfiles } from './builtin';
 // Compiled from schema.ts at build time (scripts/gen-profile-validators.mjs), not at start.
 import { checkBoard, checkModel } from './validators';
 
@@ -57,10 +59,22 @@ function checkBackendParams(file: string, b: BoardProfile): void {
   }
 }
 
+/** A path under the built-in profiles (`(built in)/models` → `models`), or undefined for a real path. */
+function builtinPath(p: string): string | undefined {
+  if (p === BUILTIN_BOARDS_DIR) return '';
+  return p.startsWith(`${BUILTIN_BOARDS_DIR}/`) ? p.slice(BUILTIN_BOARDS_DIR.length + 1) : undefined;
+}
+
 async function readJson(file: string): Promise<unknown> {
   let text: string;
+  const inside = builtinPath(file);
   try {
-    text = await readFile(file, 'utf8');
+    if (inside === undefined) text = await readFile(file, 'utf8');
+    else {
+      const t = builtinProfiles().get(inside);
+      if (t === undefined) throw Object.assign(new Error('not built in'), { code: 'ENOENT' });
+      text = t;
+    }
   } catch (e) {
     throw new ProfileError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
   }
@@ -72,6 +86,14 @@ async function readJson(file: string): Promise<unknown> {
 }
 
 async function jsonNames(dir: string): Promise<string[]> {
+  const inside = builtinPath(dir);
+  if (inside !== undefined) {
+    const prefix = inside === '' ? '' : `${inside}/`;
+    return [...builtinProfiles().keys()]
+      .filter((k) => k.startsWith(prefix) && !k.slice(prefix.length).includes('/'))
+      .map((k) => k.slice(prefix.length, -5))
+      .sort();
+  }
   try {
     return (await readdir(dir)).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).sort();
   } catch (e) {
@@ -81,7 +103,8 @@ async function jsonNames(dir: string): Promise<string[]> {
 
 /**
  * Reads and checks `<boardsDir>/<name>.json`. `boardsDir` is the caller's choice
- * (beside the bundle on a flashed board, `boards/` in this repository).
+ * (beside the bundle on a flashed board, `boards/` in this repository, or
+ * BUILTIN_BOARDS_DIR for the profiles built into the program).
  * Throws ProfileError (PFS_ERR_PROFILE) naming the file, the field and what was
  * expected, or for an unknown name, the boards that exist.
  */

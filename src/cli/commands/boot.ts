@@ -1,18 +1,13 @@
-import { existsSync } from 'node:fs';
 import { statSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
 import { intOption, parse, type Command } from '../command';
 import { UsageError } from '../../errors';
 import { bootBoard, EXIT } from '../../boot/boot';
 import { parseMs } from '../../units/parse';
+import { defaultBoardsDir } from '../../profiles';
 
-/** boards/ beside the bundle (a flashed image) or one folder up (this repository's dist/). */
-export function defaultBoardsDir(): string {
-  const here = dirname(resolve(process.argv[1] ?? '.'));
-  for (const d of [join(here, 'boards'), join(here, '..', 'boards')]) if (existsSync(join(d, 'models'))) return d;
-  return join(here, 'boards');
-}
+// boards/ beside pfs, else the profiles built into it (src/profiles/boards-dir.ts).
+export { defaultBoardsDir };
 
 export const bootCommand: Command = {
   path: ['boot'],
@@ -37,7 +32,8 @@ Options:
   --board BOARD       board file in boards/ (sim, rpi4, rpi3, rpi-zero2w); default: the
                       one /proc/device-tree/model names, else board= in pfs.txt
   --root DIR          the board's root folder (default /; the sim board lives in one)
-  --boards-dir DIR    where the board and model files are (default: beside pfs)
+  --boards-dir DIR    where the board and model files are (default: boards/ beside
+                      pfs, else the ones built into it)
   --model MODEL       phone model, overriding the kernel command line and pfs.txt
   --server HOST[:PORT]  the TFTP server (default: tftp= in pfs.txt)
   --mac MAC           the board's MAC (default: mac= in pfs.txt, else its interface)
