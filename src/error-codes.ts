@@ -60,7 +60,7 @@ export const ERROR_CODES = {
   },
   PFS_ERR_CONFIG: {
     exit: 1,
-    meaning: 'A device configuration (cnf.xml) is malformed or names no load for this model, or a HOST[:PORT] setting is malformed.',
+    meaning: 'A device configuration (cnf.xml) is malformed or names no load for this model, a HOST[:PORT] setting is malformed, or `pfs boot` has no TFTP server (no --server, no tftp= in pfs.txt).',
     action: 'Fix the file on the TFTP server or the setting the message names (docs/CONFIG.md).',
   },
 
@@ -166,8 +166,8 @@ export const ERROR_CODES = {
   },
   PFS_ERR_PACK: {
     exit: 2,
-    meaning: '`pfs pack` refused its input: a bad load or model name, no files, a missing file, a name twice, a bad block size.',
-    action: 'Fix the argument the message names.',
+    meaning: '`pfs pack` refused its input: a bad load or model name, a model with no profile, a load name outside the model family, no files, a missing file, a name twice, a bad block size; or it would replace what another load in the output folder needs (its manifest, a component with other content).',
+    action: 'Fix the argument the message names; give a second model its own load name; --force replaces on purpose.',
   },
   PFS_ERR_PACK_IO: {
     exit: 1,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { PfsError } from '../errors';
 import { DEFAULT_BLOCK_BYTES } from '../dload/integrity';
@@ -23,6 +23,12 @@ export interface PackOptions {
   blockSize?: number;
   /** ISO time written into the manifest; default now. Pass one for byte-identical output. */
   created?: string;
+  /**
+   * Replace what another load in `outDir` depends on: a `<load>.loads` of another
+   * model or load, or a component file that another manifest there lists with other
+   * content. Without it, packing refuses (PFS_ERR_PACK) and writes nothing.
+   */
+  force?: boolean;
 }
 
 export interface PackResult {
@@ -79,6 +85,7 @@ export async function packLoad(o: PackOptions): Promise<PackResult> {
     sources.push({ path, name, dev: st.dev, ino: st.ino });
   }
   const key = await readPrivateKey(o.keyPath);
+  if (!o.force) await refuseToBreakOthers(o, sources, blockSize);
 
   const files: ManifestFile[] = [];
   try {
@@ -103,6 +110,55 @@ export async function packLoad(o: PackOptions): Promise<PackResult> {
     throw new PackError('PFS_ERR_PACK_IO', `writing ${manifestPath}: ${(e as Error).message}`, { cause: e });
   }
   return { manifestPath, manifest, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), keyId: keyId(key) };
+}
+
+/** What a `.loads` file in the output folder says, read without checking its signature (we only avoid breaking it). */
+async function packedManifest(path: string): Promise<Pick<LoadManifest, 'load' | 'model' | 'files'> | undefined> {
+  try {
+    const text = await readFile(path, 'utf8');
+    const at = text.lastIndexOf('-----PFS-SIGNATURE');
+    const m = JSON.parse(at < 0 ? text : text.slice(0, at)) as LoadManifest;
+    return typeof m.load === 'string' && typeof m.model === 'string' && Array.isArray(m.files) ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A second model packed into the same folder under the same load name once replaced
+ * the first model's manifest without a word (its boards then failed with a hash error
+ * that pointed elsewhere). Refused: a manifest of this name for another model or
+ * load, and a component another manifest here lists with different content.
+ */
+async function refuseToBreakOthers(o: PackOptions, sources: { path: string; name: string; dev: number; ino: number }[], blockSize: number): Promise<void> {
+  const manifestName = `${o.load}.loads`;
+  const names = await readdir(o.outDir).catch(() => [] as string[]);
+  if (names.length === 0) return;
+  const own = names.includes(manifestName) ? await packedManifest(join(o.outDir, manifestName)) : undefined;
+  if (own && (own.model !== o.model || own.load !== o.load)) {
+    throw refuse(
+      `${join(o.outDir, manifestName)} is the manifest of ${own.load} for ${own.model}: packing ${o.load} for ${o.model} would replace it and ${own.model} boards would fail; give this load a name of its own (e.g. ${o.load}-${o.model.replace(/^CP-/, '')}), or --force to replace it`,
+    );
+  }
+  const others: Pick<LoadManifest, 'load' | 'model' | 'files'>[] = [];
+  for (const n of names) {
+    if (!n.endsWith('.loads') || n === manifestName) continue;
+    const m = await packedManifest(join(o.outDir, n));
+    if (m) others.push(m);
+  }
+  for (const s of sources) {
+    const users = others.filter((m) => m.files.some((f) => f.name === s.name));
+    if (users.length === 0) continue;
+    const there = await stat(join(o.outDir, s.name)).catch(() => undefined);
+    if (there && there.dev === s.dev && there.ino === s.ino) continue; // the very file: nothing is replaced
+    const sha = (await hashFile(s.path, blockSize).catch(() => undefined))?.sha256;
+    const clash = users.find((m) => m.files.find((f) => f.name === s.name)!.sha256 !== sha);
+    if (clash) {
+      throw refuse(
+        `component ${s.name} differs from the ${s.name} that ${clash.load} (${clash.model}) in ${o.outDir} lists: copying it would break that load; give it another name, pack into another folder, or --force to replace it`,
+      );
+    }
+  }
 }
 
 /** Temporary name, sync, rename: readers see the old file or the whole new one. */

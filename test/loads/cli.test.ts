@@ -75,10 +75,10 @@ test('pfs pack with files from the shell glob and --created gives the same bytes
     await writeFile(join(w.build, 'a.sbn'), 'a');
     await writeFile(join(w.build, 'b.sbn'), 'b');
     const run = (out: string) =>
-      runCaptured((log) => packCommand.run({ argv: ['--load', 'L1', '--model', 'CP-7941G', '--key', w.key, '--created', '2026-01-01T00:00:00Z', join(w.build, 'a.sbn'), join(w.build, 'b.sbn'), '--out', out], log }));
+      runCaptured((log) => packCommand.run({ argv: ['--load', 'SCCP41.L1', '--model', 'CP-7941G', '--key', w.key, '--created', '2026-01-01T00:00:00Z', join(w.build, 'a.sbn'), join(w.build, 'b.sbn'), '--out', out], log }));
     await run(join(w.dir, 'o1'));
     await run(join(w.dir, 'o2'));
-    assert.ok((await readFile(join(w.dir, 'o1', 'L1.loads'))).equals(await readFile(join(w.dir, 'o2', 'L1.loads'))));
+    assert.ok((await readFile(join(w.dir, 'o1', 'SCCP41.L1.loads'))).equals(await readFile(join(w.dir, 'o2', 'SCCP41.L1.loads'))));
   } finally {
     await w.close();
   }
@@ -91,15 +91,15 @@ test('pfs pack: bad input is a usage error naming the problem (exit 2)', async (
     const a = join(w.build, 'a.sbn');
     const cases: [string[], RegExp][] = [
       [['--model', 'CP-7961G', '--key', w.key, a, '-o', w.dir], /--load is required/],
-      [['--load', 'L', '--model', 'CP-7961G', a, '-o', w.dir], /--key is required/],
-      [['--load', 'L', '--model', 'CP-7961G', '--key', w.key, a], /--out is required/],
-      [['--load', 'L', '--model', 'CP-7961G', '--key', w.key, '-o', w.dir], /missing arguments/],
+      [['--load', 'SCCP41.L', '--model', 'CP-7961G', a, '-o', w.dir], /--key is required/],
+      [['--load', 'SCCP41.L', '--model', 'CP-7961G', '--key', w.key, a], /--out is required/],
+      [['--load', 'SCCP41.L', '--model', 'CP-7961G', '--key', w.key, '-o', w.dir], /missing arguments/],
       [['--load', 'a/b', '--model', 'CP-7961G', '--key', w.key, a, '-o', w.dir], /must be a plain name/],
-      [['--load', 'L', '--model', 'CP-7961G', '--key', w.key, join(w.build, 'nope.sbn'), '-o', w.dir], /nope\.sbn: no such file/],
-      [['--load', 'L', '--model', 'CP-7961G', '--key', w.key, w.trust, '-o', w.dir], /has no \*\.sbn files/],
-      [['--load', 'L', '--model', 'CP-7961G', '--key', join(w.trust, 'site.pub.pem'), a, '-o', w.dir], /not a private key/],
-      [['--load', 'L', '--model', 'CP-7961G', '--key', w.key, '--created', 'soon', a, '-o', w.dir], /ISO 8601/],
-      [['--load', 'L', '--model', 'CP-7961G', '--key', w.key, '--level', '3', a, '-o', w.dir], /unknown option --level/],
+      [['--load', 'SCCP41.L', '--model', 'CP-7961G', '--key', w.key, join(w.build, 'nope.sbn'), '-o', w.dir], /nope\.sbn: no such file/],
+      [['--load', 'SCCP41.L', '--model', 'CP-7961G', '--key', w.key, w.trust, '-o', w.dir], /has no \*\.sbn files/],
+      [['--load', 'SCCP41.L', '--model', 'CP-7961G', '--key', join(w.trust, 'site.pub.pem'), a, '-o', w.dir], /not a private key/],
+      [['--load', 'SCCP41.L', '--model', 'CP-7961G', '--key', w.key, '--created', 'soon', a, '-o', w.dir], /ISO 8601/],
+      [['--load', 'SCCP41.L', '--model', 'CP-7961G', '--key', w.key, '--level', '3', a, '-o', w.dir], /unknown option --level/],
     ];
     for (const [argv, re] of cases) {
       const e = await rejection(runCaptured((log) => packCommand.run({ argv, log })));

@@ -4,6 +4,9 @@ import { parse, type Command } from '../command';
 import { PfsError, UsageError } from '../../errors';
 import { packLoad } from '../../loads/pack';
 import { formatBytes } from '../../units/format';
+import { loadModels } from '../../profiles';
+import { isPlainName } from '../../loads/validate';
+import { defaultBoardsDir } from './boot';
 
 export const packCommand: Command = {
   path: ['pack'],
@@ -23,6 +26,16 @@ Options:
   -o, --out DIR   where the load is written: the TFTP server's folder
   --created TIME  ISO 8601 time to record (default now); the same inputs, key and
                   time give a byte-identical manifest
+  --force         replace what another load in OUT/ depends on (its manifest, or a
+                  component it lists with other content); refused without it
+  --boards-dir DIR  where the model files are (default: beside pfs)
+
+Refused (exit 2, nothing written): a model with no profile in boards/models, a load
+name that does not start with the model family's prefix (SCCP41 for CP-7961G),
+and, without --force, a manifest of another model or load in OUT/ under the same
+name, or a component that another load in OUT/ lists with other content. Two models
+of one family (CP-7961G, CP-7941G) take one load name each:
+  pfs pack --load SCCP41.9-4-2SR2-2S-7941G --model CP-7941G --key site-key.pem build/ -o /srv/tftp/
 
 Example:
   pfs keygen site-key
@@ -30,10 +43,25 @@ Example:
   async run({ argv }) {
     const { values, positionals } = parse(
       argv,
-      { load: { type: 'string' }, model: { type: 'string' }, key: { type: 'string' }, out: { type: 'string', short: 'o' }, created: { type: 'string' } },
+      {
+        load: { type: 'string' },
+        model: { type: 'string' },
+        key: { type: 'string' },
+        out: { type: 'string', short: 'o' },
+        created: { type: 'string' },
+        force: { type: 'boolean' },
+        'boards-dir': { type: 'string' },
+      },
       { min: 1, max: Infinity },
     );
     for (const need of ['load', 'model', 'key', 'out'] as const) if (!values[need]) throw new UsageError(`--${need} is required`);
+    // A load for a model no board knows (--model CP-0000), or named for another family, would reach no board.
+    const models = await loadModels(values['boards-dir'] ?? defaultBoardsDir());
+    const profile = models.get(values.model!);
+    if (!profile) throw new UsageError(`--model ${values.model}: no such phone model (models: ${[...models.keys()].join(', ')})`);
+    if (isPlainName(values.load) && !values.load.startsWith(profile.loadPrefix)) {
+      throw new UsageError(`--load ${values.load}: a load for ${profile.model} starts with ${profile.loadPrefix}, its family's prefix (e.g. ${profile.loadPrefix}.9-4-2SR2-2S)`);
+    }
     const files: string[] = [];
     for (const p of positionals) {
       const st = await stat(p).catch(() => undefined);
@@ -45,7 +73,7 @@ Example:
     }
     let r;
     try {
-      r = await packLoad({ load: values.load!, model: values.model!, keyPath: values.key!, outDir: values.out!, files, created: values.created });
+      r = await packLoad({ load: values.load!, model: values.model!, keyPath: values.key!, outDir: values.out!, files, created: values.created, force: values.force });
     } catch (e) {
       // Refused input (names, files, the key) is a usage error; a failed write is not.
       if (e instanceof PfsError && (e.code === 'PFS_ERR_PACK' || e.code === 'PFS_ERR_KEY')) throw new UsageError(e.message);
