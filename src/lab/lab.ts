@@ -367,7 +367,9 @@ interface LabOrigin {
 
 /** Loopback: the TFTP server and the WAN emulator (rate and delay) in this process. */
 async function loopbackOrigin(originDir: string, o: LabOptions, log: Logger): Promise<LabOrigin> {
-  const server = new TftpServer({ root: originDir, port: 0, maxWindowsize: 1024, pipeline: 2, logger: log.child('ORIGIN') });
+  // Every board reaches the origin through the WAN emulator: the whole site is one client address,
+  // and the WAN's bandwidth-delay product may want windows past the 128 KiB a public server allows.
+  const server = new TftpServer({ root: originDir, port: 0, maxWindowsize: 1024, pipeline: 2, maxTransfers: 4096, maxPerClient: 4096, maxWindowBytes: Infinity, logger: log.child('ORIGIN') });
   await server.start();
   const wan = new WanEmulator({ listen: { address: '127.0.0.1', port: 0 }, origin: server.address(), rate: o.wanRate, rttMs: o.wanRttMs, loss: o.wanLoss, logger: log.child('WAN') });
   try {

@@ -52,7 +52,9 @@ export async function runOriginHost(): Promise<number> {
     process.on('message', async (m: ToOrigin) => {
       if (m.type === 'origin') {
         out = createWriteStream(m.logFile);
-        server = new TftpServer({ root: m.dir, port: 0, maxWindowsize: 1024, pipeline: 2, logger: log.child('TFTP') });
+        // Every board reaches the origin through the WAN emulator: the whole site is one client address,
+        // and the WAN's bandwidth-delay product may want windows past the 128 KiB a public server allows.
+        server = new TftpServer({ root: m.dir, port: 0, maxWindowsize: 1024, pipeline: 2, maxTransfers: 4096, maxPerClient: 4096, maxWindowBytes: Infinity, logger: log.child('TFTP') });
         await server.start();
         const a = server.address();
         wan = new WanEmulator({ listen: m.listen, origin: { address: a.address, port: a.port }, rate: m.rate ?? Infinity, rttMs: m.rttMs, loss: m.loss, logger: log.child('WAN') });
