@@ -37,6 +37,7 @@ const plans: Record<string, FilePlan> = {
   'boot/boot-e2e-refused.test.ts': { seconds: 14, shares: BROADCAST },
   'hal/flash/mtd.test.ts': { seconds: 11 },
   'image/image.test.ts': { seconds: 12.5 },
+  'image/first-boot.test.ts': { seconds: 5.1, shares: BROADCAST },
   'lab/apart.test.ts': { seconds: 15 },
   'tree/netns-tree.test.ts': { seconds: 17, shares: BROADCAST },
   'tree/lab-tree.test.ts': { seconds: 16 },
