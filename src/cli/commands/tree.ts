@@ -1,4 +1,4 @@
-import { hostPort, intOption, parse, type Command } from '../command';
+import { intOption, parse, type Command } from '../command';
 import { UsageError } from '../../errors';
 import { parseMs } from '../../units/parse';
 import { TreeWatcher } from '../../tree/watch';
@@ -23,7 +23,8 @@ Options:
                       output is not a terminal)
   --watch             redraw live, fitted to the terminal (default on a terminal)
   --json              JSON: with --once one snapshot, else one line per change
-  --http ADDR:PORT    serve a status page there (SVG, live by server-sent events)
+  --http ADDR:PORT    serve a status page there (SVG, live by server-sent events);
+                      port 0: a free one (the address is printed)
   --port PORT         the peer port (default 4051)
   --broadcast ADDR    the subnet's broadcast address (default: this machine's first
                       non-loopback interface's, else 127.255.255.255)
@@ -79,7 +80,7 @@ Options:
       }
       let page: StatusPage | undefined;
       if (values.http) {
-        const at = hostPort(values.http, 8080);
+        const at = httpAddress(values.http);
         page = new StatusPage(() => watcher.snapshot());
         const bound = await page.listen(at.host, at.port);
         process.stderr.write(`pfs tree: status page on http://${bound.host}:${bound.port}/\n`);
@@ -137,4 +138,12 @@ async function settle(wait: number, askAgain: () => void, lastHeard: () => numbe
     if (now - start >= wait) return;
     if (lastHeard() > asked && now - lastHeard() >= QUIET_MS) return;
   }
+}
+
+/** `ADDR:PORT`, `ADDR` (port 8080) or `:PORT` (all addresses); port 0 takes a free one from the kernel. */
+function httpAddress(text: string): { host: string; port: number } {
+  const m = /^([^:]*)(?::(\d+))?$/.exec(text);
+  const port = m?.[2] === undefined ? 8080 : Number(m[2]);
+  if (!m || port > 65535) throw new UsageError(`--http must be ADDR:PORT (port 0..65535), got "${text}"`);
+  return { host: m[1] || '0.0.0.0', port };
 }
