@@ -41,6 +41,7 @@ const plans: Record<string, FilePlan> = {
   'lab/apart.test.ts': { seconds: 15 },
   'tree/netns-tree.test.ts': { seconds: 17, shares: BROADCAST },
   'tree/lab-tree.test.ts': { seconds: 16 },
+  'tree/status-page.test.ts': { seconds: 17 },
   'lab/cli.test.ts': { seconds: 9, shares: BROADCAST },
   'hal/flash/dir.test.ts': { seconds: 8 },
   'lab/lab.test.ts': { seconds: 7.3, shares: BROADCAST },
