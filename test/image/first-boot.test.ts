@@ -5,7 +5,7 @@
 // enough for the board to find itself, verify the signed load and commit it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../../src/log/logger';
 import { TftpServer } from '../../src/net/tftp/server';
@@ -17,7 +17,7 @@ import { pfs } from '../errors/cli-capture';
 import { freePortRange, testIf, tmpDir } from '../helpers';
 import { fakeElf, fatRead, makeDisk, missingImageTools, runProgram } from './disk';
 
-testIf(missingImageTools(), 'a board booted from what pfs image wrote finds itself from the device tree, takes the signed load and commits it', async () => {
+testIf(missingImageTools(), 'a board booted from what pfs image wrote finds itself from the device tree, logs to the console pfs.txt names, takes the signed load and commits it', async () => {
   const t = await tmpDir('pfs-first-boot-');
   const models = await loadModels('boards');
   const site = await prepareSite(join(t.path, 'site'), {
@@ -35,7 +35,7 @@ testIf(missingImageTools(), 'a board booted from what pfs image wrote finds itse
     const disk = makeDisk(t.path);
     const exe = join(t.path, 'pfs-linux-arm64');
     fakeElf(exe, 0xb7);
-    const r = await pfs(['image', disk.path, '--board', 'rpi4', '--model', 'CP-7961G', '--tftp', `127.0.0.1:${server.address().port}`, '--trust', join(t.path, 'site', 'site-key.pub.pem'), '--exe', exe, '--mac', labMac(0)]);
+    const r = await pfs(['image', disk.path, '--board', 'rpi4', '--model', 'CP-7961G', '--tftp', `127.0.0.1:${server.address().port}`, '--trust', join(t.path, 'site', 'site-key.pub.pem'), '--exe', exe, '--mac', labMac(0), '--console', 'ttyAMA0']);
     assert.is(r.status, 0, r.stderr);
 
     // A technician's lines in pfs.txt: this "board" shares loopback, not an eth0 of its own.
@@ -66,6 +66,9 @@ testIf(missingImageTools(), 'a board booted from what pfs image wrote finds itse
     assert.match(log, 'BOOT: board rpi4 (from device tree)');
     assert.match(log, 'BOOT: board rpi4, model CP-7961G (from pfs.txt)');
     assert.match(log, 'signature good');
+    // pfs.txt's console= (from --console) is the port pfs logs to (in a folder, a file stands in for it).
+    assert.match(readFileSync(join(root, 'dev', 'ttyAMA0'), 'utf8'), 'BOOT: board rpi4, model CP-7961G (from pfs.txt)');
+    assert.not.ok(existsSync(join(root, 'dev', 'serial0')), 'not the board file\'s /dev/serial0');
     const flash = new DirFlash(join(root, 'var', 'lib', 'pfs', 'flash'));
     await flash.open();
     assert.is(await flash.activeLoad(), site.loads.get('CP-7961G'), 'the load is committed to the slots the image laid out');
