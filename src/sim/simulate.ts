@@ -160,6 +160,20 @@ export class Simulation {
     return true;
   }
 
+  /**
+   * A stranger (an address no board has) sends root board `root` a BadParent for file
+   * `f` naming each board of `suspects`, each in the name of a node id no board has.
+   */
+  forgeBadParents(root: number, suspects: readonly number[], f = 0): void {
+    const r = this.board(root);
+    const key = r.fs[f]!.key;
+    const stranger = { addr: '10.255.255.253', port: 4051 };
+    suspects.forEach((k, n) => {
+      const bytes = encode({ type: 'BadParent', key, sender: 0xbad00000 + n, tcpPort: 4051, children: 0, held: 0, parentId: this.board(k).id, refused: false });
+      if (r.alive && r.node) this.act(r, r.node.onDatagram(this.world.now, stranger, bytes));
+    });
+  }
+
   /** A rogue client sends board `i` a StreamRequest for file `f` at byte `offset`; the answer lands in the probe. */
   probe(i: number, f: number, offset: number): Probe {
     return this.links.probe(this.board(i), f, offset);

@@ -127,6 +127,24 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'a forged BadParent naming every board, from strangers, then a parent killed (issue 13 D1): its children are placed again, every survivor finishes',
+    spec: { boards: 7 },
+    async run(site) {
+      await startAll(site, 7);
+      const root = await findBoard(site, 7, 'the root early in the file', (s) => s.role === 'root' && s.verifiedBytes < FILE_BYTES / 2);
+      await site.until(() => range(7).every((i) => i === root || site.status(i)!.parentId !== null), 'every member placed');
+      await site.forgeBadParents(root, range(7).filter((i) => i !== root));
+      // Before issue 13 every board was now "never a parent again": the killed parent's
+      // children found no place, and their reports went unanswered for good.
+      const victim = await findBoard(site, 7, 'a parent still fetching', (s) => s.role === 'member' && s.children > 0 && !s.complete);
+      await site.kill(victim);
+      const out = await site.settle();
+      verified(out, [victim]);
+      oneWanCopy(site);
+      treeBounded(site, 7);
+    },
+  },
+  {
     name: 'a spoofed ParentAssigned to a parent that never sends (issue 13 D3): the board drops it after stallMs and finishes',
     spec: { boards: 4 },
     async run(site) {

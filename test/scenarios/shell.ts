@@ -86,6 +86,8 @@ export interface Site {
    * frozen with SIGSTOP, or a hostile one holding the socket open).
    */
   spoofStallingParent(i: number): Promise<void>;
+  /** A stranger sends root board `root` one BadParent naming each of `suspects`, each in the name of a node id no board has. */
+  forgeBadParents(root: number, suspects: readonly number[]): Promise<void>;
   /** Waits until every started, live board's fetch settled (verified or failed); every board's outcome. */
   settle(timeoutMs?: number): Promise<Outcome[]>;
   /** Bytes the origin sent for model m's file. */

@@ -66,6 +66,10 @@ class SimSite implements Site {
     if (!this.sim.spoofStallingParent(i)) throw new Error(`sim: board ${i} follows no root`);
   }
 
+  async forgeBadParents(root: number, suspects: readonly number[]): Promise<void> {
+    this.sim.forgeBadParents(root, suspects);
+  }
+
   async settle(timeoutMs = 60_000): Promise<Outcome[]> {
     const n = this.spec.boards;
     const open = (i: number) => {

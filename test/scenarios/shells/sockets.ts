@@ -175,6 +175,21 @@ class SocketSite implements Site {
     sock.close();
   }
 
+  async forgeBadParents(root: number, suspects: readonly number[]): Promise<void> {
+    const r = this.slot(root);
+    const file = this.files[r.model]!;
+    const key = hierarchyKey(MODELS[r.model]!, file.name);
+    const sock = dgram.createSocket('udp4');
+    try {
+      for (const [n, k] of suspects.entries()) {
+        const bytes = encode({ type: 'BadParent', key, sender: 0xbad00000 + n, tcpPort: 4051, children: 0, held: 0, parentId: this.id(k), refused: false });
+        await new Promise<void>((ok, fail) => sock.send(bytes, r.node!.udpPort, '127.0.0.1', (e) => (e ? fail(e) : ok())));
+      }
+    } finally {
+      sock.close();
+    }
+  }
+
   async settle(timeoutMs = 30_000): Promise<Outcome[]> {
     const open = this.boards.filter((b) => b.node && !b.killed && !b.result);
     await this.until(() => open.every((b) => b.result), 'every live board to settle', timeoutMs);
