@@ -161,6 +161,26 @@ export class Simulation {
   }
 
   /**
+   * From now on, a stranger (an address no board has) broadcasts every `everyMs` a
+   * ConfirmedRoot for file `f` of model 0 that outranks every board (strength 2^32-1,
+   * `held` bytes) and answers nothing.
+   */
+  fakeRoot(held: number, everyMs = 30, f = 0): void {
+    const w = this.world;
+    const stranger = { addr: '10.255.255.252', port: 4051 };
+    const advert = (): void => {
+      const b0 = w.boards.find((b) => b.model === 0 && b.node);
+      const key = b0?.fs[f]?.key;
+      if (key) {
+        const bytes = encode({ type: 'ConfirmedRoot', key, sender: 0xfa4e0001, strength: 0xffffffff, held, tcpPort: 4051, ad: 0, map: 0 });
+        for (const b of w.boards) if (b.alive && b.node && !w.frozen(b)) this.act(b, b.node.onDatagram(w.now, stranger, bytes));
+      }
+      if (!this.settled) w.after(everyMs, advert);
+    };
+    advert();
+  }
+
+  /**
    * A stranger (an address no board has) sends root board `root` a BadParent for file
    * `f` naming each board of `suspects`, each in the name of a node id no board has.
    */

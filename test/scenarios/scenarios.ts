@@ -127,6 +127,20 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'a fake root that outranks every board and answers nothing (issue 13 D4): boards leave it after unansweredMs and finish, one WAN copy',
+    spec: { boards: 5 },
+    async run(site) {
+      // held = the file's size: the most a real board may claim (more is dropped at once).
+      await site.fakeRoot(FILE_BYTES);
+      await startAll(site, 5);
+      // Before issue 13 the boards followed it for as long as it advertised.
+      const out = await site.settle(DEFAULT_TIMERS.unansweredMs + 10_000);
+      verified(out);
+      oneWanCopy(site);
+      treeBounded(site, 5);
+    },
+  },
+  {
     name: 'a forged BadParent naming every board, from strangers, then a parent killed (issue 13 D1): its children are placed again, every survivor finishes',
     spec: { boards: 7 },
     async run(site) {

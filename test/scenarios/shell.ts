@@ -86,6 +86,12 @@ export interface Site {
    * frozen with SIGSTOP, or a hostile one holding the socket open).
    */
   spoofStallingParent(i: number): Promise<void>;
+  /**
+   * From now until close(), a stranger broadcasts a ConfirmedRoot every 30 ms for
+   * model 0's file that outranks every board (strength 2^32-1, `held` bytes held) and
+   * answers nothing.
+   */
+  fakeRoot(held: number): Promise<void>;
   /** A stranger sends root board `root` one BadParent naming each of `suspects`, each in the name of a node id no board has. */
   forgeBadParents(root: number, suspects: readonly number[]): Promise<void>;
   /** Waits until every started, live board's fetch settled (verified or failed); every board's outcome. */

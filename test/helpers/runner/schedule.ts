@@ -30,7 +30,7 @@ const plans: Record<string, FilePlan> = {
   'net/tftp/interop.test.ts': { seconds: 38, timeoutMs: 200_000 },
   'boot/boot-e2e.test.ts': { seconds: 29, shares: BROADCAST },
   'lab/netns.test.ts': { seconds: 22, shares: BROADCAST },
-  'scenarios/sockets.test.ts': { seconds: 31 },
+  'scenarios/sockets.test.ts': { seconds: 39 },
   'net/peer/slow-flash.test.ts': { seconds: 15 },
   'hal/flash/block.test.ts': { seconds: 15 },
   'boot/boot-e2e-flash.test.ts': { seconds: 14, shares: BROADCAST },

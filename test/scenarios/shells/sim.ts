@@ -66,6 +66,10 @@ class SimSite implements Site {
     if (!this.sim.spoofStallingParent(i)) throw new Error(`sim: board ${i} follows no root`);
   }
 
+  async fakeRoot(held: number): Promise<void> {
+    this.sim.fakeRoot(held);
+  }
+
   async forgeBadParents(root: number, suspects: readonly number[]): Promise<void> {
     this.sim.forgeBadParents(root, suspects);
   }

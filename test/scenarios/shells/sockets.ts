@@ -175,6 +175,20 @@ class SocketSite implements Site {
     sock.close();
   }
 
+  async fakeRoot(held: number): Promise<void> {
+    const file = this.files[0]!;
+    const bytes = encode({ type: 'ConfirmedRoot', key: hierarchyKey(MODELS[0]!, file.name), sender: 0xfa4e0001, strength: 0xffffffff, held, tcpPort: 4051, ad: 0, map: 0 });
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((ok) => sock.bind(0, '127.0.0.1', ok));
+    sock.setBroadcast(true);
+    const port = this.portHolder.address().port;
+    const timer = setInterval(() => sock.send(bytes, port, '127.255.255.255', () => {}), 30);
+    this.closers.push(async () => {
+      clearInterval(timer);
+      sock.close();
+    });
+  }
+
   async forgeBadParents(root: number, suspects: readonly number[]): Promise<void> {
     const r = this.slot(root);
     const file = this.files[r.model]!;
