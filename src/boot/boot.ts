@@ -52,6 +52,8 @@ export interface BootOptions {
   lingerMs?: number;
   /** Called once the peer engine runs (the lab reads its status). */
   onPeers?: (peers: PeerNode) => void;
+  /** Called the moment the new load is committed (epoch ms); the board may stay up a while after, for its children. */
+  onCommitted?: (at: number) => void;
   /** false: leave the board file's screen (or LEDs) alone, e.g. many boards on one machine. */
   display?: boolean;
   leds?: boolean;
@@ -198,6 +200,7 @@ async function upgrade(o: BootOptions, b: Booted): Promise<BootResult> {
       upgradeTimeoutMs: o.upgradeTimeoutMs ?? 30 * 60_000,
       lingerMs: o.lingerMs ?? 120_000,
       progress,
+      onCommitted: o.onCommitted,
     });
     const exit = outcome.kind === 'current' ? EXIT.CURRENT : outcome.kind === 'committed' ? EXIT.REBOOT : EXIT.FAILED;
     if (exit === EXIT.REBOOT) log.not(`rebooting into ${outcome.kind === 'committed' ? outcome.load : ''} (exit ${EXIT.REBOOT})`);

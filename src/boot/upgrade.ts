@@ -71,6 +71,8 @@ export interface UpgradePorts {
   lingerMs: number;
   /** What the screen and LEDs show; told of every phase and component. */
   progress?: UpgradeProgress;
+  /** Told the moment the new load is committed (epoch ms), before the wait for children. */
+  onCommitted?: (at: number) => void;
 }
 
 export type UpgradeOutcome =
@@ -135,6 +137,7 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     await p.flash.commit(load, [...manifest.files.map((f) => ({ name: f.name, size: f.size })), { name: `${load}.loads`, size: manifestBytes.length }]);
     p.log.not(`committed load ${load}: every component verified on flash and read back`);
     committedAt = Date.now();
+    p.onCommitted?.(committedAt);
   } catch (e) {
     const err = e instanceof PfsError ? e : new UpgradeError('PFS_ERR_UPGRADE', (e as Error).message);
     p.log.err(`upgrade to ${load} abandoned, keeping ${active ?? 'no load'}: ${err.message}`, { code: err.code });

@@ -22,6 +22,8 @@ interface Board {
   node?: PeerNode;
   direct: Map<string, FileStatus>;
   doneMs?: number;
+  /** Boot boards: ms since the fleet started when it committed (it may stay up after, for its children). */
+  committedMs?: number;
   error?: string;
   bootExit?: number;
 }
@@ -69,7 +71,7 @@ export class BoardHost {
   /** The mass reset: every board starts its upgrade now. `t0` is the fleet's start (epoch ms). */
   go(t0: number): void {
     for (const b of this.boards) {
-      const work = this.fleet.boot ? this.boot(b, this.fleet.boot.boardsDir) : this.fleet.mode === 'pfs' ? this.viaPeers(b) : this.direct(b);
+      const work = this.fleet.boot ? this.boot(b, this.fleet.boot.boardsDir, t0) : this.fleet.mode === 'pfs' ? this.viaPeers(b) : this.direct(b);
       work.then(
         // A boot board is done when it committed; it may stay a while after to serve others.
         (at) => (b.doneMs = (at ?? Date.now()) - t0),
@@ -87,7 +89,7 @@ export class BoardHost {
    * every block of every component from the slot (src/boot/upgrade.ts), so the lab's
    * allVerified counts only what flash gave back, as checkAll does for the other modes.
    */
-  private async boot(b: Board, boardsDir: string): Promise<number> {
+  private async boot(b: Board, boardsDir: string, t0: number): Promise<number> {
     const r = await bootBoard({
       board: 'sim',
       boardsDir,
@@ -98,6 +100,8 @@ export class BoardHost {
       configTries: 5,
       lingerMs: 60_000,
       onPeers: (p) => (b.node = p),
+      // The summary's time for this board is its commit: the live view counts it from the same moment.
+      onCommitted: (at) => (b.committedMs = at - t0),
     });
     b.bootExit = r.exit;
     if (r.exit !== EXIT.REBOOT || r.outcome?.kind !== 'committed') throw new Error(`pfs boot ended with exit ${r.exit} (${r.outcome?.kind === 'failed' ? r.outcome.reason : r.outcome?.kind ?? 'no outcome'})`);
@@ -163,6 +167,7 @@ export class BoardHost {
       index: b.spec.index,
       files: b.node ? b.node.status() : [...b.direct.values()],
       doneMs: b.doneMs,
+      committedMs: b.committedMs ?? b.doneMs,
       error: b.error,
     }));
   }

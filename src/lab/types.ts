@@ -46,6 +46,11 @@ export interface BoardReport {
   files: FileStatus[];
   /** ms since the fleet started, when every file was verified (on flash, re-read and hashed). */
   doneMs?: number;
+  /**
+   * When it was done as the summary counts it, as soon as that happens: a boot board's
+   * commit (its doneMs comes later, once its children are served); else doneMs.
+   */
+  committedMs?: number;
   error?: string;
 }
 

@@ -44,7 +44,7 @@ function block(h: TreeHierarchy): Block {
   const done = h.boards.filter((b) => b.state === 'complete' || b.state === 'serving').length;
   const rateSum = h.boards.reduce((a, b) => a + (b.state === 'downloading' ? b.rate : 0), 0);
   const root = h.root ? `root ${h.root.id} ${h.root.addr}${h.root.hrootAt !== null ? ` HROOT ${clock(h.root.hrootAt)}` : ''}` : 'electing';
-  const header = `${h.model || '?'} ${h.file || h.key}  ${formatBytes(h.size)}  ${root}  ${done}/${h.boards.length} complete${rateSum > 0 ? `  ${rate(rateSum)}` : ''}`;
+  const header = `${h.model ? `${h.model} ` : ''}${h.file || h.key}  ${formatBytes(h.size)}  ${root}  ${done}/${h.boards.length} complete${rateSum > 0 ? `  ${rate(rateSum)}` : ''}`;
   const byDepth = new Map<number, string[]>();
   const problems: string[] = [];
   const electing: string[] = [];

@@ -2,7 +2,7 @@ import { intOption, parse, type Command } from '../command';
 import { UsageError } from '../../errors';
 import { parseMs, parseRate, parseSize } from '../../units/parse';
 import { runLab, type LabProgress } from '../../lab/lab';
-import { renderLab } from '../../lab/view';
+import { createLabView, verifiedCount } from '../../lab/view';
 import { runHostProcess } from '../../lab/host-process';
 import { runOriginHost } from '../../lab/netns/origin-host';
 import { formatBytes } from '../../units/format';
@@ -118,14 +118,16 @@ Options:
     const tty = process.stderr.isTTY && !values.json;
     let drawn = 0;
     let lastLine = 0;
+    const view = createLabView(title);
     const onProgress = (p: LabProgress) => {
       if (tty) {
-        const lines = renderLab(p, title, process.stderr.columns ?? 100);
+        // One line short of the terminal: the cursor's line after the view.
+        const lines = view(p, process.stderr.columns ?? 100, Math.max(4, (process.stderr.rows ?? 24) - 1));
         process.stderr.write(`${drawn > 0 ? `\x1b[${drawn}F` : ''}${lines.map((l) => `${l}\x1b[K`).join('\n')}\n\x1b[J`);
         drawn = lines.length;
       } else if (p.elapsedMs - lastLine >= 2000) {
         lastLine = p.elapsedMs;
-        const done = p.reports.filter((r) => r.doneMs !== undefined).length;
+        const done = verifiedCount(p);
         log.inf(`lab ${(p.elapsedMs / 1000).toFixed(1)} s: ${done}/${p.reports.length} boards verified, origin sent ${p.originBytes} bytes`);
       }
     };
