@@ -71,6 +71,8 @@ export interface LabProgress {
   elapsedMs: number;
   /** Each board's XID, by board index (what its console log calls it). */
   nodeIds: number[];
+  /** Each board's phone model, by board index. */
+  models?: string[];
   reports: BoardReport[];
   files: { name: string; size: number }[];
   originBytes: number;
@@ -281,7 +283,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
             maxima.children = Math.max(maxima.children, f.maxChildren, f.children);
           }
         }
-        o.onProgress?.({ elapsedMs: Date.now() - t0, nodeIds: specs.map((b) => b.nodeId), reports, files, originBytes: origin.stats().bytesSent, mode: o.mode });
+        o.onProgress?.({ elapsedMs: Date.now() - t0, nodeIds: specs.map((b) => b.nodeId), models: specs.map((b) => b.model), reports, files, originBytes: origin.stats().bytesSent, mode: o.mode });
         const finished = reports.length === o.boards && reports.every((r) => r.doneMs !== undefined || r.error);
         if (finished || interrupted || Date.now() - t0 > o.timeoutMs) {
           clearInterval(iv);

@@ -37,7 +37,7 @@ export function labTree(p: LabProgress, rates = new Map<string, { at: number; by
       const root = s.role === 'root' ? id : s.rootId;
       const key = `${s.name}@${root ?? '-'}`;
       let h = hiers.get(key);
-      if (!h) hiers.set(key, (h = { key, model: '', file: s.name, size: s.size, root: root === null ? null : { id: xid(root), addr: '127.0.0.1', hrootAt: null }, boards: [] }));
+      if (!h) hiers.set(key, (h = { key, model: p.models?.[r.index] ?? '', file: s.name, size: s.size, root: root === null ? null : { id: xid(root), addr: '127.0.0.1', hrootAt: null }, boards: [] }));
       const seen = rates.get(`${id}:${s.name}`);
       let rate = seen?.rate ?? 0;
       if (seen && p.elapsedMs > seen.at) rate = ((s.verifiedBytes - seen.bytes) * 1000) / (p.elapsedMs - seen.at);
@@ -60,7 +60,7 @@ export function labTree(p: LabProgress, rates = new Map<string, { at: number; by
     const byId = new Map(h.boards.map((b) => [b.id, b]));
     for (const b of h.boards) if (b.parent) byId.get(b.parent)?.children.push(b.id);
   }
-  return { at: p.elapsedMs, hierarchies: [...hiers.values()].sort((a, b) => a.file.localeCompare(b.file) || a.key.localeCompare(b.key)) };
+  return { at: p.elapsedMs, hierarchies: [...hiers.values()].sort((a, b) => a.model.localeCompare(b.model) || a.file.localeCompare(b.file) || a.key.localeCompare(b.key)) };
 }
 
 /**

@@ -4,6 +4,8 @@ import type { TreeBoard, TreeHierarchy, TreeSnapshot } from './model';
 /** The last four hex digits of an XID: what fits in a cell (the console's XID080027F8 → 27F8). */
 export const shortId = (id: string): string => id.slice(-4);
 
+const SHADES = '▁▁▂▃▄▅▆▇█';
+
 const MARK: Record<TreeBoard['state'], string> = {
   electing: '~',
   downloading: '',
@@ -35,7 +37,10 @@ function clock(ms: number): string {
 /** One hierarchy's lines: a header, one line per tree level, and what is wrong. */
 interface Block {
   header: string;
-  levels: { depth: number; cells: string[] }[];
+  /** Every board complete: when space is short it shows its header alone. */
+  complete: boolean;
+  /** Per level its cells and each board's share held (0..1), for a folded level's shades. */
+  levels: { depth: number; cells: string[]; shares: number[] }[];
   problems: string[];
 }
 
@@ -44,8 +49,9 @@ function block(h: TreeHierarchy): Block {
   const done = h.boards.filter((b) => b.state === 'complete' || b.state === 'serving').length;
   const rateSum = h.boards.reduce((a, b) => a + (b.state === 'downloading' ? b.rate : 0), 0);
   const root = h.root ? `root ${h.root.id} ${h.root.addr}${h.root.hrootAt !== null ? ` HROOT ${clock(h.root.hrootAt)}` : ''}` : 'electing';
-  const header = `${h.model ? `${h.model} ` : ''}${h.file || h.key}  ${formatBytes(h.size)}  ${root}  ${done}/${h.boards.length} complete${rateSum > 0 ? `  ${rate(rateSum)}` : ''}`;
-  const byDepth = new Map<number, string[]>();
+  // What a technician scans for first comes first: a narrow terminal cuts the end.
+  const header = `${h.model ? `${h.model} ` : ''}${h.file || h.key}  ${done}/${h.boards.length} complete${rateSum > 0 ? `  ${rate(rateSum)}` : ''}  ${formatBytes(h.size)}  ${root}`;
+  const byDepth = new Map<number, { cells: string[]; shares: number[] }>();
   const problems: string[] = [];
   const electing: string[] = [];
   for (const b of h.boards) {
@@ -56,9 +62,10 @@ function block(h: TreeHierarchy): Block {
     }
     if (b.state === 'failed') continue;
     const d = b.id === rootId ? 0 : b.depth;
-    let cells = byDepth.get(d);
-    if (!cells) byDepth.set(d, (cells = []));
-    cells.push(cell(b, h.size, b.id === rootId));
+    let level = byDepth.get(d);
+    if (!level) byDepth.set(d, (level = { cells: [], shares: [] }));
+    level.cells.push(cell(b, h.size, b.id === rootId));
+    level.shares.push(b.held / Math.max(1, h.size));
   }
   const of = (s: TreeBoard['state']) => h.boards.filter((b) => b.state === s).map((b) => shortId(b.id));
   for (const [state, what] of [['orphaned', 'orphaned (no parent)'], ['stuck', `stuck (no progress)`], ['silent', 'silent (no answer)']] as const) {
@@ -66,8 +73,8 @@ function block(h: TreeHierarchy): Block {
     if (ids.length > 0) problems.push(`${what}: ${ids.join(' ')}`);
   }
   if (electing.length > 0) problems.push(`electing: ${electing.join(' ')}`);
-  const levels = [...byDepth.keys()].sort((a, b) => a - b).map((depth) => ({ depth, cells: byDepth.get(depth)! }));
-  return { header, levels, problems };
+  const levels = [...byDepth.keys()].sort((a, b) => a - b).map((depth) => ({ depth, ...byDepth.get(depth)! }));
+  return { header, levels, problems, complete: h.boards.length > 0 && done === h.boards.length };
 }
 
 /** Cells of one level on one line no wider than `cols`; what does not fit becomes "+N more". */
@@ -97,6 +104,11 @@ const fit = (s: string, cols: number) => (s.length > cols ? s.slice(0, Math.max(
 export function renderTree(s: TreeSnapshot, cols: number, rows: number): string[] {
   if (s.hierarchies.length === 0) return [fit('no hierarchy heard yet (adverts, status answers)', cols)].slice(0, Math.max(0, rows));
   const blocks = s.hierarchies.map(block);
+  const full = (b: Block) => 1 + b.levels.length + b.problems.length;
+  if (blocks.reduce((a, b) => a + full(b), 0) > rows) {
+    // Short of room: a finished hierarchy says so in its header; its tree goes first.
+    for (const b of blocks) if (b.complete) b.levels = [];
+  }
   const need = (k: number, problems: boolean) =>
     blocks.reduce((a, b) => a + 1 + Math.min(b.levels.length, k) + (b.levels.length > k ? 1 : 0) + (problems ? b.problems.length : 0), 0);
   const deepest = Math.max(...blocks.map((b) => b.levels.length));
@@ -112,7 +124,9 @@ export function renderTree(s: TreeSnapshot, cols: number, rows: number): string[
       const folded = b.levels.slice(k);
       if (folded.length > 0) {
         const n = folded.reduce((a, l) => a + l.cells.length, 0);
-        out.push(fit(`  ${folded.length > 1 ? `${folded[0]!.depth}..${folded[folded.length - 1]!.depth}` : String(folded[0]!.depth).padStart(2)}   +${n} more`, cols));
+        // One shade per folded board, level by level: how far each is, at a glance.
+        const shades = folded.map((l) => l.shares.map((x) => SHADES[Math.min(8, Math.floor(x * 8))]).join('')).join(' ');
+        out.push(fit(`  ${folded.length > 1 ? `${folded[0]!.depth}..${folded[folded.length - 1]!.depth}` : String(folded[0]!.depth).padStart(2)}   +${n} more  ${shades}`, cols));
       }
       if (problems) for (const p of b.problems) out.push(fit(`  ${p}`, cols));
     }

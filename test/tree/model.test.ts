@@ -78,7 +78,7 @@ test('the view fits: levels fold first, then whole hierarchies; nothing wider th
   assert.ok(all.some((l) => /\+\d+ more/.test(l)), 'a level wider than 60 columns ends in +N more');
   const short = renderTree(m.snapshot(0), 60, 3);
   assert.is(short.length, 3);
-  assert.ok(short.some((l) => /^ +0\.\.2 +\+31 more$/.test(l)), short.join('\n'));
+  assert.ok(short.some((l) => /^ +0\.\.2 +\+31 more  .*$/.test(l)), short.join('\n'));
   assert.is(renderTree(m.snapshot(0), 60, 1).length, 1);
 });
 
