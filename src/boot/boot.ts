@@ -162,11 +162,14 @@ interface Booted {
 async function upgrade(o: BootOptions, b: Booted): Promise<BootResult> {
   const { board, boot, model, mac, server, flash, trust, tmp, progress, log } = b;
   let peers: PeerNode | undefined;
-  if (model.pfs) {
+  // The peer engine starts only once the configuration enables Peer Firmware Sharing:
+  // a board with PFS disabled opens no peer port. One that cannot start (the port is
+  // taken, the interface has no address) upgrades by plain TFTP (runUpgrade says why).
+  const startPeers = async (): Promise<PeerNode> => {
     const net = o.addr || boot.has('addr') ? undefined : subnetOf(board.network.interface);
     const port = o.peerPort ?? (boot.has('peer_port') ? Number(boot.get('peer_port')) : 4051);
     const bcast = hostPort(o.broadcast ?? boot.get('broadcast') ?? net!.broadcast, 4051);
-    peers = new PeerNode({
+    const node = new PeerNode({
       nodeId: nodeIdOf(mac),
       model: model.model,
       addr: o.addr ?? boot.get('addr') ?? net!.addr,
@@ -178,10 +181,17 @@ async function upgrade(o: BootOptions, b: Booted): Promise<BootResult> {
       forward: o.forward ?? 'cut',
       logger: o.log,
     });
-    await peers.start();
-    progress.attachPeers(() => peers!.status());
-    o.onPeers?.(peers);
-  }
+    try {
+      await node.start();
+    } catch (e) {
+      await node.stop();
+      throw e instanceof PfsError ? e : new PfsError('PFS_ERR_NETWORK', `peer port ${port}: ${(e as Error).message}`);
+    }
+    peers = node;
+    progress.attachPeers(() => node.status());
+    o.onPeers?.(node);
+    return node;
+  };
   try {
     const outcome = await runUpgrade({
       log,
@@ -192,7 +202,7 @@ async function upgrade(o: BootOptions, b: Booted): Promise<BootResult> {
       parseConfig: (xml, source) => parseDeviceConfig(xml, model, source),
       openManifest: (bytes, source) => openSignedManifest(bytes, trust, source),
       flash,
-      peers,
+      startPeers: model.pfs ? startPeers : undefined,
       tmpDir: tmp,
       configRetryMs: 1000,
       configRetryMaxMs: 60_000,

@@ -59,6 +59,19 @@ export interface UpgradePorts {
   flash: UpgradeFlash;
   /** The started peer engine, when this board may share (PFS). */
   peers?: PeerNode;
+  /**
+   * Starts the peer engine, called only once the configuration enables Peer Firmware
+   * Sharing (a board with PFS disabled opens no peer port). A rejection (the port is
+   * taken, no address) makes the upgrade plain TFTP, with one line saying why.
+   */
+  startPeers?: () => Promise<PeerNode>;
+  /**
+   * Fallback to direct TFTP from the server when the peers do not deliver: no
+   * verified byte for `stallMs` (no root confirmed, or peers that answer but never
+   * serve), or `corruptBlocks` blocks from peers that failed their hash. Defaults
+   * 60 s and 8; docs/PROTOCOL.md states them.
+   */
+  peerFallback?: { stallMs?: number; corruptBlocks?: number };
   /** Scratch space that is not flash (the manifest waits here until verified). */
   tmpDir: string;
   /** Config fetch: first retry delay, doubling up to the max; `configTries` 0 = forever. */
@@ -109,7 +122,17 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     return { kind: 'current', load };
   }
   p.log.not(`upgrade ${active ?? '(blank)'} -> ${load}`, { model: p.model.model });
-  const pfs = decidePfs(p, cfg);
+  let pfs = decidePfs(p, cfg);
+  let peers = pfs ? p.peers : undefined;
+  if (pfs && !peers) {
+    try {
+      peers = await p.startPeers!();
+    } catch (e) {
+      p.log.wrn(`peer engine cannot run (${(e as Error).message}): plain TFTP upgrade from ${p.server.host}:${p.server.port}`);
+      pfs = false;
+    }
+  }
+  const watch = peers ? new PeerWatch(p, peers) : undefined;
   p.progress?.target(load, pfs);
   p.progress?.phase('upgrading');
   const deadline = Date.now() + p.upgradeTimeoutMs;
@@ -118,15 +141,15 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     // The manifest is part of the download: a server without it (or peers that never
     // pass it on) must not hold the board past its limit.
     const limit = `within ${p.upgradeTimeoutMs / 1000} s`;
-    const { manifest, bytes: manifestBytes } = await withDeadline(fetchManifest(p, cfg, load, pfs), deadline, `the manifest ${load}.loads did not arrive ${limit}`);
+    const { manifest, bytes: manifestBytes } = await withDeadline(fetchManifest(p, cfg, load, watch), deadline, `the manifest ${load}.loads did not arrive ${limit}`);
     if (manifest.model !== p.model.model || manifest.load !== load) {
       throw new UpgradeError('PFS_ERR_MANIFEST_MISMATCH', `${load}.loads is for ${manifest.model} ${manifest.load}, this board wants ${p.model.model} ${load}`);
     }
     await p.flash.beginInstall(load);
-    p.progress?.components(manifest.files, pfs);
-    const work = manifest.files.map((f) => fetchComponent(p, f, pfs));
+    p.progress?.components(manifest.files, !!watch?.live);
     // The phone fetched components one after another; peers fetch them together.
-    const all: Promise<unknown> = pfs ? Promise.all(work.map((w) => w())) : work.reduce((a, w) => a.then(w), Promise.resolve());
+    const direct = () => manifest.files.reduce((a, f) => a.then(fetchComponent(p, f, undefined)), Promise.resolve());
+    const all = watch?.live ? watch.run(Promise.all(manifest.files.map((f) => fetchComponent(p, f, watch)())).then(() => {}), direct) : direct();
     await withDeadline(all, deadline, `the download of ${load} did not finish ${limit}`);
     // Every block was verified on its way to flash; what is committed is what flash gives back.
     await withDeadline(readBackAll(p, manifest.files), deadline, `the read-back of ${load} did not finish ${limit}`);
@@ -144,12 +167,12 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     p.progress?.phase('error', err.message);
     return { kind: 'failed', code: err.code, reason: err.message };
   }
-  if (p.peers && pfs) {
+  if (peers && watch?.live) {
     // Do not leave children behind: stay a parent until they are served.
     p.progress?.phase('serving');
     let timer: NodeJS.Timeout | undefined;
     const served = await Promise.race([
-      p.peers.served().then(() => true),
+      peers.served().then(() => true),
       new Promise<boolean>((done) => (timer = setTimeout(() => done(false), p.lingerMs))),
     ]);
     // A board whose children are served exits now, not when the longest wait would have ended.
@@ -157,7 +180,7 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     p.log.inf(served ? 'children served: rebooting' : `children not all served after ${p.lingerMs / 1000} s: rebooting anyway`);
   }
   p.progress?.phase('done');
-  return { kind: 'committed', load, via: pfs ? 'pfs' : 'tftp', at: committedAt };
+  return { kind: 'committed', load, via: watch?.live ? 'pfs' : 'tftp', at: committedAt };
 }
 
 async function fetchConfig(p: UpgradePorts): Promise<UpgradeConfig | undefined> {
@@ -205,7 +228,7 @@ function decidePfs(p: UpgradePorts, cfg: UpgradeConfig): boolean {
     p.log.not(`Peer Firmware Sharing disabled (${cfg.pfsSource} setting): plain TFTP upgrade`);
     return false;
   }
-  if (!p.peers) {
+  if (!p.peers && !p.startPeers) {
     p.log.wrn('Peer Firmware Sharing enabled but no peer engine on this board: plain TFTP upgrade');
     return false;
   }
@@ -214,29 +237,35 @@ function decidePfs(p: UpgradePorts, cfg: UpgradeConfig): boolean {
 }
 
 /** The verified manifest, and its exact bytes (written into the slot at commit). */
-async function fetchManifest(p: UpgradePorts, cfg: UpgradeConfig, load: string, pfs: boolean): Promise<{ manifest: UpgradeManifest; bytes: Buffer }> {
+async function fetchManifest(p: UpgradePorts, cfg: UpgradeConfig, load: string, watch: PeerWatch | undefined): Promise<{ manifest: UpgradeManifest; bytes: Buffer }> {
   const name = `${load}.loads`;
   let bytes: Buffer;
   let source: string;
   const digest = cfg.manifest?.load === load ? cfg.manifest : undefined;
-  if (pfs && digest) {
+  const fromServer = async () => {
+    bytes = await tftpGetBuffer({ ...p.server, ...p.tftp, file: name, logger: p.log.child('TFTP') }, 16 << 20);
+    source = `${name} from ${p.server.host}:${p.server.port}`;
+  };
+  if (watch?.live && digest) {
     // One block: the whole manifest, checked against the digest before it is passed on.
     const plan: BlockPlan = { size: digest.size, blockSize: Math.max(1, digest.size), hashes: [Buffer.from(digest.sha256, 'hex')] };
     const path = join(p.tmpDir, name);
-    await p.peers!.fetch({ name, plan, medium: () => fileMedium(path) });
-    const spool = Spool.file(path, digest.size);
-    await spool.open();
-    bytes = await spool.read(0, digest.size);
-    await spool.close();
-    source = `${name} via peers`;
+    const viaPeers = async () => {
+      await watch.peers.fetch({ name, plan, medium: () => fileMedium(path) });
+      const spool = Spool.file(path, digest.size);
+      await spool.open();
+      bytes = await spool.read(0, digest.size);
+      await spool.close();
+      source = `${name} via peers`;
+    };
+    await watch.run(viaPeers(), fromServer);
   } else {
-    if (pfs) p.log.wrn(`configuration gives no size and SHA-256 for ${name}: fetching it straight from the server`);
-    bytes = await tftpGetBuffer({ ...p.server, ...p.tftp, file: name, logger: p.log.child('TFTP') }, 16 << 20);
-    source = `${name} from ${p.server.host}:${p.server.port}`;
+    if (watch?.live) p.log.wrn(`configuration gives no size and SHA-256 for ${name}: fetching it straight from the server`);
+    await fromServer();
   }
-  const manifest = p.openManifest(bytes, source);
+  const manifest = p.openManifest(bytes!, source!);
   p.log.inf(`manifest ${name}: signature good, ${manifest.files.length} components`);
-  return { manifest, bytes };
+  return { manifest, bytes: bytes! };
 }
 
 /**
@@ -245,14 +274,14 @@ async function fetchManifest(p: UpgradePorts, cfg: UpgradeConfig, load: string, 
  * flash and verified is kept, every block is verified before it is written, and
  * flash that lags pauses the source.
  */
-function fetchComponent(p: UpgradePorts, f: UpgradeManifest['files'][number], pfs: boolean): () => Promise<void> {
+function fetchComponent(p: UpgradePorts, f: UpgradeManifest['files'][number], watch: PeerWatch | undefined): () => Promise<void> {
   return async () => {
     const plan: BlockPlan = { size: f.size, blockSize: f.blockSize, hashes: f.blocks.map((h) => Buffer.from(h, 'hex')) };
     const medium = () => p.flash.openComponent(f.name);
     const checking = () => p.progress?.component(f.name, 'verifying');
     p.progress?.component(f.name, 'waiting');
-    if (pfs) {
-      await p.peers!.fetch({ name: f.name, plan, medium, checking });
+    if (watch?.live) {
+      await watch.peers.fetch({ name: f.name, plan, medium, checking });
     } else {
       const { resumedBytes } = await fetchDirect({
         name: f.name,
@@ -295,13 +324,69 @@ async function readBackAll(p: UpgradePorts, files: UpgradeManifest['files']): Pr
     if (r.good === r.blocks) continue;
     p.log.wrn(`${f.name}: block ${r.good} read back from ${r.device} does not match its SHA-256: fetching it again from ${p.server.host}:${p.server.port}`);
     p.progress?.component(f.name, 'waiting');
-    await fetchComponent(p, f, false)();
+    await fetchComponent(p, f, undefined)();
     r = await blocksOnFlash(p, f);
     if (r.good < r.blocks) {
       throw new UpgradeError('PFS_ERR_FLASH_READBACK', `${f.name}: block ${r.good} (offset ${r.good * f.blockSize}) read back from ${r.device} does not match its SHA-256 after it was fetched again: flash does not keep what is written, nothing committed`);
     }
   }
   p.log.inf(`read back from flash: ${files.length} components, every block matches its SHA-256`);
+}
+
+/**
+ * Watches the peers while they deliver, and gives them up for direct TFTP from the
+ * server when they do not: no verified byte for `stallMs` (no root confirmed in time,
+ * or peers that answer UDP but never serve TCP), or too many blocks from peers that
+ * failed their hash. The peer engine is stopped then: a board that falls back is
+ * nobody's parent, and says why in one line, as the phone does.
+ */
+class PeerWatch {
+  /** False once this board gave the peers up: the rest of the upgrade is plain TFTP. */
+  live = true;
+  private readonly stallMs: number;
+  private readonly corruptLimit: number;
+
+  constructor(
+    private readonly p: UpgradePorts,
+    readonly peers: PeerNode,
+  ) {
+    this.stallMs = p.peerFallback?.stallMs ?? 60_000;
+    this.corruptLimit = p.peerFallback?.corruptBlocks ?? 8;
+  }
+
+  /**
+   * `viaPeers` while the peers deliver; if they stop delivering first, the peer engine
+   * is stopped and `direct` does the work instead.
+   */
+  async run<T>(viaPeers: Promise<T>, direct: () => Promise<T>): Promise<T> {
+    if (!this.live) return direct();
+    let timer: NodeJS.Timeout | undefined;
+    let last = -1;
+    let lastAt = performance.now();
+    const why = new Promise<string>((give) => {
+      const look = () => {
+        const files = this.peers.status();
+        const bytes = files.reduce((n, f) => n + f.verifiedBytes, 0);
+        const corrupt = files.reduce((n, f) => n + f.corruptBlocks, 0);
+        const now = performance.now();
+        if (bytes !== last) {
+          last = bytes;
+          lastAt = now;
+        }
+        const rooted = files.some((f) => f.role === 'root' || f.rootId !== null);
+        if (corrupt >= this.corruptLimit) give(`${corrupt} blocks from peers failed their SHA-256`);
+        else if (now - lastAt >= this.stallMs) give(rooted ? `no verified byte from peers in ${this.stallMs / 1000} s` : `no root confirmed in ${this.stallMs / 1000} s`);
+        else timer = setTimeout(look, Math.min(500, this.stallMs / 4));
+      };
+      timer = setTimeout(look, Math.min(500, this.stallMs / 4));
+    });
+    const outcome = await Promise.race([viaPeers.then((v) => ({ v })), why.then((reason) => ({ reason }))]).finally(() => clearTimeout(timer));
+    if ('v' in outcome) return outcome.v;
+    this.live = false;
+    this.p.log.wrn(`falling back to direct TFTP from ${this.p.server.host}:${this.p.server.port}: ${outcome.reason}`);
+    await this.peers.stop();
+    return direct();
+  }
 }
 
 async function withDeadline<T>(work: Promise<T>, at: number, what: string): Promise<T> {
