@@ -35,6 +35,8 @@ const plans: Record<string, FilePlan> = {
   'hal/flash/block.test.ts': { seconds: 15 },
   'boot/boot-e2e-flash.test.ts': { seconds: 14, shares: BROADCAST },
   'boot/boot-e2e-refused.test.ts': { seconds: 14, shares: BROADCAST },
+  'boot/slow-client.test.ts': { seconds: 8, shares: BROADCAST },
+  'boot/peer-fallback.test.ts': { seconds: 3.5, shares: BROADCAST },
   'hal/flash/mtd.test.ts': { seconds: 11 },
   'image/image.test.ts': { seconds: 12.5 },
   'image/first-boot.test.ts': { seconds: 5.1, shares: BROADCAST },
