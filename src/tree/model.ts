@@ -74,6 +74,8 @@ interface Hier {
 /** How long without an answer before a board counts as silent, and without progress as stuck (ms). */
 export const SILENT_MS = 3000;
 export const STUCK_MS = 5000;
+/** A hierarchy nothing was heard of for this long is gone from the view (its boards rebooted or left). */
+export const GONE_MS = 30_000;
 /** The window rates are measured over (ms). */
 const RATE_MS = 3000;
 
@@ -134,6 +136,8 @@ export class TreeModel {
     const hierarchies: TreeHierarchy[] = [];
     for (const h of this.hiers.values()) {
       if (!h.file && !h.root) continue; // only claims heard, nothing known of it yet
+      const last = Math.max(h.root?.heardAt ?? -Infinity, ...[...h.boards.values()].map((b) => b.repliedAt));
+      if (now - last > GONE_MS) continue;
       const boards = [...h.boards.values()].map((b) => this.view(h, b, now));
       const byId = new Map(boards.map((b) => [b.id, b]));
       for (const b of boards) if (b.parent) byId.get(b.parent)?.children.push(b.id);

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hierarchyKey } from '../../src/dload/key';
 import type { StatusReply } from '../../src/dload/wire';
-import { STUCK_MS, SILENT_MS, TreeModel } from '../../src/tree/model';
+import { GONE_MS, STUCK_MS, SILENT_MS, TreeModel } from '../../src/tree/model';
 import { renderTree } from '../../src/tree/render';
 
 const key = hierarchyKey('CP-7961G', 'apps41.sbn');
@@ -62,6 +62,13 @@ test('each board\'s own answer: its parent, its rate, and orphaned, stuck, faile
   assert.is(by(3).state, 'stuck', 'no progress for longer than STUCK_MS');
   assert.is(by(1).state, 'silent', `no answer for longer than ${SILENT_MS} ms`);
   assert.match(renderTree(s, 100, 50).join('\n'), /stuck \(no progress\): 27FB/);
+});
+
+test('a hierarchy nothing was heard of for GONE_MS leaves the view', () => {
+  const m = new TreeModel();
+  rooted(m, 0, 2);
+  assert.is(m.snapshot(GONE_MS).hierarchies.length, 1);
+  assert.is(m.snapshot(GONE_MS + 1).hierarchies.length, 0);
 });
 
 test('a tracker longer than one answer: the pages still to ask for', () => {
