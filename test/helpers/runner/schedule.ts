@@ -37,6 +37,7 @@ const plans: Record<string, FilePlan> = {
   'boot/boot-e2e-refused.test.ts': { seconds: 14, shares: BROADCAST },
   'boot/slow-client.test.ts': { seconds: 8, shares: BROADCAST },
   'bench/fuzz.test.ts': { seconds: 8 },
+  'bench/torture.test.ts': { seconds: 9 },
   'boot/peer-fallback.test.ts': { seconds: 3.5, shares: BROADCAST },
   'hal/flash/mtd.test.ts': { seconds: 11 },
   'image/image.test.ts': { seconds: 12.5 },
