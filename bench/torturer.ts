@@ -29,6 +29,8 @@ export interface TortureTally {
   kills: number;
   /** Boards (one per cycle) that then finished on the new load, its bytes the origin's. */
   recovered: number;
+  /** Boards run through kills, one per cycle. */
+  cycles: number;
   /** Boards whose flash could not be opened or booted, or whose next `pfs boot` failed. */
   bricked: number;
   /** Boards that ran a load whose components are not the origin's bytes. */
@@ -46,7 +48,7 @@ const BUNDLE = resolve(import.meta.dirname ?? new URL('.', import.meta.url).path
  * moment of a run's usual length, then one run to its end; after each kill and at the
  * end the flash is opened as a power-on would and checked.
  */
-export async function torture(o: { backends?: Backend[]; cycles: number; killsPerCycle: number; seed: number; progress?: (line: string) => void }): Promise<TortureTally[]> {
+export async function torture(o: { backends?: Backend[]; cycles: number; minKills?: number; killsPerCycle: number; seed: number; progress?: (line: string) => void }): Promise<TortureTally[]> {
   const dir = await mkdtemp(join(tmpdir(), 'pfs-torture-'));
   const server = new TftpServer({ root: join(dir, 'origin'), port: 0, pipeline: 2, maxWindowsize: 128, maxPerClient: 4096 });
   let wan: WanEmulator | undefined;
@@ -80,7 +82,7 @@ export async function torture(o: { backends?: Backend[]; cycles: number; killsPe
     const template = s.boards[0]!.root;
 
     for (const backend of o.backends ?? BACKENDS) {
-      const t: TortureTally = { backend, kills: 0, recovered: 0, bricked: 0, wrong: 0, afterKill: {}, problems: [] };
+      const t: TortureTally = { backend, kills: 0, recovered: 0, cycles: 0, bricked: 0, wrong: 0, afterKill: {}, problems: [] };
       out.push(t);
       const boardName = `sim-${backend}`;
       const fresh = async (root: string) => {
@@ -100,8 +102,10 @@ export async function torture(o: { backends?: Backend[]; cycles: number; killsPe
       const runMs = performance.now() - t0;
       if (first.code !== 10) throw new Error(`${backend}: an uninterrupted pfs boot ended with ${first.code}: ${first.out.slice(-2000)}`);
       const before = backend === 'dir' ? 'SCCP41.9-3-1SR1-1S' : null;
-      for (let c = 0; c < o.cycles; c++) {
+      // A kill that lands after the run ended is no kill point: cycles go on until there are `minKills`.
+      for (let c = 0; c < o.cycles || t.kills < (o.minKills ?? 0); c++) {
         const root = join(dir, `board-${backend}`);
+        t.cycles++;
         await fresh(root);
         for (let k = 0; k < o.killsPerCycle; k++) {
           const at = 20 + rng.u32() % Math.max(1, Math.round(runMs * 1.1));
@@ -133,7 +137,7 @@ export async function torture(o: { backends?: Backend[]; cycles: number; killsPe
           t.wrong++;
           t.problems.push(`${backend} cycle ${c}: ends on ${end.load}${end.right ? '' : ' with wrong bytes'}`);
         } else t.recovered++;
-        o.progress?.(`${backend}: cycle ${c + 1}/${o.cycles}, ${t.kills} kills, recovered ${t.recovered}, bricked ${t.bricked}, wrong ${t.wrong}`);
+        o.progress?.(`${backend}: cycle ${c + 1}, ${t.kills} kills, recovered ${t.recovered}, bricked ${t.bricked}, wrong ${t.wrong}`);
       }
     }
   } finally {
