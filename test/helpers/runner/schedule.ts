@@ -38,6 +38,7 @@ const plans: Record<string, FilePlan> = {
   'boot/slow-client.test.ts': { seconds: 8, shares: BROADCAST },
   'bench/fuzz.test.ts': { seconds: 8 },
   'bench/torture.test.ts': { seconds: 9 },
+  'bench/adversary.test.ts': { seconds: 14 },
   'boot/peer-fallback.test.ts': { seconds: 3.5, shares: BROADCAST },
   'hal/flash/mtd.test.ts': { seconds: 11 },
   'image/image.test.ts': { seconds: 12.5 },
