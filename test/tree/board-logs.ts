@@ -70,6 +70,45 @@ export function pfsTree(args: string[], prefix: string[] = []): Promise<{ out: s
   return new Promise((ok) => c.on('close', (code) => ok({ out, startedAt, ms: Date.now() - startedAt, code })));
 }
 
+/** One `pfs tree --json --once` snapshot and when it was spawned. */
+export interface Taken {
+  out: string;
+  startedAt: number;
+  code: number | null;
+}
+
+/**
+ * Takes up to `tries` snapshots one after the other while `going()` holds (the lab is
+ * mid-upgrade), for bestMatch(): a board that moves to another parent in the few
+ * hundred ms a snapshot takes shows one parent in the snapshot and the next in its log.
+ */
+export async function snapshots(args: string[], prefix: string[], tries: number, going: () => boolean): Promise<Taken[]> {
+  const out: Taken[] = [];
+  for (let i = 0; i < tries && (i === 0 || going()); i++) out.push(await pfsTree(args, prefix));
+  return out;
+}
+
+/**
+ * The first snapshot that is within 1 s of its start and matches the boards' logs
+ * (compareWithLogs); throws with every snapshot's mismatch when none does. Returns
+ * it and how many were looked at.
+ */
+export async function bestMatch(taken: Taken[], logDir: string, hierarchies: number): Promise<{ s: TreeSnapshot & { startedAt: number }; tries: number; spawnMs: number }> {
+  const why: string[] = [];
+  for (const [i, t] of taken.entries()) {
+    try {
+      assert.is(t.code, 0, 'pfs tree exit status');
+      const s = JSON.parse(t.out) as TreeSnapshot & { startedAt: number };
+      assert.ok(s.at - s.startedAt <= 1000, `the snapshot came ${s.at - s.startedAt} ms after pfs tree started`);
+      await compareWithLogs(s, logDir, hierarchies);
+      return { s, tries: i + 1, spawnMs: s.at - t.startedAt };
+    } catch (e) {
+      why.push(`snapshot ${i + 1}: ${(e as Error).message}`);
+    }
+  }
+  throw new Error(`no snapshot of ${taken.length} matched the boards' logs:\n${why.join('\n')}`);
+}
+
 /** Compares a snapshot with the boards' logs as of the snapshot's time. */
 export async function compareWithLogs(s: TreeSnapshot, logDir: string, hierarchies: number): Promise<void> {
   const logged = await readBoardLogs(logDir, s.at);

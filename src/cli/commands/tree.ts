@@ -29,7 +29,7 @@ Options:
   --broadcast ADDR    the subnet's broadcast address (default: this machine's first
                       non-loopback interface's, else 127.255.255.255)
   --wait TIME         --once: the longest it listens (default 800ms); it ends sooner,
-                      once the second round of answers has come and 150ms passed
+                      once the second round of answers has come and 100ms passed
                       without a new one
   --interval TIME     how often every board is asked again (default 1s)`,
 
@@ -120,12 +120,12 @@ Options:
 
 /**
  * --once: every board answers the first broadcast query within a few milliseconds;
- * a second one, 200 ms later, gives each board's rate. Done once both rounds are in
+ * a second one, 150 ms later, gives each board's rate. Done once both rounds are in
  * and nothing new came for QUIET_MS, or at `wait` at the latest.
  */
 async function settle(wait: number, askAgain: () => void, lastHeard: () => number): Promise<void> {
-  const QUIET_MS = 150;
-  const AGAIN_MS = 200;
+  const QUIET_MS = 100;
+  const AGAIN_MS = 150;
   const start = performance.now();
   const tick = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
   await tick(Math.min(AGAIN_MS, wait));
