@@ -19,7 +19,8 @@ export async function attachConsole(board: BoardProfile, root: string, log: Logg
     if (sink) log.addSink(sink);
     return sink;
   } catch (e) {
-    log.wrn(`console ${board.console.device}: ${(e as Error).message}; logging to standard output only`);
+    // The error already names the console and its path ("console rpi4 /dev/serial0: cannot open …"): said once.
+    log.wrn(`${(e as Error).message}; logging to standard output only`);
     return undefined;
   }
 }

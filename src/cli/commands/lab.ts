@@ -16,11 +16,15 @@ export const labCommand: Command = {
                [--wan-rate 10mbit] [--wan-rtt 150ms] [--json]
        pfs lab --netns [--boards N] [--size 8M] [--lan-rate 100mbit] [--wan-rate 10mbit] [--rtt 150ms] [--json]
 
-Starts, on loopback only: a TFTP origin holding a generated firmware set, a WAN
-emulator in front of it (rate, delay, loss), and N boards of one phone model, each
-with its own peer port, advertising on 127.255.255.255. All boards "reset" together
-and upgrade; a live view shows each file's tree and every board's progress, and the
-end prints a summary. Everything is stopped and removed afterwards.
+Starts, on loopback only: a TFTP origin holding a generated firmware set (one
+signed load per model), a WAN emulator in front of it (rate, delay, loss), and N
+boards, by default three quarters CP-7961G and the rest CP-7941G (--models), each
+with a peer port of its own, advertising on 127.255.255.255; the ports are free
+ones from the kernel unless given, and the lab says which it took, so labs side by
+side keep apart. All boards "reset" together and upgrade; a live view shows each
+file's tree and every board's progress, and the end prints a summary. Everything is
+stopped and its folder removed afterwards, also after Ctrl-C; a folder left by a
+lab killed outright is removed by the next one.
 
 With --netns (root and iproute2 needed) the site is a real subnet instead: one
 network namespace per board and one for the origin, each joined by a veth pair to
