@@ -29,6 +29,12 @@ test('regression: lab --boards -3 says the range, not "argument is ambiguous"', 
   assert.equal(lines(r.stderr), ['pfs lab: --boards must be a whole number from 1 to 4096, got "-3"']);
 });
 
+test('an unknown model for the lab is one line and exit 2, before anything starts', () => {
+  const r = pfs(['lab', '--models', 'CP-0000:16']);
+  assert.is(r.status, 2);
+  assert.equal(lines(r.stderr).map((l) => l.replace(/ \(models: .*\)$/, '')), ['pfs lab: --models: no such phone model CP-0000']);
+});
+
 test('every command takes its options through the one parser: an unknown one is one line and exit 2', () => {
   const help = pfs(['--help']).stdout;
   const listed = [...help.matchAll(/^ {2}(\S+(?: (?!\s)\S+)?) {2,}/gm)].map((m) => m[1]!).filter((c) => !c.startsWith('-'));

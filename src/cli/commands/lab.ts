@@ -7,6 +7,7 @@ import { runHostProcess } from '../../lab/host-process';
 import { runOriginHost } from '../../lab/netns/origin-host';
 import { formatBytes } from '../../units/format';
 import { defaultBoardsDir } from './boot';
+import { loadModels } from '../../profiles';
 import type { LabSummary } from '../../lab/types';
 
 export const labCommand: Command = {
@@ -118,6 +119,13 @@ Options:
     if (!netns && (values['lan-rate'] !== undefined || values.tag !== undefined)) throw new UsageError('--lan-rate and --tag go with --netns');
     if (values.rtt !== undefined && values['wan-rtt'] !== undefined) throw new UsageError('give --rtt or --wan-rtt, not both');
     if (values.tag !== undefined && !/^[a-z0-9]{1,8}$/.test(values.tag)) throw new UsageError(`--tag must be 1 to 8 of a-z, 0-9, got "${values.tag}"`);
+    const boardsDir = values['boards-dir'] ?? defaultBoardsDir();
+    const mix = parseMix(values.models, boards);
+    if (!values.engine) {
+      // Checked before anything starts: an unknown model is the user's to fix (exit 2), not a lab that failed.
+      const known = await loadModels(boardsDir);
+      for (const { model } of mix) if (!known.has(model)) throw new UsageError(`--models: no such phone model ${model} (models: ${[...known.keys()].join(', ')})`);
+    }
     const title = `pfs lab${netns ? ' --netns' : ''} — ${boards} boards, ${mode}${mode === 'pfs' ? `/${forward}` : ''}, ${files} files, ${formatBytes(size)}`;
     const tty = process.stderr.isTTY && !values.json;
     let drawn = 0;
@@ -159,9 +167,9 @@ Options:
         keep: values.keep ?? false,
         timeoutMs: parseMs(values.timeout ?? '600s', '--timeout'),
         engine: values.engine ?? false,
-        models: parseMix(values.models, boards),
+        models: mix,
         pfsOff: intOption('pfs-off', values['pfs-off'], 0, boards) ?? 0,
-        boardsDir: values['boards-dir'] ?? defaultBoardsDir(),
+        boardsDir,
         netns: netns ? { lanRate: parseRate(values['lan-rate'] ?? '100mbit', '--lan-rate') * 8, tag: values.tag } : undefined,
         onProgress,
       },
