@@ -199,7 +199,14 @@ class Download implements TftpDownload {
     return this.timeoutMs * Math.min(2 ** this.misses, MAX_BACKOFF);
   }
 
-  private readonly onTimer = (): void => {
+  // Node runs due timers before it reads the sockets: after the process was busy (a
+  // slow or emulated CPU) the timer would resend though the server's answer waits in
+  // the socket, and a resent ACK inside a window makes the server send it again. So it
+  // looks after the sockets are read (setImmediate runs after the poll phase); `timer`
+  // stays set meanwhile, so arm() starts no second one.
+  private readonly onTimer = (): void => void setImmediate(this.onTimerLook);
+
+  private readonly onTimerLook = (): void => {
     this.timer = undefined;
     if (!this.resend || this.finished) return;
     const left = this.lastHeard + this.waitMs() - performance.now();

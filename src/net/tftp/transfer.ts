@@ -63,6 +63,8 @@ export class Transfer {
   private sending: Promise<void> = Promise.resolve();
   private misses = 0;
   private timer?: NodeJS.Timeout;
+  /** Counts arm() calls: a timer that was re-armed before its deferred look is stale. */
+  private armed = 0;
   /**
    * Whether the client has ACKed a DATA block: it receives at this transfer's port, so
    * it is the one that asked. Until then one window is in flight, and a timeout resends
@@ -256,18 +258,25 @@ export class Transfer {
 
   private arm(): void {
     clearTimeout(this.timer);
+    const armed = ++this.armed;
     const wait = this.params.timeoutMs * Math.min(2 ** this.misses, MAX_BACKOFF);
-    this.timer = setTimeout(() => {
-      if (this.misses >= this.t.limits.retries) {
-        this.sendError(ErrorCode.NotDefined, 'timed out');
-        this.end(new Error(`no ACK from ${this.peerName} after ${this.misses + 1} tries`));
-        return;
-      }
-      this.misses++;
-      if (this.phase === 'oack') this.sendOAck();
-      else if (this.proven) this.restartFrom(this.acked + 1);
-      else this.resendFirst();
-    }, wait);
+    // Node runs due timers before it reads the sockets: after the process was busy (a
+    // slow or emulated CPU) the timer would resend a window whose ACK already waits in
+    // the socket. So the timer only looks again after the sockets are read (setImmediate
+    // runs after the poll phase); an ACK read then has re-armed it, and nothing is resent.
+    this.timer = setTimeout(() => setImmediate(() => armed === this.armed && this.phase !== 'ended' && this.expire()), wait);
+  }
+
+  private expire(): void {
+    if (this.misses >= this.t.limits.retries) {
+      this.sendError(ErrorCode.NotDefined, 'timed out');
+      this.end(new Error(`no ACK from ${this.peerName} after ${this.misses + 1} tries`));
+      return;
+    }
+    this.misses++;
+    if (this.phase === 'oack') this.sendOAck();
+    else if (this.proven) this.restartFrom(this.acked + 1);
+    else this.resendFirst();
   }
 
   private end(error?: Error): void {
