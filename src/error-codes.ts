@@ -220,7 +220,7 @@ export const ERROR_CODES = {
   // --- peer sharing and the upgrade -------------------------------------------------
   PFS_ERR_PEER_PORT: {
     exit: 1,
-    meaning: 'The peer port (UDP and TCP 4051 unless told otherwise) cannot be bound: another program holds it, or the address is not this board\'s.',
+    meaning: 'The peer port (UDP and TCP 4051 unless told otherwise) cannot be bound: another program holds it, or the address is not this board\'s. `pfs boot` then upgrades by plain TFTP from the server and logs this code once.',
     action: 'Stop the other program (a second pfs?), or give --peer-port or peer_port= in pfs.txt; check --addr.',
   },
   PFS_ERR_BLOCK_CORRUPT: {

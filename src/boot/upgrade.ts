@@ -128,7 +128,7 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     try {
       peers = await p.startPeers!();
     } catch (e) {
-      p.log.wrn(`peer engine cannot run (${(e as Error).message}): plain TFTP upgrade from ${p.server.host}:${p.server.port}`);
+      p.log.wrn(`peer engine cannot run (${(e as Error).message}): plain TFTP upgrade from ${p.server.host}:${p.server.port}`, { code: (e as PfsError).code });
       pfs = false;
     }
   }
