@@ -66,14 +66,14 @@ test('regression: two labs at once on default ports (they shared 4051 and 24000+
 test('regression: the folder of a lab killed with kill -9 is removed by the next lab; a lab ended by SIGHUP removes its own', async () => {
   const tmp = scratch();
   try {
-    const killed = lab(['--boards', '2', '--size', '4M', '--files', '1', '--wan-rate', '1mbit', '--per-process', '0'], tmp);
+    const killed = lab(['--boards', '2', '--size', '4M', '--files', '1', '--wan-rate', '1mbit'], tmp);
     await until(() => /dir=(\S+)/.test(killed.stderr), { timeoutMs: 30_000, what: 'the lab to start' });
     const left = /dir=(\S+)/.exec(killed.stderr)![1]!;
     killed.child.kill('SIGKILL');
     await killed.done;
     assert.ok(existsSync(left), 'a killed lab cannot remove its folder');
 
-    const hup = lab(['--boards', '2', '--size', '4M', '--files', '1', '--wan-rate', '1mbit', '--per-process', '0'], tmp);
+    const hup = lab(['--boards', '2', '--size', '4M', '--files', '1', '--wan-rate', '1mbit'], tmp);
     await until(() => /dir=(\S+)/.test(hup.stderr), { timeoutMs: 30_000, what: 'the second lab to start' });
     assert.ok(hup.stderr.includes(`removed 1 folder a killed lab left: ${left}`), hup.stderr);
     assert.not.ok(existsSync(left), `${left} is gone`);

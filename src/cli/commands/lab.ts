@@ -143,10 +143,6 @@ Options:
         log.inf(`lab ${(p.elapsedMs / 1000).toFixed(1)} s: ${done}/${p.reports.length} boards verified, origin sent ${p.originBytes} bytes`);
       }
     };
-    // The lab is this process's whole job: once it is over, nothing may keep the process
-    // alive. Boot boards hosted here (--per-process 0) that were interrupted mid-boot can
-    // leave a timer of their boot sequence behind, which has no way to be aborted.
-    const endSoon = () => setTimeout(() => process.exit(), 2000).unref();
     const summary = await runLab(
       {
         boards,
@@ -174,7 +170,7 @@ Options:
         onProgress,
       },
       log,
-    ).finally(endSoon);
+    );
     if (values.json) process.stdout.write(JSON.stringify(summary) + '\n');
     else process.stdout.write(describe(summary) + '\n');
     return summary.allVerified ? 0 : 1;
