@@ -47,6 +47,7 @@ const plans: Record<string, FilePlan> = {
   'image/first-boot.test.ts': { seconds: 5.1, shares: BROADCAST },
   'lab/apart.test.ts': { seconds: 15 },
   'readme/walkthrough.test.ts': { seconds: 17, shares: BROADCAST },
+  'cli/forgiving.test.ts': { seconds: 6 },
   'tree/netns-tree.test.ts': { seconds: 17, shares: BROADCAST },
   'tree/lab-tree.test.ts': { seconds: 16 },
   'tree/status-page.test.ts': { seconds: 17 },
