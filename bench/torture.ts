@@ -29,10 +29,10 @@ const t0 = performance.now();
 const results = await torture({ backends: o.backends, cycles: 1, minKills: o.kills, killsPerCycle: o.perCycle, seed: o.seed, progress: (l) => process.stderr.write(`${l}\r`) });
 process.stderr.write('\n');
 console.log(`torture: seed ${o.seed}, boards killed up to ${o.perCycle} times each until ${o.kills} kill points per back-end, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-console.log('| back-end | kill points | bricked | wrong | recovered (cycles) | right after a kill: old load / none / new load |');
-console.log('|---|---:|---:|---:|---:|---|');
+console.log('| back-end | kill points | bricked | wrong | recovered (cycles) | runs failed and started again | right after a kill: old load / none / new load |');
+console.log('|---|---:|---:|---:|---:|---:|---|');
 for (const r of results) {
-  console.log(`| ${r.backend} | ${r.kills} | ${r.bricked} | ${r.wrong} | ${r.recovered} of ${r.cycles} | ${r.afterKill['old load'] ?? 0} / ${r.afterKill['no load (blank)'] ?? 0} / ${r.afterKill['new load'] ?? 0} |`);
-  for (const p of r.problems.slice(0, 10)) console.log(`  ${p}`);
+  console.log(`| ${r.backend} | ${r.kills} | ${r.bricked} | ${r.wrong} | ${r.recovered} of ${r.cycles} | ${r.failedRuns.length} | ${r.afterKill['old load'] ?? 0} / ${r.afterKill['no load (blank)'] ?? 0} / ${r.afterKill['new load'] ?? 0} |`);
+  for (const p of [...r.problems, ...r.failedRuns].slice(0, 10)) console.log(`  ${p}`);
 }
 process.exitCode = results.every((r) => r.bricked === 0 && r.wrong === 0 && r.recovered === r.cycles) ? 0 : 1;

@@ -31,13 +31,15 @@ export interface TortureTally {
   recovered: number;
   /** Boards run through kills, one per cycle. */
   cycles: number;
-  /** Boards whose flash could not be opened or booted, or whose next `pfs boot` failed. */
+  /** Boards whose flash could not be opened, or that did not reach the new load in 4 runs after the kills. */
   bricked: number;
   /** Boards that ran a load whose components are not the origin's bytes. */
   wrong: number;
   /** Right after a kill, what a power-on would boot: the old load (or none) or the new one. */
   afterKill: Record<string, number>;
   problems: string[];
+  /** Runs after the kills that failed and were started again (the board kept a bootable load): not bricked. */
+  failedRuns: string[];
 }
 
 const BUNDLE = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../dist/pfs.cjs');
@@ -82,7 +84,7 @@ export async function torture(o: { backends?: Backend[]; cycles: number; minKill
     const template = s.boards[0]!.root;
 
     for (const backend of o.backends ?? BACKENDS) {
-      const t: TortureTally = { backend, kills: 0, recovered: 0, cycles: 0, bricked: 0, wrong: 0, afterKill: {}, problems: [] };
+      const t: TortureTally = { backend, kills: 0, recovered: 0, cycles: 0, bricked: 0, wrong: 0, afterKill: {}, problems: [], failedRuns: [] };
       out.push(t);
       const boardName = `sim-${backend}`;
       const fresh = async (root: string) => {
@@ -128,7 +130,12 @@ export async function torture(o: { backends?: Backend[]; cycles: number; minKill
           const phase = seen.load === load ? 'new load' : seen.load === null ? 'no load (blank)' : 'old load';
           t.afterKill[phase] = (t.afterKill[phase] ?? 0) + 1;
         }
-        const last = await boot(root);
+        // As the init system would: a run that fails (the board kept a bootable load) is started again.
+        let last = await boot(root);
+        for (let again = 0; again < 3 && last.code !== 10 && last.code !== 0 && !(await inspect(FLASH[backend], root, boardName, want)).error; again++) {
+          t.failedRuns.push(`${backend} cycle ${c}: a run after the kills ended with ${last.code} (started again): ${last.out.split('\n').filter((l) => l.startsWith('ERR')).join(' | ')}`);
+          last = await boot(root);
+        }
         const end = await inspect(FLASH[backend], root, boardName, want);
         if (end.error || (last.code !== 10 && last.code !== 0)) {
           t.bricked++;

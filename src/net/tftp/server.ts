@@ -62,7 +62,7 @@ export class TftpServer {
   private readonly limits: TransferLimits;
   /** Requests being opened or served, per client address, and per client address:port (its TID). */
   private readonly perClient = new Map<string, number>();
-  private readonly busyTids = new Set<string>();
+  private readonly busy = new Map<string, { request: Buffer; transfer?: Transfer }>();
   private running = 0;
   private readonly maxTransfers: number;
   private readonly maxPerClient: number;
@@ -132,9 +132,18 @@ export class TftpServer {
     if (p.mode !== 'octet') {
       return this.reply(ErrorCode.IllegalOperation, `mode "${p.mode}" not supported, use octet`, rinfo);
     }
-    // The client resending its request (our OACK or DATA was lost): the transfer it
-    // started already resends on its own timer.
-    if (this.busyTids.has(peer)) return;
+    const held = this.busy.get(peer);
+    if (held) {
+      // The same request again before the client answered anything: our first packet was
+      // lost (or the client restarted on the same port). It is answered again at once by
+      // the transfer it started, not by a second transfer.
+      if (!held.transfer || (held.request.equals(msg) && !held.transfer.heard)) {
+        held.transfer?.nudge();
+        return;
+      }
+      // A client that already took part and asks again has started over: its old transfer is dropped quietly.
+      held.transfer.abandon('the client sent a new request from the same port');
+    }
     const mine = this.perClient.get(rinfo.address) ?? 0;
     if (this.running >= this.maxTransfers || mine >= this.maxPerClient) {
       const why = mine >= this.maxPerClient ? `${mine} transfers to ${rinfo.address} already running (at most ${this.maxPerClient})` : `${this.running} transfers running (at most ${this.maxTransfers})`;
@@ -143,18 +152,24 @@ export class TftpServer {
     }
     this.running++;
     this.perClient.set(rinfo.address, mine + 1);
-    this.busyTids.add(peer);
+    const entry: { request: Buffer; transfer?: Transfer } = { request: Buffer.from(msg) };
+    this.busy.set(peer, entry);
+    let released = false;
     const release = () => {
+      if (released) return;
+      released = true;
       this.running--;
       const n = (this.perClient.get(rinfo.address) ?? 1) - 1;
       if (n > 0) this.perClient.set(rinfo.address, n);
       else this.perClient.delete(rinfo.address);
-      this.busyTids.delete(peer);
+      if (this.busy.get(peer) === entry) this.busy.delete(peer);
     };
     this.stats.transfers++;
     this.log.dbg(`RRQ ${p.file}`, { peer, ...p.options });
     resolveServedFile(this.opts.root, p.file).then(
-      (file) => this.startTransfer(file.handle, file.size, p.file, p.options, rinfo, release),
+      (file) => {
+        entry.transfer = this.startTransfer(file.handle, file.size, p.file, p.options, rinfo, release);
+      },
       (e: unknown) => {
         release();
         const err = e instanceof ServedPathError ? e : new ServedPathError(ErrorCode.NotDefined, String(e));
@@ -172,11 +187,11 @@ export class TftpServer {
     options: Record<string, string>,
     rinfo: dgram.RemoteInfo,
     release: () => void,
-  ): void {
+  ): Transfer | undefined {
     if (!this.sock) {
       release();
       void handle.close();
-      return;
+      return undefined;
     }
     const t = new Transfer({
       handle,
@@ -201,5 +216,6 @@ export class TftpServer {
     this.transfers.add(t);
     this.stats.active++;
     t.start();
+    return t;
   }
 }

@@ -72,6 +72,9 @@ export class Transfer {
    * into an amplifier aimed at someone else.
    */
   private proven = false;
+  /** Whether any ACK came from the client's TID (see TftpServer: a repeated request is answered again, not doubled). */
+  heard = false;
+  private bound = false;
 
   constructor(private readonly t: TransferInit) {
     const { agreed, oack } = acceptOptions(t.asked, t.size, t.limits);
@@ -88,6 +91,7 @@ export class Transfer {
     this.sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     this.sock.on('error', (e) => this.end(e));
     this.sock.bind(0, this.t.bind, () => {
+      this.bound = true;
       if (Object.keys(this.oack).length > 0) {
         this.phase = 'oack';
         this.sendOAck();
@@ -95,6 +99,21 @@ export class Transfer {
         this.restartFrom(1);
       }
     });
+  }
+
+  /** The client asked again before answering: send the first packet again now (no retry counted). */
+  nudge(): void {
+    if (!this.bound) return; // its first packet has not left yet
+    if (this.phase === 'oack') this.sock.send(encodeOAck(this.oack), this.t.peer.port, this.t.peer.address);
+    else if (this.phase === 'data' && !this.proven) {
+      this.gen++;
+      this.queueSend(this.acked + 1, this.acked + 1);
+    }
+  }
+
+  /** Ends the transfer without a word to the client (it has started over). */
+  abandon(why: string): void {
+    this.end(new Error(why));
   }
 
   cancel(why: string): void {
@@ -132,6 +151,7 @@ export class Transfer {
       this.end(new Error(`client sent opcode ${p.op} during a read`));
       return;
     }
+    this.heard = true;
     if (this.phase === 'oack') {
       if (p.block === 0) {
         this.phase = 'data';

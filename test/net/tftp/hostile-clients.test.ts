@@ -148,6 +148,36 @@ test('regression D10: a request and one ACK yield a few packets, not a window re
   }
 });
 
+test('regression (npm run torture): a client that restarts on the same port and asks again gets a fresh transfer, not the old one\'s "timed out"', async () => {
+  const s = await serve({ timeoutMs: 2000 });
+  const c = await raw();
+  try {
+    const rrq = encodeRequest(Op.RRQ, 'SCCP41.loads', 'octet', { blksize: '1468' });
+    await c.send(rrq, s.port);
+    await until(() => c.got.length === 1, { timeoutMs: 3000, what: 'the OACK' });
+    // The same request again before the client answered: the same transfer answers again, no second one.
+    await c.send(rrq, s.port);
+    await until(() => c.got.length === 2, { timeoutMs: 3000, what: 'the OACK again' });
+    assert.is(c.got[1]!.packet.op, Op.OACK);
+    assert.is(c.got[1]!.port, c.got[0]!.port, 'from the same transfer');
+    assert.is(s.server.stats.active, 1);
+    // The client takes part (ACK 0, DATA 1 comes), then starts over from the same port (a restarted process).
+    await c.send(encodeAck(0), c.got[0]!.port);
+    await until(() => c.got.some((g) => g.packet.op === Op.DATA), { timeoutMs: 3000, what: 'DATA 1' });
+    const before = c.got.length;
+    await c.send(rrq, s.port);
+    await until(() => c.got.slice(before).some((g) => g.packet.op === Op.OACK), { timeoutMs: 3000, what: 'a fresh OACK' });
+    const fresh = c.got.slice(before).find((g) => g.packet.op === Op.OACK)!;
+    assert.is.not(fresh.port, c.got[0]!.port, 'a new transfer');
+    await until(() => s.server.stats.active === 1, { timeoutMs: 3000, what: 'the old transfer to be dropped' });
+    assert.not.ok(c.got.some((g) => isErr(g.packet)), 'no ERROR reached the client');
+  } finally {
+    c.close();
+    await s.server.stop();
+    await s.dir.cleanup();
+  }
+});
+
 test('stalled and slow clients do not hold up an honest one', async () => {
   const s = await serve({ timeoutMs: 1000 });
   const held: Awaited<ReturnType<typeof raw>>[] = [];
