@@ -41,7 +41,7 @@ export async function pickBoardPorts(count: number, addr = '127.0.0.1'): Promise
   try {
     for (let misses = 0; ports.length < count; ) {
       const t = await listenTcp(0, addr);
-      if (!t) throw new LabError(`cannot bind a TCP port on ${addr}`);
+      if (t instanceof Error) throw new LabError(`cannot bind a TCP port on ${addr} for board ${ports.length} (${(t as NodeJS.ErrnoException).code ?? t.message})${(t as NodeJS.ErrnoException).code === 'EMFILE' ? ': raise the open-file limit (ulimit -n) or use --port-base' : ''}`);
       held.push(t);
       const port = (t.address() as net.AddressInfo).port;
       const u = await bindUdp(port, addr, false);
@@ -78,10 +78,10 @@ function closeUdp(s: dgram.Socket): Promise<void> {
   });
 }
 
-function listenTcp(port: number, addr: string): Promise<net.Server | undefined> {
+function listenTcp(port: number, addr: string): Promise<net.Server | Error> {
   const s = net.createServer();
   return new Promise((done) => {
-    s.once('error', () => done(undefined));
+    s.once('error', (e) => done(e));
     s.listen(port, addr, () => done(s));
   });
 }
