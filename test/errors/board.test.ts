@@ -50,7 +50,8 @@ test('PFS_ERR_NATIVE: where the addon is not built, a back-end that needs it nam
   const dir = await tmpDir('pfs-errors-native-');
   try {
     mkdirSync(join(dir.path, 'src', 'hal'), { recursive: true });
-    for (const f of ['errors.ts', 'error-codes.ts', 'hal/native.ts']) copyFileSync(join(repo, 'src', f), join(dir.path, 'src', f));
+    mkdirSync(join(dir.path, 'src', 'io'), { recursive: true });
+    for (const f of ['errors.ts', 'error-codes.ts', 'hal/native.ts', 'io/self.ts']) copyFileSync(join(repo, 'src', f), join(dir.path, 'src', f));
     const script = join(dir.path, 'probe.ts');
     writeFileSync(
       script,
