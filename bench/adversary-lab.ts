@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { encode, hierarchyKey } from '../src/dload/index';
 import { Rng } from '../src/sim/rng';
 import { TftpServer } from '../src/net/tftp/server';
+import { WanEmulator } from '../src/net/wan';
 import { PeerNode } from '../src/net/peer/peer-node';
 import { generateFirmware } from '../src/lab/firmware';
 import { checkFileOnDisk } from '../src/lab/verify-file';
@@ -53,7 +54,7 @@ export interface AdversaryResult {
  * Runs `boards` honest boards through one file of `size` bytes under `attack`;
  * gives up at `limitS` seconds.
  */
-export async function adversary(o: { attack: Attack; boards: number; size: number; seed: number; limitS: number }): Promise<AdversaryResult> {
+export async function adversary(o: { attack: Attack; boards: number; size: number; seed: number; limitS: number; wanRate?: number }): Promise<AdversaryResult> {
   const root = await mkdtemp(join(tmpdir(), 'pfs-adversary-'));
   const server = new TftpServer({ root: join(root, 'origin'), port: 0, pipeline: 2, maxWindowsize: 128, maxPerClient: 4096, maxTransfers: 4096 });
   const holder = dgram.createSocket({ type: 'udp4', reuseAddr: true });
@@ -62,6 +63,7 @@ export async function adversary(o: { attack: Attack; boards: number; size: numbe
   const sockets = new Set<net.Socket>();
   const timers: NodeJS.Timeout[] = [];
   let stall: net.Server | undefined;
+  let wan: WanEmulator | undefined;
   const rng = new Rng(o.seed);
   const attacker = { datagrams: 0, bytes: 0, connections: 0 };
   const errors: string[] = [];
@@ -76,7 +78,12 @@ export async function adversary(o: { attack: Attack; boards: number; size: numbe
     await new Promise<void>((ok) => holder.bind(0, '0.0.0.0', ok));
     await new Promise<void>((ok) => shooter.bind(0, ATTACKER, ok));
     const bport = holder.address().port;
-    const origin = { host: '127.0.0.1', port: server.address().port, blksize: 1468, windowsize: 32 };
+    // A WAN in front of the origin makes the download last, so the attack lasts with it.
+    if (o.wanRate !== undefined && Number.isFinite(o.wanRate)) {
+      wan = new WanEmulator({ listen: { address: '127.0.0.1', port: 0 }, origin: server.address(), rate: o.wanRate, rttMs: 20 });
+      await wan.start();
+    }
+    const origin = { host: '127.0.0.1', port: (wan ?? server).address().port, blksize: 1468, windowsize: 32 };
     const key = hierarchyKey(MODEL, file!.name);
     for (let i = 0; i < o.boards; i++) {
       const dir = join(root, `b${i}`);
@@ -207,6 +214,7 @@ export async function adversary(o: { attack: Attack; boards: number; size: numbe
     await Promise.all(nodes.map((n) => n.stop()));
     shooter.close();
     holder.close();
+    await wan?.stop();
     await server.stop();
     await rm(root, { recursive: true, force: true });
   }

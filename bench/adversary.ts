@@ -20,10 +20,11 @@ if (process.getuid?.() === 0 && !process.env.PFS_ADVERSARY_NETNS && !process.arg
   process.exit(r.status ?? 1);
 }
 
-const USAGE = `Usage: npm run adversary -- [--boards 8] [--size 2097152] [--runs 3] [--limit 90] [--attacks LIST]
+const USAGE = `Usage: npm run adversary -- [--boards 8] [--size 2097152] [--wan-rate 4000000] [--runs 3] [--limit 90] [--attacks LIST]
 
   --boards N     honest boards (default 8)
   --size BYTES   the file (default 2 MiB)
+  --wan-rate B   bits per second between the boards and the origin (default 4 Mbit/s: the download, and the attack, last a few seconds)
   --runs N       runs of each attack, seeds 1..N (default 3)
   --limit S      seconds an honest board may take under attack (default 90)
   --attacks LIST default: ${ATTACKS.join(',')}
@@ -33,15 +34,15 @@ const USAGE = `Usage: npm run adversary -- [--boards 8] [--size 2097152] [--runs
 const o = benchArgs('adversary', USAGE, (args) => {
   const { values: v } = parseArgs({
     args, strict: true, allowPositionals: false,
-    options: { boards: { type: 'string', default: '8' }, size: { type: 'string', default: String(2 << 20) }, runs: { type: 'string', default: '3' }, limit: { type: 'string', default: '90' }, attacks: { type: 'string', default: ATTACKS.join(',') } },
+    options: { boards: { type: 'string', default: '8' }, size: { type: 'string', default: String(2 << 20) }, 'wan-rate': { type: 'string', default: '4000000' }, runs: { type: 'string', default: '3' }, limit: { type: 'string', default: '90' }, attacks: { type: 'string', default: ATTACKS.join(',') } },
   });
   const attacks = v.attacks.split(',') as Attack[];
   for (const a of attacks) if (!ATTACKS.includes(a)) throw new Error(`--attacks: "${a}" is none of ${ATTACKS.join(', ')}`);
-  return { boards: numberArg(v.boards, '--boards', { min: 2 }), size: numberArg(v.size, '--size', { min: 1 }), runs: numberArg(v.runs, '--runs', { min: 1 }), limitS: numberArg(v.limit, '--limit', { min: 1 }), attacks };
+  return { boards: numberArg(v.boards, '--boards', { min: 2 }), size: numberArg(v.size, '--size', { min: 1 }), wanRate: numberArg(v['wan-rate'], '--wan-rate', { min: 1 }), runs: numberArg(v.runs, '--runs', { min: 1 }), limitS: numberArg(v.limit, '--limit', { min: 1 }), attacks };
 });
 
 let failed = false;
-console.log(`adversary: ${o.boards} honest boards, a ${o.size}-byte file, ${o.runs} runs per attack, limit ${o.limitS} s`);
+console.log(`adversary: ${o.boards} honest boards, a ${o.size}-byte file over a ${o.wanRate / 1e6} Mbit/s WAN, ${o.runs} runs per attack, limit ${o.limitS} s`);
 console.log('| attack | runs | boards verified | bad files | fleet time, s (worst) | origin copies (worst) | attacker cost per run | |');
 console.log('|---|---:|---:|---:|---:|---:|---|---|');
 for (const attack of o.attacks) {
@@ -52,7 +53,7 @@ for (const attack of o.attacks) {
   let cost = { datagrams: 0, bytes: 0, connections: 0 };
   const errors: string[] = [];
   for (let seed = 1; seed <= o.runs; seed++) {
-    const r = await adversary({ attack, boards: o.boards, size: o.size, seed, limitS: o.limitS });
+    const r = await adversary({ attack, boards: o.boards, size: o.size, seed, limitS: o.limitS, wanRate: o.wanRate });
     verified += r.verified;
     bad += r.badFiles;
     worst = Math.max(worst, r.fleetSeconds);
