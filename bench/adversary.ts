@@ -7,7 +7,13 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchArgs, numberArg } from './args';
-import { adversary, ATTACKS, ATTACK_TEXT, type Attack } from './adversary-lab';
+import { adversary, ATTACKS as LAB_ATTACKS, ATTACK_TEXT as LAB_TEXT, type AdversaryResult } from './adversary-lab';
+import { frozenRoot } from './adversary-frozen';
+
+// The frozen root needs boards as processes of their own (SIGSTOP): bench/adversary-frozen.ts.
+const ATTACKS = [...LAB_ATTACKS, 'frozen-root'] as const;
+type Attack = (typeof ATTACKS)[number];
+const ATTACK_TEXT: Record<Attack, string> = { ...LAB_TEXT, 'frozen-root': 'the root (boards are processes here) frozen with SIGSTOP, sockets open, until the others are done or 45 s; the table counts the others, and whether it finished after its thaw' };
 
 // As root, the attacks run in a network namespace of their own: nothing reaches this
 // machine's interfaces, and nothing else on its loopback is in the way.
@@ -53,7 +59,9 @@ for (const attack of o.attacks) {
   let cost = { datagrams: 0, bytes: 0, connections: 0 };
   const errors: string[] = [];
   for (let seed = 1; seed <= o.runs; seed++) {
-    const r = await adversary({ attack, boards: o.boards, size: o.size, seed, limitS: o.limitS, wanRate: o.wanRate });
+    const r: AdversaryResult = attack === 'frozen-root'
+      ? await frozenRoot({ boards: o.boards, size: o.size, seed, limitS: o.limitS, wanRate: o.wanRate, freezeS: 45 }).then((f) => ({ ...f, errors: f.errors, verified: f.verified + (f.frozenDone ? 1 : 0), boards: o.boards }))
+      : await adversary({ attack, boards: o.boards, size: o.size, seed, limitS: o.limitS, wanRate: o.wanRate });
     verified += r.verified;
     bad += r.badFiles;
     worst = Math.max(worst, r.fleetSeconds);
