@@ -65,6 +65,11 @@ export class Transfer {
   private timer?: NodeJS.Timeout;
   /** Counts arm() calls: a timer that was re-armed before its deferred look is stale. */
   private armed = 0;
+  /** When each window in flight (by its last block) was queued, for the round-trip estimate. */
+  private readonly sentAt = new Map<number, number>();
+  /** Smoothed ACK round trip and its variation, ms (RFC 6298); undefined before the first sample. */
+  private srtt?: number;
+  private rttvar = 0;
   /**
    * Whether the client has ACKed a DATA block: it receives at this transfer's port, so
    * it is the one that asked. Until then one window is in flight, and a timeout resends
@@ -163,6 +168,12 @@ export class Transfer {
     if (this.phase !== 'data') return;
     const a = unwrapBlock(p.block, this.acked + 1);
     if (a <= this.acked || a > this.sentUpTo) return; // duplicate or stale: only the timer resends
+    // A window's round trip. After a restart the ACK may be for the earlier copy (Karn):
+    // that sample is too short, which costs nothing, as the wait never goes below the
+    // agreed timeout.
+    const at = this.sentAt.get(a);
+    if (at !== undefined) this.sample(performance.now() - at);
+    for (const end of this.sentAt.keys()) if (end <= a) this.sentAt.delete(end);
     this.acked = a;
     this.misses = 0;
     this.proven = true;
@@ -185,6 +196,7 @@ export class Transfer {
   private restartFrom(block: number): void {
     this.gen++;
     this.windowEnds.length = 0;
+    this.sentAt.clear();
     this.sentUpTo = block - 1;
     this.fillPipeline();
   }
@@ -197,6 +209,7 @@ export class Transfer {
       const to = Math.min(from + this.params.windowsize - 1, this.lastBlock);
       this.sentUpTo = to;
       this.windowEnds.push(to);
+      this.sentAt.set(to, performance.now());
       this.queueSend(from, to);
     }
     this.arm();
@@ -279,12 +292,32 @@ export class Transfer {
   private arm(): void {
     clearTimeout(this.timer);
     const armed = ++this.armed;
-    const wait = this.params.timeoutMs * Math.min(2 ** this.misses, MAX_BACKOFF);
+    const wait = this.baseRto() * Math.min(2 ** this.misses, MAX_BACKOFF);
     // Node runs due timers before it reads the sockets: after the process was busy (a
     // slow or emulated CPU) the timer would resend a window whose ACK already waits in
     // the socket. So the timer only looks again after the sockets are read (setImmediate
     // runs after the poll phase); an ACK read then has re-armed it, and nothing is resent.
     this.timer = setTimeout(() => setImmediate(() => armed === this.armed && this.phase !== 'ended' && this.expire()), wait);
+  }
+
+  private sample(ms: number): void {
+    if (this.srtt === undefined) {
+      this.srtt = ms;
+      this.rttvar = ms / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - ms);
+      this.srtt = 0.875 * this.srtt + 0.125 * ms;
+    }
+  }
+
+  /**
+   * The wait before a resend (RFC 6298): the agreed timeout, or longer when ACKs take
+   * longer, so a window still on its way through a slow link or a busy process (qemu)
+   * is not sent a second time behind itself. Each timeout in a row doubles it (arm()).
+   */
+  private baseRto(): number {
+    const t = this.params.timeoutMs;
+    return this.srtt === undefined ? t : Math.min(Math.max(t, this.srtt + 4 * this.rttvar), t * MAX_BACKOFF);
   }
 
   private expire(): void {
@@ -294,6 +327,7 @@ export class Transfer {
       return;
     }
     this.misses++;
+    this.t.log.dbg(`no ACK for ${this.t.name}: resending from block ${this.acked + 1}`, { peer: this.peerName, try: this.misses, rtoMs: Math.round(this.baseRto()) });
     if (this.phase === 'oack') this.sendOAck();
     else if (this.proven) this.restartFrom(this.acked + 1);
     else this.resendFirst();
