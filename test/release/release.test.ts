@@ -53,10 +53,11 @@ function cmd(target: 'x64' | 'arm64' | 'armv7l', file = exe(target)): [string, s
 }
 
 let built: Promise<void> | undefined;
-/** Builds the release once (npm test built dist/pfs.cjs already: --no-build). */
+/** Builds the release once (npm test built dist/pfs.cjs already: --no-build; and fetched the runtimes). */
 function buildRelease(): Promise<void> {
   const targets = ['x64', ...(arm64Missing ? [] : ['arm64']), ...(armv7Missing ? [] : ['armv7l'])];
-  built ??= run(process.execPath, ['scripts/release.mjs', '--no-build', '--targets', targets.join(',')], { cwd: repo, maxBuffer: 16 << 20 }).then(
+  // --offline: npm test fetched the runtimes before the workers started (they have no network).
+  built ??= run(process.execPath, ['scripts/release.mjs', '--no-build', '--offline', '--targets', targets.join(',')], { cwd: repo, maxBuffer: 16 << 20 }).then(
     () => undefined,
     (e: Error & { stdout?: string; stderr?: string }) => {
       throw new Error(`npm run release failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
@@ -119,7 +120,8 @@ testIf(x64Missing, 'x64 copied alone into an empty folder: pfs boot takes a new 
     // cwd is the executable's own folder: nothing there but pfs.
     const { status, out } = await exec(pfs, ['boot', '--board', 'sim', '--root', root, '--server', `127.0.0.1:${port}`], { cwd: bin, timeout: 60_000 });
     assert.is(status, 10, `exit 10 (new load committed):\n${out}`);
-    assert.match(out, /DLoad:/, 'the DLoad console lines');
+    assert.match(out, /BOOT: board sim, model CP-7961G/, `the console log, with the built-in board and model profiles:\n${out}`);
+    assert.match(out, /HAL: LED ACT: done/);
     assert.match(out, /committed load/);
     assert.not.match(out, /PFS_ERR_NATIVE|no native addon|cannot read the folder/);
     const png = await stat(join(root, 'screen.png'));
