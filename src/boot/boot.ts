@@ -12,7 +12,7 @@ import { findBoard } from './board-detect';
 import { parseBootConfig, selectModel } from './select-model';
 import { macOf, nodeIdOf, normaliseMac } from './identity';
 import { parseDeviceConfig } from './device-config';
-import { subnetOf } from './subnet';
+import { peerAddresses } from './peer-addresses';
 import { runUpgrade, type UpgradeOutcome } from './upgrade';
 import { UpgradeProgress } from './progress';
 import { attachConsole, BoardFace } from './board-io';
@@ -166,13 +166,13 @@ async function upgrade(o: BootOptions, b: Booted): Promise<BootResult> {
   // a board with PFS disabled opens no peer port. One that cannot start (the port is
   // taken, the interface has no address) upgrades by plain TFTP (runUpgrade says why).
   const startPeers = async (): Promise<PeerNode> => {
-    const net = o.addr || boot.has('addr') ? undefined : subnetOf(board.network.interface);
+    const where = peerAddresses({ addr: o.addr ?? boot.get('addr'), broadcast: o.broadcast ?? boot.get('broadcast') }, board.network.interface);
     const port = o.peerPort ?? (boot.has('peer_port') ? Number(boot.get('peer_port')) : 4051);
-    const bcast = hostPort(o.broadcast ?? boot.get('broadcast') ?? net!.broadcast, 4051);
+    const bcast = hostPort(where.broadcast, 4051);
     const node = new PeerNode({
       nodeId: nodeIdOf(mac),
       model: model.model,
-      addr: o.addr ?? boot.get('addr') ?? net!.addr,
+      addr: where.addr,
       udpPort: port,
       tcpPort: port,
       broadcast: { addr: bcast.host, port: bcast.port },
