@@ -106,14 +106,19 @@ function inlineHost(fleet: FleetConfig, boards: BoardSpec[]): Host {
   };
 }
 
-function forkedHost(fleet: FleetConfig, boards: BoardSpec[], start: () => ChildProcess): Host {
+/** Boards in a process of their own; exported for its tests. */
+export function forkedHost(fleet: FleetConfig, boards: BoardSpec[], start: () => ChildProcess): Host {
   const child = start();
   let latest: BoardReport[] = boards.map((b) => ({ index: b.index, files: [] }));
   let rss = 0;
   let ready: () => void;
   let failed: (e: Error) => void;
   const readyP = new Promise<void>((ok, fail) => ((ready = ok), (failed = fail)));
-  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+  // A process that could not start emits 'error' and no 'exit'; 'close' comes either way.
+  const exited = new Promise<void>((ok) => child.once('close', () => ok()));
+  // A process that failed to start, or whose channel closed under a send (EPIPE), must
+  // fail this host, not the lab with an unhandled 'error'.
+  child.on('error', (e) => failed(new LabError(`board host process ${child.pid ?? '(not started)'}: ${e.message}`)));
   child.on('message', (m: FromHost) => {
     if (m.type === 'ready') ready();
     else if (m.type === 'report') {
@@ -122,7 +127,9 @@ function forkedHost(fleet: FleetConfig, boards: BoardSpec[], start: () => ChildP
     }
   });
   child.once('exit', (code, signal) => failed(new LabError(`board host process exited early (code ${code}, signal ${signal})`)));
-  const send = (m: ToHost) => child.connected && child.send(m);
+  const send = (m: ToHost) => {
+    if (child.connected) child.send(m, (e) => e && failed(new LabError(`board host process ${child.pid}: ${e.message}`)));
+  };
   return {
     start: async () => {
       send({ type: 'start', fleet, boards });
