@@ -151,8 +151,9 @@ export interface Timers {
   prepareOriginAtAd: number;
   /**
    * After this tentative advert a claimant starts taking data, ahead of confirming;
-   * 0: only once confirmed. Only a claimant that heard no stronger claim for
-   * (this many) x advertMs gets here, so a wasted start needs adverts lost for that long.
+   * 0 (the default): only once confirmed. An early start saves one advert period but
+   * can pull part of a copy that no root change forced (a partition healing just
+   * before the claimant confirms), which breaks "one WAN copy per model".
    */
   startOriginAtAd: number;
 }
@@ -170,7 +171,7 @@ export const DEFAULT_TIMERS: Timers = {
   reelectHoldMs: 3000,
   rootLingerMs: 5000,
   prepareOriginAtAd: 2,
-  startOriginAtAd: 4,
+  startOriginAtAd: 0,
   stallMs: 5000,
   unansweredMs: 5000,
   parentFailures: 4,

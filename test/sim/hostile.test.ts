@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { simulate } from '../../src/sim/simulate';
-import { sweep } from '../../src/sim/sweep';
+import { sweep, sweepOptions } from '../../src/sim/sweep';
 
 test('D2: a root that forwards corrupt blocks loses its members; pfs sim --boards 16 --size 1M --seed 3 --corrupt 4 finishes', () => {
   // The corrupting boards of `--corrupt 4` on 16 boards (spread over the fleet, board 0 skipped).
@@ -39,7 +39,17 @@ test('the fault sweep (short version of npm run sim:sweep): 300 seeds, no board 
   assert.is(s.runsUnfinished, 0, `seeds ${s.failedSeeds.join(' ')}`);
   assert.is(s.boardsUnfinished, 0);
   assert.is(s.badBlocks, 0);
+  assert.is(s.copiesOverRootTerms, 0, 'no model took more WAN copies than 1 + its forced root changes');
   assert.ok(s.faults.corruptRoots > 50 && s.faults.frozen > 50 && s.faults.partitions > 30 && s.faults.delayed > 30, JSON.stringify(s.faults));
+});
+
+test('regression: a claimant that took data one advert before confirming, then heard a stronger root, pulled a WAN copy no root change forced (seeds 58 and 87)', () => {
+  for (const seed of [58, 87]) {
+    const s = simulate(sweepOptions(seed));
+    for (const [m, b] of s.originBytesByModel.entries()) {
+      assert.ok(b <= s.fileBytes * s.rootTerms[m]! + 0.01 * s.fileBytes, `seed ${seed} model ${m}: ${(b / s.fileBytes).toFixed(2)} WAN copies for ${s.rootTerms[m]} root terms`);
+    }
+  }
 });
 
 test.run();
