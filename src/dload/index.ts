@@ -7,4 +7,5 @@ export { blockCount, blockHashes, blockLength, verifyBlock, DEFAULT_BLOCK_BYTES 
 export { decode, encode, STREAM_STATUS, WIRE_VERSION, type Datagram, type Malformed, type Message, type StreamRequest, type StreamResponse } from './wire';
 export { ANY_KEY, STATUS_ENTRIES, type RootAdvert, STATUS_ROLES, type StatusEntry, type StatusFailure, type StatusQuery, type StatusReply, type StatusRole } from './wire';
 export { StatusLimiter, statusReply, STATUS_PER_NODE, STATUS_PER_SENDER } from './status';
+export { fileView, type FileView } from './file-view';
 export * from './types';

@@ -5,7 +5,7 @@
 // (faults.ts). Blocks are indices; a corrupt block is a flag, not bytes.
 // Same options and seed, same run: every random draw comes from one seeded Rng.
 import type { DLoadAction, FileFailureCode } from '../dload/types';
-import type { Role } from '../dload/session';
+import { fileView, type FileView } from '../dload/file-view';
 import { UsageError } from '../errors';
 import { encode } from '../dload/wire';
 import { Blocks } from './blocks';
@@ -25,21 +25,8 @@ export type { CrashSpec, SimOptions } from './config';
 export type { FileFailure, SimSummary } from './outcome';
 export type { Probe } from './links';
 
-/** One board's view of one file, as PeerNode.status() gives it on a real board. */
-export interface SimFileStatus {
-  name: string;
-  role: Role;
-  size: number;
-  verifiedBytes: number;
-  complete: boolean;
-  parentId: number | null;
-  rootId: number | null;
-  depth: number;
-  children: number;
-  maxChildren: number;
-  corruptBlocks: number;
-  /** Bytes already verified on flash when this life of the board booted. */
-  resumedBytes: number;
+/** One board's view of one file (the core's FileView, as PeerNode.status() gives it), and how it failed. */
+export interface SimFileStatus extends FileView {
   /** Set when the board gave the file up. */
   failed?: FileFailureCode;
 }
@@ -215,18 +202,7 @@ export class Simulation {
     return b.fs.map((fs, f) => {
       const s = b.node!.session(fs.key)!;
       return {
-        name: c.names[f]!,
-        role: s.role,
-        size: c.sizes[f]!,
-        verifiedBytes: s.heldBytes,
-        complete: s.complete,
-        parentId: s.parent?.id ?? null,
-        rootId: s.role === 'root' ? b.id : (s.root?.id ?? null),
-        depth: s.depth,
-        children: s.children.size,
-        maxChildren: s.stats.maxChildren,
-        corruptBlocks: s.stats.corruptBlocks,
-        resumedBytes: Math.min(c.sizes[f]!, (b.resumed[f] ?? 0) * c.blockBytes),
+        ...fileView(s, b.id, Math.min(c.sizes[f]!, (b.resumed[f] ?? 0) * c.blockBytes)),
         ...(fs.failed ? { failed: fs.failed } : {}),
       };
     });

@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import type { Logger } from '../../log/logger';
 import { silentLogger } from '../../log/logger';
 import { PfsError } from '../../errors';
-import { DLoadNode, type DLoadAction, type DLoadEvent, type HierKey, type Role, type Timers } from '../../dload/index';
+import { DLoadNode, fileView, type DLoadAction, type DLoadEvent, type FileView, type HierKey, type Role, type Timers } from '../../dload/index';
 import type { BlockPlan } from './block-assembler';
 import { fileMedium, type SpoolMedium } from './spool';
 import { Fanout } from './fanout';
@@ -51,22 +51,10 @@ export interface WantedFile {
   checking?: () => void;
 }
 
-export interface FileStatus {
-  name: string;
+/** The shell's view of a file: the core's (see FileView), plus what only the shell knows. */
+export interface FileStatus extends Omit<FileView, 'role'> {
+  /** `tftp`: a board of the lab's traditional mode, with no hierarchy. */
   role: Role | 'tftp';
-  size: number;
-  verifiedBytes: number;
-  complete: boolean;
-  parentId: number | null;
-  rootId: number | null;
-  depth: number;
-  children: number;
-  /** Most children this board served at once for this file. */
-  maxChildren: number;
-  /** Blocks that failed their hash (from a parent or the origin). */
-  corruptBlocks: number;
-  /** Bytes already verified on flash when this board started on the file (a resume). */
-  resumedBytes: number;
   /** Most verified bytes that waited for flash at once: what a slow flash costs in memory. */
   maxQueuedBytes: number;
 }
@@ -236,21 +224,7 @@ export class PeerNode {
     for (const [key, io] of this.files) {
       const s = this.coreRef?.session(key);
       if (!s) continue;
-      out.push({
-        name: io.name,
-        role: s.role,
-        size: io.plan.size,
-        verifiedBytes: s.heldBytes,
-        complete: s.complete,
-        parentId: s.parent?.id ?? null,
-        rootId: s.role === 'root' ? this.o.nodeId : (s.root?.id ?? null),
-        depth: s.depth,
-        children: s.children.size,
-        maxChildren: s.stats.maxChildren,
-        corruptBlocks: s.stats.corruptBlocks,
-        resumedBytes: io.resumedBytes,
-        maxQueuedBytes: io.pipeline.maxPendingBytes,
-      });
+      out.push({ ...fileView(s, this.o.nodeId, io.resumedBytes), name: io.name, maxQueuedBytes: io.pipeline.maxPendingBytes });
     }
     return out;
   }
