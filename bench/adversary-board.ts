@@ -1,25 +1,33 @@
 // One honest board as a process of its own, for the attacks that need one (a parent
-// frozen with SIGSTOP): a PeerNode that takes one file and says "done" or "failed: …"
-// on standard output. Started by bench/adversary-frozen.ts with a JSON argument.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { PeerNode } from '../src/net/peer/peer-node';
-import { planFor } from '../src/net/peer/block-assembler';
-import { checkFileOnDisk } from '../src/lab/verify-file';
+// frozen with SIGSTOP): `pfs boot` (bootBoard, the `sim` board file) on its root
+// folder, saying on standard output "started" once its peer engine runs, "committed"
+// the moment its new load is committed, and at the end "outcome: committed LOAD" or
+// "failed: …". Started by bench/adversary-frozen.ts with a JSON argument.
+import { bootBoard, EXIT } from '../src/boot/boot';
+import { createLogger } from '../src/log/logger';
+import { BOARDS_DIR } from './adversary-site';
 
-const a = JSON.parse(process.argv[2]!) as { nodeId: number; addr: string; bport: number; origin: { host: string; port: number }; dir: string; originFile: string };
-const name = a.originFile.split('/').pop()!;
-const plan = planFor(await readFile(a.originFile), 64 * 1024);
-const node = new PeerNode({ nodeId: a.nodeId, model: 'CP-7961G', addr: a.addr, udpPort: 0, tcpPort: 0, broadcast: { addr: '127.255.255.255', port: a.bport }, origin: { ...a.origin, blksize: 1468, windowsize: 32 }, dir: a.dir });
-await node.start();
-process.stdout.write('started\n');
+const a = JSON.parse(process.argv[2]!) as { root: string; upgradeTimeoutMs: number; lingerMs: number };
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const lines: string[] = [];
 try {
-  await node.fetch({ name, plan });
-  const bad = await checkFileOnDisk(join(a.dir, name), plan);
-  process.stdout.write(bad ? `failed: ${bad}\n` : 'done\n');
-  // Stay a parent a while for those still taking the file from this board.
-  await Promise.race([node.served(), new Promise((r) => setTimeout(r, 30_000))]);
+  const r = await bootBoard({
+    board: 'sim',
+    boardsDir: BOARDS_DIR,
+    root: a.root,
+    tftp: { blksize: 1468, windowsize: 32 },
+    log: createLogger('PFS', { level: 'ERR', sinks: [{ writeLine: (l) => void lines.push(l) }] }),
+    configTries: 5,
+    upgradeTimeoutMs: a.upgradeTimeoutMs,
+    // Stay a parent a while for those still taking the load from this board.
+    lingerMs: a.lingerMs,
+    display: false,
+    leds: false,
+    onPeers: () => say('started'),
+    onCommitted: () => say('committed'),
+  });
+  if (r.exit === EXIT.REBOOT && r.outcome?.kind === 'committed') say(`outcome: committed ${r.outcome.load}`);
+  else say(`failed: pfs boot ended with exit ${r.exit} (${r.outcome?.kind === 'failed' ? r.outcome.reason : (r.outcome?.kind ?? lines.at(-1) ?? 'no outcome')})`);
 } catch (e) {
-  process.stdout.write(`failed: ${(e as Error).message}\n`);
+  say(`failed: ${(e as Error).message}`);
 }
-await node.stop();

@@ -1,7 +1,9 @@
-// The frozen-parent attack of `npm run adversary`: honest boards as processes of their
-// own (bench/adversary-board.ts); the first one starts early, so it is the root, and is
-// frozen with SIGSTOP once the others have started (its sockets stay open, nothing is
-// sent) for `freezeS` seconds, then thawed. Every other board must finish meanwhile.
+// The frozen-parent attack of `npm run adversary`: honest boards, each `pfs boot` as a
+// process of its own (bench/adversary-board.ts) on a root folder and an address of its
+// own, upgrading from the site of bench/adversary-site.ts; the first one starts early,
+// so it is the root, and is frozen with SIGSTOP once the others have started (its
+// sockets stay open, nothing is sent) for `freezeS` seconds, then thawed. Every other
+// board must commit the right load meanwhile.
 import dgram from 'node:dgram';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -9,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TftpServer } from '../src/net/tftp/server';
 import { WanEmulator } from '../src/net/wan';
-import { generateFirmware } from '../src/lab/firmware';
 import type { AdversaryResult } from './adversary-lab';
+import { checkBoard, prepareAdversarySite } from './adversary-site';
 
 const BOARD = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'adversary-board.ts');
 
@@ -24,27 +26,28 @@ export async function frozenRoot(o: { boards: number; size: number; seed: number
   let verified = 0;
   let badFiles = 0;
   let frozenDone = false;
+  const exited: Promise<void>[] = [];
   let fleetSeconds = o.limitS;
   let originCopies = 0;
   try {
     await mkdir(join(root, 'origin'));
-    const [file] = await generateFirmware(join(root, 'origin'), { files: 1, totalBytes: o.size, blockSize: 64 * 1024, load: 'Z', seed: `frozen-${o.seed}` });
     await server.start();
     await new Promise<void>((ok) => holder.bind(0, '0.0.0.0', ok));
     if (o.wanRate !== undefined && Number.isFinite(o.wanRate)) {
       wan = new WanEmulator({ listen: { address: '127.0.0.1', port: 0 }, origin: server.address(), rate: o.wanRate, rttMs: 20 });
       await wan.start();
     }
-    const origin = { host: '127.0.0.1', port: (wan ?? server).address().port };
+    const originPort = (wan ?? server).address().port;
+    const site = await prepareAdversarySite(root, { boards: o.boards, size: o.size, server: () => ({ host: '127.0.0.1', port: originPort }), bport: holder.address().port });
     const t0 = performance.now();
     let last = 0;
     const results: Promise<void>[] = [];
     const board = async (i: number): Promise<{ child: ChildProcess; started: Promise<void>; ended: Promise<string> }> => {
-      const dir = join(root, `b${i}`);
-      await mkdir(dir);
-      const arg = JSON.stringify({ nodeId: 0x3000 + i, addr: `127.0.0.${10 + i}`, bport: holder.address().port, origin, dir, originFile: join(root, 'origin', file!.name) });
+      // The frozen board's limit counts from its thaw.
+      const arg = JSON.stringify({ root: site.rootOf(i), upgradeTimeoutMs: (o.limitS + (i === 0 ? o.freezeS : 0)) * 1000, lingerMs: 30_000 });
       const child = spawn(process.execPath, ['--import', 'tsx', BOARD, arg], { stdio: ['ignore', 'pipe', 'inherit'] });
       kids.push(child);
+      exited.push(new Promise<void>((r) => child.on('exit', () => r())));
       let out = '';
       let startedOk!: () => void;
       const started = new Promise<void>((r) => (startedOk = r));
@@ -52,10 +55,11 @@ export async function frozenRoot(o: { boards: number; size: number; seed: number
         child.stdout!.on('data', (b: Buffer) => {
           out += b.toString();
           if (out.includes('started\n')) startedOk();
-          const m = /(done|failed: .*)\n/.exec(out);
+          const m = /(committed|failed: .*)\n/.exec(out);
           if (m) done(m[1]!);
         });
-        child.on('exit', () => done(/(done|failed: .*)\n/.exec(out)?.[1] ?? `exited without a word`));
+        child.on('exit', () => startedOk()); // a board that dies before its peer engine runs holds no one up
+        child.on('exit', () => done(/(committed|failed: .*)\n/.exec(out)?.[1] ?? `exited without a word`));
       });
       return { child, started, ended };
     };
@@ -67,27 +71,39 @@ export async function frozenRoot(o: { boards: number; size: number; seed: number
     await new Promise((r) => setTimeout(r, 1500));
     first.child.kill('SIGSTOP');
     const thaw = setTimeout(() => first.child.kill('SIGCONT'), o.freezeS * 1000);
-    for (const b of others) {
+    const committed = new Set<number>();
+    others.forEach((b, k) => {
       results.push(b.ended.then((r) => {
-        if (r === 'done') {
-          verified++;
+        if (r === 'committed') {
+          committed.add(k + 1);
           last = Math.max(last, performance.now() - t0);
-        } else {
-          if (r.includes('SHA-256')) badFiles++;
-          errors.push(r);
-        }
+        } else errors.push(`board ${k + 1}: ${r}`);
       }));
-    }
+    });
     let limit: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(results), new Promise((r) => (limit = setTimeout(r, o.limitS * 1000)))]);
     clearTimeout(limit);
     clearTimeout(thaw);
     first.child.kill('SIGCONT');
     const firstEnd = await Promise.race([first.ended, new Promise<string>((r) => setTimeout(() => r('not done 60 s after the thaw'), 60_000))]);
-    frozenDone = firstEnd === 'done';
-    if (!frozenDone) errors.push(`the frozen board: ${firstEnd}`);
-    fleetSeconds = verified + badFiles === others.length ? last / 1000 : o.limitS;
-    originCopies = (server.stats.bytesByFile.get(file!.name) ?? 0) / file!.size;
+    // What each board that committed holds on flash, hashed apart from pfs boot's own read-back, once it is gone.
+    for (const k of kids) {
+      k.kill('SIGCONT');
+      k.kill('SIGKILL');
+    }
+    await Promise.all(exited);
+    const check = async (i: number): Promise<boolean> => {
+      const c = await checkBoard(root, site, i);
+      if (c.load === site.load && !c.bad) return true;
+      badFiles++;
+      errors.push(`board ${i}: ${c.bad ?? `committed, yet the active load is ${c.load}, not ${site.load}`}`);
+      return false;
+    };
+    for (const i of committed) if (await check(i)) verified++;
+    frozenDone = firstEnd === 'committed' && (await check(0));
+    if (firstEnd !== 'committed') errors.push(`the frozen board: ${firstEnd}`);
+    fleetSeconds = verified === others.length ? last / 1000 : o.limitS;
+    originCopies = (server.stats.bytesByFile.get(site.component) ?? 0) / site.site.setBytes;
   } finally {
     for (const k of kids) {
       k.kill('SIGCONT');

@@ -1,6 +1,8 @@
-// npm run adversary — each attack of issue 13 against honest boards on loopback (each
-// board an address of its own), every honest board must end with the file verified
-// within the limit, 0 bad bytes; prints the table with each attack's cost. As root the
+// npm run adversary — each attack of issue 13 against honest boards on loopback, each
+// running `pfs boot` (the `sim` board file) on a root folder and an address of its own
+// against a site laid out as a CUCM TFTP server would have it (bench/adversary-site.ts):
+// every honest board must commit the right load within the limit, its active slot
+// hashing right, 0 bad bytes; prints the table with each attack's cost. As root the
 // run goes into a network namespace of its own (unshare -n). npm test runs a short
 // version (test/bench/adversary.test.ts). Figures: bench/RELIABILITY.md.
 import { spawnSync } from 'node:child_process';

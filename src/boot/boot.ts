@@ -50,8 +50,12 @@ export interface BootOptions {
   configTries?: number;
   upgradeTimeoutMs?: number;
   lingerMs?: number;
+  /** Ends the wait for children after the commit early when it settles (benches: every board is done). */
+  lingerUntil?: Promise<unknown>;
   /** Called once the peer engine runs (the lab reads its status). */
   onPeers?: (peers: PeerNode) => void;
+  /** Faults for tests and benches only (npm run adversary's corrupting root); never set by the CLI. */
+  peerFaults?: { corruptServed?: boolean };
   /** Called the moment the new load is committed (epoch ms); the board may stay up a while after, for its children. */
   onCommitted?: (at: number) => void;
   /** false: leave the board file's screen (or LEDs) alone, e.g. many boards on one machine. */
@@ -180,6 +184,7 @@ async function upgrade(o: BootOptions, b: Booted): Promise<BootResult> {
       dir: tmp,
       forward: o.forward ?? 'cut',
       logger: o.log,
+      faults: o.peerFaults,
     });
     try {
       await node.start();
@@ -209,6 +214,7 @@ async function upgrade(o: BootOptions, b: Booted): Promise<BootResult> {
       configTries: o.configTries ?? 0,
       upgradeTimeoutMs: o.upgradeTimeoutMs ?? 30 * 60_000,
       lingerMs: o.lingerMs ?? 120_000,
+      lingerUntil: o.lingerUntil,
       progress,
       onCommitted: o.onCommitted,
     });

@@ -82,6 +82,8 @@ export interface UpgradePorts {
   upgradeTimeoutMs: number;
   /** After committing, longest wait for this board's children to be served before rebooting. */
   lingerMs: number;
+  /** Ends that wait early when it settles (benches and labs: every board is done, no child is coming). */
+  lingerUntil?: Promise<unknown>;
   /** What the screen and LEDs show; told of every phase and component. */
   progress?: UpgradeProgress;
   /** Told the moment the new load is committed (epoch ms), before the wait for children. */
@@ -172,12 +174,13 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     p.progress?.phase('serving');
     let timer: NodeJS.Timeout | undefined;
     const served = await Promise.race([
-      peers.served().then(() => true),
-      new Promise<boolean>((done) => (timer = setTimeout(() => done(false), p.lingerMs))),
+      peers.served().then(() => 'served' as const),
+      new Promise<'late'>((done) => (timer = setTimeout(() => done('late'), p.lingerMs))),
+      ...(p.lingerUntil ? [p.lingerUntil.then(() => 'released' as const, () => 'released' as const)] : []),
     ]);
     // A board whose children are served exits now, not when the longest wait would have ended.
     clearTimeout(timer);
-    p.log.inf(served ? 'children served: rebooting' : `children not all served after ${p.lingerMs / 1000} s: rebooting anyway`);
+    p.log.inf(served === 'served' ? 'children served: rebooting' : served === 'released' ? 'told every board is done: rebooting' : `children not all served after ${p.lingerMs / 1000} s: rebooting anyway`);
   }
   p.progress?.phase('done');
   return { kind: 'committed', load, via: watch?.live ? 'pfs' : 'tftp', at: committedAt };
