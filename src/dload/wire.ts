@@ -386,7 +386,7 @@ export function decode(buf: Uint8Array): Message | Malformed {
       const parentId = v.getUint32(o + 4);
       // A parent is a board (not the target itself) at a unicast address (or 0.0.0.0, the root) and a port.
       const a0 = buf[o + 8]!;
-      const unicast = parentAddr === '0.0.0.0' || (a0 !== 0 && a0 < 224 && parentAddr !== '255.255.255.255');
+      const unicast = parentAddr === '0.0.0.0' || (a0 !== 0 && a0 < 224 && parentAddr !== '255.255.255.255'); // the limited broadcast is refused
       if (sender === 0 || target === 0 || parentId === 0 || parentId === target || !unicast || v.getUint16(o + 12) === 0) return bad;
       return { type, key, sender, target: v.getUint32(o), parentId: v.getUint32(o + 4), parentAddr, parentPort: v.getUint16(o + 12), depth: buf[o + 14]! };
     }

@@ -95,7 +95,7 @@ test('D4: fields no board would send are Malformed: node id 0, port 0, a confirm
     { ...base, type: 'Orphaned', tcpPort: 4051, children: 0, held: 0, parentId: 0, refused: false },
     { ...base, type: 'ParentAssigned', target: 0, parentId: 5, parentAddr: '10.0.0.5', parentPort: 4051, depth: 1 },
     { ...base, type: 'ParentAssigned', target: 5, parentId: 5, parentAddr: '10.0.0.5', parentPort: 4051, depth: 1 },
-    { ...base, type: 'ParentAssigned', target: 42, parentId: 5, parentAddr: '255.255.255.255', parentPort: 4051, depth: 1 },
+    { ...base, type: 'ParentAssigned', target: 42, parentId: 5, parentAddr: '255.255.255.255', parentPort: 4051, depth: 1 }, // refused: the limited broadcast
     { ...base, type: 'ParentAssigned', target: 42, parentId: 5, parentAddr: '224.0.0.1', parentPort: 4051, depth: 1 },
     { ...base, type: 'ParentAssigned', target: 42, parentId: 5, parentAddr: '10.0.0.5', parentPort: 0, depth: 1 },
   ];
