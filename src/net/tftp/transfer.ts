@@ -292,7 +292,11 @@ export class Transfer {
   private arm(): void {
     clearTimeout(this.timer);
     const armed = ++this.armed;
-    const wait = this.baseRto() * Math.min(2 ** this.misses, MAX_BACKOFF);
+    // The round trip may raise the first wait, never the ceiling of the backed-off one
+    // (the agreed timeout x MAX_BACKOFF, as the client's): a server that waited longer
+    // than a lossy client's whole patience let the client give up first, since a
+    // duplicate ACK never makes it resend (Sorcerer's Apprentice).
+    const wait = Math.min(this.baseRto() * 2 ** this.misses, this.params.timeoutMs * MAX_BACKOFF);
     // Node runs due timers before it reads the sockets: after the process was busy (a
     // slow or emulated CPU) the timer would resend a window whose ACK already waits in
     // the socket. So the timer only looks again after the sockets are read (setImmediate
