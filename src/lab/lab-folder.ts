@@ -71,7 +71,8 @@ export async function removeStaleLabFolders(): Promise<string[]> {
       continue; // kept on purpose, not a folder of ours, or one still being made
     }
     if (typeof owner.pid !== 'number' || alive(owner)) continue;
-    await rm(dir, { recursive: true, force: true }).catch(() => {});
+    // A killed lab's board processes may still be ending and writing: rm retries ENOTEMPTY.
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }).catch(() => {});
     removed.push(dir);
   }
   return removed;

@@ -350,7 +350,8 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       summary.netns.clean = left.namespaces.length === 0 && left.pids.length === 0 && !left.stateFile;
       if (!summary.netns.clean) log.err(`lab: left behind: ${JSON.stringify(left)}`);
     }
-    if (!o.keep) await rm(root, { recursive: true, force: true });
+    // Board processes still ending may write a last file meanwhile: rm retries ENOTEMPTY.
+    if (!o.keep) await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     else {
       await keepLabFolder(root);
       log.not(`lab folder kept: ${root}`);

@@ -59,7 +59,7 @@ test('regression: two labs at once on default ports (they shared 4051 and 24000+
     }
     assert.equal(labFolders(tmp), [], 'both lab folders removed');
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }); // a killed lab's board processes may still be ending
   }
 });
 
@@ -83,7 +83,7 @@ test('regression: the folder of a lab killed with kill -9 is removed by the next
     assert.not.ok(existsSync(own), `${own} removed on SIGHUP`);
     assert.equal(labFolders(tmp), []);
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }); // a killed lab's board processes may still be ending
   }
 });
 
