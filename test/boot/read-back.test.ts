@@ -4,89 +4,41 @@
 // byte of what it was given (once, or every time: a stuck bit).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { TftpServer } from '../../src/net/tftp/server';
-import { generateFirmware, type GeneratedFile } from '../../src/lab/firmware';
-import { createLogger } from '../../src/log/logger';
-import { runUpgrade, type UpgradeFlash, type UpgradeManifest, type UpgradePorts } from '../../src/boot/upgrade';
-import { testMedium, type TestMedium } from '../net/peer/media';
+import { runUpgrade } from '../../src/boot/upgrade';
+import type { TestMedium } from '../net/peer/media';
+import { BLOCK, rig } from './upgrade-rig';
 
-const LOAD = 'SCCP41.9-4-2SR2-2S';
-const BLOCK = 64 * 1024;
-
-/** Flash that flips the byte at `flipAt` of `file` after writing it: `times` writes over it are spoiled. */
+/** Flash that flips the byte at `flip.at` of component `flip.file` after writing it: `times` writes over it are spoiled. */
 async function upgradeWithFlip(flip: { file: number; at: number; times: number }) {
-  const root = await mkdtemp(join(tmpdir(), 'pfs-readback-'));
-  const server = new TftpServer({ root, port: 0 });
+  const r = await rig('readback');
   try {
-    const files: GeneratedFile[] = await generateFirmware(root, { files: 2, totalBytes: 1 << 20, blockSize: BLOCK, load: 'T', seed: 'readback' });
-    await writeFile(join(root, 'XMLDefault.cnf.xml'), '<device/>');
-    await writeFile(join(root, `${LOAD}.loads`), 'manifest');
-    await server.start();
-    const manifest: UpgradeManifest = {
-      load: LOAD, model: 'CP-7961G',
-      files: files.map((f) => ({ name: f.name, size: f.size, sha256: '', blockSize: BLOCK, blocks: f.plan.hashes.map((h) => h.toString('hex')) })),
-    };
-    const target = files[flip.file]!;
-    const media = new Map<string, TestMedium>();
+    const target = r.files[flip.file]!;
     let spoiled = 0;
-    const committed: string[] = [];
-    const flash: UpgradeFlash = {
-      activeLoad: async () => 'SCCP41.8-5-4S',
-      beginInstall: async () => {},
-      openComponent: async (name) => {
-        const size = files.find((f) => f.name === name)?.size ?? 4096;
-        let m = media.get(name);
-        if (!m) {
-          const base = testMedium({ device: `slotB/${name}`, size });
-          m = base;
-          if (name === target.name) {
-            // The write was verified before it came here; the flash keeps something else.
-            const writev = base.writev.bind(base);
-            m = Object.assign(Object.create(base) as TestMedium, {
-              writev: async (buffers: readonly Buffer[], position: number) => {
-                const n = await writev(buffers, position);
-                if (position <= flip.at && flip.at < position + n && spoiled < flip.times) {
-                  spoiled++;
-                  base.data[flip.at] = base.data[flip.at]! ^ 0x01;
-                }
-                return n;
-              },
-            });
+    // The write was verified before it came here; the flash keeps something else.
+    const spoiling = (name: string, base: TestMedium): TestMedium => {
+      if (name !== target.name) return base;
+      const writev = base.writev.bind(base);
+      return Object.assign(Object.create(base) as TestMedium, {
+        writev: async (buffers: readonly Buffer[], position: number) => {
+          const n = await writev(buffers, position);
+          if (position <= flip.at && flip.at < position + n && spoiled < flip.times) {
+            spoiled++;
+            base.data[flip.at] = base.data[flip.at]! ^ 0x01;
           }
-          media.set(name, m);
-        }
-        return Object.assign(Object.create(m) as TestMedium, { existingBytes: 0 });
-      },
-      commit: async (load) => void committed.push(load),
+          return n;
+        },
+      });
     };
-    const lines: string[] = [];
-    const ports: UpgradePorts = {
-      log: createLogger('BOOT', { level: 'DBG', sinks: [{ writeLine: (l) => void lines.push(l) }] }),
-      model: { model: 'CP-7961G', pfs: false },
-      mac: '00112233AABB',
-      server: { host: '127.0.0.1', port: server.address().port },
-      tftp: { blksize: 1468, windowsize: 16 },
-      parseConfig: () => ({ loadName: LOAD, peerFirmwareSharing: false, pfsSource: 'enterprise' }),
-      openManifest: () => manifest,
-      flash,
-      tmpDir: root,
-      configRetryMs: 10,
-      configRetryMaxMs: 10,
-      configTries: 1,
-      upgradeTimeoutMs: 30_000,
-      lingerMs: 0,
-    };
-    const out = await runUpgrade(ports);
+    const p = r.ports({ model: { model: 'CP-7961G', pfs: false } }, {}, spoiling);
+    const out = await runUpgrade(p);
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-    const slotMatches = sha(media.get(target.name)!.data.subarray(0, target.size)) === sha(await readFile(join(root, target.name)));
-    return { out, committed, lines, spoiled, target, slotMatches };
+    const slotMatches = sha(p.media.get(target.name)!.data.subarray(0, target.size)) === sha(await readFile(join(r.root, target.name)));
+    return { out, committed: p.committed, lines: p.lines, spoiled, target, slotMatches };
   } finally {
-    await server.stop();
-    await rm(root, { recursive: true, force: true });
+    await r.close();
   }
 }
 
