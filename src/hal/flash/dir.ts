@@ -20,6 +20,8 @@ interface State {
   trial: boolean;
   /** Boots of the trial load counted so far. */
   boots: number;
+  /** The last load given up after failing to come up (boot() fell back from it); never installed again. */
+  rejected: string | null;
 }
 
 /** What a complete slot holds (slot.json), written only at commit. */
@@ -33,16 +35,22 @@ const MANIFEST = 'slot.json';
 const INSTALLING = 'installing.json';
 const RESERVED = new Set([STATE, MANIFEST, INSTALLING].flatMap((n) => [n, `${n}.tmp`]));
 const SLOTS = ['A', 'B'] as const;
-const BLANK: State = { active: null, previous: null, trial: false, boots: 0 };
+const BLANK: State = { active: null, previous: null, trial: false, boots: 0, rejected: null };
 const other = (s: SlotName): SlotName => (s === 'A' ? 'B' : 'A');
 const isSlot = (v: unknown): v is SlotName | null => v === null || v === 'A' || v === 'B';
+
+// Without `rejected` while there is none: the table reads as it did before rollbacks were remembered.
+const onMedium = ({ rejected, ...rest }: State) => (rejected === null ? rest : { ...rest, rejected });
 
 function parseState(raw: unknown): State | undefined {
   const s = raw as Partial<State> | null;
   if (typeof s !== 'object' || s === null) return undefined;
   if (!isSlot(s.active) || !isSlot(s.previous) || typeof s.trial !== 'boolean') return undefined;
   if (typeof s.boots !== 'number' || !Number.isInteger(s.boots) || s.boots < 0) return undefined;
-  return { active: s.active, previous: s.previous === s.active ? null : s.previous, trial: s.trial, boots: s.boots };
+  // Absent in a table written before rollbacks were remembered.
+  const rejected = s.rejected ?? null;
+  if (rejected !== null && typeof rejected !== 'string') return undefined;
+  return { active: s.active, previous: s.previous === s.active ? null : s.previous, trial: s.trial, boots: s.boots, rejected };
 }
 
 export interface DirFlashOptions {
@@ -110,7 +118,7 @@ export class DirFlash implements Flash {
   }
 
   private async save(next: State): Promise<void> {
-    await this.io(STATE, 'write', () => writeAtomic(this.fs, join(this.root, STATE), JSON.stringify(next) + '\n'));
+    await this.io(STATE, 'write', () => writeAtomic(this.fs, join(this.root, STATE), JSON.stringify(onMedium(next)) + '\n'));
     this.state = next;
   }
 
@@ -175,7 +183,7 @@ export class DirFlash implements Flash {
     if (st.trial && st.boots >= maxTrials && st.previous) {
       const failed = st.active;
       const failedLoad = (await this.content(failed))?.load ?? null;
-      await this.save({ active: st.previous, previous: null, trial: false, boots: 0 });
+      await this.save({ active: st.previous, previous: null, trial: false, boots: 0, rejected: failedLoad });
       // Not needed for safety (state.json no longer names it); it keeps the slot from looking complete.
       await this.unlink(`slot${failed}/${MANIFEST}`);
       return { slot: st.previous, load: (await this.content(st.previous))?.load ?? null, trial: false, fellBack: true, failedLoad };
@@ -283,7 +291,7 @@ export class DirFlash implements Flash {
     const manifest: SlotContent = { load, files: files.map(({ name, size }) => ({ name, size })) };
     await this.io(`slot${inst.slot}/${MANIFEST}`, 'write', () => writeAtomic(this.fs, join(dir, MANIFEST), JSON.stringify(manifest) + '\n'));
     // 3. The switch: one atomic replacement of state.json.
-    await this.save({ active: inst.slot, previous: this.state.active, trial: true, boots: 0 });
+    await this.save({ active: inst.slot, previous: this.state.active, trial: true, boots: 0, rejected: this.state.rejected });
     this.installing = undefined;
     // 4. Clean-up only; open() redoes it if the power goes now.
     await this.unlink(`slot${inst.slot}/${INSTALLING}`);
@@ -299,6 +307,6 @@ export class DirFlash implements Flash {
     const prev = this.state.previous;
     if (!prev || !(await this.content(prev))) this.fail('PFS_ERR_FLASH_NO_PREVIOUS', null, 'no previous load to roll back to');
     this.installing = undefined;
-    await this.save({ active: prev, previous: this.state.active, trial: false, boots: 0 });
+    await this.save({ active: prev, previous: this.state.active, trial: false, boots: 0, rejected: this.state.rejected });
   }
 }

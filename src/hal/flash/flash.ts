@@ -56,6 +56,11 @@ export interface FlashStatus {
   boots: number;
   /** The complete load each slot holds (null: empty, being written, or given up). */
   slots: Record<SlotName, string | null>;
+  /**
+   * The last load boot() gave up on (it failed to come up `maxTrials` times), kept
+   * across power-ons so that a board does not install it again; null when none was.
+   */
+  rejected: string | null;
 }
 
 /**

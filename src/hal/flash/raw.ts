@@ -51,6 +51,8 @@ interface State {
   previous: SlotName | null;
   trial: boolean;
   boots: number;
+  /** The last load given up after failing to come up; never installed again. */
+  rejected: string | null;
 }
 
 interface FileEntry {
@@ -98,7 +100,7 @@ interface Install {
 const POINTER_MAGIC = 'PFSP';
 const TABLE_MAGIC = 'PFST';
 const SLOTS = ['A', 'B'] as const;
-const BLANK: State = { active: null, previous: null, trial: false, boots: 0 };
+const BLANK: State = { active: null, previous: null, trial: false, boots: 0, rejected: null };
 /** Names no back-end lets a component have, so a load that installs on one installs on every one. */
 const RESERVED = new Set(['state.json', 'slot.json', 'installing.json'].flatMap((n) => [n, `${n}.tmp`]));
 const EMPTY = Buffer.alloc(0);
@@ -106,11 +108,17 @@ const other = (s: SlotName): SlotName => (s === 'A' ? 'B' : 'A');
 const isSlot = (v: unknown): v is SlotName | null => v === null || v === 'A' || v === 'B';
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 
+// Without `rejected` while there is none: the table reads as it did before rollbacks were remembered.
+const onMedium = ({ rejected, ...rest }: State) => (rejected === null ? rest : { ...rest, rejected });
+
 function parseState(raw: unknown): State | undefined {
   const s = raw as Partial<State> | null;
   if (typeof s !== 'object' || s === null) return undefined;
   if (!isSlot(s.active) || !isSlot(s.previous) || typeof s.trial !== 'boolean' || !isCount(s.boots)) return undefined;
-  return { active: s.active, previous: s.previous === s.active ? null : s.previous, trial: s.trial, boots: s.boots };
+  // Absent in a pointer written before rollbacks were remembered.
+  const rejected = s.rejected ?? null;
+  if (rejected !== null && typeof rejected !== 'string') return undefined;
+  return { active: s.active, previous: s.previous === s.active ? null : s.previous, trial: s.trial, boots: s.boots, rejected };
 }
 
 /** Units as runs `[first, count]`: a file written alone is one run. */
@@ -249,7 +257,7 @@ export class RawFlash implements Flash {
   private save(next: State): Promise<void> {
     return this.records(async () => {
       const seq = this.pointerSeq + 1;
-      this.pointerUnit = await this.writeRecord(this.p.pointer, POINTER_MAGIC, 'pointer', seq, this.pointerUnit, next);
+      this.pointerUnit = await this.writeRecord(this.p.pointer, POINTER_MAGIC, 'pointer', seq, this.pointerUnit, onMedium(next));
       this.pointerSeq = seq;
       this.state = next;
     });
@@ -331,7 +339,7 @@ export class RawFlash implements Flash {
     if (st.trial && st.boots >= maxTrials && st.previous) {
       const failed = st.active;
       const failedLoad = this.content(failed)?.load ?? null;
-      await this.save({ active: st.previous, previous: null, trial: false, boots: 0 });
+      await this.save({ active: st.previous, previous: null, trial: false, boots: 0, rejected: failedLoad });
       // Not needed for safety (the pointer no longer names it): the load is given up, so a new install starts clean.
       await this.saveTable(failed, { load: null, complete: false, files: [] });
       return { slot: st.previous, load: this.content(st.previous)?.load ?? null, trial: false, fellBack: true, failedLoad };
@@ -602,7 +610,7 @@ export class RawFlash implements Flash {
     await this.io(dev, null, 'sync', () => dev.sync());
     // 2. The slot's table says complete; 3. the pointer names the slot: the switch.
     await this.saveTable(inst.slot, { load, complete: true, files: entries });
-    await this.save({ active: inst.slot, previous: this.state.active, trial: true, boots: 0 });
+    await this.save({ active: inst.slot, previous: this.state.active, trial: true, boots: 0, rejected: this.state.rejected });
     this.installing = undefined;
   }
 
@@ -616,6 +624,6 @@ export class RawFlash implements Flash {
     const prev = this.state.previous;
     if (!prev || !this.content(prev)) this.fail('PFS_ERR_FLASH_NO_PREVIOUS', null, 'no previous load to roll back to');
     this.installing = undefined;
-    await this.save({ active: prev, previous: this.state.active, trial: false, boots: 0 });
+    await this.save({ active: prev, previous: this.state.active, trial: false, boots: 0, rejected: this.state.rejected });
   }
 }

@@ -28,6 +28,7 @@ export function flashCompliance(kind: string, blank: () => Promise<Board>): void
     assert.equal(await f.boot(), { slot: null, load: null, trial: false, fellBack: false, failedLoad: null });
     assert.is(await f.activeLoad(), null);
     assert.is(await f.readActive('apps41.sbn'), null);
+    assert.is((await f.status()).rejected, null);
   });
 
   t('install + commit switches the active load, also after a power-on', async ({ board }) => {
@@ -116,6 +117,7 @@ export function flashCompliance(kind: string, blank: () => Promise<Board>): void
     const g = await board.power();
     assert.is(await assertWholeLoad(g), 'L1');
     assert.equal((await g.status()).previous, null, 'the given-up slot is no fallback');
+    assert.is((await g.status()).rejected, 'L2', 'the given-up load is remembered across power-ons (pfs boot does not install it again)');
     // The same load may be tried again, from scratch.
     await upgrade(g, 'L2');
     await g.boot();
@@ -124,6 +126,7 @@ export function flashCompliance(kind: string, blank: () => Promise<Board>): void
       const sel = await (await board.power()).boot(3);
       assert.equal([sel.load, sel.trial, sel.fellBack], ['L2', false, false]);
     }
+    assert.is((await (await board.power()).status()).rejected, 'L2', 'kept through later commits, until another load is given up');
   });
 
   t('maxTrials is the number of trial boots before the fallback', async ({ board }) => {
