@@ -111,6 +111,7 @@ export function configNames(mac: string): string[] {
 export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
   p.progress?.phase('config');
   const cfg = await fetchConfig(p);
+  mark(p, 'configuration done');
   if (!cfg) {
     p.progress?.phase('error', 'no usable configuration');
     return { kind: 'failed', code: 'PFS_ERR_CONFIG', reason: 'no usable configuration' };
@@ -147,6 +148,7 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     if (manifest.model !== p.model.model || manifest.load !== load) {
       throw new UpgradeError('PFS_ERR_MANIFEST_MISMATCH', `${load}.loads is for ${manifest.model} ${manifest.load}, this board wants ${p.model.model} ${load}`);
     }
+    mark(p, 'manifest verified', `${load}.loads`);
     await p.flash.beginInstall(load);
     p.progress?.components(manifest.files, !!watch?.live);
     // The phone fetched components one after another; peers fetch them together.
@@ -184,6 +186,14 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
   }
   p.progress?.phase('done');
   return { kind: 'committed', load, via: watch?.live ? 'pfs' : 'tftp', at: committedAt };
+}
+
+/**
+ * The timing probe: a DBG line per milestone with the ms since this process started
+ * (a board's reset), read back from a lab's board logs by bench/first-byte.ts.
+ */
+function mark(p: UpgradePorts, milestone: string, file?: string): void {
+  p.log.dbg(`timing: ${milestone}`, { ms: Math.round(performance.now()), file });
 }
 
 async function fetchConfig(p: UpgradePorts): Promise<UpgradeConfig | undefined> {

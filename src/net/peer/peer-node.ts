@@ -9,10 +9,10 @@ import { fileMedium, type SpoolMedium } from './spool';
 import { Fanout } from './fanout';
 import { FilePipeline } from './pipeline';
 import { OriginSource, type OriginOptions } from './origin-source';
+import type { Source } from './source';
 import { ParentLink } from './parent-link';
 import { ChildServer } from './child-server';
 import { Datagrams } from './datagrams';
-import type { TftpDownload } from '../tftp/client';
 
 export type { OriginOptions } from './origin-source';
 
@@ -82,7 +82,7 @@ interface FileIO {
   readonly fanout: Fanout;
   readonly resumedBytes: number;
   /** A transfer opened ahead (PrepareOrigin), not yet taking data. */
-  prepared?: { offset: number; dl: TftpDownload };
+  prepared?: { offset: number; dl: ReturnType<typeof OriginSource.prepare> };
   /** Released limit in blocks, as told by the core. */
   released: number;
   /** The slices of the most recently stored block, for the live stream. */
@@ -92,6 +92,8 @@ interface FileIO {
   done: Deferred;
   /** Settles when the board may leave the hierarchy: complete, and no child still served. */
   left: Deferred;
+  /** Timing probe milestones already logged for this file (each once). */
+  marked: Set<string>;
 }
 
 /**
@@ -204,6 +206,7 @@ export class PeerNode {
       complete: false,
       done: deferred(),
       left: deferred(),
+      marked: new Set(),
     };
     this.files.set(key, io);
     this.run(actions);
@@ -352,6 +355,7 @@ export class PeerNode {
   private fetchOrigin(key: HierKey, file: string): void {
     const io = this.files.get(key);
     if (!io) return;
+    this.mark(io, 'root takes data from the origin');
     // A transfer prepared at any offset serves: TFTP always starts at 0 and the pipeline skips.
     // One whose request already failed (the server refused, or never answered) is not reused.
     const prepared = io.prepared?.dl.failure ? undefined : io.prepared?.dl;
@@ -365,12 +369,13 @@ export class PeerNode {
         this.event({ type: 'BlockCorrupt', key, index: io.pipeline.storedBlocks });
       }
     }, prepared);
-    io.pipeline.attach(source);
+    io.pipeline.attach(firstBytes(source, () => this.mark(io, 'first byte from the origin')));
   }
 
   private connectParent(key: HierKey, parentId: number, addr: string, port: number, fromOffset: number): void {
     const io = this.files.get(key);
     if (!io) return;
+    this.mark(io, 'member connects to its parent');
     const link = new ParentLink(
       { key, file: io.name, nodeId: this.o.nodeId, parentId, addr, port, fromOffset, size: io.plan.size, log: this.dlog },
       (refused) => {
@@ -381,6 +386,16 @@ export class PeerNode {
     io.pipeline.attach(link);
   }
 
+  /**
+   * The timing probe: one DBG line per milestone and file, with the ms since this
+   * process started (what bench/first-byte.ts reads back from a lab's board logs).
+   */
+  private mark(io: FileIO, milestone: string): void {
+    if (io.marked.has(milestone)) return;
+    io.marked.add(milestone);
+    this.log.dbg(`timing: ${milestone}`, { ms: Math.round(performance.now()), file: io.name });
+  }
+
   private release(key: HierKey, blocks: number): void {
     const io = this.files.get(key);
     if (!io || blocks <= io.released) return;
@@ -388,4 +403,26 @@ export class PeerNode {
     io.released = blocks;
     io.fanout.release(Math.min(blocks * io.plan.blockSize, io.plan.size), live);
   }
+}
+
+/** `source`, calling `first` when its first bytes reach the pipeline (the timing probe). */
+function firstBytes(source: Source, first: () => void): Source {
+  let seen = false;
+  return {
+    kind: source.kind,
+    startsAt: source.startsAt,
+    get label() {
+      return source.label;
+    },
+    start: (sink) =>
+      source.start((b) => {
+        if (!seen) {
+          seen = true;
+          first();
+        }
+        return sink(b);
+      }),
+    resume: () => source.resume(),
+    stop: () => source.stop(),
+  };
 }
