@@ -7,6 +7,7 @@ import { encodeSignedManifest, type LoadManifest, type ManifestFile } from './ma
 import { keyId, readPrivateKey } from './keys';
 import { hashCopy, hashFile, type FileDigest } from './hash-file';
 import { isIsoTime, isModelName, isPlainName, MAX_BLOCK_BYTES } from './validate';
+import { runtimeComponent, type RuntimeArch } from './runtime';
 
 export interface PackOptions {
   /** Load name, e.g. SCCP41.9-4-2SR2-2S: letters, digits and `. _ + -` (no `/`). */
@@ -15,6 +16,12 @@ export interface PackOptions {
   model: string;
   /** Component files; each is known by its base name, which must be unique. */
   files: string[];
+  /**
+   * Runtimes the load carries (release executables of pfs): each becomes the component
+   * `pfs-linux-<arch>` whatever its file is called (src/loads/runtime.ts), which boards
+   * of that CPU start after the reboot.
+   */
+  runtimes?: { path: string; arch: RuntimeArch }[];
   /** Ed25519 private key in PEM (pfs keygen). */
   keyPath: string;
   /** Where the components and `<load>.loads` go (made if missing): the TFTP server's folder. */
@@ -68,13 +75,13 @@ export async function packLoad(o: PackOptions): Promise<PackResult> {
   if (o.created !== undefined && !isIsoTime(o.created)) throw refuse(`created "${o.created}" must be an ISO 8601 time such as 2026-01-01T00:00:00.000Z`);
   const blockSize = o.blockSize ?? DEFAULT_BLOCK_BYTES;
   if (!Number.isSafeInteger(blockSize) || blockSize < 1 || blockSize > MAX_BLOCK_BYTES) throw refuse(`block size must be 1..${MAX_BLOCK_BYTES} bytes, got ${blockSize}`);
-  if (o.files.length === 0) throw refuse('no component files given');
+  const inputs = [...o.files.map((path) => ({ path, name: basename(path) })), ...(o.runtimes ?? []).map((r) => ({ path: r.path, name: runtimeComponent(r.arch) }))];
+  if (inputs.length === 0) throw refuse('no component files given');
 
   const manifestName = `${o.load}.loads`;
   const sources: { path: string; name: string; dev: number; ino: number }[] = [];
   const names = new Set<string>();
-  for (const path of o.files) {
-    const name = basename(path);
+  for (const { path, name } of inputs) {
     if (!isPlainName(name)) throw refuse(`component "${path}": its name must be a plain file name (letters, digits, . _ + -)`);
     if (names.has(name)) throw refuse(`two components are named "${name}": boards know components by name alone`);
     if (name === manifestName) throw refuse(`component "${path}" has the manifest's own name`);
