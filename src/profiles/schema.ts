@@ -20,6 +20,7 @@ export const boardSchema: JSONSchemaType<BoardProfile> = {
         backend: { type: 'string', enum: ['dir', 'mtd', 'block'] },
         path,
         slots: { type: 'array', items: path, minItems: 2, maxItems: 2, nullable: true },
+        trials: { type: 'integer', minimum: 1, maximum: 100, nullable: true },
       },
     },
     display: {

@@ -14,7 +14,8 @@ export interface BoardProfile {
    * `block` / `mtd` (issue 6): `path` is the pointer's partition or file, `slots`
    * the A and B partitions.
    */
-  flash: { backend: 'dir' | 'mtd' | 'block'; path: string; slots?: string[] };
+  /** `trials`: boots a new load gets to come up (reach the network) before the board goes back to the other slot; default 3. */
+  flash: { backend: 'dir' | 'mtd' | 'block'; path: string; slots?: string[]; trials?: number };
   /**
    * `fbdev`: `device` (/dev/fb0). `ssd1306`: `device` (/dev/i2c-1) and its I2C
    * `address` (default 0x3c). `png`: `path`, the file the screen is written to.
