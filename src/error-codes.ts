@@ -211,6 +211,32 @@ export const ERROR_CODES = {
     meaning: 'A TFTP socket cannot be used: the server\'s name does not resolve, the port cannot be bound, or the network refuses the datagram.',
     action: 'Check the host name, the network and routes; for a server, pick a free port or stop what holds it.',
   },
+  // --- HTTP load server ---------------------------------------------------------------
+  PFS_ERR_HTTP_STATUS: {
+    exit: 1,
+    meaning: 'The HTTP load server answered a file request with an error status (404 not found, 403, 5xx after retries). The root then takes the file over TFTP.',
+    action: 'Check that the load is on the HTTP server (CUCM: port 6970) under the name the message gives, or drop <loadServerHttp> / --http.',
+  },
+  PFS_ERR_HTTP_TIMEOUT: {
+    exit: 1,
+    meaning: 'The HTTP load server sent no byte for the time allowed (connect, answer or body), again after every resume by range.',
+    action: 'Check that the server is up and reachable on its TCP port; the root falls back to TFTP meanwhile.',
+  },
+  PFS_ERR_HTTP_NETWORK: {
+    exit: 1,
+    meaning: 'The HTTP load server cannot be reached or kept cutting the connection (refused, reset, closed early) without progress, after every resume by range.',
+    action: 'Check the host, port and firewalls between the board and the server; the root falls back to TFTP meanwhile.',
+  },
+  PFS_ERR_HTTP_PROTOCOL: {
+    exit: 1,
+    meaning: 'The HTTP load server answered a range request with something unusable: a Content-Range that starts elsewhere, a size other than the file\'s, more bytes than announced.',
+    action: 'Check the server (or a proxy in the way) and that the file on it is the one the load was packed with.',
+  },
+  PFS_ERR_HTTP_ABORTED: {
+    exit: 1,
+    meaning: 'An HTTP download was stopped by its caller (the board gave the file up or moved it to another source).',
+    action: 'Usually the result of another error: read the one logged before it.',
+  },
   PFS_ERR_OUTPUT: {
     exit: 1,
     meaning: 'A downloaded file cannot be written where it was asked to go.',
