@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import type { Logger } from '../log/logger';
 import { PfsError } from '../errors';
 import type { ErrorCode } from '../error-codes';
-import { tftpGetBuffer, type TftpGetOptions } from '../net/tftp/client';
-import { TftpRemoteError } from '../net/tftp/errors';
+import { tftpGet, tftpGetBuffer, type TftpDownload, type TftpGetOptions } from '../net/tftp/client';
+import { TftpProtocolError, TftpRemoteError } from '../net/tftp/errors';
 import type { BlockPlan } from '../net/peer/block-assembler';
 import { fileMedium, Spool, type SpoolMedium } from '../net/peer/spool';
 import { fetchDirect } from '../net/peer/fetch-direct';
@@ -11,6 +11,7 @@ import { verifiedPrefix } from '../net/peer/verified-prefix';
 import { sleep } from '../io/sleep';
 import { writeAll } from '../io/write-all';
 import type { PeerNode } from '../net/peer/peer-node';
+import type { HttpOrigin } from '../net/http/load-server';
 import type { UpgradeProgress } from './progress';
 
 /** What the upgrade needs to know of the device configuration (see device-config.ts). */
@@ -20,6 +21,8 @@ export interface UpgradeConfig {
   pfsSource: string;
   /** Size and SHA-256 of the signed `.loads` manifest, so peers can pass it on verified. */
   manifest?: { load: string; size: number; sha256: string };
+  /** The configuration's HTTP load server (`<loadServerHttp>`), a base URL: see UpgradePorts.http. */
+  httpServer?: string;
 }
 
 /** A verified manifest (see src/loads). */
@@ -64,7 +67,13 @@ export interface UpgradePorts {
    * Sharing (a board with PFS disabled opens no peer port). A rejection (the port is
    * taken, no address) makes the upgrade plain TFTP, with one line saying why.
    */
-  startPeers?: () => Promise<PeerNode>;
+  startPeers?: (origin: { http?: HttpOrigin }) => Promise<PeerNode>;
+  /**
+   * The HTTP load server this board was given (`--http`, `http=` in pfs.txt); else the
+   * configuration's `<loadServerHttp>`. Components then come from it by range
+   * requests (the root's, or a board upgrading without peers), TFTP when it fails.
+   */
+  http?: HttpOrigin;
   /**
    * Fallback to direct TFTP from the server when the peers do not deliver: no
    * verified byte for `stallMs` (no root confirmed, or peers that answer but never
@@ -117,6 +126,8 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     return { kind: 'failed', code: 'PFS_ERR_CONFIG', reason: 'no usable configuration' };
   }
   const load = cfg.loadName!;
+  if (!p.http && cfg.httpServer) p = { ...p, http: { url: cfg.httpServer } };
+  if (p.http) p.log.inf(`HTTP load server ${p.http.url}: components by range requests, TFTP from ${p.server.host}:${p.server.port} if it fails`);
   const active = await p.flash.activeLoad();
   if (active === load) {
     p.log.not(`load ${load} is current: nothing to do`);
@@ -129,7 +140,7 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
   let peers = pfs ? p.peers : undefined;
   if (pfs && !peers) {
     try {
-      peers = await p.startPeers!();
+      peers = await p.startPeers!({ http: p.http });
     } catch (e) {
       p.log.wrn(`peer engine cannot run (${(e as Error).message}): plain TFTP upgrade from ${p.server.host}:${p.server.port}`, { code: (e as PfsError).code });
       pfs = false;
@@ -213,23 +224,47 @@ async function fetchConfig(p: UpgradePorts): Promise<UpgradeConfig | undefined> 
   return undefined;
 }
 
+/**
+ * Both configuration files are asked for at once, as one WAN round trip instead of
+ * two in a row; the precedence stays the phone's: the default file counts only when
+ * the board's own is not on the server (TFTP "file not found"), any other failure of
+ * the own file is the answer. The default's transfer is held after its option
+ * round trip (no data moves) and dropped when the own file answers, so a site
+ * with a file per phone pays no default-file bytes.
+ */
 async function fetchConfigOnce(p: UpgradePorts): Promise<UpgradeConfig> {
   const [own, fallback] = configNames(p.mac);
-  for (const name of [own!, fallback!]) {
-    try {
-      const xml = await tftpGetBuffer({ ...p.server, ...p.tftp, file: name, logger: p.log.child('TFTP') });
-      p.log.inf(`configuration ${name} (${xml.length} bytes)`);
-      return p.parseConfig(xml.toString('utf8'), `${name} from ${p.server.host}:${p.server.port}`);
-    } catch (e) {
-      // A phone without its own file takes the default one; any other failure is the answer.
-      if (name === own && e instanceof TftpRemoteError && e.tftpCode === 1) {
-        p.log.inf(`${own} not on the server: using ${fallback}`);
-        continue;
-      }
+  const logger = p.log.child('TFTP');
+  const spare = tftpGet({ ...p.server, ...p.tftp, file: fallback!, logger, hold: true });
+  spare.negotiated.catch(() => {}); // seen again through deliver() if the default is used
+  let name = own!;
+  let xml: Buffer;
+  try {
+    xml = await tftpGetBuffer({ ...p.server, ...p.tftp, file: own!, logger });
+    spare.abort();
+  } catch (e) {
+    // A phone without its own file takes the default one; any other failure is the answer.
+    if (!(e instanceof TftpRemoteError && e.tftpCode === 1)) {
+      spare.abort();
       throw e;
     }
+    p.log.inf(`${own} not on the server: using ${fallback}`);
+    name = fallback!;
+    xml = await collect(spare, `${p.server.host}:${p.server.port}`, fallback!);
   }
-  throw new UpgradeError('PFS_ERR_CONFIG', 'unreachable');
+  p.log.inf(`configuration ${name} (${xml.length} bytes)`);
+  return p.parseConfig(xml.toString('utf8'), `${name} from ${p.server.host}:${p.server.port}`);
+}
+
+/** A held configuration transfer, started and taken into memory (at most 1 MiB, as tftpGetBuffer). */
+async function collect(dl: TftpDownload, where: string, file: string, maxBytes = 1 << 20): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  dl.begin();
+  await dl.deliver((b) => {
+    if (dl.bytes > maxBytes) throw new TftpProtocolError(where, file, `larger than ${maxBytes} bytes`);
+    parts.push(b);
+  });
+  return Buffer.concat(parts, dl.bytes);
 }
 
 function decidePfs(p: UpgradePorts, cfg: UpgradeConfig): boolean {
@@ -301,7 +336,7 @@ function fetchComponent(p: UpgradePorts, f: UpgradeManifest['files'][number], wa
         plan,
         medium,
         checking,
-        origin: { ...p.server, ...p.tftp },
+        origin: { ...p.server, ...p.tftp, http: p.http },
         log: p.log.child('TFTP'),
         progress: (bytes) => p.progress?.component(f.name, 'downloading', bytes),
       });
