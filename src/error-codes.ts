@@ -259,6 +259,11 @@ export const ERROR_CODES = {
     meaning: 'Blocks from the TFTP origin failed their SHA-256 again and again: the server\'s copy is not the one the load was signed with.',
     action: 'Copy the load (the output of `pfs pack`) onto the TFTP server again.',
   },
+  PFS_ERR_RUNTIME: {
+    exit: 1,
+    meaning: 'The pfs runtime the active load carries (pfs-linux-<CPU>) could not be copied out of its slot or started.',
+    action: 'The launcher counts it as a failed boot: a load on trial is rolled back after the board file\'s number of them. Check the board\'s tmp folder (room, not mounted noexec) and that the runtime is for the board\'s CPU.',
+  },
   PFS_ERR_UPGRADE: {
     exit: 1,
     meaning: 'The upgrade failed for a reason without a code of its own; the board keeps its current load.',

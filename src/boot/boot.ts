@@ -7,6 +7,7 @@ import type { Flash } from '../hal/flash/flash';
 import { loadTrust } from '../loads/keys';
 import { openSignedManifest } from '../loads/manifest';
 import { PeerNode, type FileStatus } from '../net/peer/peer-node';
+import { httpBaseUrl, type HttpOrigin } from '../net/http/load-server';
 import { loadModels, type BoardProfile, type ModelProfile } from '../profiles';
 import { findBoard } from './board-detect';
 import { parseBootConfig, selectModel } from './select-model';
@@ -16,6 +17,11 @@ import { peerAddresses } from './peer-addresses';
 import { runUpgrade, type UpgradeOutcome } from './upgrade';
 import { UpgradeProgress } from './progress';
 import { attachConsole, BoardFace } from './board-io';
+import { extractRuntime, inheritedHandover, runRuntime, slotRuntime } from './runtime-slot';
+import { Trial } from './trial';
+import { runtimeArchOfNode } from '../loads/runtime';
+import { VERSION } from '../version';
+import type { BootSelection } from '../hal/flash/flash';
 
 /** Exit codes of `pfs boot`, for the init system that runs it. */
 export const EXIT = {
@@ -40,6 +46,11 @@ export interface BootOptions {
   mac?: string;
   /** The TFTP server (a phone learns it from DHCP option 150; here: --server or tftp= in pfs.txt). */
   server?: string;
+  /**
+   * The HTTP load server, `http://HOST[:PORT][/PATH]` or `HOST[:PORT]` (port 6970): --http
+   * or http= in pfs.txt; else the configuration's `<loadServerHttp>`, if any.
+   */
+  http?: string;
   /** Peer port (UDP and TCP), address and broadcast; defaults: 4051 on the board's interface. */
   peerPort?: number;
   addr?: string;
@@ -58,6 +69,13 @@ export interface BootOptions {
   peerFaults?: { corruptServed?: boolean };
   /** Called the moment the new load is committed (epoch ms); the board may stay up a while after, for its children. */
   onCommitted?: (at: number) => void;
+  /**
+   * Hand the board over to the runtime the active load carries for this CPU
+   * (pfs-linux-<arch>, src/boot/runtime-slot.ts): `argv` is what this pfs was given after
+   * its own name, the runtime's command line. Unset (boards in a test or lab process):
+   * the board always runs in this process.
+   */
+  runtime?: { argv: readonly string[] };
   /** false: leave the board file's screen (or LEDs) alone, e.g. many boards on one machine. */
   display?: boolean;
   leds?: boolean;
@@ -132,24 +150,79 @@ async function bootWithConsole(o: BootOptions, board: BoardProfile, log: Logger)
 
   const flash = openFlash(board.flash, { root: o.root, boardName: board.board });
   await flash.open();
-  const sel = await flash.boot();
-  if (sel.fellBack) log.wrn(`load on slot ${sel.slot === 'A' ? 'B' : 'A'} failed to come up: back on ${sel.load} (slot ${sel.slot})`);
-  log.not(`running ${sel.load ?? 'no load (blank board)'}${sel.slot ? ` from slot ${sel.slot}` : ''}${sel.trial ? ' (trial boot)' : ''}`, { mac });
-  // This far, the running load works: it is no longer on trial.
-  await flash.markGood();
-
-  const trust = await loadTrust(under(o.root, board.trust));
+  const trials = board.flash.trials ?? 3;
+  // Started by the launcher (the installed pfs), which counted this boot already.
+  const handed = inheritedHandover();
+  const sel = handed ? await selectionOf(flash) : await flash.boot(trials);
+  const status = await flash.status();
+  if (sel.fellBack) log.wrn(`load ${sel.failedLoad ?? '(unnamed)'} failed to come up ${trials} time${trials === 1 ? '' : 's'}: rolled back to ${sel.load} (slot ${sel.slot})`);
+  if (handed) log.not(`pfs ${VERSION}, the runtime of ${handed.load} (slot ${handed.slot})`);
+  log.not(`running ${sel.load ?? 'no load (blank board)'}${sel.slot ? ` from slot ${sel.slot}` : ''}${sel.trial ? ` (trial boot ${status.boots} of ${trials})` : ''}`, { mac });
   const tmp = under(o.root, board.tmp);
   await mkdir(tmp, { recursive: true });
+
+  const arch = board.arch ?? runtimeArchOfNode();
+  const runtime = o.runtime && !handed && sel.load && sel.slot && arch ? await slotRuntime(flash, arch) : null;
+  if (runtime) return handOver(o, { flash, sel, runtime, tmp, trials, boots: status.boots, model: model.profile.model, log });
+
+  // The running load is on trial until it reaches the network (trial.ts).
+  const trial = new Trial({ flash, log, trial: sel.trial, load: sel.load, rejected: status.rejected });
+  const trust = await loadTrust(under(o.root, board.trust));
 
   const progress = new UpgradeProgress(model.profile.model, sel.load);
   const face = await BoardFace.open(board, model.profile, o.root, progress, o.log, { display: o.display, leds: o.leds });
   try {
-    return await upgrade(o, { board, boot, model: model.profile, mac, server, flash, trust, tmp, progress, log });
+    return await upgrade(o, { board, boot, model: model.profile, mac, server, flash, trust, tmp, progress, log, trial });
   } finally {
+    await trial.settled();
     await face.close();
     await flash.close?.();
   }
+}
+
+/** The boot the launcher counted, as the flash stands (its table is the truth if the two differ). */
+async function selectionOf(flash: Flash): Promise<BootSelection> {
+  const st = await flash.status();
+  const load = st.active ? st.slots[st.active] : null;
+  return { slot: st.active, load, trial: st.trial, fellBack: false, failedLoad: null };
+}
+
+/**
+ * The launcher's part: run the active load's runtime with this pfs's arguments and end
+ * as it ends. A runtime that ended while its load is still on trial did not come up,
+ * whatever its exit code (0 included): FAILED, so the service manager starts the board
+ * again and that boot is counted, until the load is rolled back.
+ */
+async function handOver(
+  o: BootOptions,
+  r: { flash: Flash; sel: BootSelection; runtime: string; tmp: string; trials: number; boots: number; model: string; log: Logger },
+): Promise<BootResult> {
+  const { flash, sel, runtime, log } = r;
+  const load = sel.load!;
+  let exit: number;
+  try {
+    const path = await extractRuntime(flash, runtime, join(r.tmp, 'runtime'));
+    // The runtime opens the flash itself; raw devices are not shared.
+    await flash.close?.();
+    log.not(`starting ${runtime} of ${load} (slot ${sel.slot})`);
+    exit = await runRuntime(path, o.runtime!.argv, { load, slot: sel.slot!, trial: sel.trial });
+  } catch (e) {
+    await flash.close?.();
+    log.err((e as Error).message, { code: (e as PfsError).code ?? 'PFS_ERR_RUNTIME' });
+    exit = EXIT.FAILED;
+  }
+  if (!sel.trial) return { exit, model: r.model };
+  await flash.open();
+  try {
+    const st = await flash.status();
+    if (st.trial && st.slots[st.active!] === load) {
+      log.wrn(`${runtime} of ${load} ended (exit ${exit}) before it reached the network: trial boot ${r.boots} of ${r.trials} failed`);
+      return { exit: EXIT.FAILED, model: r.model };
+    }
+  } finally {
+    await flash.close?.();
+  }
+  return { exit, model: r.model };
 }
 
 interface Booted {
@@ -163,15 +236,22 @@ interface Booted {
   tmp: string;
   progress: UpgradeProgress;
   log: Logger;
+  trial: Trial;
 }
 
 async function upgrade(o: BootOptions, b: Booted): Promise<BootResult> {
-  const { board, boot, model, mac, server, flash, trust, tmp, progress, log } = b;
+  const { board, boot, model, mac, server, flash, trust, tmp, progress, log, trial } = b;
+  const httpText = (o.http ?? boot.get('http') ?? '').trim();
+  const httpUrl = httpText ? httpBaseUrl(httpText) : undefined;
+  if (httpText && !httpUrl) {
+    log.err(`HTTP load server "${httpText}" (--http or http= in ${under(o.root, board.bootConfig)}) must be http://HOST[:PORT][/PATH] or HOST[:PORT]`, { code: 'PFS_ERR_CONFIG' });
+    return { exit: EXIT.FAILED, model: model.model };
+  }
   let peers: PeerNode | undefined;
   // The peer engine starts only once the configuration enables Peer Firmware Sharing:
   // a board with PFS disabled opens no peer port. One that cannot start (the port is
   // taken, the interface has no address) upgrades by plain TFTP (runUpgrade says why).
-  const startPeers = async (): Promise<PeerNode> => {
+  const startPeers = async (from: { http?: HttpOrigin }): Promise<PeerNode> => {
     const where = peerAddresses({ addr: o.addr ?? boot.get('addr'), broadcast: o.broadcast ?? boot.get('broadcast') }, board.network.interface);
     const port = o.peerPort ?? (boot.has('peer_port') ? Number(boot.get('peer_port')) : 4051);
     const bcast = hostPort(where.broadcast, 4051);
@@ -182,7 +262,7 @@ async function upgrade(o: BootOptions, b: Booted): Promise<BootResult> {
       udpPort: port,
       tcpPort: port,
       broadcast: { addr: bcast.host, port: bcast.port },
-      origin: { ...server, ...o.tftp },
+      origin: { ...server, ...o.tftp, http: from.http },
       dir: tmp,
       forward: o.forward ?? 'cut',
       logger: o.log,
@@ -206,9 +286,10 @@ async function upgrade(o: BootOptions, b: Booted): Promise<BootResult> {
       mac,
       server,
       tftp: o.tftp ?? {},
-      parseConfig: (xml, source) => parseDeviceConfig(xml, model, source),
+      http: httpUrl ? { url: httpUrl } : undefined,
+      parseConfig: trial.parseConfig((xml, source) => parseDeviceConfig(xml, model, source)),
       openManifest: (bytes, source) => openSignedManifest(bytes, trust, source),
-      flash,
+      flash: trial.gate(flash),
       startPeers: model.pfs ? startPeers : undefined,
       tmpDir: tmp,
       configRetryMs: 1000,

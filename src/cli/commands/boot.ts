@@ -5,6 +5,7 @@ import { UsageError } from '../../errors';
 import { bootBoard, EXIT } from '../../boot/boot';
 import { parseMs } from '../../units/parse';
 import { defaultBoardsDir } from '../../profiles';
+import { httpBaseUrl } from '../../net/http/load-server';
 
 // boards/ beside pfs, else the profiles built into it (src/profiles/boards-dir.ts).
 export { defaultBoardsDir };
@@ -25,6 +26,12 @@ and exit to be rebooted. Meanwhile the board file's screen shows the upgrade (pe
 component: state, KB, role; the PFS icon while sharing), its LED blinks the phase,
 and log lines also go to its console device.
 
+A new load boots on trial: it is marked good once it has fetched its configuration;
+after the board file's flash.trials boots (default 3) that did not, the board goes
+back to the other slot, and never installs that load again. When the active load
+carries pfs itself (pfs-linux-<CPU>, pfs pack --runtime), this pfs counts the boot and
+starts that runtime with the same arguments (docs/INSTALL.md, "Rolling back").
+
 Exit status: ${EXIT.CURRENT} up to date, ${EXIT.REBOOT} new load committed (reboot), ${EXIT.FAILED} upgrade failed
 (current load kept), ${EXIT.NO_MODEL} no valid model selected, 2 bad usage.
 
@@ -36,6 +43,10 @@ Options:
                       pfs, else the ones built into it)
   --model MODEL       phone model, overriding the kernel command line and pfs.txt
   --server HOST[:PORT]  the TFTP server (default: tftp= in pfs.txt)
+  --http URL          HTTP load server the components come from by range requests,
+                      http://HOST[:PORT][/PATH] or HOST[:PORT] (port 6970, as CUCM);
+                      TFTP if it fails (default: http= in pfs.txt, else the
+                      configuration's <loadServerHttp>, else none)
   --mac MAC           the board's MAC (default: mac= in pfs.txt, else its interface)
   --peer-port N       UDP and TCP peer port (default 4051, or peer_port= in pfs.txt)
   --addr ADDR         this board's address (default: its interface's)
@@ -54,6 +65,7 @@ Options:
         'boards-dir': { type: 'string' },
         model: { type: 'string' },
         server: { type: 'string' },
+        http: { type: 'string' },
         mac: { type: 'string' },
         'peer-port': { type: 'string' },
         addr: { type: 'string' },
@@ -70,6 +82,7 @@ Options:
     // A root that is not there would otherwise come out as "no phone model selected".
     if (values.root !== undefined && !statSync(values.root, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--root ${values.root}: no such folder (the board's root: boot/pfs.txt, trust/ and flash/ are under it)`);
     if (values.addr !== undefined && isIPv4(values.addr) === false) throw new UsageError(`--addr must be an IPv4 address, got "${values.addr}"`);
+    if (values.http !== undefined && !httpBaseUrl(values.http)) throw new UsageError(`--http must be http://HOST[:PORT][/PATH] or HOST[:PORT], got "${values.http}"`);
     const forward = values.forward ?? 'cut';
     if (forward !== 'cut' && forward !== 'store') throw new UsageError(`--forward must be cut or store, got "${forward}"`);
     const r = await bootBoard({
@@ -78,6 +91,7 @@ Options:
       boardsDir: values['boards-dir'] ?? defaultBoardsDir(),
       model: values.model,
       server: values.server,
+      http: values.http,
       mac: values.mac,
       peerPort: intOption('peer-port', values['peer-port'], 1, 65535),
       addr: values.addr,
@@ -90,6 +104,8 @@ Options:
       configTries: intOption('config-tries', values['config-tries'], 0, 1_000_000),
       upgradeTimeoutMs: values['upgrade-timeout'] === undefined ? undefined : parseMs(values['upgrade-timeout'], '--upgrade-timeout'),
       log,
+      // After the reboot into a load that carries pfs (pfs-linux-<CPU>), that runtime runs the board, with these arguments.
+      runtime: { argv: process.argv.slice(2) },
     });
     return r.exit;
   },

@@ -1,0 +1,112 @@
+// The runtime a load carries (src/loads/runtime.ts) is what runs the board once it has
+// rebooted into that load. The installed pfs (/opt/pfs/pfs, the unit's ExecStart, which
+// no upgrade changes) stays the launcher: its `pfs boot` counts the boot of the active
+// slot, then hands the board over to the slot's runtime, a child with the same
+// arguments. So a runtime that dies at once still has its boots counted and is rolled
+// back, whatever the slot's medium (a file in a folder, or raw flash a shell cannot read).
+import { spawn } from 'node:child_process';
+import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import { PfsError } from '../errors';
+import type { Flash, SlotName } from '../hal/flash/flash';
+import { runtimeComponent, type RuntimeArch } from '../loads/runtime';
+
+/** The environment variable that tells a slot's runtime it was started by the launcher, and for which load. */
+export const HANDOVER_ENV = 'PFS_SLOT_RUNTIME';
+
+/** What the launcher tells the runtime it starts: the boot it counted. */
+export interface Handover {
+  load: string;
+  slot: SlotName;
+  /** The load is on trial: the runtime confirms it once it reaches the network. */
+  trial: boolean;
+}
+
+/**
+ * The handover this process was started with, or undefined when it was not started by
+ * a launcher (then it is the launcher). A malformed value counts as none.
+ */
+export function inheritedHandover(env: NodeJS.ProcessEnv = process.env): Handover | undefined {
+  const raw = env[HANDOVER_ENV];
+  if (!raw) return undefined;
+  try {
+    const h = JSON.parse(raw) as Partial<Handover>;
+    if (typeof h.load === 'string' && (h.slot === 'A' || h.slot === 'B') && typeof h.trial === 'boolean') return { load: h.load, slot: h.slot, trial: h.trial };
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
+
+/** The component name of the active load's runtime for `arch`, or null when the load carries none (or there is no load). */
+export async function slotRuntime(flash: Flash, arch: RuntimeArch): Promise<string | null> {
+  const name = runtimeComponent(arch);
+  const r = await flash.readActive(name);
+  if (!r) return null;
+  await r.close();
+  return name;
+}
+
+/**
+ * Copies the active load's component `name` to `dir/name`, executable (mode 0755), and
+ * returns its path: a slot on raw flash cannot be executed in place, and one in a folder
+ * holds its files without the execute bit. The copy appears whole or not at all.
+ * PFS_ERR_RUNTIME when it cannot be read or written (the folder and file named).
+ */
+export async function extractRuntime(flash: Flash, name: string, dir: string): Promise<string> {
+  const path = join(dir, name);
+  const tmp = `${path}.tmp-${process.pid}`;
+  const src = await flash.readActive(name);
+  if (!src) throw new PfsError('PFS_ERR_RUNTIME', `runtime ${name}: not in the active load`);
+  try {
+    await mkdir(dir, { recursive: true });
+    const out = await open(tmp, 'w', 0o755);
+    try {
+      const buf = Buffer.alloc(1 << 20);
+      for (let at = 0; at < src.size; ) {
+        const n = await src.read(buf, 0, Math.min(buf.length, src.size - at), at);
+        if (n === 0) throw new Error(`the slot gave ${at} of ${src.size} bytes`);
+        await out.write(buf, 0, n, at);
+        at += n;
+      }
+    } finally {
+      await out.close();
+    }
+    await chmod(tmp, 0o755);
+    await rename(tmp, path);
+    return path;
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw new PfsError('PFS_ERR_RUNTIME', `runtime ${name}: cannot copy it to ${dir}: ${(e as Error).message}`, { cause: e });
+  } finally {
+    await src.close();
+  }
+}
+
+/**
+ * Runs the runtime at `path` with `argv` (what this `pfs` was given after its own
+ * name) and the handover in its environment, sharing standard input, output and error;
+ * SIGTERM, SIGINT and SIGHUP are passed on to it. Resolves its exit code, 128 + the
+ * signal's number when a signal ended it. One that cannot be started (not executable,
+ * for another CPU, a script whose interpreter is missing) rejects with PFS_ERR_RUNTIME.
+ */
+export function runRuntime(path: string, argv: readonly string[], handover: Handover): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path, argv, { stdio: 'inherit', env: { ...process.env, [HANDOVER_ENV]: JSON.stringify(handover) } });
+    const pass = (sig: NodeJS.Signals) => child.kill(sig);
+    const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+    for (const s of signals) process.on(s, pass);
+    const done = () => {
+      for (const s of signals) process.off(s, pass);
+    };
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      done();
+      reject(new PfsError('PFS_ERR_RUNTIME', `runtime ${path}: cannot start it (${e.code ?? e.message})`, { cause: e }));
+    });
+    child.once('exit', (code, signal) => {
+      done();
+      resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
+    });
+  });
+}

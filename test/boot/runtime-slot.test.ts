@@ -1,0 +1,89 @@
+// The launcher's handover (src/boot/runtime-slot.ts): the installed pfs counts the boot,
+// then runs the runtime the active load carries; one that ends while its load is still
+// on trial did not come up, and the boots it costs roll the load back.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EXIT } from '../../src/boot/boot';
+import { extractRuntime, HANDOVER_ENV, inheritedHandover, runRuntime } from '../../src/boot/runtime-slot';
+import { memFlash } from '../../src/hal/flash/mem';
+import { runtimeArchOfNode, runtimeComponent } from '../../src/loads/runtime';
+import { trialBoard } from './trial-helpers';
+
+const L1 = 'SCCP41.9-4-2SR2-2S';
+const L2 = 'SCCP41.9-5-1';
+const RUNTIME = runtimeComponent(runtimeArchOfNode()!);
+
+test('extractRuntime copies the active load\'s runtime out of the slot, executable; runRuntime passes the handover and the arguments and ends as it ends', async () => {
+  const b = await trialBoard({ loads: [{ load: L1, files: { 'a.sbn': 'one' } }] });
+  try {
+    const f = memFlash();
+    await f.open();
+    await f.beginInstall(L2);
+    const script = `#!/bin/sh\nprintf '%s\\n' "$${HANDOVER_ENV}" "$@" > "${join(b.dir, 'ran')}"\nexit 7\n`;
+    const s = await f.openComponent(RUNTIME);
+    await s.writev([Buffer.from(script)], 0);
+    await s.close();
+    await f.commit(L2, [{ name: RUNTIME, size: script.length }]);
+    const path = await extractRuntime(f, RUNTIME, join(b.dir, 'run'));
+    assert.is(await readFile(path, 'utf8'), script);
+    assert.is((await stat(path)).mode & 0o777, 0o755);
+    const exit = await runRuntime(path, ['boot', '--root', '/x'], { load: L2, slot: 'A', trial: true });
+    assert.is(exit, 7);
+    const [env, ...args] = (await readFile(join(b.dir, 'ran'), 'utf8')).trim().split('\n');
+    assert.equal(inheritedHandover({ [HANDOVER_ENV]: env }), { load: L2, slot: 'A', trial: true });
+    assert.equal(args, ['boot', '--root', '/x']);
+    assert.is(inheritedHandover({ [HANDOVER_ENV]: '{"load":1}' }), undefined);
+    assert.is(inheritedHandover({}), undefined);
+    const missing = await extractRuntime(f, 'pfs-linux-none', join(b.dir, 'run')).catch((e) => e);
+    assert.is(missing.code, 'PFS_ERR_RUNTIME');
+  } finally {
+    await b.close();
+  }
+});
+
+test('a runtime that exits at once (even with 0) while its load is on trial fails the boot; after the board file\'s number of boots the board is back on the old load, in this process', async () => {
+  const b = await trialBoard({ loads: [{ load: L1, files: { 'a.sbn': 'one' } }, { load: L2, files: { 'a.sbn': 'two', [RUNTIME]: '#!/bin/sh\nexit 0\n' } }], trials: 2 });
+  try {
+    await b.offer(L2);
+    for (const n of [1, 2]) {
+      const r = await b.boot({ runtime: { argv: ['boot'] } });
+      assert.is(r.exit, EXIT.FAILED, r.lines.join('\n'));
+      assert.ok(r.lines.some((l) => l.includes(`starting ${RUNTIME} of ${L2} (slot B)`)), r.lines.join('\n'));
+      assert.ok(r.lines.some((l) => l.includes(`${RUNTIME} of ${L2} ended (exit 0) before it reached the network: trial boot ${n} of 2 failed`)), r.lines.join('\n'));
+    }
+    const back = await b.boot({ runtime: { argv: ['boot'] } });
+    assert.ok(back.lines.some((l) => l.includes(`load ${L2} failed to come up 2 times: rolled back to ${L1} (slot A)`)), back.lines.join('\n'));
+    assert.not.ok(back.lines.some((l) => l.includes('starting ')), 'the old load carries no runtime: this process runs it');
+    assert.is(back.exit, EXIT.CURRENT, back.lines.join('\n'));
+    const st = await (await b.flash()).status();
+    assert.equal([st.active, st.rejected], ['A', L2]);
+  } finally {
+    await b.close();
+  }
+});
+
+test('a runtime on a load that is no longer on trial ends the boot with its own exit code; one that cannot start is PFS_ERR_RUNTIME and a failed boot', async () => {
+  const b = await trialBoard({ loads: [{ load: L1, files: { 'a.sbn': 'one' } }, { load: L2, files: { [RUNTIME]: '#!/bin/sh\nexit 7\n' } }], good: true });
+  try {
+    const r = await b.boot({ runtime: { argv: ['boot'] } });
+    assert.is(r.exit, 7, r.lines.join('\n'));
+    // Not told to hand over (a board in a test or lab process): it runs here.
+    await b.offer(L2);
+    assert.is((await b.boot()).exit, EXIT.CURRENT);
+  } finally {
+    await b.close();
+  }
+  const c = await trialBoard({ loads: [{ load: L1, files: { 'a.sbn': 'one' } }, { load: L2, files: { [RUNTIME]: '#!/no/such/interpreter\n' } }] });
+  try {
+    const r = await c.boot({ runtime: { argv: ['boot'] } });
+    assert.is(r.exit, EXIT.FAILED);
+    assert.ok(r.lines.some((l) => /^ERR .* BOOT: runtime .*pfs-linux-\w+: cannot start it \(ENOENT\)/.test(l) && l.includes('PFS_ERR_RUNTIME')), r.lines.join('\n'));
+    assert.ok(r.lines.some((l) => l.includes('before it reached the network: trial boot 1 of 3 failed')), r.lines.join('\n'));
+  } finally {
+    await c.close();
+  }
+});
+
+test.run();
