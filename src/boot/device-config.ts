@@ -2,6 +2,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { PfsError } from '../errors';
 import { isModelName, type ModelProfile } from '../profiles';
 import { isPlainName } from '../loads/validate';
+import { httpBaseUrl } from '../net/http/load-server';
 
 /**
  * A configuration file the board cannot use: malformed XML, or without what the
@@ -37,6 +38,11 @@ export interface DeviceConfig {
    * unless given). Empty: from the TFTP server the configuration came from.
    */
   tftpServers: { host: string; port: number }[];
+  /**
+   * The HTTP load server (`<vendorConfig><loadServerHttp>`), as a base URL ending in `/`:
+   * the root takes files from it by range requests, TFTP only if it fails.
+   */
+  httpServer?: string;
   /** Peer Firmware Sharing, resolved device > common phone profile > enterprise; off by default. */
   peerFirmwareSharing: boolean;
   /** The level that decided `peerFirmwareSharing`. */
@@ -185,7 +191,7 @@ function findManifest(root: Node, rootName: string, model: ModelProfile, source:
  *   alias) or whose CUCM device type number is this model's (`<loadInformation30018>`);
  * - Peer Firmware Sharing: `<vendorConfig><peerFirmwareSharing>` (the device),
  *   else `<commonProfile>`'s, else `<enterpriseConfig>`'s; disabled if none says;
- * - load servers: `<vendorConfig><loadServer>`;
+ * - load servers: `<vendorConfig><loadServer>`; the HTTP one `<vendorConfig><loadServerHttp>`;
  * - manifest digest: `<pfsLoad model="…" size="…" sha256="…">LOAD</pfsLoad>`.
  * Throws ConfigError (PFS_ERR_CONFIG) for malformed XML, an unknown root element,
  * no load (or two different ones) for the model, a flag or `<pfsLoad>` that does
@@ -221,5 +227,10 @@ export function parseDeviceConfig(xml: string, model: ModelProfile, source: stri
     .filter((s) => s !== '')
     .map((s) => hostPort(s, `${top}<vendorConfig><loadServer>`, source));
 
-  return { loadName, tftpServers, peerFirmwareSharing: peerFirmwareSharing!, pfsSource, manifest: findManifest(root, rootName, model, source) };
+  const httpWhere = `${top}<vendorConfig><loadServerHttp>`;
+  const httpText = text(child(vendorConfig, 'loadServerHttp', `${top}<vendorConfig>`, source)) ?? '';
+  const httpServer = httpText === '' ? undefined : httpBaseUrl(httpText);
+  if (httpText !== '' && !httpServer) throw new ConfigError(source, `${httpWhere} must be http://HOST[:PORT][/PATH] or HOST[:PORT] (got "${httpText}")`);
+
+  return { loadName, tftpServers, ...(httpServer ? { httpServer } : {}), peerFirmwareSharing: peerFirmwareSharing!, pfsSource, manifest: findManifest(root, rootName, model, source) };
 }

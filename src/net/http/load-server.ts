@@ -8,9 +8,9 @@ export interface HttpOrigin {
   url: string;
   /** No byte for this long gives a connection up (then resumed by range), ms. Default 10 000. */
   timeoutMs?: number;
-  /** Connections in a row without a new byte before HTTP is given up for TFTP. Default 4. */
+  /** Connections in a row without a new byte before HTTP is given up for TFTP. Default 3. */
   retries?: number;
-  /** Wait before a resume, doubled per failure in a row, ms. Default 250. */
+  /** Wait before a resume, doubled per failure in a row, ms. Default 100. */
   retryDelayMs?: number;
 }
 
@@ -25,14 +25,18 @@ export const CUCM_HTTP_PORT = 6970;
 export function httpBaseUrl(text: string): string | undefined {
   const t = text.trim();
   if (t === '') return undefined;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(t);
+  // HOST[:PORT] alone: a bare IPv6 address gets its brackets, a missing port is CUCM's.
+  const bare = /^(\[[^\]]+\]|[^:/]+)(?::(\d+))?$/.exec(t);
+  const v6 = !bare && /^[0-9a-f:.]+$/i.test(t) && t.includes('::') ? `[${t}]` : undefined;
+  if (!scheme && !bare && !v6) return undefined;
   let u: URL;
   try {
-    u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(t) ? t : `http://${t.includes(':') && !t.startsWith('[') && t.indexOf(':') !== t.lastIndexOf(':') ? `[${t}]` : t}`);
+    u = new URL(scheme ? t : `http://${v6 ?? `${bare![1]}:${bare![2] ?? CUCM_HTTP_PORT}`}${v6 ? `:${CUCM_HTTP_PORT}` : ''}/`);
   } catch {
     return undefined;
   }
   if (u.protocol !== 'http:' || u.username || u.password || u.search || u.hash || !u.hostname) return undefined;
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(t) && !u.port) u.port = String(CUCM_HTTP_PORT);
   if (!u.pathname.endsWith('/')) u.pathname += '/';
   return u.href;
 }

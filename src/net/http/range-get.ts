@@ -13,9 +13,9 @@ export interface HttpGetOptions {
   size?: number;
   /** No byte for this long (connect, answer, body) gives that connection up, ms. Default 10 000. */
   timeoutMs?: number;
-  /** Connections in a row that end without a new byte before the download fails. Default 4. */
+  /** Connections in a row that end without a new byte before the download fails. Default 3. */
   retries?: number;
-  /** Wait before a resume, doubled for each failure in a row, ms. Default 250. */
+  /** Wait before a resume, doubled for each failure in a row, ms. Default 100 (so 0.7 s in all before giving up). */
   retryDelayMs?: number;
   /** A connection to the server opened ahead (see `connectAhead`): the first request goes on it. */
   connection?: Socket;
@@ -88,8 +88,8 @@ class RangeDownload implements HttpDownload {
     this.size = opts.size;
     this.log = opts.logger ?? silentLogger;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
-    this.retries = opts.retries ?? 4;
-    this.retryDelayMs = opts.retryDelayMs ?? 250;
+    this.retries = opts.retries ?? 3;
+    this.retryDelayMs = opts.retryDelayMs ?? 100;
     this.ahead = opts.connection;
     this.done = new Promise((ok, fail) => (this.settle = { ok, fail }));
   }

@@ -37,6 +37,7 @@ const plans: Record<string, FilePlan> = {
   'hal/flash/block.test.ts': { seconds: 15 },
   'boot/boot-e2e-flash.test.ts': { seconds: 14, shares: BROADCAST },
   'boot/boot-e2e-refused.test.ts': { seconds: 14, shares: BROADCAST },
+  'boot/boot-http.test.ts': { seconds: 16, shares: BROADCAST },
   'boot/slow-client.test.ts': { seconds: 8, shares: BROADCAST },
   'bench/fuzz.test.ts': { seconds: 8 },
   'bench/torture.test.ts': { seconds: 9 },
