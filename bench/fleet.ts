@@ -9,29 +9,32 @@
 //   pfs          this project, defaults (cut-through, windowed TFTP at the root)
 //   udpcast      one board fetches the set by windowed TFTP, then udp-sender to the rest
 //   uftp         the same, then uftp to uftpd on the rest
+//   bt           the same, then BitTorrent: opentracker, aria2c on every board (bench/fleet-bt.ts)
 // Writes bench/fleet-results.json, bench/fleet.svg and the "Fleet (network namespaces)"
-// section of bench/RESULTS.md. Needs root, iproute2, udpcast, uftp, GNU time.
+// section of bench/RESULTS.md, and prints the table. Needs root, iproute2, udpcast, uftp,
+// opentracker, aria2, mktorrent, GNU time. A quick subset: --n 8 --systems pfs,uftp,bt.
 // Options: USAGE below (`npm run bench:fleet -- --help`).
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { cp, mkdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { loadModels } from '../src/profiles';
 import { parseRate, parseSize } from '../src/units/parse';
-import { cleanupStale, NetnsSubnet, type NetnsHost } from '../src/lab/netns/subnet';
+import { cleanupStale, NetnsSubnet } from '../src/lab/netns/subnet';
 import { prepareSite, type Site } from '../src/lab/site';
 import { sleep } from '../src/io/sleep';
 import { benchArgs, numberArg, numberListArg } from './args';
+import { ARIA2_LAN, ARIA2_LEECHER, ARIA2_SEED, btMissing, runBitTorrent } from './fleet-bt';
+import { BUNDLE, exitOf, killIn, Origin, REPO, sha256, wanFetch } from './fleet-run';
 import { lineChartSvg, type ChartSeries } from './chart';
 import { writeSection } from './results';
 
 // ---------------------------------------------------------------- options
 
-const SYSTEMS = ['traditional', 'cisco', 'store', 'pfs', 'udpcast', 'uftp'] as const;
+const SYSTEMS = ['traditional', 'cisco', 'store', 'pfs', 'udpcast', 'uftp', 'bt'] as const;
 type System = (typeof SYSTEMS)[number];
 
 const USAGE = `Usage: npm run bench:fleet -- [options]   (as root)
@@ -45,6 +48,7 @@ const USAGE = `Usage: npm run bench:fleet -- [options]   (as root)
   --wan-rtt 150        the WAN's round trip in milliseconds
   --lan-rate 100mbit   every board's switch port
   --origin-pipeline 1  windows the origin keeps in flight per transfer (1: a plain RFC 1350/7440 server)
+  --bt-piece 64K       the torrent's piece size (bt)
   --no-write           print the table only (no results, chart or RESULTS.md)
   --keep               leave the work folder (/tmp/pfs-fleet)
   --chart-only         redraw bench/fleet.svg from bench/fleet-results.json (no run)
@@ -66,6 +70,7 @@ const O = benchArgs('bench:fleet', USAGE, (args) => {
       'wan-rtt': { type: 'string', default: '150' },
       'lan-rate': { type: 'string', default: '100mbit' },
       'origin-pipeline': { type: 'string', default: '1' },
+      'bt-piece': { type: 'string', default: '64K' },
       'no-write': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       'chart-only': { type: 'boolean', default: false },
@@ -84,19 +89,27 @@ const O = benchArgs('bench:fleet', USAGE, (args) => {
     lanRate: parseRate(v['lan-rate'], '--lan-rate') * 8,
     /** Windows the origin keeps in flight per transfer: 1 is a plain RFC 1350/7440 server. */
     originPipeline: numberArg(v['origin-pipeline'], '--origin-pipeline', { min: 1 }),
+    btPieceBytes: pieceSize(v['bt-piece']),
     write: !v['no-write'],
     keep: v.keep,
     chartOnly: v['chart-only'],
   };
 });
 
-const REPO = resolve('.');
-const BUNDLE = join(REPO, 'dist/pfs.cjs');
+/** --bt-piece: a power of two of at least 16 KiB (BitTorrent's block). */
+function pieceSize(text: string): number {
+  const n = parseSize(text, '--bt-piece');
+  if (n < 16384 || (n & (n - 1)) !== 0) throw new Error(`--bt-piece must be a power of two of at least 16K, got "${text}"`);
+  return n;
+}
+
 const BOARDS_DIR = join(REPO, 'boards');
 const MODEL = 'CP-7961G';
 const WORK = '/tmp/pfs-fleet';
 /** What the multicast tools may use of a 100 Mbit/s port (headers and control traffic need the rest). */
 const MCAST_RATE = Math.round(O.lanRate * 0.95);
+/** How the origin serves every row. */
+const ORIGIN = { rttMs: O.wanRttMs, pipeline: O.originPipeline };
 
 const log = (s: string) => process.stderr.write(s);
 
@@ -127,63 +140,7 @@ interface Result {
   notes: string[];
 }
 
-// ---------------------------------------------------------------- the origin
-
-interface OriginStats {
-  t: number;
-  bytesSent: number;
-  byFile: Record<string, number>;
-}
-
-class Origin {
-  private last: OriginStats = { t: Date.now(), bytesSent: 0, byFile: {} };
-  readonly series: { t: number; fw: number }[] = [];
-  private constructor(private readonly child: ChildProcess) {}
-
-  static async start(net: NetnsSubnet, dir: string): Promise<Origin> {
-    // The emulator adds the delay; the origin's tbf-shaped port sets the rate. Pipeline 1 (default): a
-    // plain RFC 1350/7440 server (one window in flight), as the far CUCM or tftpd would be.
-    const child = net.spawn(net.origin, [process.execPath, '--import', 'tsx', join(REPO, 'bench/fleet-origin.ts'), '--dir', dir, '--listen', net.origin.addr, '--port', '69', '--rate', 'inf', '--rtt', String(O.wanRttMs), '--pipeline', String(O.originPipeline)], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const o = new Origin(child);
-    await new Promise<void>((ok, fail) => {
-      const rl = createInterface({ input: child.stdout! });
-      const t = setTimeout(() => fail(new Error('origin did not start within 30 s')), 30_000);
-      child.once('exit', (c) => fail(new Error(`origin exited (${c})`)));
-      rl.on('line', (l) => {
-        if (!l.startsWith('{')) return;
-        const m = JSON.parse(l);
-        if (m.ready) {
-          clearTimeout(t);
-          ok();
-        } else {
-          o.last = m;
-          o.series.push({ t: m.t, fw: firmwareBytes(m) });
-        }
-      });
-    });
-    return o;
-  }
-
-  get firmwareBytes(): number {
-    return firmwareBytes(this.last);
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((ok) => this.child.once('exit', ok));
-    this.child.kill('SIGTERM');
-    await Promise.race([exited, sleep(5000, { unref: true })]);
-  }
-}
-
-function firmwareBytes(s: OriginStats): number {
-  let n = 0;
-  for (const [name, b] of Object.entries(s.byFile)) if (!name.endsWith('.cnf.xml')) n += b;
-  return n;
-}
+// ---------------------------------------------------------------- measuring
 
 /** Bytes per second over the second half of a capped run (after the start-up). */
 function lateRate(series: { t: number; fw: number }[], t0: number, tEnd: number): number {
@@ -192,58 +149,6 @@ function lateRate(series: { t: number; fw: number }[], t0: number, tEnd: number)
   const b = series[series.length - 1];
   if (!a || !b || b.t <= a.t) return 0;
   return ((b.fw - a.fw) * 1000) / (b.t - a.t);
-}
-
-// ---------------------------------------------------------------- processes in namespaces
-
-function pidsIn(hosts: NetnsHost[]): number[] {
-  return hosts.flatMap((h) =>
-    (spawnSync('ip', ['netns', 'pids', h.ns], { encoding: 'utf8' }).stdout ?? '')
-      .split('\n')
-      .map(Number)
-      .filter((p) => p > 0),
-  );
-}
-
-function signal(pids: number[], sig: NodeJS.Signals): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // gone already
-    }
-  }
-}
-
-/**
- * Ends every process left in the namespaces (they are this run's own): first the
- * node processes by SIGTERM, so that GNU time around each still writes its RSS
- * line, then whatever remains by SIGKILL.
- */
-async function killIn(hosts: NetnsHost[]): Promise<void> {
-  const comm = (pid: number) => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-    } catch {
-      return '';
-    }
-  };
-  const nodes = pidsIn(hosts).filter((p) => comm(p) === 'node');
-  signal(nodes, 'SIGTERM');
-  for (let k = 0; k < 30 && pidsIn(hosts).some((p) => comm(p) === 'node'); k++) await sleep(100);
-  signal(pidsIn(hosts), 'SIGKILL');
-}
-
-function exitOf(c: ChildProcess): Promise<number> {
-  if (c.exitCode !== null) return Promise.resolve(c.exitCode);
-  if (c.signalCode !== null) return Promise.resolve(128);
-  return new Promise((ok) => c.once('exit', (code, sig) => ok(code ?? (sig ? 128 : 1))));
-}
-
-async function sha256(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 function rssKiB(file: string): number | undefined {
@@ -295,7 +200,7 @@ interface BootRun {
 /** Every board runs `pfs boot` (wrapped by GNU time for its peak RSS) until all committed or the cap. */
 async function runBoot(c: Ctx, args: string[], capS: number): Promise<BootRun> {
   await restoreBoards(c);
-  const origin = await Origin.start(c.net, c.site.originDir);
+  const origin = await Origin.start(c.net, c.site.originDir, ORIGIN);
   const commitsMs: (number | undefined)[] = Array(c.n).fill(undefined);
   const firstLineMs: (number | undefined)[] = Array(c.n).fill(undefined);
   const exits: (number | undefined)[] = Array(c.n).fill(undefined);
@@ -413,7 +318,7 @@ async function bootSystem(c: Ctx, system: 'pfs' | 'store' | 'cisco' | 'tradition
 
 /** One board fetches the set over the WAN (windowed TFTP, components in parallel), then multicasts it to the others. */
 async function multicastSystem(c: Ctx, system: 'udpcast' | 'uftp'): Promise<Result> {
-  const origin = await Origin.start(c.net, c.site.originDir);
+  const origin = await Origin.start(c.net, c.site.originDir, ORIGIN);
   const [sender, ...receivers] = c.net.boards;
   const mdir = join(c.dir, 'mcast');
   await rm(mdir, { recursive: true, force: true });
@@ -438,10 +343,7 @@ async function multicastSystem(c: Ctx, system: 'udpcast' | 'uftp'): Promise<Resu
     return c.net.spawn(h, argv, { stdio: ['ignore', 'ignore', err ?? 'ignore'] });
   });
   // The WAN fetch: manifest and components in parallel, this project's TFTP settings (as our root).
-  const fetches = c.fwFiles.map((f) =>
-    c.net.spawn(sender!, [process.execPath, BUNDLE, 'tftp', 'get', `${c.net.origin.addr}:69`, f, '-o', join(dirs[0]!, f), '--blksize', '1468', '--windowsize', '64'], { stdio: 'ignore' }),
-  );
-  const fetchExits = await Promise.all(fetches.map(exitOf));
+  const fetchExits = await wanFetch(c.net, sender!, c.fwFiles, dirs[0]!);
   const tWan = Date.now() - t0;
   let ok = fetchExits.every((e) => e === 0);
   let tEnd = tWan;
@@ -488,6 +390,23 @@ async function multicastSystem(c: Ctx, system: 'udpcast' | 'uftp'): Promise<Resu
   };
 }
 
+/** One board fetches the set over the WAN, then seeds it to the others by BitTorrent (bench/fleet-bt.ts). */
+async function btSystem(c: Ctx): Promise<Result> {
+  const r = await runBitTorrent({ net: c.net, originDir: c.site.originDir, files: c.fwFiles, work: join(c.dir, 'bt'), origin: ORIGIN, pieceBytes: O.btPieceBytes });
+  return {
+    n: c.n,
+    system: 'bt',
+    fleetSeconds: r.fleetSeconds,
+    ranSeconds: r.fleetSeconds,
+    limitSeconds: c.limitSeconds,
+    wanBytes: r.wanBytes,
+    imageBytes: c.site.setBytes,
+    allVerified: r.verified,
+    wanFetchSeconds: r.wanFetchSeconds,
+    notes: r.notes,
+  };
+}
+
 async function runN(n: number): Promise<Result[]> {
   const dir = join(WORK, `n${n}`);
   await rm(dir, { recursive: true, force: true });
@@ -514,12 +433,14 @@ async function runN(n: number): Promise<Result[]> {
     log('ready\n');
     const out: Result[] = [];
     // `store` before `cisco`: the Cisco-style estimate uses the tail it measures.
-    const order: System[] = ['pfs', 'store', 'cisco', 'udpcast', 'uftp', 'traditional'].filter((s) => O.systems.includes(s as System)) as System[];
+    const order: System[] = ['pfs', 'store', 'cisco', 'udpcast', 'uftp', 'bt', 'traditional'].filter((s) => O.systems.includes(s as System)) as System[];
     for (const s of order) {
       log(`  N=${n} ${s} ... `);
       const t = Date.now();
-      const r = s === 'udpcast' || s === 'uftp' ? await multicastSystem(c, s) : await bootSystem(c, s);
+      const r = s === 'udpcast' || s === 'uftp' ? await multicastSystem(c, s) : s === 'bt' ? await btSystem(c) : await bootSystem(c, s);
       log(`${r.fleetSeconds.toFixed(2)} s${r.derived ? ' (extrapolated)' : ''}, WAN ${(r.wanBytes / r.imageBytes).toFixed(2)} images, ${r.allVerified ? 'verified' : 'NOT verified'}${r.peakRssMiB ? `, RSS ≤ ${r.peakRssMiB} MiB` : ''} [${((Date.now() - t) / 1000).toFixed(0)} s wall] ${r.notes.join('; ')}\n`);
+      // The row as it goes into the table, at once: a later failure does not lose it.
+      log(`${tableRow(r)}\n`);
       out.push(r);
     }
     return out;
@@ -539,6 +460,7 @@ const LABEL: Record<System, string> = {
   pfs: 'pfs, this project (defaults: cut-through, windowed TFTP)',
   udpcast: 'udpcast: one WAN fetch + udp-sender → udp-receiver',
   uftp: 'UFTP: one WAN fetch + uftp → uftpd',
+  bt: 'BitTorrent: one WAN fetch + aria2c swarm (opentracker)',
 };
 const SHORT: Record<System, string> = {
   traditional: 'traditional (lock-step TFTP)',
@@ -547,20 +469,26 @@ const SHORT: Record<System, string> = {
   pfs: 'pfs, this project',
   udpcast: 'udpcast + one WAN fetch',
   uftp: 'UFTP + one WAN fetch',
+  bt: 'BitTorrent + one WAN fetch',
 };
-const COLOR: Record<System, string> = { traditional: '#d62728', cisco: '#ff7f0e', store: '#8c564b', pfs: '#1f77b4', udpcast: '#2ca02c', uftp: '#9467bd' };
+const COLOR: Record<System, string> = { traditional: '#d62728', cisco: '#ff7f0e', store: '#8c564b', pfs: '#1f77b4', udpcast: '#2ca02c', uftp: '#9467bd', bt: '#e377c2' };
+
+const TABLE_HEAD = '| N | system | fleet s | fleet / limit | WAN bytes / image | peak RSS per board, MiB (median) | last board up, s | all verified | how |\n|---:|---|---:|---:|---:|---:|---:|---|---|';
+
+/** One result as a row of the markdown table. */
+function tableRow(r: Result): string {
+  const wan = r.wanBytesProjected !== undefined ? `${(r.wanBytesProjected / r.imageBytes).toFixed(2)} (projected; ${(r.wanBytes / r.imageBytes).toFixed(3)} sent in ${r.ranSeconds.toFixed(0)} s)` : (r.wanBytes / r.imageBytes).toFixed(2);
+  const notes = r.notes.length ? `; ${r.notes.join('; ')}` : '';
+  const lan = r.system === 'bt' ? 'LAN swarm' : 'LAN multicast';
+  const how = r.derived ? `**extrapolated**: ${r.derived.replace(/^extrapolated: /, '')}` : r.wanFetchSeconds !== undefined ? `measured: WAN fetch ${r.wanFetchSeconds.toFixed(2)} s + ${lan} ${(r.fleetSeconds - r.wanFetchSeconds).toFixed(2)} s${notes}` : `measured${notes}`;
+  const rss = r.peakRssMiB !== undefined ? `${r.peakRssMiB} (${r.medianRssMiB})` : '—';
+  const fs = r.derived ? `≈ ${r.fleetSeconds.toFixed(0)}` : r.fleetSeconds.toFixed(2);
+  const up = r.lastUpSeconds !== undefined ? r.lastUpSeconds.toFixed(2) : '—';
+  return `| ${r.n} | ${LABEL[r.system]} | ${fs} | ${r.derived ? '≈ ' : ''}${(r.fleetSeconds / r.limitSeconds).toFixed(2)} | ${wan} | ${rss} | ${up} | ${r.derived ? 'not run to the end' : r.allVerified ? 'yes' : '**NO**'} | ${how} |`;
+}
 
 function table(rows: Result[]): string {
-  const head = '| N | system | fleet s | fleet / limit | WAN bytes / image | peak RSS per board, MiB (median) | last board up, s | all verified | how |';
-  const lines = rows.map((r) => {
-    const wan = r.wanBytesProjected !== undefined ? `${(r.wanBytesProjected / r.imageBytes).toFixed(2)} (projected; ${(r.wanBytes / r.imageBytes).toFixed(3)} sent in ${r.ranSeconds.toFixed(0)} s)` : (r.wanBytes / r.imageBytes).toFixed(2);
-    const how = r.derived ? `**extrapolated**: ${r.derived.replace(/^extrapolated: /, '')}` : r.wanFetchSeconds !== undefined ? `measured: WAN fetch ${r.wanFetchSeconds.toFixed(2)} s + LAN multicast ${(r.fleetSeconds - r.wanFetchSeconds).toFixed(2)} s` : `measured${r.notes.length ? `; ${r.notes.join('; ')}` : ''}`;
-    const rss = r.peakRssMiB !== undefined ? `${r.peakRssMiB} (${r.medianRssMiB})` : '—';
-    const fs = r.derived ? `≈ ${r.fleetSeconds.toFixed(0)}` : r.fleetSeconds.toFixed(2);
-    const up = r.lastUpSeconds !== undefined ? r.lastUpSeconds.toFixed(2) : '—';
-    return `| ${r.n} | ${LABEL[r.system]} | ${fs} | ${r.derived ? '≈ ' : ''}${(r.fleetSeconds / r.limitSeconds).toFixed(2)} | ${wan} | ${rss} | ${up} | ${r.derived ? 'not run to the end' : r.allVerified ? 'yes' : '**NO**'} | ${how} |`;
-  });
-  return [head, '|---:|---|---:|---:|---:|---:|---:|---|---|', ...lines].join('\n');
+  return [TABLE_HEAD, ...rows.map(tableRow)].join('\n');
 }
 
 function chart(rows: Result[], limit: number, when: string): string {
@@ -576,7 +504,7 @@ function chart(rows: Result[], limit: number, when: string): string {
     yLabel: 'fleet seconds',
     series,
     refs: [{ y: limit, label: `physical limit ${limit.toFixed(2)} s` }],
-    note: `npm run bench:fleet, ${when}; network namespaces, ${O.lanRate / 1e6} Mbit/s per port; multicast rows include one WAN fetch`,
+    note: `npm run bench:fleet, ${when}; network namespaces, ${O.lanRate / 1e6} Mbit/s per port; multicast and BitTorrent rows include one WAN fetch`,
   });
 }
 
@@ -598,9 +526,19 @@ async function main(): Promise<void> {
     return;
   }
   if (!existsSync(BUNDLE)) throw new Error('dist/pfs.cjs is missing: npm run build');
-  for (const tool of ['udp-sender', 'udp-receiver', 'uftp', 'uftpd', '/usr/bin/time']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is missing: apt-get install udpcast uftp time`);
+  // Only what the chosen systems run.
+  const tools: [string, string, System[]][] = [
+    ['udp-sender', 'udpcast', ['udpcast']],
+    ['udp-receiver', 'udpcast', ['udpcast']],
+    ['uftp', 'uftp', ['uftp']],
+    ['uftpd', 'uftp', ['uftp']],
+    ['/usr/bin/time', 'time', ['pfs', 'store', 'cisco', 'traditional']],
+  ];
+  for (const [tool, pkg, users] of tools) {
+    if (users.some((s) => O.systems.includes(s)) && spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is missing: apt-get install ${pkg}`);
   }
+  const bt = O.systems.includes('bt') ? btMissing() : undefined;
+  if (bt) throw new Error(bt);
   await cleanupStale();
   const started = new Date();
   const load0 = loadavg()[0]!;
@@ -624,6 +562,40 @@ async function main(): Promise<void> {
 
 function fleetSection(tbl: string, m: { when: string; machine: string; commit: string; load0: number; load1: number; wallMin: number; limit: number; rows: Result[] }): string {
   const args = process.argv.slice(2).join(' ');
+  const runs = (...xs: System[]) => xs.some((x) => m.rows.some((r) => r.system === x));
+  // Only the systems this run measured are described.
+  const bullets: [System[], string][] = [
+    [['traditional'], `- **traditional**: PFS turned off in each board's own SEP file; every board fetches the manifest and then each
+  component in turn from the origin with blksize 512 and windowsize 1, as the phone does.`],
+    [['cisco'], `- **Cisco-style PFS**: \`pfs boot --forward store --tftp-blksize 512 --tftp-window 1\`: the same election and binary
+  tree, a file forwarded only once complete, and the root on the phone's lock-step TFTP.`],
+    [['store'], `- **store-and-forward, windowed root**: \`pfs boot --forward store\`; a reference row that isolates the tree's
+  store-and-forward cost, and whose tail (last WAN byte to last commit) the Cisco-style estimate adds.`],
+    [['pfs'], `- **pfs**: \`pfs boot\` with its defaults (cut-through, blksize 1468, windowsize 64 towards the origin).`],
+    [['udpcast', 'uftp'], `- **udpcast, UFTP**: neither crosses a WAN by itself, so board 0 first fetches the manifest and components from the
+  origin with \`pfs tftp get --blksize 1468 --windowsize 64\` (all five in parallel, as our root does), and then
+  sends them to the other N−1 boards: \`tar | udp-sender --full-duplex --min-receivers N−1 --max-bitrate ${Math.round(MCAST_RATE / 1e6)}m\` to
+  \`udp-receiver | tar -x\`, or \`uftp -R ${Math.round(MCAST_RATE / 1000)} -Y none -H <every receiver>\` to \`uftpd\`
+  (multicast on the bridge). **Their fleet seconds are the sum: the WAN fetch plus the LAN multicast**, measured back
+  to back in one run; the receivers were started (idle) at the same moment as the fetch. They skip what the boot systems
+  do besides: no cnf.xml, no election, no per-block verification, no flash commit (the copies were checked by SHA-256
+  afterwards, off the clock). udpcast waits 2 s after the last receiver connects before it sends (built in).`],
+    [['bt'], `- **BitTorrent**: the same single WAN fetch by board 0, which then seeds with \`aria2c ${ARIA2_SEED.join(' ')}\` to the
+  other N−1 boards, each running \`aria2c ${ARIA2_LEECHER.join(' ')}\` from the start (idle until a seed appears); Debian's
+  \`opentracker\` runs on board 0 (on the subnet, not behind the WAN: announces cost the WAN nothing), and the torrent
+  (\`mktorrent\`, ${O.btPieceBytes / 1024} KiB pieces) is made from the origin's files before the run, as a site would. Every aria2c is set for a
+  LAN: \`${ARIA2_LAN.join(' ')}\` (the tracker is the only way peers meet; no caps; an announce
+  every second, since aria2c otherwise waits out the tracker's interval). **Fleet seconds: the WAN fetch plus the swarm**
+  (until the last leecher exits), measured back to back; the copies are checked by SHA-256 off the clock. aria2c
+  works in one-second ticks (announces, connections, choking): the seed is typically found 2-3 s after it starts.`],
+  ];
+  const described = bullets.filter(([xs]) => runs(...xs)).map(([, text]) => text).join('\n');
+  const derived = m.rows.some((r) => r.derived !== undefined)
+    ? `**Measured and derived.** Lock-step TFTP moves one 512-byte block per round trip (≈3.4 kB/s per transfer at ${O.wanRttMs} ms),
+so 8 MiB takes about 40 minutes per board: the traditional and Cisco-style rows were run for ${O.capS} s each and then
+**extrapolated** from the rate the origin sent at over the second half of that run (hollow points and dashed lines in the
+chart). Everything else was run to the end.`
+    : '';
   return `Command: \`npm run bench:fleet${args ? ` -- ${args}` : ''}\` (one run, ${m.when}, at commit ${m.commit}; ${m.wallMin.toFixed(1)} minutes; ${m.machine};
 load average ${m.load0.toFixed(2)} before, ${m.load1.toFixed(2)} after). Raw figures: [fleet-results.json](fleet-results.json).
 
@@ -640,28 +612,9 @@ retransmissions included; not the per-board cnf.xml files). The boot systems run
 per board (each wrapped in GNU time for its peak RSS); a board counts as done at its \`committed load\` line, after
 every component was verified on its flash.
 
-- **traditional**: PFS turned off in each board's own SEP file; every board fetches the manifest and then each
-  component in turn from the origin with blksize 512 and windowsize 1, as the phone does.
-- **Cisco-style PFS**: \`pfs boot --forward store --tftp-blksize 512 --tftp-window 1\`: the same election and binary
-  tree, a file forwarded only once complete, and the root on the phone's lock-step TFTP.
-- **store-and-forward, windowed root**: \`pfs boot --forward store\`; a reference row that isolates the tree's
-  store-and-forward cost, and whose tail (last WAN byte to last commit) the Cisco-style estimate adds.
-- **pfs**: \`pfs boot\` with its defaults (cut-through, blksize 1468, windowsize 64 towards the origin).
-- **udpcast, UFTP**: neither crosses a WAN by itself, so board 0 first fetches the manifest and components from the
-  origin with \`pfs tftp get --blksize 1468 --windowsize 64\` (all five in parallel, as our root does), and then
-  sends them to the other N−1 boards: \`tar | udp-sender --full-duplex --min-receivers N−1 --max-bitrate ${Math.round(MCAST_RATE / 1e6)}m\` to
-  \`udp-receiver | tar -x\`, or \`uftp -R ${Math.round(MCAST_RATE / 1000)} -Y none -H <every receiver>\` to \`uftpd\`
-  (multicast on the bridge). **Their fleet seconds are the sum: the WAN fetch plus the LAN multicast**, measured back
-  to back in one run; the receivers were started (idle) at the same moment as the fetch. They skip what the boot systems
-  do besides: no cnf.xml, no election, no per-block verification, no flash commit (the copies were checked by SHA-256
-  afterwards, off the clock). udpcast waits 2 s after the last receiver connects before it sends (built in).
+${described}
 
-**Measured and derived.** Lock-step TFTP moves one 512-byte block per round trip (≈3.4 kB/s per transfer at ${O.wanRttMs} ms),
-so 8 MiB takes about 40 minutes per board: the traditional and Cisco-style rows were run for ${O.capS} s each and then
-**extrapolated** from the rate the origin sent at over the second half of that run (hollow points and dashed lines in the
-chart). Everything else was run to the end.
-
-${tbl}
+${derived ? `${derived}\n\n` : ''}${tbl}
 `;
 }
 
