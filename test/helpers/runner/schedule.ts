@@ -42,6 +42,7 @@ const plans: Record<string, FilePlan> = {
   'bench/fuzz.test.ts': { seconds: 8 },
   'bench/torture.test.ts': { seconds: 9 },
   'bench/adversary.test.ts': { seconds: 14 },
+  'bench/fleet-bt.test.ts': { seconds: 8 },
   'boot/peer-fallback.test.ts': { seconds: 3.5, shares: BROADCAST },
   'hal/flash/mtd.test.ts': { seconds: 11 },
   'image/image.test.ts': { seconds: 12.5 },
