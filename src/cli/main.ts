@@ -6,6 +6,7 @@ import { commands } from './commands/index';
 import { VERSION } from '../version';
 import { nearest } from './nearest';
 import { PositionalError } from './parse-args';
+import { useBoardHeap } from './board-heap';
 
 const GLOBAL_HELP = `Global options (before or after the command):
   --log-level LEVEL    err, wrn, not, inf (default) or dbg
@@ -107,6 +108,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${cmd.usage}\n\n${GLOBAL_HELP}\n`);
     return 0;
   }
+  if (cmd.board) useBoardHeap();
   const log = createLogger('PFS', { level: g.level, format: g.format });
   try {
     return await cmd.run({ argv: g.rest.slice(used), log });
