@@ -44,8 +44,8 @@ testIf(why, 'BitTorrent row at N = 3, 1 MiB: one WAN copy, then every board hold
       }
     }
     const image = sizes.reduce((a, b) => a + b, 0);
-    // One windowed WAN fetch: the swarm took nothing more from the origin.
-    assert.ok(r.wanBytes >= image && r.wanBytes < image * 1.1, `the origin sent ${r.wanBytes} bytes for a ${image}-byte set`);
+    // One windowed WAN fetch (and its resends, if the machine is busy): the swarm took no second copy from the origin.
+    assert.ok(r.wanBytes >= image && r.wanBytes < image * 1.5, `the origin sent ${r.wanBytes} bytes for a ${image}-byte set`);
     // 1 MiB at 10 Mbit/s is 0.84 s; the swarm follows the fetch.
     assert.ok(r.wanFetchSeconds > 0.8, `WAN fetch ${r.wanFetchSeconds} s`);
     assert.ok(r.fleetSeconds > r.wanFetchSeconds && r.fleetSeconds < 30, `fleet ${r.fleetSeconds} s, WAN fetch ${r.wanFetchSeconds} s`);
