@@ -49,12 +49,22 @@ export async function slotRuntime(flash: Flash, arch: RuntimeArch): Promise<stri
 }
 
 /**
- * Copies the active load's component `name` to `dir/name`, executable (mode 0755), and
- * returns its path: a slot on raw flash cannot be executed in place, and one in a folder
- * holds its files without the execute bit. The copy appears whole or not at all.
- * PFS_ERR_RUNTIME when it cannot be read or written (the folder and file named).
+ * A path the active load's component `name` can be executed from, with the execute bit
+ * set (mode 0755): the slot's own file when the back-end keeps files as files (`dir`: a
+ * release executable is tens of MB, too big to copy into a board's RAM-backed /run),
+ * else a copy in `dir/name` (raw flash cannot be executed in place), which appears whole
+ * or not at all. PFS_ERR_RUNTIME when it cannot be read or written (the file named).
  */
 export async function extractRuntime(flash: Flash, name: string, dir: string): Promise<string> {
+  const inPlace = await flash.activeFilePath?.(name);
+  if (inPlace) {
+    try {
+      await chmod(inPlace, 0o755);
+    } catch (e) {
+      throw new PfsError('PFS_ERR_RUNTIME', `runtime ${inPlace}: cannot make it executable: ${(e as Error).message}`, { cause: e });
+    }
+    return inPlace;
+  }
   const path = join(dir, name);
   const tmp = `${path}.tmp-${process.pid}`;
   const src = await flash.readActive(name);

@@ -15,7 +15,7 @@ const L1 = 'SCCP41.9-4-2SR2-2S';
 const L2 = 'SCCP41.9-5-1';
 const RUNTIME = runtimeComponent(runtimeArchOfNode()!);
 
-test('extractRuntime copies the active load\'s runtime out of the slot, executable; runRuntime passes the handover and the arguments and ends as it ends', async () => {
+test('extractRuntime gives the active load\'s runtime, executable (copied out of a slot that is no folder, in place in one that is); runRuntime passes the handover and the arguments and ends as it ends', async () => {
   const b = await trialBoard({ loads: [{ load: L1, files: { 'a.sbn': 'one' } }] });
   try {
     const f = memFlash();
@@ -38,6 +38,15 @@ test('extractRuntime copies the active load\'s runtime out of the slot, executab
     assert.is(inheritedHandover({}), undefined);
     const missing = await extractRuntime(f, 'pfs-linux-none', join(b.dir, 'run')).catch((e) => e);
     assert.is(missing.code, 'PFS_ERR_RUNTIME');
+    // A dir flash on a real folder: started from the slot itself, not copied.
+    const d = await trialBoard({ loads: [{ load: L2, files: { [RUNTIME]: script } }] });
+    try {
+      const inSlot = await extractRuntime(await d.flash(), RUNTIME, join(d.dir, 'run'));
+      assert.is(inSlot, join(d.root, 'flash', 'slotA', RUNTIME));
+      assert.is((await stat(inSlot)).mode & 0o777, 0o755);
+    } finally {
+      await d.close();
+    }
   } finally {
     await b.close();
   }

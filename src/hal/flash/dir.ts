@@ -263,6 +263,14 @@ export class DirFlash implements Flash {
     return { size: entry.size, read, close };
   }
 
+  async activeFilePath(file: string): Promise<string | null> {
+    this.assertOpen();
+    this.checkName(file);
+    const s = this.state.active;
+    if (this.fs !== nodeFs || !s || !(await this.content(s))?.files.some((f) => f.name === file)) return null;
+    return join(this.slotDir(s), file);
+  }
+
   async commit(load: string, files: readonly { name: string; size: number }[]): Promise<void> {
     this.assertOpen();
     const inst = this.installing;

@@ -99,6 +99,13 @@ export interface Flash {
   /** A component of the active load, for reading; null if the active load has no such file (or there is none). */
   readActive(file: string): Promise<ComponentReader | null>;
   /**
+   * Where a file of the active load is on the board's own file system, for a back-end
+   * that keeps files as files (`dir` on a real folder): the runtime a load carries is
+   * started from there. Absent, or null: the back-end has no such path (raw flash, `mem`),
+   * or the active load has no such file.
+   */
+  activeFilePath?(file: string): Promise<string | null>;
+  /**
    * Makes the installed load active, on trial. Every file must be there with its
    * size (else `PFS_ERR_FLASH_INCOMPLETE` and nothing changes); they are synced to
    * the medium before the switch.
