@@ -5,6 +5,8 @@ import type { Level } from '../log/level';
 import type { Logger } from '../log/logger';
 import { TftpServer } from '../net/tftp/server';
 import { WanEmulator } from '../net/wan';
+import { TcpWan } from '../net/tcp-wan';
+import { LabHttpOrigin } from './http-origin';
 import { LabError } from './errors';
 import { BoardHost } from './board-host';
 import { generateFirmware } from './firmware';
@@ -32,6 +34,13 @@ export interface LabOptions {
   wanLoss: number;
   /** TFTP options of whoever fetches from the origin (the root, or every board in tftp mode). */
   tftpBlksize: number;
+  /**
+   * How the components cross the WAN: `tftp` (default), or `http`, a load server
+   * behind a TCP WAN of the same rate and round trip (src/net/tcp-wan.ts), given to
+   * the boards as http= in pfs.txt; the configuration files still come by TFTP.
+   * Boot boards on loopback only.
+   */
+  origin?: 'tftp' | 'http';
   tftpWindow: number;
   /** Boards per OS process; 0 runs them all inside this process. */
   perProcess: number;
@@ -160,6 +169,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
   if (o.boards < 1) throw new LabError('a lab needs at least one board');
   if (o.netns) {
     if (o.engine) throw new LabError('the namespace lab runs boot boards; --engine runs on loopback only');
+  if (o.origin === 'http' && (o.netns || o.engine)) throw new LabError('--origin http runs boot boards on loopback only (not --netns, not --engine)');
     const why = netnsUnavailable();
     if (why) throw new LabError(why);
   } else if (o.portBase !== undefined && o.portBase + o.boards > 65535) throw new LabError(`ports ${o.portBase}..${o.portBase + o.boards - 1} run past 65535`);
@@ -241,7 +251,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
         server: () => origin.site,
         // In namespaces every board has an address of its own and the default peer port, as on a real subnet.
         boardConfig: (i): Record<string, string> =>
-          net ? { addr: net.boards[i]!.addr, broadcast: `${net.broadcast}:4051` } : { addr: '127.0.0.1', peer_port: String(boardPorts[i]), broadcast: `${broadcast.addr}:${broadcast.port}` },
+          net ? { addr: net.boards[i]!.addr, broadcast: `${net.broadcast}:4051` } : { addr: '127.0.0.1', peer_port: String(boardPorts[i]), broadcast: `${broadcast.addr}:${broadcast.port}`, ...(origin.http ? { http: origin.http } : {}) },
       });
       models = mix.length;
       setBytes = site.setBytes;
@@ -376,6 +386,8 @@ interface LabOrigin {
 }
 
 /** Loopback: the TFTP server and the WAN emulator (rate and delay) in this process. */
+  /** The HTTP load server as the site sees it (`--origin http`). */
+  http?: string;
 async function loopbackOrigin(originDir: string, o: LabOptions, log: Logger): Promise<LabOrigin> {
   // Every board reaches the origin through the WAN emulator: the whole site is one client address,
   // and the WAN's bandwidth-delay product may want windows past the 128 KiB a public server allows.
@@ -391,15 +403,44 @@ async function loopbackOrigin(originDir: string, o: LabOptions, log: Logger): Pr
   let stopped: Promise<void> | undefined;
   return {
     site: { host: '127.0.0.1', port: wan.address().port },
-    stats: () => server.stats,
-    stop: () => (stopped ??= wan.stop().then(() => server.stop())),
+    http: web?.url,
+    stats: () => (web ? sumStats(server.stats, web.stats()) : server.stats),
+    stop: () => (stopped ??= Promise.all([wan.stop().then(() => server.stop()), web?.stop()]).then(() => {})),
   };
+}
+
+/** `--origin http`: the lab's HTTP load server behind a TCP WAN of the same rate and round trip. */
+async function httpOrigin(originDir: string, o: LabOptions, log: Logger): Promise<{ url: string; stats(): { bytesSent: number; bytesByFile: Map<string, number> }; stop(): Promise<void> }> {
+  const web = new LabHttpOrigin(originDir, log.child('HTTP'));
+  const at = await web.start();
+  // What crossed the WAN, counted where it reaches the site (the server's count runs ahead by its socket buffers).
+  const stats = { bytesSent: 0, bytesByFile: new Map<string, number>() };
+  const onHttpBody = (path: string, bytes: number) => {
+    const name = path.replace(/^\//, '');
+    stats.bytesSent += bytes;
+    stats.bytesByFile.set(name, (stats.bytesByFile.get(name) ?? 0) + bytes);
+  };
+  const web = o.origin === 'http' ? await httpOrigin(originDir, o, log).catch(async (e) => (await Promise.all([wan.stop(), server.stop()]), Promise.reject(e))) : undefined;
 }
 
 /**
  * Namespaces: a process in the origin's namespace runs the TFTP server behind the
  * WAN emulator, which adds only the delay and loss; the rate is the origin's
  * link, shaped by tbf both ways, as a real WAN link would be.
+  const wan = new TcpWan({ listen: { address: '127.0.0.1', port: 0 }, origin: at, rate: o.wanRate, rttMs: o.wanRttMs, onHttpBody, logger: log.child('WAN') });
+  try {
+    await wan.start();
+  } catch (e) {
+    await web.stop();
+    throw e;
+  }
+  return { url: `http://127.0.0.1:${wan.address().port}/`, stats: () => stats, stop: () => wan.stop().then(() => web.stop()) };
+}
+
+function sumStats(...all: { bytesSent: number; bytesByFile: Map<string, number> }[]): { bytesSent: number; bytesByFile: Map<string, number> } {
+  const bytesByFile = new Map<string, number>();
+  for (const s of all) for (const [k, v] of s.bytesByFile) bytesByFile.set(k, (bytesByFile.get(k) ?? 0) + v);
+  return { bytesSent: all.reduce((n, s) => n + s.bytesSent, 0), bytesByFile };
  */
 async function netnsOrigin(net: NetnsSubnet, originDir: string, logDir: string, self: string[], o: LabOptions): Promise<LabOrigin> {
   const child = net.spawn(net.origin, [process.execPath, ...self, 'lab-host', 'origin'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

@@ -50,6 +50,9 @@ Options:
   --tftp-blksize N    blksize for fetches from the origin (default 1468; the phone uses 512)
   --tftp-window N     windowsize for fetches from the origin (the phone uses 1; default 64
                       for up to 4 concurrent transfers, less beyond, so that every root's
+  --origin tftp|http  how components cross the WAN: TFTP (default), or an HTTP load
+                      server behind a TCP WAN of the same rate and RTT (boards get
+                      http= in pfs.txt; range requests; loopback boot boards only)
                       windows together fit the WAN's queue)
   --per-process N     boards per OS process (default 16; 0 = all in this process)
   --port-base PORT    board i uses UDP/TCP port PORT+i (default: a free port per
@@ -88,6 +91,7 @@ Options:
         'tftp-window': { type: 'string' },
         'per-process': { type: 'string' },
         'port-base': { type: 'string' },
+        origin: { type: 'string' },
         'bcast-port': { type: 'string' },
         model: { type: 'string' },
         timeout: { type: 'string' },
@@ -119,6 +123,8 @@ Options:
     if (!netns && (values['lan-rate'] !== undefined || values.tag !== undefined)) throw new UsageError('--lan-rate and --tag go with --netns');
     if (values.rtt !== undefined && values['wan-rtt'] !== undefined) throw new UsageError('give --rtt or --wan-rtt, not both');
     if (values.tag !== undefined && !/^[a-z0-9]{1,8}$/.test(values.tag)) throw new UsageError(`--tag must be 1 to 8 of a-z, 0-9, got "${values.tag}"`);
+    const origin = values.origin ?? 'tftp';
+    if (origin !== 'tftp' && origin !== 'http') throw new UsageError(`--origin must be tftp or http, got "${values.origin}"`);
     const boardsDir = values['boards-dir'] ?? defaultBoardsDir();
     const mix = parseMix(values.models, boards);
     if (!values.engine) {
@@ -158,6 +164,7 @@ Options:
         perProcess: intOption('per-process', values['per-process'], 0, 4096) ?? 16,
         portBase,
         broadcast: { addr: '127.255.255.255', port: intOption('bcast-port', values['bcast-port'], 1, 65535) },
+        origin,
         model: values.model ?? 'CP-7961G',
         logLevel: 'DBG',
         keep: values.keep ?? false,
