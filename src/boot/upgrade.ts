@@ -299,7 +299,20 @@ async function fetchManifest(p: UpgradePorts, cfg: UpgradeConfig, load: string, 
     const plan: BlockPlan = { size: digest.size, blockSize: Math.max(1, digest.size), hashes: [Buffer.from(digest.sha256, 'hex')] };
     const path = join(p.tmpDir, name);
     const viaPeers = async () => {
-      await watch.peers.fetch({ name, plan, medium: () => fileMedium(path) });
+      // A board claiming the manifest's root takes it from the origin while the
+      // election runs (AheadSource): verified, it starts the components' elections
+      // then, not a whole election later. The manifest's hierarchy goes on for the others.
+      let early!: (b: Buffer) => void;
+      const ahead = new Promise<Buffer>((ok) => (early = ok));
+      const whole = watch.peers.fetch({ name, plan, medium: () => fileMedium(path), early });
+      const first = await Promise.race([whole.then(() => undefined), ahead]);
+      if (first) {
+        whole.catch(() => {}); // its outcome is the peer engine's now (served() waits for it)
+        bytes = first;
+        source = `${name} from ${p.server.host}:${p.server.port} (taken while claiming its root)`;
+        p.log.inf(`${name}: taken from the origin while claiming its root: the components start now`);
+        return;
+      }
       const spool = Spool.file(path, digest.size);
       await spool.open();
       bytes = await spool.read(0, digest.size);

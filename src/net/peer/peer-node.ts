@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { Logger } from '../../log/logger';
 import { silentLogger } from '../../log/logger';
@@ -10,6 +10,7 @@ import { Fanout } from './fanout';
 import { FilePipeline } from './pipeline';
 import { OriginSource, type OriginOptions } from './origin-source';
 import type { Source } from './source';
+import { AheadSource } from './ahead-source';
 import { ParentLink } from './parent-link';
 import { ChildServer } from './child-server';
 import { Datagrams } from './datagrams';
@@ -49,6 +50,13 @@ export interface WantedFile {
   medium?: () => Promise<SpoolMedium>;
   /** Called while a resumed file's prefix is read back and checked. */
   checking?: () => void;
+  /**
+   * For a file of one block (the manifest): called once with the whole file, checked
+   * against its SHA-256, if this board took it from the origin while still claiming
+   * root (see AheadSource). The file's hierarchy goes on as usual; `fetch` still
+   * resolves once it is on the medium.
+   */
+  early?: (bytes: Buffer) => void;
 }
 
 /** The shell's view of a file: the core's (see FileView), plus what only the shell knows. */
@@ -83,6 +91,9 @@ interface FileIO {
   readonly resumedBytes: number;
   /** A transfer opened ahead (PrepareOrigin), not yet taking data. */
   prepared?: { offset: number; dl: ReturnType<typeof OriginSource.prepare> };
+  /** A one-block file taken ahead (PrepareOrigin with `early`), waiting for FetchOrigin. */
+  ahead?: AheadSource;
+  readonly early?: (bytes: Buffer) => void;
   /** Released limit in blocks, as told by the core. */
   released: number;
   /** The slices of the most recently stored block, for the live stream. */
@@ -207,6 +218,7 @@ export class PeerNode {
       done: deferred(),
       left: deferred(),
       marked: new Set(),
+      early: file.early,
     };
     this.files.set(key, io);
     this.run(actions);
@@ -300,7 +312,8 @@ export class PeerNode {
       }
       case 'PrepareOrigin': {
         const io = this.files.get(a.key);
-        if (!io || io.prepared) return;
+        if (!io || io.prepared || io.ahead) return;
+        if (io.early && io.plan.hashes.length === 1 && io.pipeline.storedBlocks === 0) return this.takeAhead(io, a.file);
         io.prepared = { offset: a.fromOffset, dl: OriginSource.prepare(this.o.origin, a.file, this.log.child('TFTP')) };
         return;
       }
@@ -348,6 +361,8 @@ export class PeerNode {
 
   private dropSource(io: FileIO): void {
     io.pipeline.detach();
+    io.ahead?.stop();
+    io.ahead = undefined;
     io.prepared?.dl.abort();
     io.prepared = undefined;
   }
@@ -356,20 +371,45 @@ export class PeerNode {
     const io = this.files.get(key);
     if (!io) return;
     this.mark(io, 'root takes data from the origin');
+    const ahead = io.ahead;
+    io.ahead = undefined;
+    if (ahead) {
+      ahead.onEnded((e) => this.originEnded(io, ahead, e));
+      return io.pipeline.attach(ahead);
+    }
     // A transfer prepared at any offset serves: TFTP always starts at 0 and the pipeline skips.
     // One whose request already failed (the server refused, or never answered) is not reused.
     const prepared = io.prepared?.dl.failure ? undefined : io.prepared?.dl;
     io.prepared = undefined;
-    const source: OriginSource = new OriginSource(this.o.origin, file, this.log.child('TFTP'), (e) => {
-      if (e) return this.event({ type: 'OriginFailed', key, reason: e.message });
-      // The last block's BlockVerified completes the file; a transfer that ended
-      // short of it served a file that is not the one planned.
-      if (!io.pipeline.allQueued) {
-        this.log.wrn(`${file}: ${source.label} ended the transfer before the last block`);
-        this.event({ type: 'BlockCorrupt', key, index: io.pipeline.storedBlocks });
-      }
-    }, prepared);
+    const source: OriginSource = new OriginSource(this.o.origin, file, this.log.child('TFTP'), (e) => this.originEnded(io, source, e), prepared);
     io.pipeline.attach(firstBytes(source, () => this.mark(io, 'first byte from the origin')));
+  }
+
+  private originEnded(io: FileIO, source: Source, e?: Error): void {
+    if (e) return this.event({ type: 'OriginFailed', key: io.key, reason: e.message });
+    // The last block's BlockVerified completes the file; a transfer that ended
+    // short of it served a file that is not the one planned.
+    if (!io.pipeline.allQueued) {
+      this.log.wrn(`${io.name}: ${source.label} ended the transfer before the last block`);
+      this.event({ type: 'BlockCorrupt', key: io.key, index: io.pipeline.storedBlocks });
+    }
+  }
+
+  /**
+   * A claimant of a one-block file its caller waits on (the manifest) takes it from
+   * the origin at once rather than only opening the transfer: the caller may start on
+   * what it names while the election still runs. Handed over only if it verifies.
+   */
+  private takeAhead(io: FileIO, file: string): void {
+    this.mark(io, 'claimant takes data from the origin ahead');
+    io.ahead = new AheadSource(this.o.origin, file, io.plan.size, this.log.child('TFTP'), (bytes) => {
+      if (!createHash('sha256').update(bytes).digest().equals(io.plan.hashes[0]!)) {
+        this.log.wrn(`${io.name}: the copy taken ahead from the origin does not match its SHA-256: waiting for the hierarchy`);
+        return;
+      }
+      this.mark(io, 'whole file ahead of the election');
+      io.early?.(bytes);
+    });
   }
 
   private connectParent(key: HierKey, parentId: number, addr: string, port: number, fromOffset: number): void {
