@@ -32,8 +32,6 @@ export interface LabOptions {
   wanRate: number;
   wanRttMs: number;
   wanLoss: number;
-  /** TFTP options of whoever fetches from the origin (the root, or every board in tftp mode). */
-  tftpBlksize: number;
   /**
    * How the components cross the WAN: `tftp` (default), or `http`, a load server
    * behind a TCP WAN of the same rate and round trip (src/net/tcp-wan.ts), given to
@@ -41,6 +39,8 @@ export interface LabOptions {
    * Boot boards on loopback only.
    */
   origin?: 'tftp' | 'http';
+  /** TFTP options of whoever fetches from the origin (the root, or every board in tftp mode). */
+  tftpBlksize: number;
   tftpWindow: number;
   /** Boards per OS process; 0 runs them all inside this process. */
   perProcess: number;
@@ -167,9 +167,9 @@ export function forkedHost(fleet: FleetConfig, boards: BoardSpec[], start: () =>
  */
 export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
   if (o.boards < 1) throw new LabError('a lab needs at least one board');
+  if (o.origin === 'http' && (o.netns || o.engine)) throw new LabError('--origin http runs boot boards on loopback only (not --netns, not --engine)');
   if (o.netns) {
     if (o.engine) throw new LabError('the namespace lab runs boot boards; --engine runs on loopback only');
-  if (o.origin === 'http' && (o.netns || o.engine)) throw new LabError('--origin http runs boot boards on loopback only (not --netns, not --engine)');
     const why = netnsUnavailable();
     if (why) throw new LabError(why);
   } else if (o.portBase !== undefined && o.portBase + o.boards > 65535) throw new LabError(`ports ${o.portBase}..${o.portBase + o.boards - 1} run past 65535`);
@@ -380,14 +380,14 @@ function describePorts(ports: number[]): string {
 /** The far side as the lab uses it: where the site sends requests, and what the TFTP server sent. */
 interface LabOrigin {
   site: { host: string; port: number };
+  /** The HTTP load server as the site sees it (`--origin http`). */
+  http?: string;
   stats(): { bytesSent: number; bytesByFile: Map<string, number> };
   /** Safe to call twice. */
   stop(): Promise<void>;
 }
 
 /** Loopback: the TFTP server and the WAN emulator (rate and delay) in this process. */
-  /** The HTTP load server as the site sees it (`--origin http`). */
-  http?: string;
 async function loopbackOrigin(originDir: string, o: LabOptions, log: Logger): Promise<LabOrigin> {
   // Every board reaches the origin through the WAN emulator: the whole site is one client address,
   // and the WAN's bandwidth-delay product may want windows past the 128 KiB a public server allows.
@@ -400,6 +400,7 @@ async function loopbackOrigin(originDir: string, o: LabOptions, log: Logger): Pr
     await server.stop();
     throw e;
   }
+  const web = o.origin === 'http' ? await httpOrigin(originDir, o, log).catch(async (e) => (await Promise.all([wan.stop(), server.stop()]), Promise.reject(e))) : undefined;
   let stopped: Promise<void> | undefined;
   return {
     site: { host: '127.0.0.1', port: wan.address().port },
@@ -420,13 +421,6 @@ async function httpOrigin(originDir: string, o: LabOptions, log: Logger): Promis
     stats.bytesSent += bytes;
     stats.bytesByFile.set(name, (stats.bytesByFile.get(name) ?? 0) + bytes);
   };
-  const web = o.origin === 'http' ? await httpOrigin(originDir, o, log).catch(async (e) => (await Promise.all([wan.stop(), server.stop()]), Promise.reject(e))) : undefined;
-}
-
-/**
- * Namespaces: a process in the origin's namespace runs the TFTP server behind the
- * WAN emulator, which adds only the delay and loss; the rate is the origin's
- * link, shaped by tbf both ways, as a real WAN link would be.
   const wan = new TcpWan({ listen: { address: '127.0.0.1', port: 0 }, origin: at, rate: o.wanRate, rttMs: o.wanRttMs, onHttpBody, logger: log.child('WAN') });
   try {
     await wan.start();
@@ -441,6 +435,12 @@ function sumStats(...all: { bytesSent: number; bytesByFile: Map<string, number> 
   const bytesByFile = new Map<string, number>();
   for (const s of all) for (const [k, v] of s.bytesByFile) bytesByFile.set(k, (bytesByFile.get(k) ?? 0) + v);
   return { bytesSent: all.reduce((n, s) => n + s.bytesSent, 0), bytesByFile };
+}
+
+/**
+ * Namespaces: a process in the origin's namespace runs the TFTP server behind the
+ * WAN emulator, which adds only the delay and loss; the rate is the origin's
+ * link, shaped by tbf both ways, as a real WAN link would be.
  */
 async function netnsOrigin(net: NetnsSubnet, originDir: string, logDir: string, self: string[], o: LabOptions): Promise<LabOrigin> {
   const child = net.spawn(net.origin, [process.execPath, ...self, 'lab-host', 'origin'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

@@ -47,12 +47,12 @@ Options:
   --wan-rate RATE     WAN rate each way, e.g. 10mbit (default 10mbit)
   --wan-rtt TIME      WAN round-trip time, e.g. 150ms (default 150ms)
   --wan-loss SHARE    share of WAN datagrams lost, 0..0.5 (default 0)
-  --tftp-blksize N    blksize for fetches from the origin (default 1468; the phone uses 512)
-  --tftp-window N     windowsize for fetches from the origin (the phone uses 1; default 64
-                      for up to 4 concurrent transfers, less beyond, so that every root's
   --origin tftp|http  how components cross the WAN: TFTP (default), or an HTTP load
                       server behind a TCP WAN of the same rate and RTT (boards get
                       http= in pfs.txt; range requests; loopback boot boards only)
+  --tftp-blksize N    blksize for fetches from the origin (default 1468; the phone uses 512)
+  --tftp-window N     windowsize for fetches from the origin (the phone uses 1; default 64
+                      for up to 4 concurrent transfers, less beyond, so that every root's
                       windows together fit the WAN's queue)
   --per-process N     boards per OS process (default 16; 0 = all in this process)
   --port-base PORT    board i uses UDP/TCP port PORT+i (default: a free port per
@@ -87,11 +87,11 @@ Options:
         'wan-rate': { type: 'string' },
         'wan-rtt': { type: 'string' },
         'wan-loss': { type: 'string' },
+        origin: { type: 'string' },
         'tftp-blksize': { type: 'string' },
         'tftp-window': { type: 'string' },
         'per-process': { type: 'string' },
         'port-base': { type: 'string' },
-        origin: { type: 'string' },
         'bcast-port': { type: 'string' },
         model: { type: 'string' },
         timeout: { type: 'string' },
@@ -119,12 +119,12 @@ Options:
     const loss = Number(values['wan-loss'] ?? '0');
     if (!(loss >= 0 && loss <= 0.5)) throw new UsageError(`--wan-loss must be between 0 and 0.5, got "${values['wan-loss']}"`);
     const portBase = intOption('port-base', values['port-base'], 1024, 65535);
+    const origin = values.origin ?? 'tftp';
+    if (origin !== 'tftp' && origin !== 'http') throw new UsageError(`--origin must be tftp or http, got "${values.origin}"`);
     const netns = values.netns ?? false;
     if (!netns && (values['lan-rate'] !== undefined || values.tag !== undefined)) throw new UsageError('--lan-rate and --tag go with --netns');
     if (values.rtt !== undefined && values['wan-rtt'] !== undefined) throw new UsageError('give --rtt or --wan-rtt, not both');
     if (values.tag !== undefined && !/^[a-z0-9]{1,8}$/.test(values.tag)) throw new UsageError(`--tag must be 1 to 8 of a-z, 0-9, got "${values.tag}"`);
-    const origin = values.origin ?? 'tftp';
-    if (origin !== 'tftp' && origin !== 'http') throw new UsageError(`--origin must be tftp or http, got "${values.origin}"`);
     const boardsDir = values['boards-dir'] ?? defaultBoardsDir();
     const mix = parseMix(values.models, boards);
     if (!values.engine) {
@@ -159,12 +159,12 @@ Options:
         wanRate: parseRate(values['wan-rate'] ?? '10mbit', '--wan-rate') * 8,
         wanRttMs: parseMs(values.rtt ?? values['wan-rtt'] ?? '150ms', values.rtt !== undefined ? '--rtt' : '--wan-rtt'),
         wanLoss: loss,
+        origin,
         tftpBlksize: intOption('tftp-blksize', values['tftp-blksize'], 8, 65464) ?? 1468,
         tftpWindow: intOption('tftp-window', values['tftp-window'], 1, 1024) ?? autoWindow(values.engine ? 1 : parseMix(values.models, boards).length, files),
         perProcess: intOption('per-process', values['per-process'], 0, 4096) ?? 16,
         portBase,
         broadcast: { addr: '127.255.255.255', port: intOption('bcast-port', values['bcast-port'], 1, 65535) },
-        origin,
         model: values.model ?? 'CP-7961G',
         logLevel: 'DBG',
         keep: values.keep ?? false,
