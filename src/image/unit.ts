@@ -43,6 +43,9 @@ Type=exec
 # Every start of pfs boot is one boot of the active flash slot: pfs counts the boots of
 # a load on trial and falls back to the other slot after the board file's number of
 # them. The unit leaves that to pfs: no start limit, no reset of the count.
+# This pfs is the launcher too: when the active load carries pfs itself (pfs-linux-<CPU>),
+# it counts the boot, then runs that one with the same arguments and ends as it ends
+# (docs/INSTALL.md, "Rolling back"); stopping the unit stops both (KillMode=control-group).
 ExecStartPre=/bin/sh -c '${backoff}'
 ExecStart=${exe} boot
 # ${EXIT.CURRENT}: up to date, nothing to do until the next power-on.
