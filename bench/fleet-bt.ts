@@ -5,10 +5,11 @@
 // by SHA-256 afterwards, off the clock. Used by bench/fleet.ts and its short test
 // (test/bench/fleet-bt.test.ts).
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, openSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { NetnsSubnet } from '../src/lab/netns/subnet';
 import { sleep } from '../src/io/sleep';
 import { exitOf, killIn, Origin, sha256, wanFetch, type OriginOptions } from './fleet-run';
@@ -46,7 +47,7 @@ export const ARIA2_LAN = [
   '--bt-tracker-interval=1',
   '--file-allocation=none',
   '--summary-interval=0',
-  '--console-log-level=warn',
+  '--console-log-level=notice',
 ];
 /** A leecher stops once it holds every piece (it serves others only meanwhile). */
 export const ARIA2_LEECHER = ['--seed-time=0'];
@@ -70,7 +71,7 @@ export interface SwarmOptions {
 }
 
 export interface SwarmResult {
-  /** The WAN fetch plus the swarm, seconds: from the boards' start to the last leecher's exit. */
+  /** The WAN fetch plus the swarm, seconds: from the boards' start until the last leecher held every piece. */
   fleetSeconds: number;
   /** The WAN fetch's share: from the start until board 0 held the whole set. */
   wanFetchSeconds: number;
@@ -78,8 +79,10 @@ export interface SwarmResult {
   wanBytes: number;
   /** Every board holds every file byte for byte (SHA-256 against the origin's). */
   verified: boolean;
-  /** When each leecher (board 1 on) exited, seconds from the start; undefined if it did not. */
+  /** When each leecher (board 1 on) held every piece, seconds from the start; undefined if it did not. */
   leecherSeconds: (number | undefined)[];
+  /** When each leecher exited (after its last announce), seconds from the start. */
+  leecherExitSeconds: (number | undefined)[];
   /** The folder where each board's copy of the set is, board 0 (the seed) first. */
   copies: string[];
   notes: string[];
@@ -90,8 +93,9 @@ export interface SwarmResult {
  * files) and opentracker on board 0 are ready first; then every other board starts
  * aria2c (idle: no seed yet) while board 0 fetches the set over the WAN with
  * `pfs tftp get` (windowsize 64, all files at once, as our root and the multicast
- * rows do), and then seeds it with aria2c. Ends when every leecher has exited (or at
- * the cap), then stops seed and tracker. Needs dist/pfs.cjs and btMissing() clear.
+ * rows do), and then seeds it with aria2c. The clock stops when the last leecher holds
+ * every piece; the run ends when every leecher has exited (or at the cap), then stops
+ * seed and tracker. Needs dist/pfs.cjs and btMissing() clear.
  */
 export async function runBitTorrent(o: SwarmOptions): Promise<SwarmResult> {
   const { net } = o;
@@ -129,11 +133,23 @@ export async function runBitTorrent(o: SwarmOptions): Promise<SwarmResult> {
 
     const t0 = Date.now();
     // The other boards are on and waiting for a seed.
-    const leechEnds: (number | undefined)[] = leechHosts.map(() => undefined);
+    // A leecher is done when it holds every piece, checked against the torrent's SHA-1s (its
+    // "Seeding is over" line, or "Download complete"); it exits a tick later, after its last announce.
+    const leechDone: (number | undefined)[] = leechHosts.map(() => undefined);
+    const leechExit: (number | undefined)[] = leechHosts.map(() => undefined);
     const leechers: ChildProcess[] = leechHosts.map((h, k) => {
-      const log = logTo(`b${k + 1}.log`);
-      const c = net.spawn(h, ['aria2c', ...ARIA2_LAN, ...ARIA2_LEECHER, '-d', copies[k + 1]!, torrent], { stdio: ['ignore', log, log] });
-      c.once('exit', () => (leechEnds[k] = Date.now() - t0));
+      const c = net.spawn(h, ['aria2c', ...ARIA2_LAN, ...ARIA2_LEECHER, '-d', copies[k + 1]!, torrent], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = createWriteStream(join(logs, `b${k + 1}.log`));
+      for (const stream of [c.stdout!, c.stderr!]) {
+        createInterface({ input: stream }).on('line', (l) => {
+          out.write(`${Date.now() - t0} ${l}\n`);
+          if (/Seeding is over|Download complete/.test(l)) leechDone[k] ??= Date.now() - t0;
+        });
+      }
+      c.once('exit', () => {
+        leechExit[k] = Date.now() - t0;
+        out.end();
+      });
       return c;
     });
     const fetchExits = await wanFetch(net, seedHost, o.files, join(copies[0]!, 'set'));
@@ -149,8 +165,10 @@ export async function runBitTorrent(o: SwarmOptions): Promise<SwarmResult> {
       const res = await Promise.race([Promise.all(leechers.map(exitOf)), new Promise<undefined>((ok) => (timer = setTimeout(() => ok(undefined), capMs)))]);
       clearTimeout(timer);
       tEnd = Date.now() - t0;
-      ok = res !== undefined && res.every((e) => e === 0);
-      if (!ok) notes.push(res === undefined ? `FAILED: ${leechEnds.filter((x) => x === undefined).length} leechers not done within ${capMs / 1000} s` : `FAILED: leecher exits ${[...new Set(res)].join(',')} (aria2c logs in ${logs})`);
+      ok = res !== undefined && res.every((e) => e === 0) && leechDone.every((x) => x !== undefined);
+      if (ok) tEnd = Math.max(...(leechDone as number[]));
+      else if (res === undefined) notes.push(`FAILED: ${leechExit.filter((x) => x === undefined).length} leechers not done within ${capMs / 1000} s`);
+      else notes.push(`FAILED: leecher exits ${[...new Set(res)].join(',')}, ${leechDone.filter((x) => x !== undefined).length} of ${leechers.length} said they were complete (aria2c logs in ${logs})`);
     } else {
       notes.push(`FAILED: the WAN fetch (pfs tftp get exits ${[...new Set(fetchExits)].join(',')})`);
     }
@@ -165,13 +183,15 @@ export async function runBitTorrent(o: SwarmOptions): Promise<SwarmResult> {
         verified = existsSync(p) && (await sha256(p)) === want[k];
       }
     }
-    return { fleetSeconds: tEnd / 1000, wanFetchSeconds: tWan / 1000, wanBytes: origin.firmwareBytes, verified, leecherSeconds: leechEnds.map((x) => (x === undefined ? x : x / 1000)), copies: copies.map((d) => join(d, 'set')), notes };
+    return { fleetSeconds: tEnd / 1000, wanFetchSeconds: tWan / 1000, wanBytes: origin.firmwareBytes, verified, leecherSeconds: leechDone.map(secs), leecherExitSeconds: leechExit.map(secs), copies: copies.map((d) => join(d, 'set')), notes };
   } finally {
     await killIn(net.boards);
     await origin?.stop();
     for (const fd of fds) closeSync(fd);
   }
 }
+
+const secs = (ms: number | undefined) => (ms === undefined ? ms : ms / 1000);
 
 /** Waits until something listens on TCP `port` in namespace `ns` (10 s at most). */
 async function listening(net: NetnsSubnet, ns: string, port: number): Promise<void> {

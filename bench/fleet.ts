@@ -586,8 +586,9 @@ function fleetSection(tbl: string, m: { when: string; machine: string; commit: s
   (\`mktorrent\`, ${O.btPieceBytes / 1024} KiB pieces) is made from the origin's files before the run, as a site would. Every aria2c is set for a
   LAN: \`${ARIA2_LAN.join(' ')}\` (the tracker is the only way peers meet; no caps; an announce
   every second, since aria2c otherwise waits out the tracker's interval). **Fleet seconds: the WAN fetch plus the swarm**
-  (until the last leecher exits), measured back to back; the copies are checked by SHA-256 off the clock. aria2c
-  works in one-second ticks (announces, connections, choking): the seed is typically found 2-3 s after it starts.`],
+  (until the last leecher holds every piece, checked against the torrent's SHA-1s: its \`Seeding is over\` line; it exits
+  a second or two later, after its last announce), measured back to back; the copies are checked by SHA-256 off the
+  clock. aria2c works in one-second ticks (announces, connections, choking): the seed is found 2-3 s after it starts.`],
   ];
   const described = bullets.filter(([xs]) => runs(...xs)).map(([, text]) => text).join('\n');
   const derived = m.rows.some((r) => r.derived !== undefined)
