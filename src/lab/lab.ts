@@ -330,6 +330,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       fileBytes,
       originBytes: firmwareBytes,
       originConfigBytes: originStats.bytesSent - firmwareBytes,
+      ...(origin.http ? { originHttpBytes: origin.httpBytes?.() ?? 0 } : {}),
       models,
       // With failures, the fleet never finished: report how long it ran.
       fleetSeconds: (failures.length > 0 ? endMs : Math.max(...done.map((r) => r.doneMs!))) / 1000,
@@ -382,6 +383,8 @@ interface LabOrigin {
   site: { host: string; port: number };
   /** The HTTP load server as the site sees it (`--origin http`). */
   http?: string;
+  /** Body bytes the HTTP load server sent across the WAN. */
+  httpBytes?(): number | undefined;
   stats(): { bytesSent: number; bytesByFile: Map<string, number> };
   /** Safe to call twice. */
   stop(): Promise<void>;
@@ -405,6 +408,7 @@ async function loopbackOrigin(originDir: string, o: LabOptions, log: Logger): Pr
   return {
     site: { host: '127.0.0.1', port: wan.address().port },
     http: web?.url,
+    httpBytes: () => web?.stats().bytesSent,
     stats: () => (web ? sumStats(server.stats, web.stats()) : server.stats),
     stop: () => (stopped ??= Promise.all([wan.stop().then(() => server.stop()), web?.stop()]).then(() => {})),
   };

@@ -65,6 +65,8 @@ export interface LabSummary extends FleetSummary {
   models: number;
   /** Bytes of configuration files (cnf.xml) the origin sent: every board fetches its own. */
   originConfigBytes: number;
+  /** `--origin http`: the firmware bytes (of originBytes) that came from the HTTP load server. */
+  originHttpBytes?: number;
   rootsPerFile: Record<string, number>;
   wanRateBitsPerSec: number;
   wanRttMs: number;
