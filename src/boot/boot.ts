@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger';
+import type { Election } from '../dload/types';
 import { PfsError } from '../errors';
 import { openFlash } from '../hal/flash/open';
 import type { Flash } from '../hal/flash/flash';
@@ -56,6 +57,8 @@ export interface BootOptions {
   addr?: string;
   broadcast?: string;
   forward?: 'cut' | 'store';
+  /** How the peers elect each file's root: `fast` (default) or `phone` (four adverts 250 ms apart, then confirm). */
+  election?: Election;
   tftp?: { blksize?: number; windowsize?: number; timeoutMs?: number };
   log: Logger;
   configTries?: number;
@@ -265,6 +268,7 @@ async function upgrade(o: BootOptions, b: Booted): Promise<BootResult> {
       origin: { ...server, ...o.tftp, http: from.http },
       dir: tmp,
       forward: o.forward ?? 'cut',
+      election: o.election,
       logger: o.log,
       faults: o.peerFaults,
     });

@@ -23,6 +23,8 @@ export interface FileView {
   corruptBlocks: number;
   /** Bytes already verified on flash when this board started on the file (a resume). */
   resumedBytes: number;
+  /** Times this board claimed root for the file (sent ClaimRoot): 0 for most boards of a fleet; absent where no election runs (plain TFTP). */
+  claims?: number;
 }
 
 /** The view of `s` for board `nodeId`, which had `resumedBytes` on flash when it started. */
@@ -40,5 +42,6 @@ export function fileView(s: FileSession, nodeId: number, resumedBytes: number): 
     maxChildren: s.stats.maxChildren,
     corruptBlocks: s.stats.corruptBlocks,
     resumedBytes,
+    claims: s.stats.claims,
   };
 }

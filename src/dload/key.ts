@@ -26,3 +26,15 @@ export function xid(nodeId: number): string {
 export function hex32(n: number): string {
   return (n >>> 0).toString(16).padStart(8, '0');
 }
+
+/**
+ * The fast election's strength: the first 4 bytes of SHA-256(key bytes ‖ node id,
+ * big-endian u32), as an unsigned 32-bit number. Every board can compute any other
+ * board's preference for any file, and a board keeps its own across restarts; each
+ * file has its own order, so the roots of a site's files are spread over its boards.
+ */
+export function preference(key: HierKey, nodeId: number): number {
+  const id = Buffer.alloc(4);
+  id.writeUInt32BE(nodeId >>> 0);
+  return createHash('sha256').update(Buffer.from(key, 'hex')).update(id).digest().readUInt32BE(0);
+}

@@ -2,7 +2,7 @@ import { hierarchyKey, type HierKey } from './key';
 import { FileSession } from './session';
 import { ANY_KEY, decode, encode, STATUS_FAILURES, STREAM_STATUS, type StatusFailure, type StatusQuery } from './wire';
 import { StatusLimiter, statusReply, type SessionNotes } from './status';
-import { DEFAULT_TIMERS, type DLoadAction, type DLoadEvent, type Endpoint, type FileSpec, type NodeConfig, type Timers } from './types';
+import { electionTimers, type DLoadAction, type DLoadEvent, type Endpoint, type FileSpec, type NodeConfig, type Timers } from './types';
 
 /** Datagram counters; `dropped*` are datagrams the engine refused to act on. */
 export interface NodeCounters {
@@ -30,7 +30,7 @@ export class DLoadNode {
   private readonly limiter = new StatusLimiter();
 
   constructor(readonly cfg: NodeConfig) {
-    this.timers = { ...DEFAULT_TIMERS, ...cfg.timers };
+    this.timers = { ...electionTimers(cfg.election), ...cfg.timers };
   }
 
   /** Start taking part in the hierarchy of `spec` for this board's model. Returns the key and first actions. */

@@ -7,7 +7,7 @@
 // it under parents that fail is left (and ignored for shunMs); a parent that sends
 // nothing for stallMs is dropped; what no board could hold (held beyond the file's
 // size) and what comes from another address than the board it names are dropped.
-import { hex32, shortKey, xid, type HierKey } from './key';
+import { hex32, preference, shortKey, xid, type HierKey } from './key';
 import { Tracker, MAX_CHILDREN, type Placement } from './tracker';
 import { encode, STREAM_STATUS, type Datagram, type MemberReport, type RootAdvert } from './wire';
 import type { DLoadAction, DLoadEvent, Endpoint, FileFailureCode, FileSpec, NodeConfig, Timers } from './types';
@@ -66,6 +66,8 @@ export interface SessionStats {
   /** Datagrams dropped: a held beyond the file's size, or a sender at another address than known. */
   droppedImpossible: number;
   droppedWrongSource: number;
+  /** Times this board started a claim (sent ClaimRoot) for the file. */
+  claims: number;
 }
 
 export class FileSession {
@@ -80,7 +82,7 @@ export class FileSession {
   tracker: Tracker | null = null;
   readonly stats: SessionStats = {
     advertsSent: 0, reportsSent: 0, placementsSent: 0, parentChanges: 0, corruptBlocks: 0, maxChildren: 0, rootTerms: 0, originCorruptBlocks: 0,
-    stalls: 0, rootsLeft: 0, droppedImpossible: 0, droppedWrongSource: 0,
+    stalls: 0, rootsLeft: 0, droppedImpossible: 0, droppedWrongSource: 0, claims: 0,
   };
 
   private claimAt = 0;
@@ -117,7 +119,9 @@ export class FileSession {
   ) {
     this.total = Math.ceil(spec.size / spec.blockBytes);
     this.verified = Math.min(spec.verifiedBlocks ?? 0, this.total);
-    this.strength = Math.floor(cfg.random() * 2 ** 32) >>> 0;
+    // Fast: a preference any board can compute, the same at every election of this
+    // file; phone: a random rank drawn when the session starts, as the phone does.
+    this.strength = cfg.election === 'phone' ? Math.floor(cfg.random() * 2 ** 32) >>> 0 : preference(key, cfg.nodeId);
     this.listen(now);
     if (this.complete) {
       out.push({ type: 'Release', key, blocks: this.total });
@@ -254,6 +258,7 @@ export class FileSession {
 
   private startClaim(now: number, out: DLoadAction[]): void {
     this.role = 'claiming';
+    this.stats.claims++;
     this.adCount = 0;
     this.nextAdAt = now + this.t.advertMs;
     // Levels and words as on the phone's console (see the source document's root log).
@@ -290,6 +295,16 @@ export class FileSession {
       out.push({ type: 'Log', level: 'INF', text: `${this.me} root again after a silent root: origin in ${this.t.reelectHoldMs} ms unless it reappears` });
       return;
     }
+    const hold = Math.round(this.t.dataHoldMs * (1 - this.strength / 2 ** 32));
+    if (hold > 0) {
+      // Fast election: confirmed after a short claim, so a board that confirmed itself
+      // while the real root was busy (or its claim lost) could be a second root. Its
+      // hold, long unless it is the fleet's strongest, lets the real root's advert
+      // reach it before it pulls a byte; the likely winner waits a few ms.
+      this.originRetryAt = now + hold;
+      out.push({ type: 'Log', level: 'DBG', text: `${this.me} origin in ${hold} ms unless a stronger root is heard H=${shortKey(this.key)}` });
+      return;
+    }
     this.fetchOrigin(out);
   }
 
@@ -311,8 +326,7 @@ export class FileSession {
     if (this.role === 'claiming') this.dropOrigin(out);
     if (this.role === 'root') {
       out.push({ type: 'Log', level: 'NOT', text: `${this.me} yields to root ${xid(m.sender)} H=${shortKey(this.key)}` });
-      if (this.originActive) out.push({ type: 'StopOrigin', key: this.key });
-      this.originActive = false;
+      this.dropOrigin(out);
       this.originRetryAt = Infinity;
       this.tracker = null;
     }
@@ -409,6 +423,7 @@ export class FileSession {
       this.stats.droppedWrongSource++;
       return;
     }
+    if (m.relay) return this.onRelay(now, m, out);
     const confirmed = m.type === 'ConfirmedRoot';
     const theirs: Rank = { confirmed, held: m.held, strength: m.strength, id: m.sender };
     switch (this.role) {
@@ -417,7 +432,13 @@ export class FileSession {
         if (compareRank(theirs, this.rank(false)) > 0) {
           this.role = 'waiting';
           this.waitUntil = now + this.t.waitRootMs;
-        } else this.startClaim(now, out);
+        } else if (this.cfg.election === 'phone') this.startClaim(now, out);
+        else {
+          // A weaker board claims: every stronger listener must claim before it confirms,
+          // but by rank (within one advert period, the strongest first), so that the
+          // others hear the strongest and stay quiet instead of all claiming at once.
+          this.claimAt = Math.min(this.claimAt, now + this.t.advertMs * (1 - this.strength / 2 ** 32));
+        }
         return;
       case 'waiting':
         if (confirmed) return this.becomeMember(now, from, m, out);
@@ -448,7 +469,7 @@ export class FileSession {
           }
           return;
         }
-        if (!confirmed) return;
+        if (!confirmed) return this.relayRoot(now, from, out);
         // Another confirmed root: follow it if it is our parent (it became root keeping us:
         // its tracker must know us to place others), if ours has gone silent, or, while we
         // have no working parent, if it outranks ours. A board whose blocks flow stays put:
@@ -460,6 +481,53 @@ export class FileSession {
         }
         return;
       }
+    }
+  }
+
+  /**
+   * Fast election: a member that hears a board claim while its own root lives tells
+   * the claimant so by unicast (a relay: ClaimRoot in its root's name, flags bit 1), as
+   * the root's own answer would. The root alone may be too busy to answer before a
+   * short claim confirms (a late board, a starved root); one of its members is not.
+   * At most every rootAnswerMs per member.
+   */
+  private relayRoot(now: number, from: Endpoint, out: DLoadAction[]): void {
+    const r = this.root!;
+    if (this.cfg.election === 'phone' || now - r.lastHeard >= this.t.rootSilenceMs || now - this.lastAnswerAt < this.t.rootAnswerMs) return;
+    this.lastAnswerAt = now;
+    const held = Math.max(r.rank.held, this.heldBytes);
+    out.push({
+      type: 'SendUnicast', to: from,
+      bytes: encode({ type: 'ClaimRoot', key: this.key, sender: r.id, strength: r.rank.strength, held, tcpPort: r.tcp.port, ad: 0, map: 0, relay: true }),
+    });
+  }
+
+  /**
+   * A member says root `m.sender` lives. It only ever delays: a claimant stops and
+   * waits (waitRootMs) for the root's own advert, and a root still in its data hold
+   * holds on that long before it pulls; nobody joins on a relay (it comes from the
+   * member's address, not the root's), so a forged one costs a wait, never a byte.
+   */
+  private onRelay(now: number, m: RootAdvert, out: DLoadAction[]): void {
+    switch (this.role) {
+      case 'claiming':
+      case 'listening':
+      case 'waiting':
+        if (this.role === 'claiming') {
+          out.push({ type: 'Log', level: 'DBG', text: `${this.me} root ${xid(m.sender)} lives (a member says): stop claiming` });
+          this.dropOrigin(out);
+        }
+        // Wait for the root's own advert.
+        this.role = 'waiting';
+        this.waitUntil = now + this.t.waitRootMs;
+        return;
+      case 'root':
+        if (this.originActive || this.complete || !Number.isFinite(this.originRetryAt) || this.heldBytes > 0) return;
+        this.originRetryAt = Math.max(this.originRetryAt, now + this.t.waitRootMs);
+        out.push({ type: 'Log', level: 'DBG', text: `${this.me} root ${xid(m.sender)} lives (a member says): origin in ${Math.round(this.originRetryAt - now)} ms unless it is heard` });
+        return;
+      default:
+        return;
     }
   }
 

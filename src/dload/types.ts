@@ -156,9 +156,30 @@ export interface Timers {
    * before the claimant confirms), which breaks "one WAN copy per model".
    */
   startOriginAtAd: number;
+  /**
+   * A root confirmed by a fresh election (not after a silent root) waits
+   * `dataHoldMs × (1 − strength/2³²)` before it takes data from the origin, advertising
+   * as root meanwhile: the fleet's likely winner (the strongest of N boards, about
+   * 1/(N+1) of this) starts at once, while a board that confirmed itself by mistake
+   * (a root busy or adverts lost, weaker in all likelihood) hears the real root and
+   * yields before it pulls a byte. 0: at once (the phone's election).
+   */
+  dataHoldMs: number;
 }
 
-export const DEFAULT_TIMERS: Timers = {
+/**
+ * How a board elects the root of a file (docs/PROTOCOL.md, Election):
+ * - `fast` (the default): strength is a preference every board can compute
+ *   (SHA-256 of the key and the node id), the claim confirms after two adverts 100 ms
+ *   apart, and the root starts pulling after a hold that shrinks with its preference.
+ * - `phone`: the phone's exact timing: a random strength, four adverts 250 ms apart, then confirm.
+ */
+export type Election = 'fast' | 'phone';
+
+export const ELECTIONS: readonly Election[] = ['fast', 'phone'];
+
+/** The phone's election: four adverts 250 ms apart, then confirm; data as soon as confirmed. */
+export const PHONE_TIMERS: Timers = {
   claimBackoffMs: 250,
   advertMs: 250,
   adverts: 4,
@@ -172,12 +193,36 @@ export const DEFAULT_TIMERS: Timers = {
   rootLingerMs: 5000,
   prepareOriginAtAd: 2,
   startOriginAtAd: 0,
+  dataHoldMs: 0,
   stallMs: 5000,
   unansweredMs: 5000,
   parentFailures: 4,
   shunMs: 60_000,
   badParentMs: 30_000,
 };
+
+/** The fast election (the default): confirmed about 300 ms after the claim, origin prepared at Ad 1. */
+export const FAST_TIMERS: Timers = {
+  ...PHONE_TIMERS,
+  advertMs: 100,
+  adverts: 2,
+  prepareOriginAtAd: 1,
+  dataHoldMs: 1000,
+  claimBackoffMs: 1000,
+  rootAdvertMs: 500,
+  // A re-election after a silent root is as slow as the phone's on purpose: the time
+  // the fast claim saves goes into the hold, so a root that was only unheard has as
+  // long to reappear before a second WAN copy starts.
+  reelectHoldMs: 4000,
+};
+
+/** The default timers: the fast election's. */
+export const DEFAULT_TIMERS: Timers = FAST_TIMERS;
+
+/** The timers of an election mode (before a caller's own overrides). */
+export function electionTimers(election: Election = 'fast'): Timers {
+  return election === 'phone' ? PHONE_TIMERS : FAST_TIMERS;
+}
 
 export interface NodeConfig {
   /** This board's XID (u32), unique on the subnet, e.g. the low 4 bytes of its MAC. */
@@ -197,5 +242,7 @@ export interface NodeConfig {
   readonly originCorruptLimit?: number;
   /** Uniform [0, 1) source; seeded in the simulator, crypto-backed on a board. */
   readonly random: () => number;
+  /** `fast` (default) or `phone` (the phone's exact election): see Election. */
+  readonly election?: Election;
   readonly timers?: Partial<Timers>;
 }

@@ -43,6 +43,12 @@ export interface RootAdvert extends Header {
   readonly ad: number;
   /** 32-bit have-map: bit 31-i set when the sender holds the i-th 1/32 of the file. */
   readonly map: number;
+  /**
+   * ClaimRoot only (flags bit 1): not a claim but a member speaking for its confirmed
+   * root (`sender` is the root's id, the datagram comes from the member): the receiver
+   * stops claiming and waits for the root's own advert; it never joins on a relay.
+   */
+  readonly relay?: boolean;
 }
 
 /**
@@ -224,7 +230,7 @@ export function encode(msg: Message): Buffer {
   switch (msg.type) {
     case 'ClaimRoot':
     case 'ConfirmedRoot':
-      buf[5] = msg.type === 'ConfirmedRoot' ? 1 : 0;
+      buf[5] = msg.type === 'ConfirmedRoot' ? 1 : msg.relay ? 2 : 0;
       buf.writeUInt32BE(msg.strength >>> 0, o);
       writeU64(buf, o + 4, msg.held);
       buf.writeUInt16BE(msg.tcpPort, o + 12);
@@ -368,7 +374,8 @@ export function decode(buf: Uint8Array): Message | Malformed {
       // A board has a node id and a port; a confirmed advert is never "Ad n".
       if (held < 0 || ad > 4 || (confirmed && ad !== 0) || (flags & 1) !== (confirmed ? 1 : 0)) return bad;
       if (sender === 0 || v.getUint16(o + 12) === 0) return bad;
-      return { type, key, sender, strength: v.getUint32(o), held, tcpPort: v.getUint16(o + 12), ad, map: v.getUint32(o + 15) };
+      const relay = !confirmed && (flags & 2) !== 0;
+      return { type, key, sender, strength: v.getUint32(o), held, tcpPort: v.getUint16(o + 12), ad, map: v.getUint32(o + 15), ...(relay ? { relay } : {}) };
     }
     case 'JoinRequest':
     case 'Orphaned':

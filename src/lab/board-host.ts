@@ -62,6 +62,7 @@ export class BoardHost {
         origin: this.fleet.origin,
         dir: b.spec.dir,
         forward: this.fleet.forward,
+        election: this.fleet.election,
         logger: b.log,
       });
       await b.node.start();
@@ -95,6 +96,7 @@ export class BoardHost {
       boardsDir,
       root: b.spec.dir,
       forward: this.fleet.forward,
+      election: this.fleet.election,
       tftp: { blksize: this.fleet.origin.blksize, windowsize: this.fleet.origin.windowsize },
       log: b.log,
       configTries: 5,

@@ -19,7 +19,7 @@ import { nodeIdOf } from '../boot/identity';
 import type { BlockPlan } from '../net/peer/block-assembler';
 import { cleanupStale, leftovers, NetnsSubnet, netnsUnavailable, type PortBytes } from './netns/subnet';
 import { OriginProcess } from './netns/origin-host';
-import type { BoardReport, BoardSpec, FleetConfig, ForwardMode, FromHost, LabMode, LabSummary, ToHost } from './types';
+import type { BoardReport, BoardSpec, Election, FleetConfig, ForwardMode, FromHost, LabMode, LabSummary, ToHost } from './types';
 
 export interface LabOptions {
   boards: number;
@@ -28,6 +28,8 @@ export interface LabOptions {
   files: number;
   mode: LabMode;
   forward: ForwardMode;
+  /** How the boards elect each file's root (default fast; phone: the phone's exact timing). */
+  election?: Election;
   /** WAN rate in bits per second, each direction. */
   wanRate: number;
   wanRttMs: number;
@@ -262,6 +264,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
     const fleet: FleetConfig = {
       mode: o.mode,
       forward: o.forward,
+      election: o.election,
       files: o.engine ? files.map((f) => ({ name: f.name, size: f.size, blockSize: f.plan.blockSize, hashes: f.plan.hashes.map((h) => h.toString('hex')) })) : [],
       origin: { host: origin.site.host, port: origin.site.port, blksize: o.tftpBlksize, windowsize: o.tftpWindow, timeoutMs: 1000 },
       broadcast,
@@ -313,6 +316,8 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
     const failures = done.filter((r) => r.doneMs === undefined).map((r) => r.error ?? `board ${r.index} did not finish within ${o.timeoutMs / 1000} s`);
     const rootsPerFile: Record<string, number> = {};
     for (const f of files) rootsPerFile[f.name] = done.filter((r) => r.files.some((s) => s.name === f.name && s.role === 'root')).length;
+    const claimantsPerFile: Record<string, number> = {};
+    for (const f of files) claimantsPerFile[f.name] = done.filter((r) => r.files.some((s) => s.name === f.name && (s.claims ?? 0) > 0)).length;
     const fileBytes = setBytes;
     // Firmware over the WAN: components and manifests, not the small per-board configuration files.
     // The origin's last counts come with its stop.
@@ -339,6 +344,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       maxDepth: maxima.depth,
       maxChildren: maxima.children,
       rootsPerFile,
+      ...(o.mode === 'pfs' ? { election: o.election ?? 'fast', claimantsPerFile } : {}),
       wanRateBitsPerSec: o.wanRate,
       wanRttMs: o.wanRttMs,
       peakRssPerBoardMiB: perProcess > 0 ? Math.round((peak / Math.min(per, o.boards) / 2 ** 20) * 10) / 10 : 0,

@@ -1,9 +1,11 @@
 import type { FleetSummary } from '../sim/summary';
+import type { Election } from '../dload/types';
 import type { Level } from '../log/level';
 import type { FileStatus } from '../net/peer/peer-node';
 
 export type LabMode = FleetSummary['mode'];
 export type ForwardMode = FleetSummary['forward'];
+export type { Election } from '../dload/types';
 
 /** A file of the generated firmware set, as boards receive it (hashes in hex so it crosses IPC). */
 export interface LabFile {
@@ -27,6 +29,8 @@ export interface BoardSpec {
 export interface FleetConfig {
   mode: LabMode;
   forward: ForwardMode;
+  /** How the boards elect each file's root (default fast). */
+  election?: Election;
   files: LabFile[];
   /** The origin as the site sees it: the WAN emulator's address. */
   origin: { host: string; port: number; blksize: number; windowsize: number; timeoutMs: number };
@@ -68,6 +72,9 @@ export interface LabSummary extends FleetSummary {
   /** `--origin http`: the firmware bytes (of originBytes) that came from the HTTP load server. */
   originHttpBytes?: number;
   rootsPerFile: Record<string, number>;
+  /** pfs mode: how the boards elected, and per file the boards that claimed root at least once. */
+  election?: Election;
+  claimantsPerFile?: Record<string, number>;
   wanRateBitsPerSec: number;
   wanRttMs: number;
   peakRssPerBoardMiB: number;

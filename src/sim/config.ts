@@ -1,5 +1,5 @@
 // The simulator's options, their defaults, and the file layout they give.
-import type { Timers } from '../dload/types';
+import type { Election, Timers } from '../dload/types';
 import type { Level } from '../log/level';
 
 /** A scheduled crash. `who`: a board index, the current root of file 0 (model 0), or a board that is serving children. */
@@ -50,6 +50,16 @@ export interface SimOptions {
    * a random 0..delayMs (a loaded CPU), drawn from the board's own random stream.
    */
   delayMs?: number;
+  /**
+   * CPU starvation: each board, again and again, runs for a random 0..2×starveMs and
+   * is then held back for a random 0..starveMs (a process waiting for one of two
+   * cores). While held it reads, decides and sends nothing, but nothing is lost: the
+   * datagrams and blocks that arrived meanwhile are taken in order when it runs again,
+   * before its due timers (the socket shell reads its sockets first, see peer-node.ts).
+   */
+  starveMs?: number;
+  /** `fast` (default) or `phone`: how each board elects a file's root (see Election). */
+  election?: Election;
   /**
    * The origin's copy is not the signed one: every block it sends fails its hash
    * (pfs mode), so every board that becomes root gives the file up (PFS_ERR_ORIGIN_CORRUPT).

@@ -20,9 +20,7 @@ export class Datagrams {
       this.w.stats.lost++;
       return;
     }
-    this.w.after(this.w.c.lat + this.w.lag(dest), () => {
-      if (dest.alive && dest.node && !this.w.frozen(dest)) this.act(dest, dest.node.onDatagram(this.w.now, from.ep, bytes));
-    });
+    this.w.after(this.w.c.lat + this.w.lag(dest), () => this.deliver(from, dest, bytes));
   }
 
   /** `count` random datagrams (some with the right magic) from random boards in the first 3 s. */
@@ -59,11 +57,15 @@ export class Datagrams {
         continue;
       }
       const lag = this.w.lag(to);
-      if (lag > 0) {
-        this.w.after(lag, () => {
-          if (to.alive && to.node && !this.w.frozen(to)) this.act(to, to.node.onDatagram(this.w.now, from.ep, bytes));
-        });
-      } else this.act(to, to.node.onDatagram(this.w.now, from.ep, bytes));
+      if (lag > 0) this.w.after(lag, () => this.deliver(from, to, bytes));
+      else this.deliver(from, to, bytes);
     }
+  }
+
+  /** `to` reads the datagram: now, or when its starvation hold ends (a frozen or dead board never). */
+  private deliver(from: Board, to: Board, bytes: Buffer): void {
+    this.w.whenRunning(to, () => {
+      if (to.alive && to.node && !this.w.frozen(to)) this.act(to, to.node.onDatagram(this.w.now, from.ep, bytes));
+    });
   }
 }

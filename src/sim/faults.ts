@@ -26,6 +26,18 @@ export class Faults {
       : [...(o.crashes ?? [])];
     for (const c of crashes) this.w.at(c.atMs, () => this.crash(this.pick(c.who)));
     for (const z of o.freezes ?? []) this.w.at(z.atMs, () => this.freeze(this.pick(z.who), z.forMs));
+    if (o.starveMs) for (const b of this.w.boards) this.starve(b, o.starveMs);
+  }
+
+  /** CPU starvation: `b` runs for a random 0..2×ms, is held back for a random 0..ms, and again, until the fleet settles. */
+  private starve(b: Board, ms: number): void {
+    const w = this.w;
+    const hold = (): void => {
+      if (w.finishedAt >= 0) return;
+      b.heldUntil = w.now + b.rng.next() * ms;
+      w.at(b.heldUntil + b.rng.next() * 2 * ms, hold);
+    };
+    w.at(b.rng.next() * 2 * ms, hold);
   }
 
   /** `b` stops (SIGSTOP) for `forMs` (Infinity: for good): no reads, sends or timers; its connections stay open. */

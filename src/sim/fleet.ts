@@ -21,7 +21,7 @@ export function createBoards(w: World, rng: Rng): void {
     const k = i + 1;
     const b: Board = {
       i, id: (0x08002700 + i) >>> 0, ep: { addr: `10.${(k >> 16) & 255}.${(k >> 8) & 255}.${k & 255}`, port: 4051 },
-      model: i % w.c.models, rng: rng.fork(), node: null, retired: [], alive: true, booted: false, corrupt: corrupt.has(i), frozenUntil: 0,
+      model: i % w.c.models, rng: rng.fork(), node: null, retired: [], alive: true, booted: false, corrupt: corrupt.has(i), frozenUntil: 0, heldUntil: 0,
       timerAt: Infinity, fs: [], keyIndex: new Map(), outActive: new Set(), inActive: new Set(), resumed: [], bytesIn: 0,
     };
     w.boards.push(b);
@@ -46,7 +46,7 @@ export class Fleet {
     }
     const node = new DLoadNode({
       nodeId: b.id, model: modelName(b.model), tcpPort: 4051, addr: b.ep.addr, forward: w.c.forward,
-      random: () => b.rng.next(), timers: w.c.o.timers,
+      random: () => b.rng.next(), election: w.c.o.election, timers: w.c.o.timers,
     });
     b.node = node;
     const acts: DLoadAction[] = [];

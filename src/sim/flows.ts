@@ -49,7 +49,9 @@ export class Flows {
     if (s.closed) return 0;
     let partial = 0;
     if (s.busy) {
-      partial = Math.round(s.bytes - (s.remaining - ((this.w.now - s.t0) * s.rate) / 1000));
+      // At most the block itself: a receiver frozen or starved leaves its last block
+      // "arrived" but unread, and the time since then moved no more bytes.
+      partial = Math.min(s.bytes, Math.round(s.bytes - (s.remaining - ((this.w.now - s.t0) * s.rate) / 1000)));
       this.endTransfer(s);
     }
     s.closed = true;
@@ -80,6 +82,11 @@ export class Flows {
       // A frozen receiver reads the block when it thaws (never, if frozen for good).
       if (this.w.frozen(s.to)) {
         if (Number.isFinite(s.to.frozenUntil)) this.w.at(s.to.frozenUntil, land);
+        return;
+      }
+      // A starved receiver reads it when it runs again (the sender waits for its window meanwhile).
+      if (this.w.held(s.to)) {
+        this.w.at(s.to.heldUntil, land);
         return;
       }
       this.onArrival(s, index, s.bytes);

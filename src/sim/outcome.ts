@@ -21,6 +21,8 @@ export interface SimSummary extends FleetSummary {
   rootBoards: number[];
   /** Per hierarchy: root terms that started (1 = no re-election). */
   rootTerms: number[];
+  /** Per hierarchy: boards that sent a claim (ClaimRoot) at least once. */
+  claimants: number[];
   /** Per hierarchy: virtual ms when the first root confirmed. */
   electionMs: number[];
   /** Bytes the origin sent per model (originBytes split by the model that fetched). */
@@ -53,6 +55,7 @@ export function summarize(w: World, wallMs: number): SimSummary {
   const h = c.models * c.files;
   const rootsPerFile: number[] = Array(h).fill(0);
   const rootTerms: number[] = Array(h).fill(0);
+  const claimed: Set<number>[] = Array.from({ length: h }, () => new Set());
   const rootBoards: number[] = Array(h).fill(-1);
   const failed: FileFailure[] = [];
   let maxChildren = 0;
@@ -78,6 +81,7 @@ export function summarize(w: World, wallMs: number): SimSummary {
           rootBoards[k] = b.i;
         }
         rootTerms[k]! += s.stats.rootTerms;
+        if (s.stats.claims > 0) claimed[k]!.add(b.i);
         maxChildren = Math.max(maxChildren, s.stats.maxChildren);
         parentChanges += s.stats.parentChanges;
         stalls += s.stats.stalls;
@@ -98,6 +102,7 @@ export function summarize(w: World, wallMs: number): SimSummary {
     rootsPerFile: tftp ? [] : rootsPerFile,
     rootBoards: tftp ? [] : rootBoards,
     rootTerms: tftp ? [] : rootTerms,
+    claimants: tftp ? [] : claimed.map((c) => c.size),
     electionMs: w.electionMs,
     originBytesByModel: stats.originByModel,
     crashed: stats.crashed,

@@ -87,12 +87,13 @@ export class Performer {
     const d = Math.max(w.now, b.node.nextDeadline());
     if (d >= b.timerAt || d === Infinity) return;
     b.timerAt = d;
-    w.at(d + w.lag(b), () => {
+    const fire = (): void => {
       if (!b.alive || b.timerAt !== d) return;
       b.timerAt = Infinity;
       // A frozen board's timers run when it thaws (Faults re-arms them).
       if (w.frozen(b)) return;
       this.perform(b, b.node!.tick(w.now));
-    });
+    };
+    w.at(d + w.lag(b), () => w.whenRunning(b, fire, true));
   }
 }

@@ -74,8 +74,11 @@ export interface SweepSummary {
   wallSeconds: number;
 }
 
-/** Runs seeds `from`..`to` (inclusive); `each` sees every run (for progress). */
-export function sweep(from: number, to: number, each?: (run: SweepRun, s: SimSummary) => void): SweepSummary {
+/**
+ * Runs seeds `from`..`to` (inclusive); `each` sees every run (for progress). `extra`
+ * is laid over every seed's options (e.g. `{ election: 'phone' }`, `{ starveMs: 1000 }`).
+ */
+export function sweep(from: number, to: number, each?: (run: SweepRun, s: SimSummary) => void, extra: Partial<SimOptions> = {}): SweepSummary {
   const t0 = performance.now();
   const out: SweepSummary = {
     seeds: `${from}..${to}`, runs: 0, runsUnfinished: 0, boardsUnfinished: 0, badBlocks: 0,
@@ -85,7 +88,7 @@ export function sweep(from: number, to: number, each?: (run: SweepRun, s: SimSum
   };
   let copiesSum = 0;
   for (let seed = from; seed <= to; seed++) {
-    const o = sweepOptions(seed);
+    const o = { ...sweepOptions(seed), ...extra };
     const s = simulate(o);
     const copies = s.originBytesByModel.map((b) => b / s.fileBytes);
     const run: SweepRun = {

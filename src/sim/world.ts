@@ -59,6 +59,8 @@ export interface Board {
   corrupt: boolean;
   /** Frozen (SIGSTOP) until this virtual time (ms); 0: running. */
   frozenUntil: number;
+  /** CPU starvation: held back until this virtual time (ms), its events waiting in order; 0: running. */
+  heldUntil: number;
   timerAt: number;
   fs: FileState[];
   readonly keyIndex: Map<HierKey, number>;
@@ -124,6 +126,21 @@ export class World {
   /** `b` is frozen (SIGSTOP) now. */
   frozen(b: Board): boolean {
     return b.frozenUntil > this.now;
+  }
+
+  /** `b`'s CPU is held back (starvation) now: what arrives waits for it. */
+  held(b: Board): boolean {
+    return b.heldUntil > this.now;
+  }
+
+  /**
+   * Runs `run` for board `b` now, or once its starvation hold ends. What arrived
+   * meanwhile runs first, in order, and a timer (`timer`) just after it: a starved
+   * process reads its sockets before it looks at its clock.
+   */
+  whenRunning(b: Board, run: () => void, timer = false): void {
+    if (!this.held(b)) return run();
+    this.at(b.heldUntil + (timer ? 0.001 : 0), () => this.whenRunning(b, run, timer));
   }
 
   /** A random scheduling delay for board `b` (0 unless the run asks for one), ms. */

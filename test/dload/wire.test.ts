@@ -17,6 +17,7 @@ const samples: Message[] = [
   { ...base, type: 'ParentAssigned', target: 42, parentId: 1, parentAddr: '0.0.0.0', parentPort: 4051, depth: 1 },
   { ...base, type: 'StreamRequest', offset: 8 * 1024 * 1024 },
   { ...base, type: 'StreamResponse', status: 1, size: 2 ** 33, offset: 65536 },
+  { ...base, type: 'ClaimRoot', strength: 0x31d4d43d, held: 65536, tcpPort: 4051, ad: 0, map: 0, relay: true },
 ];
 
 test('every message round-trips and starts with PFS, version 1', () => {
@@ -27,6 +28,16 @@ test('every message round-trips and starts with PFS, version 1', () => {
     assert.is(buf[3], 1);
     assert.equal(decode(buf), m, m.type);
   }
+});
+
+test('a relay is a ClaimRoot with flags bit 1; the bit means nothing on a ConfirmedRoot', () => {
+  const relay = encode({ ...base, type: 'ClaimRoot', strength: 1, held: 0, tcpPort: 4051, ad: 0, map: 0, relay: true });
+  assert.is(relay[5], 2);
+  const confirmed = encode({ ...base, type: 'ConfirmedRoot', strength: 1, held: 0, tcpPort: 4051, ad: 0, map: 0 });
+  confirmed[5] = 3;
+  const m = decode(confirmed);
+  assert.is(m.type, 'ConfirmedRoot');
+  assert.not.ok('relay' in m);
 });
 
 test('the hierarchy key depends on model and file', () => {

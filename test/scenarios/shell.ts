@@ -2,7 +2,7 @@
 // kill and restart them, send a rogue StreamRequest, read statuses, wait for the
 // outcome. Scenarios (scenarios.ts) are written once against it; shells/sim.ts runs
 // them in the simulator, shells/sockets.ts on real PeerNodes over loopback.
-import type { Timers } from '../../src/dload/types';
+import type { Election, Timers } from '../../src/dload/types';
 
 /** One site: boards of `models` models on one subnet, one file per model behind a slow WAN. */
 export interface SiteSpec {
@@ -39,6 +39,15 @@ export const SCENARIO_TIMERS: Partial<Timers> = {
   reelectHoldMs: 600,
   rootLingerMs: 2000,
 };
+
+/**
+ * The timers a scenario runs with for an election. The fast election's own timers
+ * scaled the same way (its claim, hold and re-election hold); the phone's are the
+ * ones above (four adverts 100 ms apart).
+ */
+export function scenarioTimers(election: Election): Partial<Timers> {
+  return election === 'phone' ? SCENARIO_TIMERS : { ...SCENARIO_TIMERS, claimBackoffMs: 400, advertMs: 40, dataHoldMs: 400, reelectHoldMs: 800 };
+}
 
 /** One board's view of its file (what PeerNode.status() gives). */
 export interface FileView {

@@ -3,10 +3,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { simulate } from '../../src/sim/simulate';
 import { sweep, sweepOptions } from '../../src/sim/sweep';
+import { ELECTIONS } from '../../src/dload/types';
 
-test('D2: a root that forwards corrupt blocks loses its members; pfs sim --boards 16 --size 1M --seed 3 --corrupt 4 finishes', () => {
-  // The corrupting boards of `--corrupt 4` on 16 boards (spread over the fleet, board 0 skipped).
-  const s = simulate({ boards: 16, fileBytes: 1 << 20, seed: 3, corrupt: [1, 4, 8, 12] });
+test('D2: a root that forwards corrupt blocks loses its members; pfs sim --boards 16 --size 1M --seed 3 --corrupt 4 --election phone finishes', () => {
+  // The corrupting boards of `--corrupt 4` on 16 boards (spread over the fleet, board 0 skipped); with the
+  // phone's election and this seed, one of them is the first root (the fast election's preference picks board 3).
+  const s = simulate({ boards: 16, fileBytes: 1 << 20, seed: 3, corrupt: [1, 4, 8, 12], election: 'phone' });
   assert.ok(Number.isFinite(s.fleetSeconds), 'the fleet finishes');
   assert.ok(s.allVerified);
   assert.ok(s.rootsLeft >= 1, 'members left a corrupting root');
@@ -14,14 +16,17 @@ test('D2: a root that forwards corrupt blocks loses its members; pfs sim --board
   for (const [m, b] of s.originBytesByModel.entries()) assert.ok(b <= s.fileBytes * s.rootTerms[m]!, `model ${m}: ${b / s.fileBytes} WAN copies for ${s.rootTerms[m]} root terms`);
 });
 
-test('D2: whichever board becomes root corrupts what it forwards: every other board still verifies', () => {
-  for (const seed of [1, 2, 3]) {
-    const s = simulate({ boards: 20, fileBytes: 1 << 20, seed, corruptRoot: true, maxSeconds: 300 });
-    assert.ok(Number.isFinite(s.fleetSeconds), `seed ${seed}: finishes`);
-    assert.ok(s.allVerified, `seed ${seed}`);
-    assert.is(s.badDeliveries, 0);
-  }
-});
+for (const election of ELECTIONS) {
+  test(`D2 (${election}): whichever board becomes root corrupts what it forwards: every other board still verifies`, () => {
+    for (const seed of [1, 2, 3]) {
+      const s = simulate({ boards: 20, fileBytes: 1 << 20, seed, corruptRoot: true, maxSeconds: 300, election });
+      assert.ok(Number.isFinite(s.fleetSeconds), `seed ${seed}: finishes`);
+      assert.ok(s.allVerified, `seed ${seed}`);
+      assert.ok(s.rootsLeft >= 1, `seed ${seed}: members left the corrupting root`);
+      assert.is(s.badDeliveries, 0);
+    }
+  });
+}
 
 test('D3: a parent frozen (SIGSTOP) for 45 s mid-file holds its dependants up for seconds, not 45 s', () => {
   const s = simulate({ boards: 31, fileBytes: 8 << 20, seed: 2, freezes: [{ atMs: 3000, forMs: 45_000, who: 'parent' }] });
@@ -34,22 +39,24 @@ test('D3: a parent frozen (SIGSTOP) for 45 s mid-file holds its dependants up fo
   assert.is(t.unfinished, 0);
 });
 
-test('the fault sweep (short version of npm run sim:sweep): 300 seeds, no board that never finishes, no bad block', () => {
-  const s = sweep(1, 300);
-  assert.is(s.runsUnfinished, 0, `seeds ${s.failedSeeds.join(' ')}`);
-  assert.is(s.boardsUnfinished, 0);
-  assert.is(s.badBlocks, 0);
-  assert.is(s.copiesOverRootTerms, 0, 'no model took more WAN copies than 1 + its forced root changes');
-  assert.ok(s.faults.corruptRoots > 50 && s.faults.frozen > 50 && s.faults.partitions > 30 && s.faults.delayed > 30, JSON.stringify(s.faults));
-});
+for (const election of ELECTIONS) {
+  test(`the fault sweep (short version of npm run sim:sweep, ${election} election): 300 seeds, no board that never finishes, no bad block`, () => {
+    const s = sweep(1, 300, undefined, { election });
+    assert.is(s.runsUnfinished, 0, `seeds ${s.failedSeeds.join(' ')}`);
+    assert.is(s.boardsUnfinished, 0);
+    assert.is(s.badBlocks, 0);
+    assert.is(s.copiesOverRootTerms, 0, 'no model took more WAN copies than 1 + its forced root changes');
+    assert.ok(s.faults.corruptRoots > 50 && s.faults.frozen > 50 && s.faults.partitions > 30 && s.faults.delayed > 30, JSON.stringify(s.faults));
+  });
 
-test('regression: a claimant that took data one advert before confirming, then heard a stronger root, pulled a WAN copy no root change forced (seeds 58 and 87)', () => {
-  for (const seed of [58, 87]) {
-    const s = simulate(sweepOptions(seed));
-    for (const [m, b] of s.originBytesByModel.entries()) {
-      assert.ok(b <= s.fileBytes * s.rootTerms[m]! + 0.01 * s.fileBytes, `seed ${seed} model ${m}: ${(b / s.fileBytes).toFixed(2)} WAN copies for ${s.rootTerms[m]} root terms`);
+  test(`regression (${election}): a claimant that took data one advert before confirming, then heard a stronger root, pulled a WAN copy no root change forced (seeds 58 and 87)`, () => {
+    for (const seed of [58, 87]) {
+      const s = simulate({ ...sweepOptions(seed), election });
+      for (const [m, b] of s.originBytesByModel.entries()) {
+        assert.ok(b <= s.fileBytes * s.rootTerms[m]! + 0.01 * s.fileBytes, `seed ${seed} model ${m}: ${(b / s.fileBytes).toFixed(2)} WAN copies for ${s.rootTerms[m]} root terms`);
+      }
     }
-  }
-});
+  });
+}
 
 test.run();

@@ -3,6 +3,7 @@ import { isIPv4 } from 'node:net';
 import { intOption, parse, type Command } from '../command';
 import { UsageError } from '../../errors';
 import { bootBoard, EXIT } from '../../boot/boot';
+import { electionOption } from '../election-option';
 import { parseMs } from '../../units/parse';
 import { defaultBoardsDir } from '../../profiles';
 import { httpBaseUrl } from '../../net/http/load-server';
@@ -53,6 +54,9 @@ Options:
   --addr ADDR         this board's address (default: its interface's)
   --broadcast ADDR[:PORT]  where adverts go (default: the interface's subnet broadcast)
   --forward cut|store forward blocks as verified (default) or whole files
+  --election fast|phone  how peers elect a file's root: fast (default: the preferred
+                      board claims, confirmed in about 0.3 s) or phone (the phone's
+                      exact timing: four adverts 250 ms apart, then confirm)
   --tftp-blksize N, --tftp-window N   TFTP towards the server (default 1468, 64)
   --config-tries N    give up after N failed configuration fetches (default: never)
   --upgrade-timeout T abandon a download after this long, e.g. 900s (default 1800s)`,
@@ -72,6 +76,7 @@ Options:
         addr: { type: 'string' },
         broadcast: { type: 'string' },
         forward: { type: 'string' },
+        election: { type: 'string' },
         'tftp-blksize': { type: 'string' },
         'tftp-window': { type: 'string' },
         'config-tries': { type: 'string' },
@@ -86,6 +91,7 @@ Options:
     if (values.http !== undefined && !httpBaseUrl(values.http)) throw new UsageError(`--http must be http://HOST[:PORT][/PATH] or HOST[:PORT], got "${values.http}"`);
     const forward = values.forward ?? 'cut';
     if (forward !== 'cut' && forward !== 'store') throw new UsageError(`--forward must be cut or store, got "${forward}"`);
+    const election = electionOption(values.election);
     const r = await bootBoard({
       board: values.board,
       root: values.root ?? '/',
@@ -98,6 +104,7 @@ Options:
       addr: values.addr,
       broadcast: values.broadcast,
       forward,
+      election,
       tftp: {
         blksize: intOption('tftp-blksize', values['tftp-blksize'], 8, 65464) ?? 1468,
         windowsize: intOption('tftp-window', values['tftp-window'], 1, 1024) ?? 64,

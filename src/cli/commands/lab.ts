@@ -1,4 +1,5 @@
 import { intOption, parse, type Command } from '../command';
+import { electionOption } from '../election-option';
 import { UsageError } from '../../errors';
 import { parseMs, parseRate, parseSize } from '../../units/parse';
 import { runLab, type LabProgress } from '../../lab/lab';
@@ -44,6 +45,8 @@ Options:
   --files K           components the set is split into (default 4)
   --mode MODE         pfs (peer sharing, default) or tftp (every board from the origin)
   --forward MODE      cut (forward each verified block, default) or store (whole file first)
+  --election MODE     fast (default) or phone (the phone's exact election: four adverts
+                      250 ms apart, then confirm)
   --wan-rate RATE     WAN rate each way, e.g. 10mbit (default 10mbit)
   --wan-rtt TIME      WAN round-trip time, e.g. 150ms (default 150ms)
   --wan-loss SHARE    share of WAN datagrams lost, 0..0.5 (default 0)
@@ -84,6 +87,7 @@ Options:
         files: { type: 'string' },
         mode: { type: 'string' },
         forward: { type: 'string' },
+        election: { type: 'string' },
         'wan-rate': { type: 'string' },
         'wan-rtt': { type: 'string' },
         'wan-loss': { type: 'string' },
@@ -156,6 +160,7 @@ Options:
         files,
         mode,
         forward,
+        election: electionOption(values.election),
         wanRate: parseRate(values['wan-rate'] ?? '10mbit', '--wan-rate') * 8,
         wanRttMs: parseMs(values.rtt ?? values['wan-rtt'] ?? '150ms', values.rtt !== undefined ? '--rtt' : '--wan-rtt'),
         wanLoss: loss,
@@ -220,6 +225,7 @@ function describe(s: LabSummary): string {
     `fleet time   ${s.fleetSeconds.toFixed(2)} s  (physical limit ${s.limitSeconds.toFixed(2)} s: ${(s.fleetSeconds / s.limitSeconds).toFixed(2)} ×)`,
     `WAN          origin sent ${s.originBytes} bytes of firmware = ${(s.originBytes / s.fileBytes).toFixed(2)} × the image${s.models > 1 ? ` (${s.models} models: ${(s.originBytes / s.fileBytes / s.models).toFixed(2)} per model)` : ''}${s.originConfigBytes > 0 ? ` + ${s.originConfigBytes} bytes of cnf.xml` : ''}${s.originHttpBytes !== undefined ? `; ${s.originHttpBytes} of the firmware bytes by HTTP` : ''}`,
     s.mode === 'pfs' ? `tree         roots per file ${roots.join(', ')}; depth ≤ ${s.maxDepth}; children ≤ ${s.maxChildren}` : '',
+    s.claimantsPerFile ? `election     ${s.election}: boards that claimed root per file ${Object.values(s.claimantsPerFile).join(', ')}` : '',
     s.lanPorts && s.wanPort
       ? `LAN          ${formatBytes(s.lanPorts.reduce((a, p) => a + p.txBytes, 0))} out of the switch to boards (per port ${Math.round(Math.min(...s.lanPorts.map((p) => p.txBytes)) / 1024)}..${Math.round(Math.max(...s.lanPorts.map((p) => p.txBytes)) / 1024)} KiB); origin's port ${formatBytes(s.wanPort.rxBytes)} from it, ${formatBytes(s.wanPort.txBytes)} to it`
       : '',

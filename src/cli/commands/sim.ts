@@ -3,6 +3,7 @@ import { intOption, parse, type Command } from '../command';
 import { parseMs, parseRate, parseSize } from '../../units/parse';
 import { simulate, type SimSummary } from '../../sim/simulate';
 import { sweep, type SweepSummary } from '../../sim/sweep';
+import { electionOption } from '../election-option';
 
 function sweepText(s: SweepSummary): string {
   const f = s.faults;
@@ -32,6 +33,7 @@ function human(s: SimSummary): string {
     `fleet        ${s.fleetSeconds.toFixed(2)} s virtual (limit ${s.limitSeconds.toFixed(2)} s, ratio ${(s.fleetSeconds / s.limitSeconds).toFixed(2)})`,
     `origin       ${mib(s.originBytes)} over the WAN (${(s.originBytes / s.fileBytes).toFixed(3)} x the set)`,
     `verified     ${s.allVerified ? 'all boards' : 'NOT ALL BOARDS'}${s.crashed ? ` (${s.crashed} crashed)` : ''}`,
+    s.mode === 'pfs' ? `election     first root took data at [${s.electionMs.map((t) => (t / 1000).toFixed(2)).join(', ')}] s; boards that claimed per file [${s.claimants.join(', ')}]` : '',
     s.mode === 'pfs' ? `tree         max depth ${s.maxDepth}, max children ${s.maxChildren}, roots per file [${s.rootsPerFile.join(', ')}], root terms [${s.rootTerms.join(', ')}]` : '',
     `datagrams    ${s.datagramsSent} sent, ${s.datagramsLost} lost, ${s.datagramsDropped} dropped as malformed/foreign; ${s.corruptDetected} corrupt blocks caught`,
     `simulator    ${s.events} events in ${(s.wallMs / 1000).toFixed(2)} s real time`,
@@ -42,8 +44,9 @@ export const simCommand: Command = {
   path: ['sim'],
   summary: 'simulate a fleet upgrade with the DLoad engine (virtual time, deterministic)',
   usage: `Usage: pfs sim [--boards N] [--seed S] [--size 8M] [--files K] [--loss P] [--crash K]
-               [--forward cut|store] [--mode pfs|tftp] [--json]
-       pfs sim --seeds A..B [--json]
+               [--forward cut|store] [--mode pfs|tftp] [--election fast|phone]
+               [--starve TIME] [--boot-jitter TIME] [--json]
+       pfs sim --seeds A..B [--election fast|phone] [--starve TIME] [--json]
 
 Runs the DLoad engine of N boards over a simulated subnet and WAN with a virtual
 clock: same seed, same result. Prints a summary (or one JSON object with --json)
@@ -61,6 +64,12 @@ Options:
   --corrupt K         boards that pass on corrupt blocks (default 0)
   --forward MODE      cut: forward each verified block at once (default); store: only whole files
   --mode MODE         pfs (default), or tftp: every board fetches from the origin itself
+  --election MODE     fast (default) or phone: the phone's exact election (four adverts
+                      250 ms apart, then confirm)
+  --starve TIME       CPU starvation: each board, again and again, is held back for up
+                      to TIME (e.g. 1s), what arrives meanwhile taken in order after
+  --boot-jitter TIME  boards reset at a random moment within TIME (default 10ms), as
+                      processes starting one after the other on a busy machine
   --lan-rate RATE     each board's LAN up/down rate (default 100mbit)
   --wan-rate RATE     WAN rate to the origin (default 10mbit)
   --wan-rtt TIME      WAN round-trip time (default 150ms)
@@ -82,16 +91,19 @@ Example:
         block: { type: 'string' }, models: { type: 'string' }, loss: { type: 'string' }, crash: { type: 'string' },
         corrupt: { type: 'string' }, forward: { type: 'string' }, mode: { type: 'string' },
         'lan-rate': { type: 'string' }, 'wan-rate': { type: 'string' }, 'wan-rtt': { type: 'string' }, json: { type: 'boolean' },
-        seeds: { type: 'string' },
+        seeds: { type: 'string' }, election: { type: 'string' }, starve: { type: 'string' }, 'boot-jitter': { type: 'string' },
       },
       { min: 0, max: 0 },
     );
+    const election = electionOption(values.election);
+    const starveMs = values.starve === undefined ? undefined : parseMs(values.starve, '--starve');
     if (values.seeds !== undefined) {
       const m = /^(\d+)\.\.(\d+)$/.exec(values.seeds);
       const from = m ? Number(m[1]) : NaN;
       const to = m ? Number(m[2]) : NaN;
       if (!m || from > to || to > 2 ** 32 - 1) throw new UsageError(`--seeds must be A..B with A <= B, got "${values.seeds}"`);
-      const s = sweep(from, to);
+      const extra = { ...(election ? { election } : {}), ...(starveMs ? { starveMs } : {}) };
+      const s = sweep(from, to, undefined, extra);
       process.stdout.write((values.json ? JSON.stringify(s) : sweepText(s)) + '\n');
       return s.boardsUnfinished === 0 && s.runsUnfinished === 0 && s.badBlocks === 0 ? 0 : 1;
     }
@@ -121,6 +133,9 @@ Example:
       lanRate: values['lan-rate'] === undefined ? undefined : parseRate(values['lan-rate'], '--lan-rate'),
       wanRate: values['wan-rate'] === undefined ? undefined : parseRate(values['wan-rate'], '--wan-rate'),
       wanRttMs: values['wan-rtt'] === undefined ? undefined : parseMs(values['wan-rtt'], '--wan-rtt'),
+      election,
+      starveMs,
+      bootJitterMs: values['boot-jitter'] === undefined ? undefined : parseMs(values['boot-jitter'], '--boot-jitter'),
     });
     process.stdout.write((values.json ? JSON.stringify(summary) : human(summary)) + '\n');
     return summary.allVerified ? 0 : 1;

@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import type { Logger } from '../../log/logger';
 import { silentLogger } from '../../log/logger';
 import { PfsError } from '../../errors';
-import { DLoadNode, fileView, type DLoadAction, type DLoadEvent, type FileView, type HierKey, type Role, type Timers } from '../../dload/index';
+import { DLoadNode, fileView, type DLoadAction, type DLoadEvent, type Election, type FileView, type HierKey, type Role, type Timers } from '../../dload/index';
 import type { BlockPlan } from './block-assembler';
 import { fileMedium, type SpoolMedium } from './spool';
 import { Fanout } from './fanout';
@@ -33,6 +33,8 @@ export interface PeerNodeOptions {
   /** Folder the files are written to when no medium is given. */
   dir: string;
   forward?: 'cut' | 'store';
+  /** How this board elects each file's root: `fast` (default) or `phone` (the phone's exact timing). */
+  election?: Election;
   logger?: Logger;
   timers?: Partial<Timers>;
   /** Fault injection for tests and the lab: `corruptServed` flips bytes in what this board streams to children. */
@@ -154,6 +156,7 @@ export class PeerNode {
       addr: this.o.addr,
       forward: this.o.forward ?? 'cut',
       random: () => randomInt(0, 2 ** 32) / 2 ** 32,
+      election: this.o.election,
       timers: this.o.timers,
     });
     this.dlog.dbg(`+++ fd=${this.children.fd} Listening on peer TCP port ${this.tcpPort}`);

@@ -33,6 +33,10 @@ const plans: Record<string, FilePlan> = {
   'boot/boot-e2e.test.ts': { seconds: 29, shares: BROADCAST },
   'lab/netns.test.ts': { seconds: 22, shares: BROADCAST },
   'scenarios/sockets.test.ts': { seconds: 39 },
+  // The same scenarios with the phone's exact election (issue 12: both elections run).
+  'scenarios/sockets-phone.test.ts': { seconds: 40 },
+  // The fault sweep's 300 seeds with each election.
+  'sim/hostile.test.ts': { seconds: 8 },
   'net/peer/slow-flash.test.ts': { seconds: 15 },
   'hal/flash/block.test.ts': { seconds: 15 },
   'boot/boot-e2e-flash.test.ts': { seconds: 14, shares: BROADCAST },
@@ -66,7 +70,8 @@ const plans: Record<string, FilePlan> = {
   'hal/flash/mem.test.ts': { seconds: 3.9 },
   'net/tftp/cli.test.ts': { seconds: 3 },
   'bench/args.test.ts': { seconds: 2.3 },
-  'dload/election.test.ts': { seconds: 2.2 },
+  // Both elections, 1000 boards at the same instant in each.
+  'dload/election.test.ts': { seconds: 6 },
   'hal/native.test.ts': { seconds: 1.2 },
   'scripts/gen-profile-validators.test.ts': { seconds: 1.1 },
   'scripts/check-layers.test.ts': { seconds: 1.1 },

@@ -1,16 +1,17 @@
 // The scenario driver on the simulator: virtual time, so "until" steps events
 // instead of waiting, and a run is the same every time for a given seed.
 import { Simulation } from '../../../src/sim/simulate';
-import { BLOCK_BYTES, FILE_BYTES, SCENARIO_TIMERS, WAN_BYTES_PER_S, WAN_RTT_MS, type Outcome, type Shell, type Site, type SiteSpec } from '../shell';
+import type { Election } from '../../../src/dload/types';
+import { BLOCK_BYTES, FILE_BYTES, scenarioTimers, WAN_BYTES_PER_S, WAN_RTT_MS, type Outcome, type Shell, type Site, type SiteSpec } from '../shell';
 
-export function simShell(seed = 1): Shell {
-  return { name: 'sim', open: async (spec) => new SimSite(spec, seed) };
+export function simShell(seed = 1, election: Election = 'fast'): Shell {
+  return { name: 'sim', open: async (spec) => new SimSite(spec, seed, election) };
 }
 
 class SimSite implements Site {
   private readonly sim: Simulation;
 
-  constructor(private readonly spec: SiteSpec, seed: number) {
+  constructor(private readonly spec: SiteSpec, seed: number, election: Election) {
     this.sim = new Simulation({
       boards: spec.boards,
       models: spec.models ?? 1,
@@ -19,7 +20,8 @@ class SimSite implements Site {
       seed,
       wanRate: WAN_BYTES_PER_S,
       wanRttMs: WAN_RTT_MS,
-      timers: SCENARIO_TIMERS,
+      election,
+      timers: scenarioTimers(election),
       corrupt: spec.corruptServed ?? [],
       originCorrupt: spec.originCorrupt ?? false,
       // Every board waits for start(i); on loopback a closed socket is seen at once.

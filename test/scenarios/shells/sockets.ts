@@ -17,13 +17,15 @@ import { TftpServer } from '../../../src/net/tftp/server';
 import { WanEmulator } from '../../../src/net/wan';
 import { PfsError } from '../../../src/errors';
 import { until, within } from '../../helpers/net';
-import { BLOCK_BYTES, FILE_BYTES, SCENARIO_TIMERS, WAN_BYTES_PER_S, WAN_RTT_MS, type FileView, type Outcome, type Shell, type Site, type SiteSpec } from '../shell';
+import type { Election } from '../../../src/dload/types';
+import { createLogger } from '../../../src/log/logger';
+import { BLOCK_BYTES, FILE_BYTES, scenarioTimers, WAN_BYTES_PER_S, WAN_RTT_MS, type FileView, type Outcome, type Shell, type Site, type SiteSpec } from '../shell';
 
 const MODELS = ['CP-7961G', 'CP-7941G', 'CP-7971G'];
 const STREAM_RESPONSE_BYTES = 35;
 
-export function socketsShell(): Shell {
-  return { name: 'sockets', open: (spec) => SocketSite.open(spec) };
+export function socketsShell(election: Election = 'fast'): Shell {
+  return { name: 'sockets', open: (spec) => SocketSite.open(spec, election) };
 }
 
 interface BoardSlot {
@@ -52,9 +54,10 @@ class SocketSite implements Site {
     /** Holds the shared broadcast port's number while the site lives. */
     private readonly portHolder: dgram.Socket,
     private readonly boards: BoardSlot[],
+    private readonly election: Election,
   ) {}
 
-  static async open(spec: SiteSpec): Promise<SocketSite> {
+  static async open(spec: SiteSpec, election: Election): Promise<SocketSite> {
     const root = await mkdtemp(join(tmpdir(), 'pfs-scenario-'));
     const originDir = join(root, 'origin');
     await mkdir(originDir);
@@ -86,7 +89,7 @@ class SocketSite implements Site {
       await mkdir(dir);
       boards.push({ i, dir, model: i % models, killed: false, written: 0 });
     }
-    return new SocketSite(spec, root, files, server, wan, portHolder, boards);
+    return new SocketSite(spec, root, files, server, wan, portHolder, boards, election);
   }
 
   id(i: number): number {
@@ -254,7 +257,10 @@ class SocketSite implements Site {
       broadcast: { addr: '127.255.255.255', port: this.portHolder.address().port },
       origin: { host: '127.0.0.1', port: this.wan.address().port, blksize: 1468, windowsize: 32 },
       dir: b.dir,
-      timers: SCENARIO_TIMERS,
+      election: this.election,
+      timers: scenarioTimers(this.election),
+      // PFS_SCENARIO_LOG=1: every board's console on stderr (to see why a scenario failed).
+      logger: process.env.PFS_SCENARIO_LOG ? createLogger(`b${b.i}`, { level: 'DBG' }) : undefined,
       faults: { corruptServed: this.spec.corruptServed?.includes(b.i) ?? false },
     });
     b.node = node;
