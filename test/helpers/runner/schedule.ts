@@ -48,6 +48,8 @@ const plans: Record<string, FilePlan> = {
   'bench/fuzz.test.ts': { seconds: 8 },
   'bench/torture.test.ts': { seconds: 9 },
   'bench/adversary.test.ts': { seconds: 14 },
+  // 4 boards taking 8 MiB, then 2 taking 64 MiB, each board a pfs boot process.
+  'bench/footprint.test.ts': { seconds: 15, shares: BROADCAST },
   'bench/fleet-bt.test.ts': { seconds: 8 },
   'boot/peer-fallback.test.ts': { seconds: 3.5, shares: BROADCAST },
   'hal/flash/mtd.test.ts': { seconds: 11 },
