@@ -3,8 +3,9 @@
  * in order from `startsAt`, as the buffers it received (never copied), and stops
  * reading when the sink says so until `resume()`.
  *
- * - `origin`: the TFTP server (the root's fetch, or a board upgrading without peers).
- *   TFTP cannot seek, so it always starts at 0; the pipeline skips what it holds.
+ * - `origin`: the far server (the root's fetch, or a board upgrading without peers):
+ *   the HTTP load server when the site has one, else or once it failed the TFTP
+ *   server (origin-source.ts). It starts at 0; the pipeline skips what it holds.
  * - `parent`: a peer's TCP stream, from the offset this board asked for.
  *
  * The third way bytes reach a file, the verified prefix already on flash after a
