@@ -35,6 +35,14 @@ async function assertUpgraded(t: Site, i: number): Promise<void> {
   }
 }
 
+/** Ends every board's wait for children once all have committed (no child is coming after that). */
+function together(count: number): { onCommitted: () => void; lingerUntil: Promise<void> } {
+  let n = 0;
+  let all!: () => void;
+  const lingerUntil = new Promise<void>((ok) => (all = ok));
+  return { onCommitted: () => void (++n === count && all()), lingerUntil };
+}
+
 const errors = (t: Site) => [...t.logs.values()].map((l) => l.filter((x) => x.startsWith('ERR') || x.startsWith('WRN')).join('\n')).join('\n');
 
 testIf(missingLighttpd(), '--http: three boards share one HTTP copy of each component; nothing of them over TFTP', async () => {
@@ -42,7 +50,8 @@ testIf(missingLighttpd(), '--http: three boards share one HTTP copy of each comp
   const h = await startLighttpd(t.s.originDir, t.dir);
   const counter = await cuttingProxy(h.port, []);
   try {
-    const results = await Promise.all(t.s.boards.map((_, i) => t.boot(i, { http: `http://127.0.0.1:${counter.port}` })));
+    const end = together(t.s.boards.length);
+    const results = await Promise.all(t.s.boards.map((_, i) => t.boot(i, { http: `http://127.0.0.1:${counter.port}`, ...end })));
     assert.equal(results.map((r) => r.exit), [EXIT.REBOOT, EXIT.REBOOT, EXIT.REBOOT], errors(t));
     for (const i of t.s.boards.keys()) await assertUpgraded(t, i);
     assert.is(await componentBytesOverTftp(t), 0, 'no component over TFTP');
@@ -80,7 +89,8 @@ test('an HTTP load server that is down: one console line, the upgrade goes on ov
   const port = (held.address() as net.AddressInfo).port;
   await new Promise<void>((ok) => held.close(() => ok()));
   try {
-    const results = await Promise.all(t.s.boards.map((_, i) => t.boot(i, { http: `127.0.0.1:${port}`, tftp: { blksize: 1468, windowsize: 16 } })));
+    const end = together(t.s.boards.length);
+    const results = await Promise.all(t.s.boards.map((_, i) => t.boot(i, { http: `127.0.0.1:${port}`, tftp: { blksize: 1468, windowsize: 16 }, ...end })));
     assert.equal(results.map((r) => r.exit), [EXIT.REBOOT, EXIT.REBOOT], errors(t));
     for (const i of t.s.boards.keys()) await assertUpgraded(t, i);
     const fell = [...t.logs.values()].flat().filter((l) => l.includes('falling back to TFTP'));

@@ -43,7 +43,7 @@ const plans: Record<string, FilePlan> = {
   'boot/boot-e2e-refused.test.ts': { seconds: 14, shares: BROADCAST },
   // Three boards as processes, each started 7 times by a launcher loop (issue 11 item 5): 23 s alone.
   'boot/self-upgrade.test.ts': { seconds: 23, timeoutMs: 180_000, shares: BROADCAST },
-  'boot/boot-http.test.ts': { seconds: 16, shares: BROADCAST },
+  'boot/boot-http.test.ts': { seconds: 6, shares: BROADCAST },
   'boot/slow-client.test.ts': { seconds: 8, shares: BROADCAST },
   'bench/fuzz.test.ts': { seconds: 8 },
   'bench/torture.test.ts': { seconds: 9 },
