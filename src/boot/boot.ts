@@ -15,7 +15,7 @@ import { parseBootConfig, selectModel } from './select-model';
 import { macOf, nodeIdOf, normaliseMac } from './identity';
 import { parseDeviceConfig } from './device-config';
 import { peerAddresses } from './peer-addresses';
-import { runUpgrade, type UpgradeOutcome } from './upgrade';
+import { fetchConfigFile, runUpgrade, type ConfigFile, type UpgradeOutcome } from './upgrade';
 import { UpgradeProgress } from './progress';
 import { attachConsole, BoardFace } from './board-io';
 import { extractRuntime, inheritedHandover, runRuntime, slotRuntime } from './runtime-slot';
@@ -170,12 +170,15 @@ async function bootWithConsole(o: BootOptions, board: BoardProfile, log: Logger)
 
   // The running load is on trial until it reaches the network (trial.ts).
   const trial = new Trial({ flash, log, trial: sel.trial, load: sel.load, rejected: status.rejected });
+  // The configuration's WAN round trips overlap the rest of the board's start (trust, screen).
+  const configAhead = fetchConfigFile({ log, mac, server, tftp: o.tftp ?? {} });
+  configAhead.catch(() => {}); // the upgrade's first attempt reports it
   const trust = await loadTrust(under(o.root, board.trust));
 
   const progress = new UpgradeProgress(model.profile.model, sel.load);
   const face = await BoardFace.open(board, model.profile, o.root, progress, o.log, { display: o.display, leds: o.leds });
   try {
-    return await upgrade(o, { board, boot, model: model.profile, mac, server, flash, trust, tmp, progress, log, trial });
+    return await upgrade(o, { board, boot, model: model.profile, mac, server, flash, trust, tmp, progress, log, trial, configAhead });
   } finally {
     await trial.settled();
     await face.close();
@@ -240,6 +243,7 @@ interface Booted {
   progress: UpgradeProgress;
   log: Logger;
   trial: Trial;
+  configAhead: Promise<ConfigFile>;
 }
 
 async function upgrade(o: BootOptions, b: Booted): Promise<BootResult> {
@@ -290,6 +294,7 @@ async function upgrade(o: BootOptions, b: Booted): Promise<BootResult> {
       mac,
       server,
       tftp: o.tftp ?? {},
+      configAhead: b.configAhead,
       http: httpUrl ? { url: httpUrl } : undefined,
       parseConfig: trial.parseConfig((xml, source) => parseDeviceConfig(xml, model, source)),
       openManifest: (bytes, source) => openSignedManifest(bytes, trust, source),

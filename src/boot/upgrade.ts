@@ -83,6 +83,12 @@ export interface UpgradePorts {
   peerFallback?: { stallMs?: number; corruptBlocks?: number };
   /** Scratch space that is not flash (the manifest waits here until verified). */
   tmpDir: string;
+  /**
+   * The first configuration fetch, started by the caller before the rest of the
+   * board came up (fetchConfigFile), so its WAN round trips overlap the board's
+   * start; retries fetch anew. Default: the first attempt fetches here.
+   */
+  configAhead?: Promise<ConfigFile>;
   /** Config fetch: first retry delay, doubling up to the max; `configTries` 0 = forever. */
   configRetryMs: number;
   configRetryMaxMs: number;
@@ -105,6 +111,12 @@ export type UpgradeOutcome =
   | { kind: 'failed'; code: ErrorCode; reason: string };
 
 export class UpgradeError extends PfsError {}
+
+/** A configuration file as fetched: which one it is (the board's own or the default) and its bytes. */
+export interface ConfigFile {
+  name: string;
+  xml: Buffer;
+}
 
 /** Config file names a phone asks for, in order. */
 export function configNames(mac: string): string[] {
@@ -211,7 +223,8 @@ async function fetchConfig(p: UpgradePorts): Promise<UpgradeConfig | undefined> 
   let wait = p.configRetryMs;
   for (let attempt = 1; p.configTries === 0 || attempt <= p.configTries; attempt++) {
     try {
-      const cfg = await fetchConfigOnce(p);
+      const file = attempt === 1 && p.configAhead ? await p.configAhead : await fetchConfigFile(p);
+      const cfg = p.parseConfig(file.xml.toString('utf8'), `${file.name} from ${p.server.host}:${p.server.port}`);
       if (!cfg.loadName) throw new UpgradeError('PFS_ERR_CONFIG', `configuration names no load for ${p.model.model}`);
       return cfg;
     } catch (e) {
@@ -230,9 +243,10 @@ async function fetchConfig(p: UpgradePorts): Promise<UpgradeConfig | undefined> 
  * the board's own is not on the server (TFTP "file not found"), any other failure of
  * the own file is the answer. The default's transfer is held after its option
  * round trip (no data moves) and dropped when the own file answers, so a site
- * with a file per phone pays no default-file bytes.
+ * with a file per phone pays no default-file bytes. Rejects with the TFTP error of
+ * the own file (any but "not found") or of the default (PFS_ERR_TFTP_*).
  */
-async function fetchConfigOnce(p: UpgradePorts): Promise<UpgradeConfig> {
+export async function fetchConfigFile(p: Pick<UpgradePorts, 'log' | 'mac' | 'server' | 'tftp'>): Promise<ConfigFile> {
   const [own, fallback] = configNames(p.mac);
   const logger = p.log.child('TFTP');
   const spare = tftpGet({ ...p.server, ...p.tftp, file: fallback!, logger, hold: true });
@@ -253,7 +267,7 @@ async function fetchConfigOnce(p: UpgradePorts): Promise<UpgradeConfig> {
     xml = await collect(spare, `${p.server.host}:${p.server.port}`, fallback!);
   }
   p.log.inf(`configuration ${name} (${xml.length} bytes)`);
-  return p.parseConfig(xml.toString('utf8'), `${name} from ${p.server.host}:${p.server.port}`);
+  return { name, xml };
 }
 
 /** A held configuration transfer, started and taken into memory (at most 1 MiB, as tftpGetBuffer). */

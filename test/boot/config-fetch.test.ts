@@ -4,7 +4,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runUpgrade, type UpgradeConfig } from '../../src/boot/upgrade';
+import { fetchConfigFile, runUpgrade, type UpgradeConfig } from '../../src/boot/upgrade';
 import { ConfigError } from '../../src/boot/device-config';
 import { TftpServer } from '../../src/net/tftp/server';
 import { WanEmulator } from '../../src/net/wan';
@@ -94,6 +94,21 @@ test('through a 400 ms WAN, a board without its own file has its configuration i
     } finally {
       await wan.stop();
     }
+  });
+});
+
+test('a configuration fetch started ahead (while the board comes up) is the first attempt; a retry fetches anew', async () => {
+  await withFiles({ own: 'broken', def: RUNNING }, async (r, server) => {
+    const at = { host: '127.0.0.1', port: server.address().port };
+    const base = r.ports({ parseConfig, server: at });
+    const configAhead = fetchConfigFile(base);
+    // Meanwhile the site fixes the board's file: the retry must see the fix, not the early copy again.
+    await configAhead;
+    await writeFile(join(r.root, OWN), RUNNING);
+    const p = r.ports({ parseConfig, server: at, configAhead, configTries: 2 });
+    const out = await runUpgrade(p);
+    assert.equal(out, { kind: 'current', load: RUNNING });
+    assert.is(p.lines.filter((l) => /^ERR .*configuration: SEP00112233AABB\.cnf\.xml from .*malformed XML/.test(l)).length, 1, p.lines.join('\n'));
   });
 });
 
