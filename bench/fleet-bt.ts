@@ -132,8 +132,7 @@ export async function runBitTorrent(o: SwarmOptions): Promise<SwarmResult> {
     origin = await Origin.start(net, o.originDir, o.origin);
 
     const t0 = Date.now();
-    // The other boards are on and waiting for a seed.
-    // A leecher is done when it holds every piece, checked against the torrent's SHA-1s (its
+    // The other boards are on and waiting for a seed. A leecher is done when it holds every piece, checked against the torrent's SHA-1s (its
     // "Seeding is over" line, or "Download complete"); it exits a tick later, after its last announce.
     const leechDone: (number | undefined)[] = leechHosts.map(() => undefined);
     const leechExit: (number | undefined)[] = leechHosts.map(() => undefined);
@@ -146,10 +145,9 @@ export async function runBitTorrent(o: SwarmOptions): Promise<SwarmResult> {
           if (/Seeding is over|Download complete/.test(l)) leechDone[k] ??= Date.now() - t0;
         });
       }
-      c.once('exit', () => {
-        leechExit[k] = Date.now() - t0;
-        out.end();
-      });
+      c.once('exit', () => (leechExit[k] = Date.now() - t0));
+      // Its last lines may still come after 'exit': the log is closed once the pipes are.
+      c.once('close', () => out.end());
       return c;
     });
     const fetchExits = await wanFetch(net, seedHost, o.files, join(copies[0]!, 'set'));
