@@ -5,6 +5,10 @@
 // that carries pfs N+1 (the same bundle reporting another version, as pfs-linux-<CPU>)
 // and come back up running it from their slot; then to a load whose runtime exits at
 // once (/bin/false), which every board rolls back to N+1 after three boots.
+//
+// By hand, with release executables instead of the bundle (not in npm test: 84 MB per
+// runtime): PFS_SELFUP_INSTALLED=<pfs-linux-x64 N> PFS_SELFUP_N1=<pfs-linux-x64 N+1>
+// PFS_SELFUP_N1_VERSION=<what N+1 --version says> node --import tsx test/run.ts boot/self-upgrade
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
@@ -27,7 +31,8 @@ import { freePortRange } from '../helpers/net';
 const BUNDLE = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../../dist/pfs.cjs');
 const MODEL = 'CP-7961G';
 const BOARDS = 3;
-const N1_VERSION = '9.9.1-selfup';
+const SEA = process.env.PFS_SELFUP_INSTALLED && process.env.PFS_SELFUP_N1 ? { installed: process.env.PFS_SELFUP_INSTALLED, n1: process.env.PFS_SELFUP_N1 } : undefined;
+const N1_VERSION = (SEA && process.env.PFS_SELFUP_N1_VERSION) || '9.9.1-selfup';
 const N1 = 'SCCP41.9-5-1-7961G';
 const N2 = 'SCCP41.9-6-1-7961G';
 const ARCH = runtimeArchOfNode()!;
@@ -43,10 +48,10 @@ interface Start {
  * reboot) and after a failure (Restart=on-failure, without the back-off), until it ends
  * with 0 (up to date) or `limit` starts. Returns every start's exit code and console.
  */
-async function powerOn(pfs: string, root: string, limit: number): Promise<Start[]> {
+async function powerOn(pfs: string[], root: string, limit: number): Promise<Start[]> {
   const starts: Start[] = [];
   while (starts.length < limit) {
-    const child = spawn(process.execPath, [pfs, 'boot', '--board', 'sim', '--root', root, '--config-tries', '5', '--upgrade-timeout', '30s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(pfs[0]!, [...pfs.slice(1), 'boot', '--board', 'sim', '--root', root, '--config-tries', '5', '--upgrade-timeout', '30s'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -91,6 +96,8 @@ test('self-upgrade: boards on pfs N upgrade through their peers to N+1 of pfs it
     // Its own first line: this Node, wherever it is (the bundle's says /usr/bin/env node).
     await writeFile(n1Runtime, `#!${process.execPath}\n${bundle.replace(/^#!.*\n/, '').replace(versionLiteral, `$1"${N1_VERSION}";`)}`);
     await chmod(n1Runtime, 0o755);
+    const pfsN = SEA ? [SEA.installed] : [process.execPath, installed];
+    const runtimeN1 = SEA ? SEA.n1 : n1Runtime;
 
     await mkdir(originDir);
     await server.start();
@@ -111,8 +118,8 @@ test('self-upgrade: boards on pfs N upgrade through their peers to N+1 of pfs it
     };
 
     // N -> N+1, through the peers.
-    await offer(originDir, N1, await pack(N1, 'apps951.sbn', n1Runtime));
-    const first = await Promise.all(s.boards.map((b) => powerOn(installed, b.root, 4)));
+    await offer(originDir, N1, await pack(N1, 'apps951.sbn', runtimeN1));
+    const first = await Promise.all(s.boards.map((b) => powerOn(pfsN, b.root, 4)));
     for (const [i, starts] of first.entries()) {
       const log = said(starts);
       assert.equal(starts.map((x) => x.exit), [10, 0], `board ${i}\n${log}`);
@@ -129,7 +136,7 @@ test('self-upgrade: boards on pfs N upgrade through their peers to N+1 of pfs it
       assert.match(stdout, new RegExp(N1_VERSION), 'the runtime the board runs reports N+1');
     }
     // Shared: the origin sent the runtime about once for the three boards, not three times.
-    const runtimeBytes = (await readFile(n1Runtime)).length;
+    const runtimeBytes = (await readFile(runtimeN1)).length;
     const sent = server.stats.bytesByFile.get(RUNTIME) ?? 0;
     assert.ok(sent >= runtimeBytes && sent < 2 * runtimeBytes, `the origin sent ${sent} bytes of ${RUNTIME} (${runtimeBytes} bytes) for ${BOARDS} boards`);
 
@@ -137,7 +144,7 @@ test('self-upgrade: boards on pfs N upgrade through their peers to N+1 of pfs it
     const broken = join(dir, 'build', 'false');
     await copyFile('/bin/false', broken);
     await offer(originDir, N2, await pack(N2, 'apps961.sbn', broken));
-    const second = await Promise.all(s.boards.map((b) => powerOn(installed, b.root, 8)));
+    const second = await Promise.all(s.boards.map((b) => powerOn(pfsN, b.root, 8)));
     for (const [i, starts] of second.entries()) {
       const log = said(starts);
       assert.equal(starts.map((x) => x.exit), [10, 1, 1, 1, 0], `board ${i}\n${log}`);
