@@ -54,7 +54,8 @@ export async function fetchDirect(f: DirectFetch): Promise<{ resumedBytes: numbe
           else if (!pipeline.allQueued) {
             settle.fail(new PfsError('PFS_ERR_BLOCK_CORRUPT', `${f.name}: origin ${f.origin.host}:${f.origin.port} ended the file at block ${pipeline.storedBlocks} of ${pipeline.blocks}`));
           }
-        }),
+          // An HTTP origin is asked only for what the medium does not hold yet (TFTP starts at 0).
+        }, undefined, stored(kept)),
       );
       await done;
     }

@@ -54,8 +54,11 @@ const httpDown = new WeakMap<HttpOrigin, string>();
  */
 export class OriginSource implements Source {
   readonly kind = 'origin';
-  /** The file always comes from its first byte (TFTP cannot seek); the pipeline skips what it holds. */
-  readonly startsAt = 0;
+  /**
+   * File offset of the first byte delivered: `from` over HTTP (a range request);
+   * 0 over TFTP, which cannot seek (the pipeline skips what it holds).
+   */
+  readonly startsAt: number;
   private stopped = false;
   private http?: HttpDownload;
   private tftp?: TftpDownload;
@@ -66,6 +69,7 @@ export class OriginSource implements Source {
   /**
    * `ended`: the transfer finished (no error) or failed; not called after stop().
    * `prepared`: a transfer opened with `prepare`, else one is opened at start().
+   * `from`: what this board already holds (bytes, on a block boundary): HTTP starts there.
    */
   constructor(
     private readonly origin: OriginOptions,
@@ -73,8 +77,10 @@ export class OriginSource implements Source {
     private readonly log: Logger,
     private readonly ended: (error?: Error) => void,
     private prepared?: PreparedOrigin,
+    from = 0,
   ) {
     this.viaHttp = !!origin.http && !httpDown.has(origin.http);
+    this.startsAt = this.viaHttp ? from : 0;
   }
 
   /** For messages: `origin 198.18.0.1:69`, or `origin http://198.18.0.1:6970/` while HTTP serves. */
@@ -105,7 +111,7 @@ export class OriginSource implements Source {
     const ahead = this.prepared instanceof PreparedHttp && !this.prepared.failure ? this.prepared.socket : undefined;
     if (!ahead) this.prepared?.abort();
     this.prepared = undefined;
-    const dl = (this.http = httpGet({ url: fileUrl(http, this.file), timeoutMs: http.timeoutMs, retries: http.retries, retryDelayMs: http.retryDelayMs, connection: ahead, logger: this.log }));
+    const dl = (this.http = httpGet({ url: fileUrl(http, this.file), from: this.startsAt, timeoutMs: http.timeoutMs, retries: http.retries, retryDelayMs: http.retryDelayMs, connection: ahead, logger: this.log }));
     dl.deliver(sink).then(
       () => this.stopped || this.ended(),
       (e: Error) => {
@@ -121,8 +127,8 @@ export class OriginSource implements Source {
   }
 
   private startTftp(sink: ByteSink): void {
-    // TFTP starts at byte 0: what HTTP already passed on is dropped before the sink sees it.
-    let skip = this.delivered;
+    // TFTP starts at byte 0: what HTTP already passed on (from startsAt) is dropped before the sink sees it.
+    let skip = this.startsAt + this.delivered;
     if (this.prepared instanceof PreparedHttp) this.prepared.abort();
     const prepared = this.prepared instanceof PreparedHttp ? undefined : (this.prepared as TftpDownload | undefined);
     this.prepared = undefined;

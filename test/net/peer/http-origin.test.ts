@@ -4,7 +4,7 @@
 // file (and every later one) over TFTP, each byte verified and written once.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fetchDirect } from '../../../src/net/peer/fetch-direct';
 import { fileMedium } from '../../../src/net/peer/spool';
@@ -33,6 +33,30 @@ testIf(missingLighttpd(), 'plain upgrade from an HTTP load server: the file is v
     assert.is(s.server.stats.bytesSent, 0, 'the TFTP server sent nothing');
     assert.is(lines.filter((l) => l.includes('falling back')).length, 0, lines.join('\n'));
   } finally {
+    await h.stop();
+    await s.close();
+  }
+});
+
+testIf(missingLighttpd(), 'a resume over HTTP asks only for what the medium does not hold (Range from the first missing block)', async () => {
+  const s = await site(SIZE);
+  const h = await startLighttpd(join(s.root, 'origin'), s.root);
+  const counter = await cuttingProxy(h.port, []);
+  try {
+    const good = await readFile(join(s.root, 'origin', s.file.name));
+    const out = join(s.root, 'out.bin');
+    // A restart left 10 blocks and a bit of the 11th on flash.
+    const held = 10 * 64 * 1024;
+    await writeFile(out, good.subarray(0, held + 1000));
+    const { log } = console_();
+    const r = await fetchDirect({ name: s.file.name, plan: s.file.plan, medium: () => fileMedium(out), origin: { ...s.origin, http: { url: counter.url } }, log });
+    assert.is(r.resumedBytes, held);
+    assert.ok((await readFile(out)).equals(good), 'the file on flash is the one on the server');
+    assert.is(counter.requests.length, 1);
+    assert.match(counter.requests[0]!, new RegExp(`range: bytes=${held}-`, 'i'));
+    assert.ok(counter.bytesDown() < SIZE - held + 1000, `only the rest crossed: ${counter.bytesDown()} bytes for ${SIZE - held}`);
+  } finally {
+    await counter.close();
     await h.stop();
     await s.close();
   }
@@ -84,9 +108,12 @@ testIf(missingLighttpd(), 'a file missing on the HTTP load server (404) comes ov
   const h = await startLighttpd(empty, s.root);
   try {
     const out = join(s.root, 'out.bin');
+    const good = await readFile(join(s.root, 'origin', s.file.name));
+    // With 3 blocks held: HTTP was asked from there, TFTP starts at 0 and the held bytes are skipped.
+    await writeFile(out, good.subarray(0, 3 * 64 * 1024));
     const { log, lines } = console_();
     await fetchDirect({ name: s.file.name, plan: s.file.plan, medium: () => fileMedium(out), origin: { ...s.origin, http: { url: h.url } }, log });
-    assert.ok((await readFile(out)).equals(await readFile(join(s.root, 'origin', s.file.name))));
+    assert.ok((await readFile(out)).equals(good));
     const fell = lines.filter((l) => l.includes('falling back'));
     assert.is(fell.length, 1, lines.join('\n'));
     assert.match(fell[0]!, `HTTP 127.0.0.1:${h.port} "/${s.file.name}": status 404`);
