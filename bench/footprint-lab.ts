@@ -19,7 +19,7 @@ import { WanEmulator } from '../src/net/wan';
 import { BOARDS_DIR, MODEL, boardAddr } from './adversary-site';
 
 export interface FootprintOptions {
-  /** The pfs bundle each board runs (dist/pfs.cjs, or a copy of an older build). */
+  /** The pfs each board runs: a bundle run by this Node (dist/pfs.cjs, or a copy of an older build), or a release executable (no .cjs/.js ending). */
   bundle: string;
   boards: number;
   /** Bytes of the firmware set (one model, `files` components). */
@@ -138,9 +138,10 @@ export async function runFootprintLab(o: FootprintOptions): Promise<FootprintRun
     for (const b of site.boards) {
       const i = b.index;
       t0[i] = performance.now();
+      const script = /\.[cm]?js$/.test(o.bundle);
       const child = spawn(
-        process.execPath,
-        [...(o.nodeArgs ?? []), o.bundle, 'boot', '--board', 'sim', '--root', b.root, '--boards-dir', o.boardsDir ?? BOARDS_DIR, '--server', `127.0.0.1:${wanPort}`, '--config-tries', '5'],
+        script ? process.execPath : o.bundle,
+        [...(script ? [...(o.nodeArgs ?? []), o.bundle] : []), 'boot', '--board', 'sim', '--root', b.root, '--boards-dir', o.boardsDir ?? BOARDS_DIR, '--server', `127.0.0.1:${wanPort}`, '--config-tries', '5'],
         { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } },
       );
       children.push(child);

@@ -3,7 +3,7 @@
 // executable against `node dist/pfs.cjs` (bench/RESULTS.md, "Start-up").
 //
 //   npm run build && npm run release -- --targets x64,arm64
-//   node bench/startup.mjs [--runs 15] [--qemu]     (--qemu adds arm64 under qemu-aarch64)
+//   node bench/startup.mjs [--runs 15] [--qemu] [--before OLD.cjs] [--no-sea]     (--qemu adds arm64 under qemu-aarch64)
 //
 // The command is `pfs boot --board sim --root R` on a board whose pfs.txt names its model
 // and a server that never answers: the first line is `BOOT: board sim, model …`, written
@@ -27,6 +27,10 @@ const programs = [
   { name: 'node dist/pfs.cjs (x64)', cmd: process.execPath, argv: [join(repo, 'dist', 'pfs.cjs'), ...boot] },
   { name: 'SEA dist/release/pfs-linux-x64', cmd: join(repo, 'dist', 'release', 'pfs-linux-x64'), argv: boot },
 ];
+// --before PATH: an older bundle (e.g. built at an earlier commit and kept under /tmp), run interleaved with the others.
+if (args.includes('--before')) programs.unshift({ name: `node ${args[args.indexOf('--before') + 1]} (before)`, cmd: process.execPath, argv: [resolve(args[args.indexOf('--before') + 1]), ...boot] });
+// --no-sea: only the bundles (no release built).
+if (args.includes('--no-sea')) programs.splice(programs.findIndex((p) => p.name.startsWith('SEA')), 1);
 if (args.includes('--qemu')) {
   programs.push({ name: 'SEA pfs-linux-arm64 under qemu-aarch64', cmd: 'qemu-aarch64', argv: ['-L', '/usr/aarch64-linux-gnu', join(repo, 'dist', 'release', 'pfs-linux-arm64'), ...boot] });
 }
