@@ -3,13 +3,16 @@
 // on trial did not come up, and the boots it costs roll the load back.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile, chmod } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT } from '../../src/boot/boot';
 import { extractRuntime, HANDOVER_ENV, inheritedHandover, runRuntime } from '../../src/boot/runtime-slot';
 import { memFlash } from '../../src/hal/flash/mem';
 import { runtimeArchOfNode, runtimeComponent } from '../../src/loads/runtime';
 import { trialBoard } from './trial-helpers';
+import { until } from '../helpers/net';
 
 const L1 = 'SCCP41.9-4-2SR2-2S';
 const L2 = 'SCCP41.9-5-1';
@@ -92,6 +95,24 @@ test('a runtime on a load that is no longer on trial ends the boot with its own 
     assert.ok(r.lines.some((l) => l.includes('before it reached the network: trial boot 1 of 3 failed')), r.lines.join('\n'));
   } finally {
     await c.close();
+  }
+});
+
+test('the launcher passes SIGTERM on to the runtime (systemctl stop) and ends as it ends', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pfs-runtime-'));
+  try {
+    const script = join(dir, RUNTIME);
+    await writeFile(script, `#!/bin/sh\ntrap 'echo stopped > "${dir}/got"; exit 5' TERM\ntouch "${dir}/up"\nwhile :; do sleep 0.05; done\n`);
+    await chmod(script, 0o755);
+    const ran = runRuntime(script, [], { load: L2, slot: 'B', trial: false });
+    await until(() => existsSync(join(dir, 'up')), { timeoutMs: 10_000, what: 'the runtime to start' });
+    // To this process, as the service manager would: the launcher's handler takes it, so the test lives on.
+    process.kill(process.pid, 'SIGTERM');
+    assert.is(await ran, 5);
+    assert.is(await readFile(join(dir, 'got'), 'utf8'), 'stopped\n');
+    assert.is(process.listenerCount('SIGTERM'), 0, 'the handler is gone with the runtime');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
 
