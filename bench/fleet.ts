@@ -3,7 +3,8 @@
 // behind a 10 Mbit/s, 150 ms WAN) and one generated firmware set, shared by every
 // system in turn:
 //   traditional  every board upgrades alone by lock-step TFTP (blksize 512, window 1)
-//   cisco        Cisco-style PFS: store-and-forward tree, the root on lock-step TFTP
+//   cisco        Cisco-style PFS: the phone's election (--election phone), store-and-forward tree,
+//                the root on lock-step TFTP
 //   store        the same tree with this project's windowed TFTP at the root (measures
 //                the store-and-forward tail that the Cisco-style estimate adds)
 //   pfs          this project, defaults (cut-through, windowed TFTP at the root)
@@ -258,7 +259,7 @@ async function runBoot(c: Ctx, args: string[], capS: number): Promise<BootRun> {
 
 async function bootSystem(c: Ctx, system: 'pfs' | 'store' | 'cisco' | 'traditional'): Promise<Result> {
   const lockStep = ['--tftp-blksize', '512', '--tftp-window', '1'];
-  const args = { pfs: [], store: ['--forward', 'store'], cisco: ['--forward', 'store', ...lockStep], traditional: lockStep }[system];
+  const args = { pfs: [], store: ['--forward', 'store'], cisco: ['--election', 'phone', '--forward', 'store', ...lockStep], traditional: lockStep }[system];
   const seps: string[] = [];
   if (system === 'traditional') {
     // Peer Firmware Sharing off at the device level: each board fetches every file itself, in turn, as the phone does.
@@ -567,11 +568,12 @@ function fleetSection(tbl: string, m: { when: string; machine: string; commit: s
   const bullets: [System[], string][] = [
     [['traditional'], `- **traditional**: PFS turned off in each board's own SEP file; every board fetches the manifest and then each
   component in turn from the origin with blksize 512 and windowsize 1, as the phone does.`],
-    [['cisco'], `- **Cisco-style PFS**: \`pfs boot --forward store --tftp-blksize 512 --tftp-window 1\`: the same election and binary
-  tree, a file forwarded only once complete, and the root on the phone's lock-step TFTP.`],
-    [['store'], `- **store-and-forward, windowed root**: \`pfs boot --forward store\`; a reference row that isolates the tree's
+    [['cisco'], `- **Cisco-style PFS**: \`pfs boot --election phone --forward store --tftp-blksize 512 --tftp-window 1\`: the phone's
+  election (four adverts 250 ms apart, then confirm), the same binary tree, a file forwarded only once complete, and
+  the root on the phone's lock-step TFTP.`],
+    [['store'], `- **store-and-forward, windowed root**: \`pfs boot --forward store\` (fast election); a reference row that isolates the tree's
   store-and-forward cost, and whose tail (last WAN byte to last commit) the Cisco-style estimate adds.`],
-    [['pfs'], `- **pfs**: \`pfs boot\` with its defaults (cut-through, blksize 1468, windowsize 64 towards the origin).`],
+    [['pfs'], `- **pfs**: \`pfs boot\` with its defaults (fast election, cut-through, blksize 1468, windowsize 64 towards the origin).`],
     [['udpcast', 'uftp'], `- **udpcast, UFTP**: neither crosses a WAN by itself, so board 0 first fetches the manifest and components from the
   origin with \`pfs tftp get --blksize 1468 --windowsize 64\` (all five in parallel, as our root does), and then
   sends them to the other N−1 boards: \`tar | udp-sender --full-duplex --min-receivers N−1 --max-bitrate ${Math.round(MCAST_RATE / 1e6)}m\` to
