@@ -86,6 +86,8 @@ export interface CuttingProxy {
   requests: string[];
   /** Bytes passed from the server to the client, over all connections. */
   bytesDown(): number;
+  /** Connections accepted so far. */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -138,6 +140,7 @@ export async function cuttingProxy(target: number, cutAfter: number[]): Promise<
     url: `http://127.0.0.1:${port}/`,
     requests,
     bytesDown: () => down,
+    connections: () => n,
     close: () =>
       new Promise<void>((ok) => {
         for (const s of sockets) s.destroy();

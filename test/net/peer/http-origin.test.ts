@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fetchDirect } from '../../../src/net/peer/fetch-direct';
+import { OriginSource } from '../../../src/net/peer/origin-source';
 import { fileMedium } from '../../../src/net/peer/spool';
 import type { HttpOrigin } from '../../../src/net/http/load-server';
 import { createLogger } from '../../../src/log/logger';
@@ -33,6 +34,30 @@ testIf(missingLighttpd(), 'plain upgrade from an HTTP load server: the file is v
     assert.is(s.server.stats.bytesSent, 0, 'the TFTP server sent nothing');
     assert.is(lines.filter((l) => l.includes('falling back')).length, 0, lines.join('\n'));
   } finally {
+    await h.stop();
+    await s.close();
+  }
+});
+
+testIf(missingLighttpd(), 'a transfer prepared during the election goes on the connection opened then (one connection, one request)', async () => {
+  const s = await site(SIZE);
+  const h = await startLighttpd(join(s.root, 'origin'), s.root);
+  const counter = await cuttingProxy(h.port, []);
+  try {
+    const origin = { ...s.origin, http: { url: counter.url } };
+    const { log } = console_();
+    const parts: Buffer[] = [];
+    let ended!: (e?: Error) => void;
+    const end = new Promise<Error | undefined>((ok) => (ended = ok));
+    const source = new OriginSource(origin, s.file.name, log, (e) => ended(e), OriginSource.prepare(origin, s.file.name, log));
+    assert.is(source.label, `origin ${counter.url}`);
+    source.start((b) => (parts.push(b), true));
+    assert.is(await end, undefined);
+    assert.ok(Buffer.concat(parts).equals(await readFile(join(s.root, 'origin', s.file.name))));
+    assert.is(counter.connections(), 1, 'no second connection');
+    assert.is(counter.requests.length, 1);
+  } finally {
+    await counter.close();
     await h.stop();
     await s.close();
   }
