@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log/logger';
+import { PfsError } from '../../errors';
 import type { Spool } from './spool';
 
 /** Bytes queued in a child's socket before it stops getting the live stream. */
@@ -35,14 +36,15 @@ export interface FanoutEvents {
 /**
  * A parent's side of one file: sends each released block to every child at the
  * live edge, as the same buffers it was verified and written from (cut-through, no
- * copies); a child that joined late, resumed, or fell behind reads from the spool
+ * copies), while flash may still be writing them; a child that joined late, resumed,
+ * or fell behind reads from the spool (flash, then the blocks still waiting for it)
  * until it is back at the edge. A slow child never holds up its siblings or the parent.
  * What is released, and when (each block, or the whole file at once for
  * store-and-forward), is the DLoad core's decision.
  */
 export class Fanout {
   private readonly children = new Set<Child>();
-  /** Bytes from the start of the file children may be sent; always written to the spool. */
+  /** Bytes from the start of the file children may be sent; always held by the spool. */
   private limit = 0;
 
   constructor(
@@ -70,14 +72,18 @@ export class Fanout {
   }
 
   /**
-   * Children may now have the file up to `limit` bytes (it is on the spool). `slices`,
-   * when given, are exactly the bytes from the previous limit to this one: children
-   * at the edge get them as they are.
+   * Children may now have the file up to `limit` bytes: verified, and held by the
+   * spool (on flash, or in memory while flash writes it). `slices`, when given, are
+   * exactly the bytes from the previous limit to this one: children at the edge get
+   * them as they are. A limit at or below the current one changes nothing, so a
+   * block sent ahead of flash is not sent again when flash has it.
    */
   release(limit: number, slices?: Buffer[]): void {
     const from = this.limit;
     if (limit <= from) return;
-    this.limit = Math.min(limit, this.spool.flushed, this.size);
+    // Never past what the spool can give a child that falls behind.
+    this.limit = Math.min(limit, this.spool.held, this.size);
+    if (this.limit !== limit) slices = undefined;
     for (const c of this.children) {
       if (!c.live || !slices || c.offset !== from) {
         c.live = false;
@@ -129,10 +135,18 @@ export class Fanout {
   private async catchUpLoop(c: Child): Promise<void> {
     try {
       while (this.children.has(c) && c.offset < this.limit) {
-        const buf = await this.spool.read(c.offset, Math.min(CATCH_UP_READ, this.limit - c.offset));
+        const bufs = await this.spool.readv(c.offset, Math.min(CATCH_UP_READ, this.limit - c.offset));
         if (!this.children.has(c)) return;
-        const more = c.sock.write(this.wire(buf));
-        this.advance(c, buf.length);
+        let more = true;
+        let n = 0;
+        c.sock.cork();
+        for (const b of bufs) {
+          more = c.sock.write(this.wire(b));
+          n += b.length;
+        }
+        c.sock.uncork();
+        if (n === 0) throw new PfsError('PFS_ERR_FLASH_IO', `spool ${this.spool.name} has nothing at ${c.offset} (holds ${this.spool.held})`);
+        this.advance(c, n);
         if (!more && this.children.has(c)) await new Promise((ok) => c.sock.once('drain', ok));
       }
     } catch (e) {

@@ -181,6 +181,11 @@ export class PeerNode {
       file.plan,
       file.medium ?? (() => fileMedium(path)),
       {
+        // Cut-through: children get a block once its hash matched, while flash writes it
+        // (docs/DATAPATH.md); the core counts it, and releases it, once it is on flash.
+        verified: (index, slices) => {
+          if (this.o.forward !== 'store') io.fanout.release(Math.min((index + 1) * file.plan.blockSize, file.plan.size), slices);
+        },
         stored: (index, slices) => {
           io.recent = { index, slices };
           this.event({ type: 'BlockVerified', key: io.key, index });

@@ -18,8 +18,14 @@ export class FlashWriteError extends PfsError {
 
 export interface PipelineEvents {
   /**
+   * Block `index` matched its SHA-256 and is queued for flash; `slices` are the
+   * buffers it arrived in, readable from the spool until flash has them. It may go
+   * to children now (cut-through), while flash writes it. Comes before its stored().
+   */
+  verified?(index: number, slices: Buffer[]): void;
+  /**
    * Block `index` is verified and on flash, written from `slices` (the buffers it
-   * arrived in): the caller tells the core and releases it to children.
+   * arrived in): the caller tells the core (only what is on flash counts as held).
    */
   stored(index: number, slices: Buffer[]): void;
   /** A block from `source` failed its hash: nothing of it was written, the source is stopped. */
@@ -44,11 +50,13 @@ export interface PipelineOptions {
  * from the origin, a plain TFTP upgrade, a resume after a restart):
  *
  *   source → skip what is already verified → verify each block (SHA-256)
- *          → write to flash, pausing the source while flash lags → stored(): release to children
+ *          → queue for flash (verified(): children may have it now), pausing the
+ *            source while flash lags → on flash: stored()
  *
  * `open()` keeps the verified prefix already on the medium; `attach()` takes bytes
- * from a source; a block reaches `stored()` only once it is on flash, in order.
- * Received buffers are hashed, written and forwarded as they are (never joined).
+ * from a source; a block reaches `verified()` once its hash matched and `stored()`
+ * only once it is on flash, both in order. Received buffers are hashed, written and
+ * forwarded as they are (never joined).
  */
 export class FilePipeline {
   private spoolRef?: Spool;
@@ -208,6 +216,8 @@ export class FilePipeline {
         this.source.resume();
       }
     });
+    // After append: the spool holds the block, so a child that falls behind can still read it.
+    if (!this.failure) this.on.verified?.(index, slices);
   }
 
   private fail(offset: number, err: Error): void {

@@ -35,17 +35,39 @@ export async function fileMedium(path: string): Promise<SpoolMedium> {
   };
 }
 
+/** A verified block waiting for flash: its bytes stay here until the medium took them. */
+interface Queued {
+  readonly slices: Buffer[];
+  readonly length: number;
+  readonly done: (error?: Error) => void;
+}
+
+/** Most buffers in one gathered write (Linux's IOV_MAX is 1024). */
+const MAX_IOV = 1024;
+
 /**
  * The file on flash as it fills: verified blocks are appended in order, and a
- * child that is behind the live stream reads its catch-up from here. Appends are
- * queued so writes land in order; `flushed` only counts bytes the medium accepted.
+ * child that is behind the live stream reads its catch-up from here. A block is
+ * readable from the moment it is appended: from memory while it waits for flash,
+ * from the medium once written (`flushed` only counts bytes the medium accepted).
+ *
+ * Blocks that queue up while a write is under way go to the medium together in one
+ * gathered write: a write's completion waits for the event loop, and under load one
+ * round trip per 64 KiB block made flash, not the network, the limit.
  */
 export class Spool {
   private medium?: SpoolMedium;
-  private tail: Promise<void> = Promise.resolve();
+  /** Blocks appended and not yet on the medium, in order (the head may be being written). */
+  private readonly queue: Queued[] = [];
+  /** Queued blocks already told of a failed write (after a failure nothing more is written). */
+  private notified = 0;
+  private busy = false;
+  private idle: Promise<void> = Promise.resolve();
   private failed?: Error;
   /** Bytes from the start of the file that are written and readable. */
   flushed: number;
+  /** Bytes from the start of the file that are readable: written, or waiting in memory for flash. */
+  held: number;
 
   /**
    * `name` is for messages; `keepBytes`: a verified prefix already on the medium
@@ -56,7 +78,7 @@ export class Spool {
     private readonly openMedium: () => Promise<SpoolMedium>,
     keepBytes = 0,
   ) {
-    this.flushed = keepBytes;
+    this.flushed = this.held = keepBytes;
   }
 
   /** A spool on a plain file. */
@@ -71,22 +93,92 @@ export class Spool {
 
   /**
    * Queues `slices` (one verified block, `length` bytes) for writing at the current
-   * end; `done` runs once they are written, in append order.
+   * end; the block is readable at once (readv). `done` runs once it is written, in
+   * append order, or with the error of the write that failed (for every later block too).
    */
   append(slices: Buffer[], length: number, done: (error?: Error) => void): void {
-    const m = this.medium;
-    if (!m) throw new Error(`spool ${this.name} is not open`);
-    this.tail = this.tail.then(async () => {
-      if (this.failed) return done(this.failed);
+    if (!this.medium) throw new Error(`spool ${this.name} is not open`);
+    this.held += length;
+    this.queue.push({ slices, length, done });
+    if (this.failed) return queueMicrotask(() => this.notifyFailed());
+    if (this.busy) return;
+    this.busy = true;
+    this.idle = this.drain(this.medium);
+  }
+
+  private async drain(m: SpoolMedium): Promise<void> {
+    while (this.queue.length > 0 && !this.failed) {
+      let n = 0;
+      let iov = 0;
+      while (n < this.queue.length && (n === 0 || iov + this.queue[n]!.slices.length <= MAX_IOV)) iov += this.queue[n++]!.slices.length;
       try {
-        await writeAll(m, slices, this.flushed);
-        this.flushed += length;
-        done();
+        await writeAll(m, n === 1 ? this.queue[0]!.slices : this.queue.slice(0, n).flatMap((b) => b.slices), this.flushed);
+        this.written(n);
       } catch (e) {
-        this.failed = e as Error;
-        done(this.failed);
+        this.failed = n === 1 ? (e as Error) : await this.oneByOne(m, n);
       }
-    });
+    }
+    // Set before returning, with nothing awaited after the last look at the queue:
+    // an append from now on starts a new drain.
+    this.busy = false;
+    if (this.failed) this.notifyFailed();
+  }
+
+  /**
+   * A gathered write of `n` blocks failed: which block did the medium refuse? Each
+   * on its own, from the first: those before it count as written, and its error is
+   * the one reported (with the offset of that block). Rewriting what the batch may
+   * have written is harmless: the same bytes at the same place.
+   */
+  private async oneByOne(m: SpoolMedium, n: number): Promise<Error | undefined> {
+    for (let i = 0; i < n; i++) {
+      try {
+        await writeAll(m, this.queue[0]!.slices, this.flushed);
+      } catch (e) {
+        return e as Error;
+      }
+      this.written(1);
+    }
+    return undefined; // every block wrote on its own: go on
+  }
+
+  /** The first `n` queued blocks are on the medium. */
+  private written(n: number): void {
+    for (const b of this.queue.splice(0, n)) {
+      this.flushed += b.length;
+      b.done();
+    }
+  }
+
+  /** Tells every queued block its write failed; their bytes stay readable (they are verified). */
+  private notifyFailed(): void {
+    while (this.notified < this.queue.length) this.queue[this.notified++]!.done(this.failed);
+  }
+
+  /**
+   * Up to `length` bytes at `offset` (below `held`): read from the medium into a new
+   * buffer below `flushed`, else views of the blocks waiting for flash (no copy).
+   */
+  async readv(offset: number, length: number): Promise<Buffer[]> {
+    if (offset < this.flushed) return [await this.read(offset, length)];
+    const out: Buffer[] = [];
+    let at = this.flushed;
+    let want = Math.min(length, this.held - offset);
+    for (const b of this.queue) {
+      if (want <= 0) break;
+      for (const s of b.slices) {
+        const end = at + s.length;
+        if (end > offset && want > 0) {
+          const from = Math.max(0, offset - at);
+          const piece = s.subarray(from, Math.min(s.length, from + want));
+          out.push(piece);
+          want -= piece.length;
+          offset += piece.length;
+        }
+        at = end;
+      }
+    }
+    return out;
   }
 
   /** Reads up to `length` bytes at `offset` (below `flushed`) into a new buffer. */
@@ -109,7 +201,8 @@ export class Spool {
    * error of a failed append, so nobody takes a file with a hole for a whole one.
    */
   async close(sync = false): Promise<void> {
-    await this.tail;
+    await this.idle;
+    this.notifyFailed();
     const m = this.medium;
     this.medium = undefined;
     if (m) {
