@@ -18,6 +18,11 @@ export interface WanOptions {
   /** Share of datagrams lost in each direction, 0..1. */
   loss?: number;
   random?: () => number;
+  /**
+   * Sees every datagram as it enters the WAN (`up`: site to origin, `down`: origin to
+   * site); false drops it. For tests that lose one chosen datagram or watch the ACKs.
+   */
+  filter?: (direction: 'up' | 'down', msg: Buffer) => boolean;
   /** A session with no traffic for this long is forgotten. Default 30 s. */
   idleMs?: number;
   logger?: Logger;
@@ -87,6 +92,7 @@ export class WanEmulator {
   private fromClient(msg: Buffer, rinfo: dgram.RemoteInfo, port: number): void {
     const s = this.session(rinfo);
     s.lastSeen = performance.now();
+    if (this.o.filter && !this.o.filter('up', msg)) return;
     this.up.send(msg.length, () => s.upSock.send(msg, port, this.o.origin.address));
   }
 
@@ -100,6 +106,7 @@ export class WanEmulator {
     upSock.on('message', (msg, from) => {
       sess.lastSeen = performance.now();
       const mirror = this.mirror(sess, from.port, rinfo);
+      if (this.o.filter && !this.o.filter('down', msg)) return;
       this.down.send(msg.length, () => mirror.send(msg, rinfo.port, rinfo.address));
     });
     upSock.on('error', (e) => this.log.wrn(`WAN upstream socket: ${e.message}`));

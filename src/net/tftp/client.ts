@@ -5,8 +5,8 @@ import { isIP } from 'node:net';
 import { writeAll } from '../../io/write-all';
 import type { Logger } from '../../log/logger';
 import { silentLogger } from '../../log/logger';
-import { decode, encodeAck, encodeError, encodeRequest, ErrorCode, Op, unwrapBlock, type Options } from './packet';
-import { checkOAck, defaults, MAX_BLKSIZE, MAX_WINDOWSIZE, MIN_BLKSIZE, type Negotiated } from './options';
+import { decode, encodeAck, encodeError, encodeRequest, encodeSackAck, ErrorCode, Op, unwrapBlock, type Options } from './packet';
+import { checkOAck, defaults, MAX_BLKSIZE, MAX_WINDOWSIZE, MIN_BLKSIZE, SACK_ACK_EVERY, SACK_MAX_AHEAD, SACK_MAX_RANGES, type Negotiated } from './options';
 import { PfsError } from '../../errors';
 import { TftpAbortedError, TftpNetworkError, TftpOptionError, TftpOutputError, TftpProtocolError, TftpRemoteError, TftpTimeoutError } from './errors';
 
@@ -27,6 +27,14 @@ export interface TftpGetOptions {
   deadlineMs?: number;
   /** Ask the server for the file size (RFC 2349). Default true. */
   tsize?: boolean;
+  /**
+   * Ask for selective acknowledgement (this project's `sack` option, docs/TFTP.md):
+   * blocks past a lost one are kept and only the lost one is sent again, and a server
+   * that grants it sizes its window by the round trip. A server that does not know
+   * the option leaves it out of its OACK (RFC 2347) and the transfer is plain RFC 7440.
+   * Default true when windowsize is above 1.
+   */
+  sack?: boolean;
   logger?: Logger;
   signal?: AbortSignal;
   /**
@@ -72,6 +80,8 @@ export function tftpGet(opts: TftpGetOptions): TftpDownload {
   return new Download(opts);
 }
 
+/** Slots of the out-of-order store: more than SACK_MAX_AHEAD, so no two kept blocks share one. */
+const SACK_RING = SACK_MAX_AHEAD * 2;
 /** Blocks allowed to wait for the consumer before ACKs are held back. */
 const QUEUE_BLOCKS = 256;
 const MAX_BACKOFF = 8;
@@ -108,6 +118,12 @@ class Download implements TftpDownload {
 
   private readonly queue: Buffer[] = [];
   private qHead = 0;
+
+  /** With `sack`: blocks past a gap, at block % SACK_RING, and the highest block seen. */
+  private ahead?: (Buffer | undefined)[];
+  private aheadCount = 0;
+  private highest = 0;
+  private ackEvery = 1;
   private finished = false;
   private error?: Error;
   private wake?: () => void;
@@ -134,6 +150,7 @@ class Download implements TftpDownload {
       this.asked.timeout = String(opts.timeoutMs / 1000);
     }
     if (opts.tsize !== false) this.asked.tsize = '0';
+    if (opts.sack ?? (opts.windowsize ?? 1) > 1) this.asked.sack = '1';
     if (opts.signal) {
       if (opts.signal.aborted) queueMicrotask(() => this.abort(opts.signal!.reason));
       else opts.signal.addEventListener('abort', () => this.abort(opts.signal!.reason), { once: true });
@@ -300,6 +317,10 @@ class Download implements TftpDownload {
 
   private agree(n: Negotiated): void {
     this.params = n;
+    if (n.sack) {
+      this.ahead = new Array<Buffer | undefined>(SACK_RING);
+      this.ackEvery = Math.min(n.windowsize, SACK_ACK_EVERY);
+    }
     this.negotiatedDone = true;
     this.progress();
     this.settle.ok(n);
@@ -315,6 +336,7 @@ class Download implements TftpDownload {
       return;
     }
     const block = unwrapBlock(wire, this.expected);
+    if (this.ahead) return this.onSackData(block, payload);
     const { blksize, windowsize, tsize } = this.params;
     if (block !== this.expected) {
       // A gap: ACK what we hold, once, so the sender restarts from there (RFC 7440).
@@ -358,12 +380,94 @@ class Download implements TftpDownload {
     this.resend = this.resendAck;
   }
 
+  /**
+   * With `sack`: a block past a gap is kept, and the gap reported at once (a selective
+   * ACK naming the missing blocks), so the sender resends just those without waiting
+   * for a timeout. In order, it is delivered with whatever it joins up with.
+   */
+  private onSackData(block: number, payload: Buffer): void {
+    const { blksize, tsize } = this.params;
+    const ahead = this.ahead!;
+    if (payload.length > blksize) {
+      this.sendError(ErrorCode.IllegalOperation, 'block larger than blksize');
+      this.fail(new TftpProtocolError(this.peerName, this.opts.file, `block ${block} has ${payload.length} bytes, blksize is ${blksize}`));
+      return;
+    }
+    if (block - this.expected >= SACK_MAX_AHEAD) return; // past what we keep: sent again later
+    if (block < this.expected || (block > this.expected && ahead[block % SACK_RING] !== undefined)) {
+      // Held already: the sender timed out (our ACK was lost) if it has been a while.
+      if (!this.ackHeld && performance.now() - this.lastAckAt >= this.timeoutMs / 4) this.sendAck();
+      return;
+    }
+    if (block > this.expected) {
+      this.progress();
+      ahead[block % SACK_RING] = payload;
+      this.aheadCount++;
+      const newGap = block > this.highest + 1;
+      if (block > this.highest) this.highest = block;
+      if (++this.sinceAck >= this.ackEvery || newGap) {
+        if (!this.ackHeld) this.sendAck();
+      }
+      this.resend = this.ackHeld ? undefined : this.resendAck;
+      return;
+    }
+    this.progress();
+    let more = true;
+    let p: Buffer | undefined = payload;
+    while (p) {
+      this.expected++;
+      this.bytes += p.length;
+      if (tsize !== undefined && this.bytes > tsize) {
+        this.sendError(ErrorCode.NotDefined, 'more data than tsize');
+        this.fail(new TftpProtocolError(this.peerName, this.opts.file, `server sent more than the announced ${tsize} bytes`));
+        return;
+      }
+      if (p.length > 0 && !this.push(p)) more = false;
+      if (this.finished) return; // the consumer failed the transfer
+      if (p.length < blksize) return this.finish(tsize);
+      p = this.aheadCount > 0 ? ahead[this.expected % SACK_RING] : undefined;
+      if (p) {
+        ahead[this.expected % SACK_RING] = undefined;
+        this.aheadCount--;
+      }
+    }
+    if (this.expected - 1 > this.highest) this.highest = this.expected - 1;
+    if (!more) {
+      // The consumer is behind: no ACK (so no more data) until it catches up.
+      this.ackHeld = true;
+      this.resend = undefined;
+      return;
+    }
+    if (++this.sinceAck >= this.ackEvery && !this.ackHeld) this.sendAck();
+    if (!this.ackHeld) this.resend = this.resendAck;
+  }
+
   private lastAckAt = 0;
 
   private sendAck(): void {
     this.sinceAck = 0;
     this.lastAckAt = performance.now();
-    this.send(encodeAck(this.expected - 1));
+    if (this.ahead) this.send(this.sackAck());
+    else this.send(encodeAck(this.expected - 1));
+  }
+
+  /** What we hold: in order up to expected - 1, and the gaps below the highest block seen. */
+  private sackAck(): Buffer {
+    const holes: number[] = [];
+    const ahead = this.ahead!;
+    if (this.aheadCount > 0) {
+      let from = 0;
+      for (let b = this.expected; b < this.highest && holes.length < SACK_MAX_RANGES * 2; b++) {
+        const missing = ahead[b % SACK_RING] === undefined;
+        if (missing && from === 0) from = b;
+        else if (!missing && from !== 0) {
+          holes.push(from, b - 1);
+          from = 0;
+        }
+      }
+      if (from !== 0 && holes.length < SACK_MAX_RANGES * 2) holes.push(from, this.highest - 1);
+    }
+    return encodeSackAck(this.expected - 1, Math.max(this.highest, this.expected - 1), holes);
   }
 
   private finish(tsize: number | undefined): void {

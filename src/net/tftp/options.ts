@@ -10,6 +10,12 @@ export interface Negotiated {
   timeoutMs: number;
   /** Transfer size in bytes if either side stated it (RFC 2349). */
   tsize?: number;
+  /**
+   * Selective acknowledgement (this project's `sack` option, docs/TFTP.md): the client
+   * keeps blocks that arrive past a gap and says which are missing; the server resends
+   * only those and sizes its window by the round trip. Both sides agreed to it.
+   */
+  sack?: boolean;
 }
 
 export const DEFAULT_BLKSIZE = 512;
@@ -17,6 +23,12 @@ export const MIN_BLKSIZE = 8;
 export const MAX_BLKSIZE = 65464;
 export const MAX_WINDOWSIZE = 65535;
 export const DEFAULT_TIMEOUT_MS = 1000;
+/** With `sack`: blocks past the first missing one the client keeps, and the sender's largest window. */
+export const SACK_MAX_AHEAD = 4096;
+/** With `sack`: the client acknowledges every this many blocks (fewer if windowsize is smaller). */
+export const SACK_ACK_EVERY = 16;
+/** Hole ranges one selective ACK carries at most (1030 bytes): at 5 % loss a 100 Mbit/s, 150 ms path has ~130 holes open. */
+export const SACK_MAX_RANGES = 256;
 
 export const defaults = (): Negotiated => ({ blksize: DEFAULT_BLKSIZE, windowsize: 1, timeoutMs: DEFAULT_TIMEOUT_MS });
 
@@ -32,6 +44,8 @@ export interface ServerLimits {
   maxWindowBytes?: number;
   /** Largest timeout option granted, in seconds; a larger one is left out of the OACK. Default 255. */
   maxTimeoutS?: number;
+  /** Whether a client's `sack` option is granted. Default true. */
+  sack?: boolean;
 }
 
 /**
@@ -64,6 +78,10 @@ export function acceptOptions(asked: Options, fileSize: number, limits: ServerLi
     agreed.tsize = fileSize;
     oack.tsize = String(fileSize);
   }
+  if (asked.sack === '1' && limits.sack !== false) {
+    agreed.sack = true;
+    oack.sack = '1';
+  }
   return { agreed, oack };
 }
 
@@ -93,6 +111,10 @@ export function checkOAck(asked: Options, oack: Options, base: Negotiated): Nego
         break;
       case 'tsize':
         got.tsize = n;
+        break;
+      case 'sack':
+        if (n !== 1) return `server sent sack "${value}", not 1`;
+        got.sack = true;
         break;
       default:
         // Options we asked for but do not interpret (none today): ignore.

@@ -38,6 +38,12 @@ export interface TftpServerOptions {
    * change: an ACK ending a window moves the pipeline, one inside a window restarts it.
    */
   pipeline?: number;
+  /**
+   * Grant a client's `sack` option (docs/TFTP.md): it keeps blocks past a gap and
+   * names what is missing, only that is sent again, and the window is sized by the
+   * round trip (WindowControl) instead of windowsize x pipeline. Default true.
+   */
+  sack?: boolean;
 }
 
 export interface TftpServerStats {
@@ -48,6 +54,10 @@ export interface TftpServerStats {
   /** The same, per requested file name. */
   bytesByFile: Map<string, number>;
   errors: number;
+  /** With `sack`: the largest window any ended transfer reached, blocks (0 if none used sack). */
+  peakWindow: number;
+  /** With `sack`: rounds in which an ended transfer's window shrank (a queue building, a loss, a timeout). */
+  windowShrinks: number;
 }
 
 /**
@@ -55,7 +65,7 @@ export interface TftpServerStats {
  * far origin of the lab and the tests. Each transfer gets its own socket (its TID).
  */
 export class TftpServer {
-  readonly stats: TftpServerStats = { transfers: 0, active: 0, bytesSent: 0, bytesByFile: new Map(), errors: 0 };
+  readonly stats: TftpServerStats = { transfers: 0, active: 0, bytesSent: 0, bytesByFile: new Map(), errors: 0, peakWindow: 0, windowShrinks: 0 };
   private sock?: dgram.Socket;
   private readonly log: Logger;
   private readonly transfers = new Set<Transfer>();
@@ -77,6 +87,7 @@ export class TftpServer {
       timeoutMs: opts.timeoutMs ?? 1000,
       retries: Math.min(opts.retries ?? 5, 10),
       pipeline: Math.max(1, opts.pipeline ?? 1),
+      sack: opts.sack ?? true,
     };
     this.maxTransfers = opts.maxTransfers ?? 64;
     this.maxPerClient = opts.maxPerClient ?? 8;
@@ -207,6 +218,10 @@ export class TftpServer {
         this.stats.bytesByFile.set(name, (this.stats.bytesByFile.get(name) ?? 0) + n);
       },
       onEnd: (error) => {
+        if (t.control) {
+          this.stats.peakWindow = Math.max(this.stats.peakWindow, t.control.peak);
+          this.stats.windowShrinks += t.control.shrinks;
+        }
         release();
         this.transfers.delete(t);
         this.stats.active--;

@@ -2,8 +2,9 @@ import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import type { FileHandle } from 'node:fs/promises';
 import type { Logger } from '../../log/logger';
-import { decode, encodeError, encodeOAck, ErrorCode, Op, unwrapBlock, writeDataHeader, type Options } from './packet';
-import { acceptOptions, type Negotiated } from './options';
+import { decode, encodeError, encodeOAck, ErrorCode, Op, unwrapBlock, writeDataHeader, type Ack, type Options } from './packet';
+import { acceptOptions, SACK_ACK_EVERY, SACK_MAX_AHEAD, SACK_MAX_RANGES, type Negotiated } from './options';
+import { WindowControl } from './window-control';
 
 export interface TransferLimits {
   maxBlksize: number;
@@ -16,6 +17,8 @@ export interface TransferLimits {
   retries: number;
   /** Windows in flight before waiting for an ACK: 1 is RFC 7440 lock-step. */
   pipeline: number;
+  /** Whether a client's `sack` option is granted (see WindowControl). Default true. */
+  sack?: boolean;
 }
 
 export interface TransferInit {
@@ -40,6 +43,8 @@ const CHUNK_BYTES = 64 * 1024;
 /** Buffers one readv may take (Linux's IOV_MAX). */
 const IOV_MAX = 1024;
 const MAX_BACKOFF = 8;
+/** Send times kept per block (sack): more slots than blocks ever in flight. */
+const SENT_RING = SACK_MAX_AHEAD * 2;
 
 /**
  * The sending side of one read request, on its own socket (the server's TID).
@@ -81,6 +86,20 @@ export class Transfer {
   heard = false;
   private bound = false;
 
+  // With `sack` (the client keeps blocks past a gap and names what is missing):
+  /** The window, sized by the round trip and the losses. */
+  readonly control?: WindowControl;
+  /** The highest block the client reported holding. */
+  private high = 0;
+  /** Highest block ever sent: a block at or below it goes again as a resend (no round-trip sample from it). */
+  private maxSent = 0;
+  /** When each block was sent (block % SENT_RING), NaN for a resend. */
+  private readonly sentTime?: Float64Array;
+  /** Holes the client reported that were sent again: when, and the last new block queued before. */
+  private readonly resentAt = new Map<number, { at: number; after: number }>();
+  /** Whether the short wait's probe (the unreported tail sent again) was made since the last progress. */
+  private probed = false;
+
   constructor(private readonly t: TransferInit) {
     const { agreed, oack } = acceptOptions(t.asked, t.size, t.limits);
     if (!('timeout' in oack)) agreed.timeoutMs = t.limits.timeoutMs;
@@ -89,6 +108,11 @@ export class Transfer {
     this.lastBlock = Math.floor(t.size / agreed.blksize) + 1;
     this.blocksPerChunk = Math.max(agreed.windowsize, Math.ceil(CHUNK_BYTES / agreed.blksize));
     this.peerName = `${t.peer.address}:${t.peer.port}`;
+    if (agreed.sack) {
+      const floor = Math.min(agreed.windowsize, SACK_ACK_EVERY);
+      this.control = new WindowControl({ initial: floor * 2, floor, ceiling: SACK_MAX_AHEAD });
+      this.sentTime = new Float64Array(SENT_RING);
+    }
   }
 
   start(): void {
@@ -112,7 +136,7 @@ export class Transfer {
     if (this.phase === 'oack') this.sock.send(encodeOAck(this.oack), this.t.peer.port, this.t.peer.address);
     else if (this.phase === 'data' && !this.proven) {
       this.gen++;
-      this.queueSend(this.acked + 1, this.acked + 1);
+      this.queueSend(this.acked + 1, this.acked + 1, true);
     }
   }
 
@@ -166,6 +190,7 @@ export class Transfer {
       return;
     }
     if (this.phase !== 'data') return;
+    if (this.control) return this.onSackAck(p);
     const a = unwrapBlock(p.block, this.acked + 1);
     if (a <= this.acked || a > this.sentUpTo) return; // duplicate or stale: only the timer resends
     // A window's round trip. After a restart the ACK may be for the earlier copy (Karn):
@@ -192,12 +217,101 @@ export class Transfer {
     }
   }
 
+  /**
+   * With `sack`: the client holds up to `a` in order and up to `high` with holes.
+   * Each hole goes again once a round trip while reported; new blocks go while fewer
+   * than the window are unreported.
+   */
+  private onSackAck(p: Ack): void {
+    const a = unwrapBlock(p.block, this.acked + 1);
+    // After a timeout sentUpTo went back; what was sent before still counts.
+    const top = Math.max(this.sentUpTo, this.maxSent);
+    if (a < this.acked || a > top) return; // stale, or a block never sent
+    const now = performance.now();
+    const control = this.control!;
+    let high = p.sack ? unwrapBlock(p.sack.high, a + 1) : a;
+    if (high < a || high > top) high = a;
+    if (high > this.sentUpTo) this.sentUpTo = high;
+    if (high > this.high) {
+      const at = this.sentTime![high % SENT_RING]!;
+      if (!Number.isNaN(at) && at > 0) {
+        this.sample(now - at);
+        control.rtt(now - at);
+      }
+      this.high = high;
+    }
+    if (a > this.acked) {
+      this.acked = a;
+      this.misses = 0;
+      this.probed = false;
+      this.proven = true;
+    } else if (high > a) {
+      this.misses = 0;
+      this.probed = false;
+    }
+    if (a === this.lastBlock) {
+      this.t.log.dbg(`sent ${this.t.name}`, { peer: this.peerName, bytes: this.t.size, peakWindow: control.peak, shrinks: control.shrinks });
+      this.end();
+      return;
+    }
+    // Resend what is reported missing. A hole sent again is lost again once the client
+    // holds a block sent after it (the path keeps order), else after a round trip.
+    const again = Math.max(20, (this.srtt ?? this.params.timeoutMs) * 1.25);
+    const holes = p.sack?.holes ?? [];
+    let lost = 0;
+    let coveredTo = high;
+    const reported = new Set<number>();
+    for (let i = 0; i + 1 < holes.length; i += 2) {
+      const from = Math.max(unwrapBlock(holes[i]!, a + 1), a + 1);
+      const to = Math.min(unwrapBlock(holes[i + 1]!, from), high - 1);
+      for (let b = from; b <= to; b++) {
+        reported.add(b);
+        const last = this.resentAt.get(b);
+        if (last !== undefined && high <= last.after && now - last.at < again) continue;
+        lost++;
+        this.resentAt.set(b, { at: now, after: this.sentUpTo });
+        this.queueSend(b, b, true);
+      }
+      if (holes.length >= SACK_MAX_RANGES * 2) coveredTo = to;
+    }
+    for (const b of this.resentAt.keys()) if (b <= a || (b <= coveredTo && !reported.has(b))) this.resentAt.delete(b);
+    control.report(high, lost, this.sentUpTo);
+    this.fillWindow();
+  }
+
+  /** With `sack`: new blocks while fewer than the window are unreported. */
+  private fillWindow(): void {
+    const flight = this.sentUpTo - this.high + this.resentAt.size;
+    const room = this.control!.window - flight;
+    const limit = Math.min(this.lastBlock, this.acked + SACK_MAX_AHEAD - 1);
+    if (room > 0 && this.sentUpTo < limit) {
+      const from = this.sentUpTo + 1;
+      this.sentUpTo = Math.min(limit, this.sentUpTo + room);
+      this.queueBlocks(from, this.sentUpTo);
+    }
+    this.arm();
+  }
+
+  /** Queues blocks `from`..`to` in runs that each lie in one chunk. */
+  private queueBlocks(from: number, to: number): void {
+    while (from <= to) {
+      const end = Math.min(to, (this.chunkOf(from) + 1) * this.blocksPerChunk);
+      this.queueSend(from, end);
+      from = end + 1;
+    }
+  }
+
   /** Forgets what is in flight and sends again from `block`. */
   private restartFrom(block: number): void {
     this.gen++;
     this.windowEnds.length = 0;
     this.sentAt.clear();
     this.sentUpTo = block - 1;
+    if (this.control) {
+      this.resentAt.clear();
+      this.fillWindow();
+      return;
+    }
     this.fillPipeline();
   }
 
@@ -218,12 +332,12 @@ export class Transfer {
   /** Before the client has ACKed any DATA: the first block again, alone (see `proven`). */
   private resendFirst(): void {
     this.gen++;
-    this.queueSend(this.acked + 1, this.acked + 1);
+    this.queueSend(this.acked + 1, this.acked + 1, true);
     this.arm();
   }
 
   /** Sends are chained so windows leave in order even when their reads finish out of order. */
-  private queueSend(from: number, to: number): void {
+  private queueSend(from: number, to: number, single = false): void {
     const gen = this.gen;
     this.sending = this.sending.then(async () => {
       if (gen !== this.gen || this.phase !== 'data') return;
@@ -233,11 +347,18 @@ export class Transfer {
         const a = await this.load(first);
         const b = last === first ? a : await this.load(last);
         if (gen !== this.gen || this.phase !== 'data') return;
+        const times = this.sentTime;
+        const now = times ? performance.now() : 0;
         for (let blk = from; blk <= to; blk++) {
           const chunk = this.chunkOf(blk) === first ? a : b;
           const pkt = chunk.packets[(blk - 1) % this.blocksPerChunk]!;
           this.sock.send(pkt, this.t.peer.port, this.t.peer.address);
           this.t.onSent(pkt.length - 4);
+          if (times) {
+            // Karn: a block sent twice gives no round trip (which copy was answered?).
+            times[blk % SENT_RING] = blk <= this.maxSent ? NaN : now;
+            if (blk > this.maxSent) this.maxSent = blk;
+          }
         }
       } catch (e) {
         this.sendError(ErrorCode.NotDefined, 'read error on server');
@@ -245,7 +366,7 @@ export class Transfer {
         return;
       }
       // Read the next chunk while this window is on the wire.
-      if (to < this.lastBlock) void this.load(this.chunkOf(to + 1)).catch(() => {});
+      if (to < this.lastBlock && !single) void this.load(this.chunkOf(to + 1)).catch(() => {});
     });
   }
 
@@ -257,7 +378,9 @@ export class Transfer {
   private load(c: number): Promise<Chunk> {
     const cached = this.cache.get(c);
     if (cached) return cached;
-    for (const k of this.cache.keys()) if (k < c - 1) this.cache.delete(k);
+    // With `sack` a hole may be sent again from anywhere the client has not acknowledged.
+    const keep = this.control ? Math.min(c - 1, this.chunkOf(this.acked + 1)) : c - 1;
+    for (const k of this.cache.keys()) if (k < keep) this.cache.delete(k);
     const { blksize } = this.params;
     const firstBlock = c * this.blocksPerChunk + 1;
     const n = Math.min(this.blocksPerChunk, this.lastBlock - firstBlock + 1);
@@ -296,12 +419,22 @@ export class Transfer {
     // (the agreed timeout x MAX_BACKOFF, as the client's): a server that waited longer
     // than a lossy client's whole patience let the client give up first, since a
     // duplicate ACK never makes it resend (Sorcerer's Apprentice).
-    const wait = Math.min(this.baseRto() * 2 ** this.misses, this.params.timeoutMs * MAX_BACKOFF);
+    const wait = this.probeWait() ?? Math.min(this.baseRto() * 2 ** this.misses, this.params.timeoutMs * MAX_BACKOFF);
     // Node runs due timers before it reads the sockets: after the process was busy (a
     // slow or emulated CPU) the timer would resend a window whose ACK already waits in
     // the socket. So the timer only looks again after the sockets are read (setImmediate
     // runs after the poll phase); an ACK read then has re-armed it, and nothing is resent.
     this.timer = setTimeout(() => setImmediate(() => armed === this.armed && this.phase !== 'ended' && this.expire()), wait);
+  }
+
+  /**
+   * With `sack`, the first wait after progress is short (two round trips): when it
+   * runs out the sender probes (one block again, see expire()) instead of waiting the
+   * whole timeout for a tail whose loss the client cannot report.
+   */
+  private probeWait(): number | undefined {
+    if (!this.control || !this.proven || this.probed || this.srtt === undefined) return undefined;
+    return Math.min(this.baseRto(), Math.max(100, 2 * this.srtt, this.srtt + 4 * this.rttvar));
   }
 
   private sample(ms: number): void {
@@ -325,6 +458,16 @@ export class Transfer {
   }
 
   private expire(): void {
+    if (this.control && this.phase === 'data' && this.proven && !this.probed && this.srtt !== undefined) {
+      // The probe: the last block sent (or the first missing) again. The client that
+      // gets it reports what it lacks, and only that goes again; no retry is counted.
+      this.probed = true;
+      const b = this.sentUpTo > this.high ? this.sentUpTo : this.acked + 1;
+      this.t.log.dbg(`no report for ${this.t.name}: probing with block ${b}`, { peer: this.peerName });
+      this.queueSend(b, b, true);
+      this.arm();
+      return;
+    }
     if (this.misses >= this.t.limits.retries) {
       this.sendError(ErrorCode.NotDefined, 'timed out');
       this.end(new Error(`no ACK from ${this.peerName} after ${this.misses + 1} tries`));
@@ -333,7 +476,12 @@ export class Transfer {
     this.misses++;
     this.t.log.dbg(`no ACK for ${this.t.name}: resending from block ${this.acked + 1}`, { peer: this.peerName, try: this.misses, rtoMs: Math.round(this.baseRto()) });
     if (this.phase === 'oack') this.sendOAck();
-    else if (this.proven) this.restartFrom(this.acked + 1);
+    else if (this.control && this.proven) {
+      // A whole timeout without a word: what the client never reported counts as lost.
+      this.control.timeout();
+      this.restartFrom(Math.max(this.high, this.acked + 1) + 1);
+      this.queueSend(this.acked + 1, this.acked + 1, true);
+    } else if (this.proven) this.restartFrom(this.acked + 1);
     else this.resendFirst();
   }
 

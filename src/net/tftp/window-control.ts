@@ -1,0 +1,110 @@
+/**
+ * How many blocks a TFTP sender keeps in flight on a selectively acknowledged
+ * transfer (the `sack` option, see docs/TFTP.md). Pure: it is told round-trip
+ * samples and the client's reports, and answers with `window`; it never sends.
+ *
+ * The rule, per round trip (a round ends when the client reports a block sent
+ * after the round began):
+ * - the round's smallest round trip, less the smallest ever seen, is the queue the
+ *   transfer has built on the path. Above `target` (a fifth of the base round trip,
+ *   at least 15 ms) the window shrinks to 0.85x and stops doubling; below half the
+ *   target it grows: doubling until the queue first rises (slow start), then by an
+ *   eighth a round; in between it holds. The link stays full with a short queue.
+ * - blocks the client reports missing for the first time shrink the window by as
+ *   many blocks (a random loss costs what it lost, not half the rate); a round that
+ *   lost a fifth of its window or more halves it, and a timeout drops it to the
+ *   floor: a link that drops that much is full, and is not driven harder.
+ */
+export interface WindowControlOptions {
+  /** Window at the start, blocks. */
+  initial: number;
+  /** Smallest window, blocks: the client acknowledges every `floor` blocks. */
+  floor: number;
+  /** Largest window, blocks: what the client keeps out of order. */
+  ceiling: number;
+}
+
+const MIN_TARGET_MS = 15;
+
+export class WindowControl {
+  /** Blocks the sender may have in flight now. */
+  window: number;
+  /** The largest window reached so far, blocks. */
+  peak: number;
+  /** Rounds that shrank the window (queue or loss). */
+  shrinks = 0;
+  private slowStart = true;
+  private baseRtt = Infinity;
+  private roundMin = Infinity;
+  private roundEnd = 0;
+  private roundLost = 0;
+
+  constructor(private readonly o: WindowControlOptions) {
+    this.window = this.clamp(o.initial);
+    this.peak = this.window;
+  }
+
+  /** A round-trip sample, ms (a block sent once, and the report that first held it). */
+  rtt(ms: number): void {
+    if (ms < this.baseRtt) this.baseRtt = ms;
+    if (ms < this.roundMin) this.roundMin = ms;
+  }
+
+  /**
+   * A report from the client: it holds blocks up to `high` (with holes), `lost`
+   * blocks were reported missing for the first time, and the sender has sent up to
+   * `sentUpTo`. Ends the round when `high` passed the round's end.
+   */
+  report(high: number, lost: number, sentUpTo: number): void {
+    this.roundLost += lost;
+    if (high < this.roundEnd) return;
+    if (this.roundEnd > 0) this.endRound();
+    this.roundEnd = sentUpTo + 1;
+  }
+
+  /** Nothing heard for a whole retransmission timeout. */
+  timeout(): void {
+    this.slowStart = false;
+    this.set(this.o.floor);
+    this.shrinks++;
+    this.roundLost = 0;
+    this.roundMin = Infinity;
+  }
+
+  private endRound(): void {
+    let w = this.window;
+    const before = w;
+    // A round without a sample (only holes filled) tells nothing of the queue: hold.
+    const queue = this.roundMin === Infinity ? undefined : this.roundMin - this.baseRtt;
+    const target = Math.max(MIN_TARGET_MS, this.baseRtt / 5);
+    if (queue === undefined) {
+      // hold
+    } else if (queue > target) {
+      w *= 0.85;
+      this.slowStart = false;
+    } else if (this.slowStart) {
+      w *= 2;
+    } else if (queue < target / 2) {
+      w += Math.max(1, w / 8);
+    }
+    if (this.roundLost >= before / 5) {
+      w = before / 2;
+      this.slowStart = false;
+    } else {
+      w -= this.roundLost;
+    }
+    if (w < before) this.shrinks++;
+    this.set(w);
+    this.roundLost = 0;
+    this.roundMin = Infinity;
+  }
+
+  private set(w: number): void {
+    this.window = this.clamp(w);
+    if (this.window > this.peak) this.peak = this.window;
+  }
+
+  private clamp(w: number): number {
+    return Math.max(this.o.floor, Math.min(this.o.ceiling, Math.floor(w)));
+  }
+}
