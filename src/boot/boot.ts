@@ -18,7 +18,7 @@ import { peerAddresses } from './peer-addresses';
 import { fetchConfigFile, runUpgrade, type ConfigFile, type UpgradeOutcome } from './upgrade';
 import { UpgradeProgress } from './progress';
 import { attachConsole, BoardFace } from './board-io';
-import { extractRuntime, inheritedHandover, runRuntime, slotRuntime } from './runtime-slot';
+import { extractRuntime, inheritedHandover, reportUp, runRuntime, slotRuntime } from './runtime-slot';
 import { Trial } from './trial';
 import { runtimeArchOfNode } from '../loads/runtime';
 import { VERSION } from '../version';
@@ -166,10 +166,10 @@ async function bootWithConsole(o: BootOptions, board: BoardProfile, log: Logger)
 
   const arch = board.arch ?? runtimeArchOfNode();
   const runtime = o.runtime && !handed && sel.load && sel.slot && arch ? await slotRuntime(flash, arch) : null;
-  if (runtime) return handOver(o, { flash, sel, runtime, tmp, trials, boots: status.boots, model: model.profile.model, log });
+  if (runtime) return handOver(o, { flash, sel, runtime, tmp, trials, trialSeconds: board.flash.trialSeconds, boots: status.boots, model: model.profile.model, log });
 
   // The running load is on trial until it reaches the network (trial.ts).
-  const trial = new Trial({ flash, log, trial: sel.trial, load: sel.load, rejected: status.rejected });
+  const trial = new Trial({ flash, log, trial: sel.trial, load: sel.load, rejected: status.rejected, onConfirmed: handed ? () => reportUp(handed) : undefined });
   // The configuration's WAN round trips overlap the rest of the board's start (trust, screen).
   const configAhead = fetchConfigFile({ log, mac, server, tftp: o.tftp ?? {} });
   configAhead.catch(() => {}); // the upgrade's first attempt reports it
@@ -201,7 +201,7 @@ async function selectionOf(flash: Flash): Promise<BootSelection> {
  */
 async function handOver(
   o: BootOptions,
-  r: { flash: Flash; sel: BootSelection; runtime: string; tmp: string; trials: number; boots: number; model: string; log: Logger },
+  r: { flash: Flash; sel: BootSelection; runtime: string; tmp: string; trials: number; trialSeconds?: number; boots: number; model: string; log: Logger },
 ): Promise<BootResult> {
   const { flash, sel, runtime, log } = r;
   const load = sel.load!;
@@ -211,7 +211,10 @@ async function handOver(
     // The runtime opens the flash itself; raw devices are not shared.
     await flash.close?.();
     log.not(`starting ${runtime} of ${load} (slot ${sel.slot})`);
-    exit = await runRuntime(path, o.runtime!.argv, { load, slot: sel.slot!, trial: sel.trial });
+    // A runtime that hangs before the network is stopped, when the board file sets a limit.
+    const s = sel.trial ? r.trialSeconds : undefined;
+    const deadline = s === undefined ? undefined : { ms: s * 1000, onLate: () => log.wrn(`${runtime} of ${load} did not come up within ${s} s: stopping it`) };
+    exit = await runRuntime(path, o.runtime!.argv, { load, slot: sel.slot!, trial: sel.trial }, deadline);
   } catch (e) {
     await flash.close?.();
     log.err((e as Error).message, { code: (e as PfsError).code ?? 'PFS_ERR_RUNTIME' });

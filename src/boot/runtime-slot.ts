@@ -5,6 +5,7 @@
 // arguments. So a runtime that dies at once still has its boots counted and is rolled
 // back, whatever the slot's medium (a file in a folder, or raw flash a shell cannot read).
 import { spawn } from 'node:child_process';
+import { closeSync, writeSync } from 'node:fs';
 import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,8 @@ export interface Handover {
   slot: SlotName;
   /** The load is on trial: the runtime confirms it once it reaches the network. */
   trial: boolean;
+  /** A descriptor the launcher listens on: the runtime writes a line there once it came up. */
+  upFd?: number;
 }
 
 /**
@@ -32,7 +35,9 @@ export function inheritedHandover(env: NodeJS.ProcessEnv = process.env): Handove
   if (!raw) return undefined;
   try {
     const h = JSON.parse(raw) as Partial<Handover>;
-    if (typeof h.load === 'string' && (h.slot === 'A' || h.slot === 'B') && typeof h.trial === 'boolean') return { load: h.load, slot: h.slot, trial: h.trial };
+    if (typeof h.load === 'string' && (h.slot === 'A' || h.slot === 'B') && typeof h.trial === 'boolean') {
+      return { load: h.load, slot: h.slot, trial: h.trial, ...(Number.isInteger(h.upFd) && h.upFd! > 2 ? { upFd: h.upFd } : {}) };
+    }
   } catch {
     // fall through
   }
@@ -94,20 +99,54 @@ export async function extractRuntime(flash: Flash, name: string, dir: string): P
   }
 }
 
+/** The runtime's side of `upFd`: says it came up, once (the descriptor is closed and forgotten); nothing when the launcher does not listen. */
+export function reportUp(h: Handover): void {
+  const fd = h.upFd;
+  if (fd === undefined) return;
+  // Forgotten first: a closed descriptor's number may soon be another file's.
+  h.upFd = undefined;
+  try {
+    writeSync(fd, 'up\n');
+    closeSync(fd);
+  } catch {
+    // The launcher is gone or never listened: nobody to tell.
+  }
+}
+
+/** Grace between SIGTERM and SIGKILL for a runtime stopped at its deadline, ms. */
+const KILL_GRACE_MS = 10_000;
+
 /**
  * Runs the runtime at `path` with `argv` (what this `pfs` was given after its own
  * name) and the handover in its environment, sharing standard input, output and error;
- * SIGTERM, SIGINT and SIGHUP are passed on to it. Resolves its exit code, 128 + the
- * signal's number when a signal ended it. One that cannot be started (not executable,
- * for another CPU, a script whose interpreter is missing) rejects with PFS_ERR_RUNTIME.
+ * SIGTERM, SIGINT and SIGHUP are passed on to it. With `deadline`, a runtime that has not
+ * said it came up (reportUp) within `ms` is told `onLate()` and stopped (SIGTERM, then
+ * SIGKILL 10 s later). Resolves its exit code, 128 + the signal's number when a signal
+ * ended it. One that cannot be started (not executable, for another CPU, a script whose
+ * interpreter is missing) rejects with PFS_ERR_RUNTIME.
  */
-export function runRuntime(path: string, argv: readonly string[], handover: Handover): Promise<number> {
+export function runRuntime(path: string, argv: readonly string[], handover: Handover, deadline?: { ms: number; onLate: () => void }): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path, argv, { stdio: 'inherit', env: { ...process.env, [HANDOVER_ENV]: JSON.stringify(handover) } });
+    const told: Handover = deadline ? { ...handover, upFd: 3 } : handover;
+    const child = spawn(path, argv, { stdio: deadline ? ['inherit', 'inherit', 'inherit', 'pipe'] : 'inherit', env: { ...process.env, [HANDOVER_ENV]: JSON.stringify(told) } });
     const pass = (sig: NodeJS.Signals) => child.kill(sig);
     const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
     for (const s of signals) process.on(s, pass);
+    let late: NodeJS.Timeout | undefined;
+    let kill: NodeJS.Timeout | undefined;
+    if (deadline) {
+      const up = child.stdio[3] as NodeJS.ReadableStream | null;
+      up?.once('data', () => clearTimeout(late));
+      up?.on('error', () => {});
+      late = setTimeout(() => {
+        deadline.onLate();
+        child.kill('SIGTERM');
+        kill = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+      }, deadline.ms);
+    }
     const done = () => {
+      clearTimeout(late);
+      clearTimeout(kill);
       for (const s of signals) process.off(s, pass);
     };
     child.once('error', (e: NodeJS.ErrnoException) => {

@@ -16,6 +16,8 @@ export interface TrialOptions {
   load: string | null;
   /** The load the flash gave up on before (FlashStatus.rejected): never installed again. */
   rejected: string | null;
+  /** Told once the trial is confirmed on the medium (the launcher is waiting for it). */
+  onConfirmed?: () => void;
 }
 
 /**
@@ -52,7 +54,10 @@ export class Trial {
     if (!this.o.trial || this.confirmed) return;
     this.confirmed = true;
     this.pending = this.o.flash.markGood().then(
-      () => this.o.log.not(`load ${this.o.load} came up (reached ${source}): marked good`),
+      () => {
+        this.o.log.not(`load ${this.o.load} came up (reached ${source}): marked good`);
+        this.o.onConfirmed?.();
+      },
       (e: Error) => this.o.log.err(`load ${this.o.load} came up, but marking it good failed: ${e.message}`, { code: (e as { code?: string }).code }),
     );
   }

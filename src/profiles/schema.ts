@@ -21,6 +21,7 @@ export const boardSchema: JSONSchemaType<BoardProfile> = {
         path,
         slots: { type: 'array', items: path, minItems: 2, maxItems: 2, nullable: true },
         trials: { type: 'integer', minimum: 1, maximum: 100, nullable: true },
+        trialSeconds: { type: 'integer', minimum: 1, maximum: 86_400, nullable: true },
       },
     },
     display: {

@@ -14,8 +14,12 @@ export interface BoardProfile {
    * `block` / `mtd` (issue 6): `path` is the pointer's partition or file, `slots`
    * the A and B partitions.
    */
-  /** `trials`: boots a new load gets to come up (reach the network) before the board goes back to the other slot; default 3. */
-  flash: { backend: 'dir' | 'mtd' | 'block'; path: string; slots?: string[]; trials?: number };
+  /**
+   * `trials`: boots a new load gets to come up (reach the network) before the board goes
+   * back to the other slot; default 3. `trialSeconds`: how long the runtime a load carries
+   * may take to come up before the launcher stops it (a failed trial boot); default: no limit.
+   */
+  flash: { backend: 'dir' | 'mtd' | 'block'; path: string; slots?: string[]; trials?: number; trialSeconds?: number };
   /**
    * `fbdev`: `device` (/dev/fb0). `ssd1306`: `device` (/dev/i2c-1) and its I2C
    * `address` (default 0x3c). `png`: `path`, the file the screen is written to.

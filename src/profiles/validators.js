@@ -36,7 +36,7 @@ var require_ucs2length = __commonJS({
 
 // <stdin>
 var checkBoard = validate10;
-var schema11 = { "type": "object", "additionalProperties": false, "required": ["board", "description", "flash", "display", "leds", "console", "network", "bootConfig", "cmdline", "trust", "tmp"], "properties": { "board": { "type": "string", "pattern": "^[a-z0-9-]+$" }, "description": { "type": "string" }, "flash": { "type": "object", "additionalProperties": false, "required": ["backend", "path"], "properties": { "backend": { "type": "string", "enum": ["dir", "mtd", "block"] }, "path": { "type": "string", "minLength": 1 }, "slots": { "type": "array", "items": { "type": "string", "minLength": 1 }, "minItems": 2, "maxItems": 2, "nullable": true }, "trials": { "type": "integer", "minimum": 1, "maximum": 100, "nullable": true } } }, "display": { "type": "object", "additionalProperties": false, "required": ["backend"], "properties": { "backend": { "type": "string", "enum": ["fbdev", "ssd1306", "terminal", "png", "none"] }, "device": { "type": "string", "minLength": 1, "nullable": true }, "address": { "type": "integer", "nullable": true, "minimum": 0, "maximum": 127 }, "path": { "type": "string", "minLength": 1, "nullable": true } } }, "leds": { "type": "object", "additionalProperties": false, "required": ["backend"], "properties": { "backend": { "type": "string", "enum": ["sysfs", "gpio", "terminal", "none"] }, "path": { "type": "string", "minLength": 1, "nullable": true }, "device": { "type": "string", "minLength": 1, "nullable": true }, "line": { "type": "integer", "nullable": true, "minimum": 0 } } }, "console": { "type": "object", "additionalProperties": false, "required": ["device", "baud"], "properties": { "device": { "type": "string", "minLength": 1 }, "baud": { "type": "integer", "enum": [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600] } } }, "network": { "type": "object", "additionalProperties": false, "required": ["interface"], "properties": { "interface": { "type": "string", "minLength": 1 } } }, "bootConfig": { "type": "string", "minLength": 1 }, "cmdline": { "type": "string", "minLength": 1 }, "trust": { "type": "string", "minLength": 1 }, "tmp": { "type": "string", "minLength": 1 }, "arch": { "type": "string", "enum": ["x64", "arm64", "armv7l"], "nullable": true }, "deviceTree": { "type": "array", "nullable": true, "items": { "type": "string", "minLength": 1 } } } };
+var schema11 = { "type": "object", "additionalProperties": false, "required": ["board", "description", "flash", "display", "leds", "console", "network", "bootConfig", "cmdline", "trust", "tmp"], "properties": { "board": { "type": "string", "pattern": "^[a-z0-9-]+$" }, "description": { "type": "string" }, "flash": { "type": "object", "additionalProperties": false, "required": ["backend", "path"], "properties": { "backend": { "type": "string", "enum": ["dir", "mtd", "block"] }, "path": { "type": "string", "minLength": 1 }, "slots": { "type": "array", "items": { "type": "string", "minLength": 1 }, "minItems": 2, "maxItems": 2, "nullable": true }, "trials": { "type": "integer", "minimum": 1, "maximum": 100, "nullable": true }, "trialSeconds": { "type": "integer", "minimum": 1, "maximum": 86400, "nullable": true } } }, "display": { "type": "object", "additionalProperties": false, "required": ["backend"], "properties": { "backend": { "type": "string", "enum": ["fbdev", "ssd1306", "terminal", "png", "none"] }, "device": { "type": "string", "minLength": 1, "nullable": true }, "address": { "type": "integer", "nullable": true, "minimum": 0, "maximum": 127 }, "path": { "type": "string", "minLength": 1, "nullable": true } } }, "leds": { "type": "object", "additionalProperties": false, "required": ["backend"], "properties": { "backend": { "type": "string", "enum": ["sysfs", "gpio", "terminal", "none"] }, "path": { "type": "string", "minLength": 1, "nullable": true }, "device": { "type": "string", "minLength": 1, "nullable": true }, "line": { "type": "integer", "nullable": true, "minimum": 0 } } }, "console": { "type": "object", "additionalProperties": false, "required": ["device", "baud"], "properties": { "device": { "type": "string", "minLength": 1 }, "baud": { "type": "integer", "enum": [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600] } } }, "network": { "type": "object", "additionalProperties": false, "required": ["interface"], "properties": { "interface": { "type": "string", "minLength": 1 } } }, "bootConfig": { "type": "string", "minLength": 1 }, "cmdline": { "type": "string", "minLength": 1 }, "trust": { "type": "string", "minLength": 1 }, "tmp": { "type": "string", "minLength": 1 }, "arch": { "type": "string", "enum": ["x64", "arm64", "armv7l"], "nullable": true }, "deviceTree": { "type": "array", "nullable": true, "items": { "type": "string", "minLength": 1 } } } };
 var func2 = Object.prototype.hasOwnProperty;
 var func3 = require_ucs2length().default;
 var pattern0 = new RegExp("^[a-z0-9-]+$", "u");
@@ -101,7 +101,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     } else {
                       const _errs8 = errors;
                       for (const key1 in data2) {
-                        if (!(key1 === "backend" || key1 === "path" || key1 === "slots" || key1 === "trials")) {
+                        if (!(key1 === "backend" || key1 === "path" || key1 === "slots" || key1 === "trials" || key1 === "trialSeconds")) {
                           validate10.errors = [{ instancePath: instancePath + "/flash", schemaPath: "#/properties/flash/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" }];
                           return false;
                           break;
@@ -214,6 +214,32 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                               } else {
                                 var valid1 = true;
                               }
+                              if (valid1) {
+                                if (data2.trialSeconds !== void 0) {
+                                  let data8 = data2.trialSeconds;
+                                  const _errs21 = errors;
+                                  if (!(typeof data8 == "number" && (!(data8 % 1) && !isNaN(data8)) && isFinite(data8)) && data8 !== null) {
+                                    validate10.errors = [{ instancePath: instancePath + "/flash/trialSeconds", schemaPath: "#/properties/flash/properties/trialSeconds/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                    return false;
+                                  }
+                                  if (errors === _errs21) {
+                                    if (typeof data8 == "number" && isFinite(data8)) {
+                                      if (data8 > 86400 || isNaN(data8)) {
+                                        validate10.errors = [{ instancePath: instancePath + "/flash/trialSeconds", schemaPath: "#/properties/flash/properties/trialSeconds/maximum", keyword: "maximum", params: { comparison: "<=", limit: 86400 }, message: "must be <= 86400" }];
+                                        return false;
+                                      } else {
+                                        if (data8 < 1 || isNaN(data8)) {
+                                          validate10.errors = [{ instancePath: instancePath + "/flash/trialSeconds", schemaPath: "#/properties/flash/properties/trialSeconds/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" }];
+                                          return false;
+                                        }
+                                      }
+                                    }
+                                  }
+                                  var valid1 = _errs21 === errors;
+                                } else {
+                                  var valid1 = true;
+                                }
+                              }
                             }
                           }
                         }
@@ -230,101 +256,101 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
               }
               if (valid0) {
                 if (data.display !== void 0) {
-                  let data8 = data.display;
-                  const _errs21 = errors;
-                  if (errors === _errs21) {
-                    if (data8 && typeof data8 == "object" && !Array.isArray(data8)) {
+                  let data9 = data.display;
+                  const _errs24 = errors;
+                  if (errors === _errs24) {
+                    if (data9 && typeof data9 == "object" && !Array.isArray(data9)) {
                       let missing2;
-                      if (data8.backend === void 0 && (missing2 = "backend")) {
+                      if (data9.backend === void 0 && (missing2 = "backend")) {
                         validate10.errors = [{ instancePath: instancePath + "/display", schemaPath: "#/properties/display/required", keyword: "required", params: { missingProperty: missing2 }, message: "must have required property '" + missing2 + "'" }];
                         return false;
                       } else {
-                        const _errs23 = errors;
-                        for (const key2 in data8) {
+                        const _errs26 = errors;
+                        for (const key2 in data9) {
                           if (!(key2 === "backend" || key2 === "device" || key2 === "address" || key2 === "path")) {
                             validate10.errors = [{ instancePath: instancePath + "/display", schemaPath: "#/properties/display/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" }];
                             return false;
                             break;
                           }
                         }
-                        if (_errs23 === errors) {
-                          if (data8.backend !== void 0) {
-                            let data9 = data8.backend;
-                            const _errs24 = errors;
-                            if (typeof data9 !== "string") {
+                        if (_errs26 === errors) {
+                          if (data9.backend !== void 0) {
+                            let data10 = data9.backend;
+                            const _errs27 = errors;
+                            if (typeof data10 !== "string") {
                               validate10.errors = [{ instancePath: instancePath + "/display/backend", schemaPath: "#/properties/display/properties/backend/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                               return false;
                             }
-                            if (!(data9 === "fbdev" || data9 === "ssd1306" || data9 === "terminal" || data9 === "png" || data9 === "none")) {
+                            if (!(data10 === "fbdev" || data10 === "ssd1306" || data10 === "terminal" || data10 === "png" || data10 === "none")) {
                               validate10.errors = [{ instancePath: instancePath + "/display/backend", schemaPath: "#/properties/display/properties/backend/enum", keyword: "enum", params: { allowedValues: schema11.properties.display.properties.backend.enum }, message: "must be equal to one of the allowed values" }];
                               return false;
                             }
-                            var valid3 = _errs24 === errors;
+                            var valid3 = _errs27 === errors;
                           } else {
                             var valid3 = true;
                           }
                           if (valid3) {
-                            if (data8.device !== void 0) {
-                              let data10 = data8.device;
-                              const _errs26 = errors;
-                              if (typeof data10 !== "string" && data10 !== null) {
+                            if (data9.device !== void 0) {
+                              let data11 = data9.device;
+                              const _errs29 = errors;
+                              if (typeof data11 !== "string" && data11 !== null) {
                                 validate10.errors = [{ instancePath: instancePath + "/display/device", schemaPath: "#/properties/display/properties/device/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                 return false;
                               }
-                              if (errors === _errs26) {
-                                if (typeof data10 === "string") {
-                                  if (func3(data10) < 1) {
+                              if (errors === _errs29) {
+                                if (typeof data11 === "string") {
+                                  if (func3(data11) < 1) {
                                     validate10.errors = [{ instancePath: instancePath + "/display/device", schemaPath: "#/properties/display/properties/device/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                     return false;
                                   }
                                 }
                               }
-                              var valid3 = _errs26 === errors;
+                              var valid3 = _errs29 === errors;
                             } else {
                               var valid3 = true;
                             }
                             if (valid3) {
-                              if (data8.address !== void 0) {
-                                let data11 = data8.address;
-                                const _errs29 = errors;
-                                if (!(typeof data11 == "number" && (!(data11 % 1) && !isNaN(data11)) && isFinite(data11)) && data11 !== null) {
+                              if (data9.address !== void 0) {
+                                let data12 = data9.address;
+                                const _errs32 = errors;
+                                if (!(typeof data12 == "number" && (!(data12 % 1) && !isNaN(data12)) && isFinite(data12)) && data12 !== null) {
                                   validate10.errors = [{ instancePath: instancePath + "/display/address", schemaPath: "#/properties/display/properties/address/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                   return false;
                                 }
-                                if (errors === _errs29) {
-                                  if (typeof data11 == "number" && isFinite(data11)) {
-                                    if (data11 > 127 || isNaN(data11)) {
+                                if (errors === _errs32) {
+                                  if (typeof data12 == "number" && isFinite(data12)) {
+                                    if (data12 > 127 || isNaN(data12)) {
                                       validate10.errors = [{ instancePath: instancePath + "/display/address", schemaPath: "#/properties/display/properties/address/maximum", keyword: "maximum", params: { comparison: "<=", limit: 127 }, message: "must be <= 127" }];
                                       return false;
                                     } else {
-                                      if (data11 < 0 || isNaN(data11)) {
+                                      if (data12 < 0 || isNaN(data12)) {
                                         validate10.errors = [{ instancePath: instancePath + "/display/address", schemaPath: "#/properties/display/properties/address/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                         return false;
                                       }
                                     }
                                   }
                                 }
-                                var valid3 = _errs29 === errors;
+                                var valid3 = _errs32 === errors;
                               } else {
                                 var valid3 = true;
                               }
                               if (valid3) {
-                                if (data8.path !== void 0) {
-                                  let data12 = data8.path;
-                                  const _errs32 = errors;
-                                  if (typeof data12 !== "string" && data12 !== null) {
+                                if (data9.path !== void 0) {
+                                  let data13 = data9.path;
+                                  const _errs35 = errors;
+                                  if (typeof data13 !== "string" && data13 !== null) {
                                     validate10.errors = [{ instancePath: instancePath + "/display/path", schemaPath: "#/properties/display/properties/path/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                     return false;
                                   }
-                                  if (errors === _errs32) {
-                                    if (typeof data12 === "string") {
-                                      if (func3(data12) < 1) {
+                                  if (errors === _errs35) {
+                                    if (typeof data13 === "string") {
+                                      if (func3(data13) < 1) {
                                         validate10.errors = [{ instancePath: instancePath + "/display/path", schemaPath: "#/properties/display/properties/path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                         return false;
                                       }
                                     }
                                   }
-                                  var valid3 = _errs32 === errors;
+                                  var valid3 = _errs35 === errors;
                                 } else {
                                   var valid3 = true;
                                 }
@@ -338,102 +364,102 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                       return false;
                     }
                   }
-                  var valid0 = _errs21 === errors;
+                  var valid0 = _errs24 === errors;
                 } else {
                   var valid0 = true;
                 }
                 if (valid0) {
                   if (data.leds !== void 0) {
-                    let data13 = data.leds;
-                    const _errs35 = errors;
-                    if (errors === _errs35) {
-                      if (data13 && typeof data13 == "object" && !Array.isArray(data13)) {
+                    let data14 = data.leds;
+                    const _errs38 = errors;
+                    if (errors === _errs38) {
+                      if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
                         let missing3;
-                        if (data13.backend === void 0 && (missing3 = "backend")) {
+                        if (data14.backend === void 0 && (missing3 = "backend")) {
                           validate10.errors = [{ instancePath: instancePath + "/leds", schemaPath: "#/properties/leds/required", keyword: "required", params: { missingProperty: missing3 }, message: "must have required property '" + missing3 + "'" }];
                           return false;
                         } else {
-                          const _errs37 = errors;
-                          for (const key3 in data13) {
+                          const _errs40 = errors;
+                          for (const key3 in data14) {
                             if (!(key3 === "backend" || key3 === "path" || key3 === "device" || key3 === "line")) {
                               validate10.errors = [{ instancePath: instancePath + "/leds", schemaPath: "#/properties/leds/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" }];
                               return false;
                               break;
                             }
                           }
-                          if (_errs37 === errors) {
-                            if (data13.backend !== void 0) {
-                              let data14 = data13.backend;
-                              const _errs38 = errors;
-                              if (typeof data14 !== "string") {
+                          if (_errs40 === errors) {
+                            if (data14.backend !== void 0) {
+                              let data15 = data14.backend;
+                              const _errs41 = errors;
+                              if (typeof data15 !== "string") {
                                 validate10.errors = [{ instancePath: instancePath + "/leds/backend", schemaPath: "#/properties/leds/properties/backend/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                 return false;
                               }
-                              if (!(data14 === "sysfs" || data14 === "gpio" || data14 === "terminal" || data14 === "none")) {
+                              if (!(data15 === "sysfs" || data15 === "gpio" || data15 === "terminal" || data15 === "none")) {
                                 validate10.errors = [{ instancePath: instancePath + "/leds/backend", schemaPath: "#/properties/leds/properties/backend/enum", keyword: "enum", params: { allowedValues: schema11.properties.leds.properties.backend.enum }, message: "must be equal to one of the allowed values" }];
                                 return false;
                               }
-                              var valid4 = _errs38 === errors;
+                              var valid4 = _errs41 === errors;
                             } else {
                               var valid4 = true;
                             }
                             if (valid4) {
-                              if (data13.path !== void 0) {
-                                let data15 = data13.path;
-                                const _errs40 = errors;
-                                if (typeof data15 !== "string" && data15 !== null) {
+                              if (data14.path !== void 0) {
+                                let data16 = data14.path;
+                                const _errs43 = errors;
+                                if (typeof data16 !== "string" && data16 !== null) {
                                   validate10.errors = [{ instancePath: instancePath + "/leds/path", schemaPath: "#/properties/leds/properties/path/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                   return false;
                                 }
-                                if (errors === _errs40) {
-                                  if (typeof data15 === "string") {
-                                    if (func3(data15) < 1) {
+                                if (errors === _errs43) {
+                                  if (typeof data16 === "string") {
+                                    if (func3(data16) < 1) {
                                       validate10.errors = [{ instancePath: instancePath + "/leds/path", schemaPath: "#/properties/leds/properties/path/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                       return false;
                                     }
                                   }
                                 }
-                                var valid4 = _errs40 === errors;
+                                var valid4 = _errs43 === errors;
                               } else {
                                 var valid4 = true;
                               }
                               if (valid4) {
-                                if (data13.device !== void 0) {
-                                  let data16 = data13.device;
-                                  const _errs43 = errors;
-                                  if (typeof data16 !== "string" && data16 !== null) {
+                                if (data14.device !== void 0) {
+                                  let data17 = data14.device;
+                                  const _errs46 = errors;
+                                  if (typeof data17 !== "string" && data17 !== null) {
                                     validate10.errors = [{ instancePath: instancePath + "/leds/device", schemaPath: "#/properties/leds/properties/device/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                     return false;
                                   }
-                                  if (errors === _errs43) {
-                                    if (typeof data16 === "string") {
-                                      if (func3(data16) < 1) {
+                                  if (errors === _errs46) {
+                                    if (typeof data17 === "string") {
+                                      if (func3(data17) < 1) {
                                         validate10.errors = [{ instancePath: instancePath + "/leds/device", schemaPath: "#/properties/leds/properties/device/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                         return false;
                                       }
                                     }
                                   }
-                                  var valid4 = _errs43 === errors;
+                                  var valid4 = _errs46 === errors;
                                 } else {
                                   var valid4 = true;
                                 }
                                 if (valid4) {
-                                  if (data13.line !== void 0) {
-                                    let data17 = data13.line;
-                                    const _errs46 = errors;
-                                    if (!(typeof data17 == "number" && (!(data17 % 1) && !isNaN(data17)) && isFinite(data17)) && data17 !== null) {
+                                  if (data14.line !== void 0) {
+                                    let data18 = data14.line;
+                                    const _errs49 = errors;
+                                    if (!(typeof data18 == "number" && (!(data18 % 1) && !isNaN(data18)) && isFinite(data18)) && data18 !== null) {
                                       validate10.errors = [{ instancePath: instancePath + "/leds/line", schemaPath: "#/properties/leds/properties/line/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                       return false;
                                     }
-                                    if (errors === _errs46) {
-                                      if (typeof data17 == "number" && isFinite(data17)) {
-                                        if (data17 < 0 || isNaN(data17)) {
+                                    if (errors === _errs49) {
+                                      if (typeof data18 == "number" && isFinite(data18)) {
+                                        if (data18 < 0 || isNaN(data18)) {
                                           validate10.errors = [{ instancePath: instancePath + "/leds/line", schemaPath: "#/properties/leds/properties/line/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                           return false;
                                         }
                                       }
                                     }
-                                    var valid4 = _errs46 === errors;
+                                    var valid4 = _errs49 === errors;
                                   } else {
                                     var valid4 = true;
                                   }
@@ -447,36 +473,36 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                         return false;
                       }
                     }
-                    var valid0 = _errs35 === errors;
+                    var valid0 = _errs38 === errors;
                   } else {
                     var valid0 = true;
                   }
                   if (valid0) {
                     if (data.console !== void 0) {
-                      let data18 = data.console;
-                      const _errs49 = errors;
-                      if (errors === _errs49) {
-                        if (data18 && typeof data18 == "object" && !Array.isArray(data18)) {
+                      let data19 = data.console;
+                      const _errs52 = errors;
+                      if (errors === _errs52) {
+                        if (data19 && typeof data19 == "object" && !Array.isArray(data19)) {
                           let missing4;
-                          if (data18.device === void 0 && (missing4 = "device") || data18.baud === void 0 && (missing4 = "baud")) {
+                          if (data19.device === void 0 && (missing4 = "device") || data19.baud === void 0 && (missing4 = "baud")) {
                             validate10.errors = [{ instancePath: instancePath + "/console", schemaPath: "#/properties/console/required", keyword: "required", params: { missingProperty: missing4 }, message: "must have required property '" + missing4 + "'" }];
                             return false;
                           } else {
-                            const _errs51 = errors;
-                            for (const key4 in data18) {
+                            const _errs54 = errors;
+                            for (const key4 in data19) {
                               if (!(key4 === "device" || key4 === "baud")) {
                                 validate10.errors = [{ instancePath: instancePath + "/console", schemaPath: "#/properties/console/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" }];
                                 return false;
                                 break;
                               }
                             }
-                            if (_errs51 === errors) {
-                              if (data18.device !== void 0) {
-                                let data19 = data18.device;
-                                const _errs52 = errors;
-                                if (errors === _errs52) {
-                                  if (typeof data19 === "string") {
-                                    if (func3(data19) < 1) {
+                            if (_errs54 === errors) {
+                              if (data19.device !== void 0) {
+                                let data20 = data19.device;
+                                const _errs55 = errors;
+                                if (errors === _errs55) {
+                                  if (typeof data20 === "string") {
+                                    if (func3(data20) < 1) {
                                       validate10.errors = [{ instancePath: instancePath + "/console/device", schemaPath: "#/properties/console/properties/device/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                       return false;
                                     }
@@ -485,23 +511,23 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                     return false;
                                   }
                                 }
-                                var valid5 = _errs52 === errors;
+                                var valid5 = _errs55 === errors;
                               } else {
                                 var valid5 = true;
                               }
                               if (valid5) {
-                                if (data18.baud !== void 0) {
-                                  let data20 = data18.baud;
-                                  const _errs54 = errors;
-                                  if (!(typeof data20 == "number" && (!(data20 % 1) && !isNaN(data20)) && isFinite(data20))) {
+                                if (data19.baud !== void 0) {
+                                  let data21 = data19.baud;
+                                  const _errs57 = errors;
+                                  if (!(typeof data21 == "number" && (!(data21 % 1) && !isNaN(data21)) && isFinite(data21))) {
                                     validate10.errors = [{ instancePath: instancePath + "/console/baud", schemaPath: "#/properties/console/properties/baud/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                     return false;
                                   }
-                                  if (!(data20 === 9600 || data20 === 19200 || data20 === 38400 || data20 === 57600 || data20 === 115200 || data20 === 230400 || data20 === 460800 || data20 === 921600)) {
+                                  if (!(data21 === 9600 || data21 === 19200 || data21 === 38400 || data21 === 57600 || data21 === 115200 || data21 === 230400 || data21 === 460800 || data21 === 921600)) {
                                     validate10.errors = [{ instancePath: instancePath + "/console/baud", schemaPath: "#/properties/console/properties/baud/enum", keyword: "enum", params: { allowedValues: schema11.properties.console.properties.baud.enum }, message: "must be equal to one of the allowed values" }];
                                     return false;
                                   }
-                                  var valid5 = _errs54 === errors;
+                                  var valid5 = _errs57 === errors;
                                 } else {
                                   var valid5 = true;
                                 }
@@ -513,36 +539,36 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                           return false;
                         }
                       }
-                      var valid0 = _errs49 === errors;
+                      var valid0 = _errs52 === errors;
                     } else {
                       var valid0 = true;
                     }
                     if (valid0) {
                       if (data.network !== void 0) {
-                        let data21 = data.network;
-                        const _errs56 = errors;
-                        if (errors === _errs56) {
-                          if (data21 && typeof data21 == "object" && !Array.isArray(data21)) {
+                        let data22 = data.network;
+                        const _errs59 = errors;
+                        if (errors === _errs59) {
+                          if (data22 && typeof data22 == "object" && !Array.isArray(data22)) {
                             let missing5;
-                            if (data21.interface === void 0 && (missing5 = "interface")) {
+                            if (data22.interface === void 0 && (missing5 = "interface")) {
                               validate10.errors = [{ instancePath: instancePath + "/network", schemaPath: "#/properties/network/required", keyword: "required", params: { missingProperty: missing5 }, message: "must have required property '" + missing5 + "'" }];
                               return false;
                             } else {
-                              const _errs58 = errors;
-                              for (const key5 in data21) {
+                              const _errs61 = errors;
+                              for (const key5 in data22) {
                                 if (!(key5 === "interface")) {
                                   validate10.errors = [{ instancePath: instancePath + "/network", schemaPath: "#/properties/network/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" }];
                                   return false;
                                   break;
                                 }
                               }
-                              if (_errs58 === errors) {
-                                if (data21.interface !== void 0) {
-                                  let data22 = data21.interface;
-                                  const _errs59 = errors;
-                                  if (errors === _errs59) {
-                                    if (typeof data22 === "string") {
-                                      if (func3(data22) < 1) {
+                              if (_errs61 === errors) {
+                                if (data22.interface !== void 0) {
+                                  let data23 = data22.interface;
+                                  const _errs62 = errors;
+                                  if (errors === _errs62) {
+                                    if (typeof data23 === "string") {
+                                      if (func3(data23) < 1) {
                                         validate10.errors = [{ instancePath: instancePath + "/network/interface", schemaPath: "#/properties/network/properties/interface/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                         return false;
                                       }
@@ -559,17 +585,17 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             return false;
                           }
                         }
-                        var valid0 = _errs56 === errors;
+                        var valid0 = _errs59 === errors;
                       } else {
                         var valid0 = true;
                       }
                       if (valid0) {
                         if (data.bootConfig !== void 0) {
-                          let data23 = data.bootConfig;
-                          const _errs61 = errors;
-                          if (errors === _errs61) {
-                            if (typeof data23 === "string") {
-                              if (func3(data23) < 1) {
+                          let data24 = data.bootConfig;
+                          const _errs64 = errors;
+                          if (errors === _errs64) {
+                            if (typeof data24 === "string") {
+                              if (func3(data24) < 1) {
                                 validate10.errors = [{ instancePath: instancePath + "/bootConfig", schemaPath: "#/properties/bootConfig/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                 return false;
                               }
@@ -578,17 +604,17 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                               return false;
                             }
                           }
-                          var valid0 = _errs61 === errors;
+                          var valid0 = _errs64 === errors;
                         } else {
                           var valid0 = true;
                         }
                         if (valid0) {
                           if (data.cmdline !== void 0) {
-                            let data24 = data.cmdline;
-                            const _errs63 = errors;
-                            if (errors === _errs63) {
-                              if (typeof data24 === "string") {
-                                if (func3(data24) < 1) {
+                            let data25 = data.cmdline;
+                            const _errs66 = errors;
+                            if (errors === _errs66) {
+                              if (typeof data25 === "string") {
+                                if (func3(data25) < 1) {
                                   validate10.errors = [{ instancePath: instancePath + "/cmdline", schemaPath: "#/properties/cmdline/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                   return false;
                                 }
@@ -597,17 +623,17 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                 return false;
                               }
                             }
-                            var valid0 = _errs63 === errors;
+                            var valid0 = _errs66 === errors;
                           } else {
                             var valid0 = true;
                           }
                           if (valid0) {
                             if (data.trust !== void 0) {
-                              let data25 = data.trust;
-                              const _errs65 = errors;
-                              if (errors === _errs65) {
-                                if (typeof data25 === "string") {
-                                  if (func3(data25) < 1) {
+                              let data26 = data.trust;
+                              const _errs68 = errors;
+                              if (errors === _errs68) {
+                                if (typeof data26 === "string") {
+                                  if (func3(data26) < 1) {
                                     validate10.errors = [{ instancePath: instancePath + "/trust", schemaPath: "#/properties/trust/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                     return false;
                                   }
@@ -616,17 +642,17 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                   return false;
                                 }
                               }
-                              var valid0 = _errs65 === errors;
+                              var valid0 = _errs68 === errors;
                             } else {
                               var valid0 = true;
                             }
                             if (valid0) {
                               if (data.tmp !== void 0) {
-                                let data26 = data.tmp;
-                                const _errs67 = errors;
-                                if (errors === _errs67) {
-                                  if (typeof data26 === "string") {
-                                    if (func3(data26) < 1) {
+                                let data27 = data.tmp;
+                                const _errs70 = errors;
+                                if (errors === _errs70) {
+                                  if (typeof data27 === "string") {
+                                    if (func3(data27) < 1) {
                                       validate10.errors = [{ instancePath: instancePath + "/tmp", schemaPath: "#/properties/tmp/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                       return false;
                                     }
@@ -635,44 +661,44 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                     return false;
                                   }
                                 }
-                                var valid0 = _errs67 === errors;
+                                var valid0 = _errs70 === errors;
                               } else {
                                 var valid0 = true;
                               }
                               if (valid0) {
                                 if (data.arch !== void 0) {
-                                  let data27 = data.arch;
-                                  const _errs69 = errors;
-                                  if (typeof data27 !== "string" && data27 !== null) {
+                                  let data28 = data.arch;
+                                  const _errs72 = errors;
+                                  if (typeof data28 !== "string" && data28 !== null) {
                                     validate10.errors = [{ instancePath: instancePath + "/arch", schemaPath: "#/properties/arch/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                     return false;
                                   }
-                                  if (!(data27 === "x64" || data27 === "arm64" || data27 === "armv7l")) {
+                                  if (!(data28 === "x64" || data28 === "arm64" || data28 === "armv7l")) {
                                     validate10.errors = [{ instancePath: instancePath + "/arch", schemaPath: "#/properties/arch/enum", keyword: "enum", params: { allowedValues: schema11.properties.arch.enum }, message: "must be equal to one of the allowed values" }];
                                     return false;
                                   }
-                                  var valid0 = _errs69 === errors;
+                                  var valid0 = _errs72 === errors;
                                 } else {
                                   var valid0 = true;
                                 }
                                 if (valid0) {
                                   if (data.deviceTree !== void 0) {
-                                    let data28 = data.deviceTree;
-                                    const _errs72 = errors;
-                                    if (!Array.isArray(data28) && data28 !== null) {
+                                    let data29 = data.deviceTree;
+                                    const _errs75 = errors;
+                                    if (!Array.isArray(data29) && data29 !== null) {
                                       validate10.errors = [{ instancePath: instancePath + "/deviceTree", schemaPath: "#/properties/deviceTree/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                       return false;
                                     }
-                                    if (errors === _errs72) {
-                                      if (Array.isArray(data28)) {
+                                    if (errors === _errs75) {
+                                      if (Array.isArray(data29)) {
                                         var valid7 = true;
-                                        const len1 = data28.length;
+                                        const len1 = data29.length;
                                         for (let i1 = 0; i1 < len1; i1++) {
-                                          let data29 = data28[i1];
-                                          const _errs75 = errors;
-                                          if (errors === _errs75) {
-                                            if (typeof data29 === "string") {
-                                              if (func3(data29) < 1) {
+                                          let data30 = data29[i1];
+                                          const _errs78 = errors;
+                                          if (errors === _errs78) {
+                                            if (typeof data30 === "string") {
+                                              if (func3(data30) < 1) {
                                                 validate10.errors = [{ instancePath: instancePath + "/deviceTree/" + i1, schemaPath: "#/properties/deviceTree/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" }];
                                                 return false;
                                               }
@@ -681,14 +707,14 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                               return false;
                                             }
                                           }
-                                          var valid7 = _errs75 === errors;
+                                          var valid7 = _errs78 === errors;
                                           if (!valid7) {
                                             break;
                                           }
                                         }
                                       }
                                     }
-                                    var valid0 = _errs72 === errors;
+                                    var valid0 = _errs75 === errors;
                                   } else {
                                     var valid0 = true;
                                   }

@@ -4,11 +4,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtemp, readFile, rm, stat, writeFile, chmod } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT } from '../../src/boot/boot';
-import { extractRuntime, HANDOVER_ENV, inheritedHandover, runRuntime } from '../../src/boot/runtime-slot';
+import { extractRuntime, HANDOVER_ENV, inheritedHandover, reportUp, runRuntime } from '../../src/boot/runtime-slot';
 import { memFlash } from '../../src/hal/flash/mem';
 import { runtimeArchOfNode, runtimeComponent } from '../../src/loads/runtime';
 import { trialBoard } from './trial-helpers';
@@ -38,6 +38,7 @@ test('extractRuntime gives the active load\'s runtime, executable (copied out of
     assert.equal(inheritedHandover({ [HANDOVER_ENV]: env }), { load: L2, slot: 'A', trial: true });
     assert.equal(args, ['boot', '--root', '/x']);
     assert.is(inheritedHandover({ [HANDOVER_ENV]: '{"load":1}' }), undefined);
+    assert.equal(inheritedHandover({ [HANDOVER_ENV]: JSON.stringify({ load: L2, slot: 'B', trial: true, upFd: 3 }) }), { load: L2, slot: 'B', trial: true, upFd: 3 });
     assert.is(inheritedHandover({}), undefined);
     const missing = await extractRuntime(f, 'pfs-linux-none', join(b.dir, 'run')).catch((e) => e);
     assert.is(missing.code, 'PFS_ERR_RUNTIME');
@@ -95,6 +96,42 @@ test('a runtime on a load that is no longer on trial ends the boot with its own 
     assert.ok(r.lines.some((l) => l.includes('before it reached the network: trial boot 1 of 3 failed')), r.lines.join('\n'));
   } finally {
     await c.close();
+  }
+});
+
+test('with the board file\'s trialSeconds, a runtime on trial that does not come up in time is stopped (a failed trial boot); one that says it came up runs on', async () => {
+  const hang = await trialBoard({ loads: [{ load: L1, files: { 'a.sbn': 'one' } }, { load: L2, files: { [RUNTIME]: '#!/bin/sh\nwhile :; do sleep 0.05; done\n' } }], trialSeconds: 1 });
+  try {
+    const r = await hang.boot({ runtime: { argv: ['boot'] } });
+    assert.is(r.exit, EXIT.FAILED);
+    assert.ok(r.lines.some((l) => /^WRN .* BOOT: pfs-linux-\w+ of SCCP41\.9-5-1 did not come up within 1 s: stopping it$/.test(l)), r.lines.join('\n'));
+    assert.ok(r.lines.some((l) => l.includes('ended (exit 143) before it reached the network: trial boot 1 of 3 failed')), r.lines.join('\n'));
+  } finally {
+    await hang.close();
+  }
+  const says = await trialBoard({ loads: [{ load: L1, files: { 'a.sbn': 'one' } }, { load: L2, files: { [RUNTIME]: '#!/bin/sh\necho up >&3\nsleep 1.5\nexit 0\n' } }], trialSeconds: 1 });
+  try {
+    const r = await says.boot({ runtime: { argv: ['boot'] } });
+    assert.not.ok(r.lines.some((l) => l.includes('did not come up within')), r.lines.join('\n'));
+    // It said so but never marked the load good: still a failed trial boot, once it ended by itself.
+    assert.ok(r.lines.some((l) => l.includes('ended (exit 0) before it reached the network')), r.lines.join('\n'));
+  } finally {
+    await says.close();
+  }
+});
+
+test('reportUp writes one line to the launcher\'s descriptor and closes it; without one it does nothing', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pfs-runtime-'));
+  try {
+    const fd = openSync(join(dir, 'up'), 'w');
+    const h = { load: L2, slot: 'B' as const, trial: true, upFd: fd };
+    reportUp(h);
+    reportUp(h); // told already: nothing
+    assert.is(h.upFd, undefined);
+    reportUp({ load: L2, slot: 'B', trial: true });
+    assert.is(await readFile(join(dir, 'up'), 'utf8'), 'up\n');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
 

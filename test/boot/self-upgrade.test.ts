@@ -13,7 +13,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -48,10 +48,10 @@ interface Start {
  * reboot) and after a failure (Restart=on-failure, without the back-off), until it ends
  * with 0 (up to date) or `limit` starts. Returns every start's exit code and console.
  */
-async function powerOn(pfs: string[], root: string, limit: number): Promise<Start[]> {
+async function powerOn(pfs: string[], boardsDir: string, root: string, limit: number): Promise<Start[]> {
   const starts: Start[] = [];
   while (starts.length < limit) {
-    const child = spawn(pfs[0]!, [...pfs.slice(1), 'boot', '--board', 'sim', '--root', root, '--config-tries', '5', '--upgrade-timeout', '30s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(pfs[0]!, [...pfs.slice(1), 'boot', '--board', 'sim', '--boards-dir', boardsDir, '--root', root, '--config-tries', '5', '--upgrade-timeout', '30s'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -97,6 +97,11 @@ test('self-upgrade: boards on pfs N upgrade through their peers to N+1 of pfs it
     await writeFile(n1Runtime, `#!${process.execPath}\n${bundle.replace(/^#!.*\n/, '').replace(versionLiteral, `$1"${N1_VERSION}";`)}`);
     await chmod(n1Runtime, 0o755);
     const pfsN = SEA ? [SEA.installed] : [process.execPath, installed];
+    // The sim board file with a limit on coming up: N+1 must say it came up (reportUp) or be stopped.
+    const boardsDir = join(dir, 'boards-files');
+    await cp('boards', boardsDir, { recursive: true });
+    const sim = JSON.parse(await readFile(join(boardsDir, 'sim.json'), 'utf8'));
+    await writeFile(join(boardsDir, 'sim.json'), JSON.stringify({ ...sim, flash: { ...sim.flash, trialSeconds: 60 } }));
     const runtimeN1 = SEA ? SEA.n1 : n1Runtime;
 
     await mkdir(originDir);
@@ -119,7 +124,7 @@ test('self-upgrade: boards on pfs N upgrade through their peers to N+1 of pfs it
 
     // N -> N+1, through the peers.
     await offer(originDir, N1, await pack(N1, 'apps951.sbn', runtimeN1));
-    const first = await Promise.all(s.boards.map((b) => powerOn(pfsN, b.root, 4)));
+    const first = await Promise.all(s.boards.map((b) => powerOn(pfsN, boardsDir, b.root, 4)));
     for (const [i, starts] of first.entries()) {
       const log = said(starts);
       assert.equal(starts.map((x) => x.exit), [10, 0], `board ${i}\n${log}`);
@@ -129,6 +134,7 @@ test('self-upgrade: boards on pfs N upgrade through their peers to N+1 of pfs it
       assert.match(starts[1]!.out, new RegExp(`starting ${RUNTIME} of ${N1} \\(slot B\\)`), log);
       assert.match(starts[1]!.out, new RegExp(`pfs ${N1_VERSION}, the runtime of ${N1} \\(slot B\\)`), log);
       assert.match(starts[1]!.out, new RegExp(`load ${N1} came up \\(reached XMLDefault\\.cnf\\.xml from 127\\.0\\.0\\.1:\\d+\\): marked good`), log);
+      assert.not.match(starts[1]!.out, /did not come up within/, log);
       const st = await slotState(s.boards[i]!.root);
       assert.equal([st.slots[st.active!], st.trial], [N1, false]);
       // Started from the slot itself (the dir back-end keeps files as files).
@@ -144,7 +150,7 @@ test('self-upgrade: boards on pfs N upgrade through their peers to N+1 of pfs it
     const broken = join(dir, 'build', 'false');
     await copyFile('/bin/false', broken);
     await offer(originDir, N2, await pack(N2, 'apps961.sbn', broken));
-    const second = await Promise.all(s.boards.map((b) => powerOn(pfsN, b.root, 8)));
+    const second = await Promise.all(s.boards.map((b) => powerOn(pfsN, boardsDir, b.root, 8)));
     for (const [i, starts] of second.entries()) {
       const log = said(starts);
       assert.equal(starts.map((x) => x.exit), [10, 1, 1, 1, 0], `board ${i}\n${log}`);

@@ -25,17 +25,18 @@ export interface TrialBoard {
 
 /**
  * `loads`: name and files of each load, committed in order; all but the last marked
- * good, the last on trial unless `good`. `trials` goes into the board file's flash.
+ * good, the last on trial unless `good`. `trials` and `trialSeconds` go into the board file's flash.
  */
-export async function trialBoard(o: { loads: { load: string; files: Record<string, Buffer | string> }[]; good?: boolean; trials?: number }): Promise<TrialBoard> {
+export async function trialBoard(o: { loads: { load: string; files: Record<string, Buffer | string> }[]; good?: boolean; trials?: number; trialSeconds?: number }): Promise<TrialBoard> {
   const dir = await mkdtemp(join(tmpdir(), 'pfs-trial-'));
   const root = join(dir, 'board');
   const origin = join(dir, 'origin');
   const boardsDir = join(dir, 'boards');
   await cp('boards', boardsDir, { recursive: true });
-  if (o.trials !== undefined) {
+  if (o.trials !== undefined || o.trialSeconds !== undefined) {
     const sim = JSON.parse(await readFile(join(boardsDir, 'sim.json'), 'utf8'));
     sim.flash.trials = o.trials;
+    sim.flash.trialSeconds = o.trialSeconds;
     await writeFile(join(boardsDir, 'sim.json'), JSON.stringify(sim));
   }
   for (const sub of ['boot', 'trust', 'tmp', 'flash']) await mkdir(join(root, sub), { recursive: true });
