@@ -4,6 +4,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger';
 import { silentLogger } from '../log/logger';
+import { TcpWan } from '../net/tcp-wan';
 
 /**
  * The lab's HTTP load server: the origin folder over HTTP/1.1 with single ranges
@@ -84,4 +85,38 @@ async function fileSize(path: string): Promise<number | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** A lab HTTP load server behind its TCP WAN, as the site reaches it. */
+export interface RunningHttpOrigin {
+  /** `http://ADDRESS:PORT/`: the TCP WAN's side towards the site. */
+  url: string;
+  /** Body bytes that crossed the WAN, per file (counted where they reach the site). */
+  readonly stats: { bytesSent: number; bytesByFile: Map<string, number> };
+  stop(): Promise<void>;
+}
+
+/**
+ * `--origin http`: the lab's HTTP load server serving `dir`, behind a TCP WAN at `rate`
+ * bits/s and `rttMs` listening on `listen` (port 0: from the kernel).
+ */
+export async function startHttpOrigin(dir: string, listen: { address: string; port: number }, rate: number, rttMs: number, log: Logger): Promise<RunningHttpOrigin> {
+  const web = new LabHttpOrigin(dir, log.child('HTTP'));
+  const at = await web.start();
+  // The server's own count would run ahead by what waits in its socket buffers.
+  const stats = { bytesSent: 0, bytesByFile: new Map<string, number>() };
+  const onHttpBody = (path: string, bytes: number) => {
+    const name = path.replace(/^\//, '');
+    stats.bytesSent += bytes;
+    stats.bytesByFile.set(name, (stats.bytesByFile.get(name) ?? 0) + bytes);
+  };
+  const wan = new TcpWan({ listen, origin: at, rate, rttMs, onHttpBody, logger: log.child('WAN') });
+  try {
+    await wan.start();
+  } catch (e) {
+    await web.stop();
+    throw e;
+  }
+  const a = wan.address();
+  return { url: `http://${a.address}:${a.port}/`, stats, stop: () => wan.stop().then(() => web.stop()) };
 }

@@ -5,8 +5,8 @@ import type { Level } from '../log/level';
 import type { Logger } from '../log/logger';
 import { TftpServer } from '../net/tftp/server';
 import { WanEmulator } from '../net/wan';
-import { TcpWan } from '../net/tcp-wan';
-import { LabHttpOrigin } from './http-origin';
+import { startHttpOrigin } from './http-origin';
+import { CUCM_HTTP_PORT } from '../net/http/load-server';
 import { LabError } from './errors';
 import { BoardHost } from './board-host';
 import { generateFirmware } from './firmware';
@@ -38,7 +38,7 @@ export interface LabOptions {
    * How the components cross the WAN: `tftp` (default), or `http`, a load server
    * behind a TCP WAN of the same rate and round trip (src/net/tcp-wan.ts), given to
    * the boards as http= in pfs.txt; the configuration files still come by TFTP.
-   * Boot boards on loopback only.
+   * Boot boards only (on loopback, or in namespaces: port 6970 of the origin's address).
    */
   origin?: 'tftp' | 'http';
   /** TFTP options of whoever fetches from the origin (the root, or every board in tftp mode). */
@@ -169,7 +169,7 @@ export function forkedHost(fleet: FleetConfig, boards: BoardSpec[], start: () =>
  */
 export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
   if (o.boards < 1) throw new LabError('a lab needs at least one board');
-  if (o.origin === 'http' && (o.netns || o.engine)) throw new LabError('--origin http runs boot boards on loopback only (not --netns, not --engine)');
+  if (o.origin === 'http' && o.engine) throw new LabError('--origin http runs boot boards (not --engine)');
   if (o.netns) {
     if (o.engine) throw new LabError('the namespace lab runs boot boards; --engine runs on loopback only');
     const why = netnsUnavailable();
@@ -253,7 +253,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
         server: () => origin.site,
         // In namespaces every board has an address of its own and the default peer port, as on a real subnet.
         boardConfig: (i): Record<string, string> =>
-          net ? { addr: net.boards[i]!.addr, broadcast: `${net.broadcast}:4051` } : { addr: '127.0.0.1', peer_port: String(boardPorts[i]), broadcast: `${broadcast.addr}:${broadcast.port}`, ...(origin.http ? { http: origin.http } : {}) },
+          ({ ...(net ? { addr: net.boards[i]!.addr, broadcast: `${net.broadcast}:4051` } : { addr: '127.0.0.1', peer_port: String(boardPorts[i]), broadcast: `${broadcast.addr}:${broadcast.port}` }), ...(origin.http ? { http: origin.http } : {}) }),
       });
       models = mix.length;
       setBytes = site.setBytes;
@@ -409,36 +409,15 @@ async function loopbackOrigin(originDir: string, o: LabOptions, log: Logger): Pr
     await server.stop();
     throw e;
   }
-  const web = o.origin === 'http' ? await httpOrigin(originDir, o, log).catch(async (e) => (await Promise.all([wan.stop(), server.stop()]), Promise.reject(e))) : undefined;
+  const web = o.origin === 'http' ? await startHttpOrigin(originDir, { address: '127.0.0.1', port: 0 }, o.wanRate, o.wanRttMs, log).catch(async (e) => (await Promise.all([wan.stop(), server.stop()]), Promise.reject(e))) : undefined;
   let stopped: Promise<void> | undefined;
   return {
     site: { host: '127.0.0.1', port: wan.address().port },
     http: web?.url,
-    httpBytes: () => web?.stats().bytesSent,
-    stats: () => (web ? sumStats(server.stats, web.stats()) : server.stats),
+    httpBytes: () => web?.stats.bytesSent,
+    stats: () => (web ? sumStats(server.stats, web.stats) : server.stats),
     stop: () => (stopped ??= Promise.all([wan.stop().then(() => server.stop()), web?.stop()]).then(() => {})),
   };
-}
-
-/** `--origin http`: the lab's HTTP load server behind a TCP WAN of the same rate and round trip. */
-async function httpOrigin(originDir: string, o: LabOptions, log: Logger): Promise<{ url: string; stats(): { bytesSent: number; bytesByFile: Map<string, number> }; stop(): Promise<void> }> {
-  const web = new LabHttpOrigin(originDir, log.child('HTTP'));
-  const at = await web.start();
-  // What crossed the WAN, counted where it reaches the site (the server's count runs ahead by its socket buffers).
-  const stats = { bytesSent: 0, bytesByFile: new Map<string, number>() };
-  const onHttpBody = (path: string, bytes: number) => {
-    const name = path.replace(/^\//, '');
-    stats.bytesSent += bytes;
-    stats.bytesByFile.set(name, (stats.bytesByFile.get(name) ?? 0) + bytes);
-  };
-  const wan = new TcpWan({ listen: { address: '127.0.0.1', port: 0 }, origin: at, rate: o.wanRate, rttMs: o.wanRttMs, onHttpBody, logger: log.child('WAN') });
-  try {
-    await wan.start();
-  } catch (e) {
-    await web.stop();
-    throw e;
-  }
-  return { url: `http://127.0.0.1:${wan.address().port}/`, stats: () => stats, stop: () => wan.stop().then(() => web.stop()) };
 }
 
 function sumStats(...all: { bytesSent: number; bytesByFile: Map<string, number> }[]): { bytesSent: number; bytesByFile: Map<string, number> } {
@@ -456,9 +435,11 @@ async function netnsOrigin(net: NetnsSubnet, originDir: string, logDir: string, 
   const child = net.spawn(net.origin, [process.execPath, ...self, 'lab-host', 'origin'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const p = new OriginProcess(child);
   const site = { host: net.origin.addr, port: 69 };
-  await p.start({ type: 'origin', dir: originDir, listen: { address: site.host, port: site.port }, rttMs: o.wanRttMs, loss: o.wanLoss, logFile: join(logDir, 'origin.log') });
+  // --origin http: the load server on CUCM's port 6970 of the origin's address, behind a TCP WAN in the same process.
+  const http = o.origin === 'http' ? { port: CUCM_HTTP_PORT, rate: o.wanRate } : undefined;
+  await p.start({ type: 'origin', dir: originDir, listen: { address: site.host, port: site.port }, rttMs: o.wanRttMs, loss: o.wanLoss, logFile: join(logDir, 'origin.log'), ...(http ? { http } : {}) });
   let stopped: Promise<void> | undefined;
-  return { site, stats: () => p.stats, stop: () => (stopped ??= p.stop()) };
+  return { site, ...(http ? { http: `http://${site.host}:${http.port}/`, httpBytes: () => p.stats.httpBytes } : {}), stats: () => p.stats, stop: () => (stopped ??= p.stop()) };
 }
 
 export type { PortBytes };

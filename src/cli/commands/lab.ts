@@ -52,7 +52,7 @@ Options:
   --wan-loss SHARE    share of WAN datagrams lost, 0..0.5 (default 0)
   --origin tftp|http  how components cross the WAN: TFTP (default), or an HTTP load
                       server behind a TCP WAN of the same rate and RTT (boards get
-                      http= in pfs.txt; range requests; loopback boot boards only)
+                      http= in pfs.txt; range requests; not with --engine)
   --tftp-blksize N    blksize for fetches from the origin (default 1468; the phone uses 512)
   --tftp-window N     windowsize for fetches from the origin (the phone uses 1; default 64
                       for up to 4 concurrent transfers, less beyond, so that every root's

@@ -3,6 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { createLogger } from '../../log/logger';
 import { TftpServer } from '../../net/tftp/server';
 import { WanEmulator } from '../../net/wan';
+import { startHttpOrigin } from '../http-origin';
 import { LabError } from '../errors';
 
 /** Messages between the lab and the origin process it runs in the origin's namespace. */
@@ -19,9 +20,15 @@ export type ToOrigin =
       logFile: string;
       rttMs: number;
       loss: number;
+      /**
+       * `--origin http`: also an HTTP load server on this port of the listen address,
+       * behind a TCP WAN at `rate` bits/s (sizing its buffer; the link's tbf has the same rate).
+       */
+      http?: { port: number; rate: number };
     }
   | { type: 'stop' };
-export type FromOrigin = { type: 'ready' } | { type: 'stats'; bytesSent: number; bytesByFile: [string, number][] };
+/** `bytesSent` and `bytesByFile` count both servers; `httpBytes` the HTTP load server's body bytes among them. */
+export type FromOrigin = { type: 'ready' } | { type: 'stats'; bytesSent: number; bytesByFile: [string, number][]; httpBytes?: number };
 
 /**
  * The body of `pfs lab-host origin`, started by the namespace lab inside the
@@ -39,12 +46,19 @@ export async function runOriginHost(): Promise<number> {
   const log = createLogger('ORIGIN', { level: 'INF', sinks: [{ writeLine: (l) => void out?.write(l + '\n') }] });
   let server: TftpServer | undefined;
   let wan: WanEmulator | undefined;
+  let web: { stats: { bytesSent: number; bytesByFile: Map<string, number> }; stop(): Promise<void> } | undefined;
   let timer: NodeJS.Timeout | undefined;
-  const report = () => server && send({ type: 'stats', bytesSent: server.stats.bytesSent, bytesByFile: [...server.stats.bytesByFile] });
+  const report = () => {
+    if (!server) return;
+    const byFile = new Map(server.stats.bytesByFile);
+    for (const [k, v] of web?.stats.bytesByFile ?? []) byFile.set(k, (byFile.get(k) ?? 0) + v);
+    send({ type: 'stats', bytesSent: server.stats.bytesSent + (web?.stats.bytesSent ?? 0), bytesByFile: [...byFile], ...(web ? { httpBytes: web.stats.bytesSent } : {}) });
+  };
   const stop = async () => {
     clearInterval(timer);
     report();
     await wan?.stop();
+    await web?.stop();
     await server?.stop();
     out?.end();
   };
@@ -59,6 +73,7 @@ export async function runOriginHost(): Promise<number> {
         const a = server.address();
         wan = new WanEmulator({ listen: m.listen, origin: { address: a.address, port: a.port }, rate: m.rate ?? Infinity, rttMs: m.rttMs, loss: m.loss, logger: log.child('WAN') });
         await wan.start();
+        if (m.http) web = await startHttpOrigin(m.dir, { address: m.listen.address, port: m.http.port }, m.http.rate, m.rttMs, log);
         timer = setInterval(report, 200);
         send({ type: 'ready' });
       } else if (m.type === 'stop') {
@@ -74,13 +89,13 @@ export async function runOriginHost(): Promise<number> {
 
 /** The lab's handle on an origin process. */
 export class OriginProcess {
-  private latest = { bytesSent: 0, bytesByFile: new Map<string, number>() };
+  private latest: { bytesSent: number; bytesByFile: Map<string, number>; httpBytes?: number } = { bytesSent: 0, bytesByFile: new Map<string, number>() };
   private readonly exited: Promise<void>;
 
   constructor(private readonly child: ChildProcess) {
     this.exited = new Promise((ok) => child.once('exit', () => ok()));
     child.on('message', (m: FromOrigin) => {
-      if (m.type === 'stats') this.latest = { bytesSent: m.bytesSent, bytesByFile: new Map(m.bytesByFile) };
+      if (m.type === 'stats') this.latest = { bytesSent: m.bytesSent, bytesByFile: new Map(m.bytesByFile), httpBytes: m.httpBytes };
     });
   }
 
@@ -99,7 +114,7 @@ export class OriginProcess {
     });
   }
 
-  get stats(): { bytesSent: number; bytesByFile: Map<string, number> } {
+  get stats(): { bytesSent: number; bytesByFile: Map<string, number>; httpBytes?: number } {
     return this.latest;
   }
 

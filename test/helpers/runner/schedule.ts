@@ -64,7 +64,7 @@ const plans: Record<string, FilePlan> = {
   'lab/cli.test.ts': { seconds: 9, shares: BROADCAST },
   'hal/flash/dir.test.ts': { seconds: 8 },
   'lab/lab.test.ts': { seconds: 7.3, shares: BROADCAST },
-  'lab/http-origin.test.ts': { seconds: 9, shares: BROADCAST },
+  'lab/http-origin.test.ts': { seconds: 15, shares: BROADCAST },
   'runner.test.ts': { seconds: 7.2 },
   'net/wan.test.ts': { seconds: 5.4 },
   'net/tftp/lifecycle.test.ts': { seconds: 4.7 },
