@@ -24,17 +24,17 @@ export interface TcpWanOptions {
 /** TCP/IP headers (with timestamps) per 1448-byte segment, charged to the link as a real one would. */
 const SEGMENT = 1448;
 const HEADERS = 52;
+/** RFC 6928's initial window: 10 segments. */
+const INITIAL_WINDOW = 10 * SEGMENT;
 
 /**
  * The WAN of the lab for TCP (the HTTP load server): a proxy whose bytes cross one
- * shaped link per direction (rate and one-way delay, as the UDP WanEmulator's). TCP
- * is not dropped but held back: a connection's bytes in the link are bounded by the
- * bandwidth-delay product plus a router's 256 KiB queue, past which its socket stops
- * being read, so the sender's own TCP window waits as it would behind a real link.
- *
- * What it does not emulate: TCP's slow start and loss recovery over the long round
- * trip (each side's TCP runs over loopback to the proxy), so a transfer's first round
- * trips are faster than over a real 150 ms link by about log2(BDP / 14 KiB) RTTs.
+ * shaped link per direction (rate and one-way delay, as the UDP WanEmulator's). Each
+ * side's own TCP runs over loopback to the proxy, so the proxy sends as TCP would
+ * over the long round trip: slow start from 10 segments, the window growing by what
+ * the far end acknowledges, up to the bandwidth-delay product plus a router's
+ * 256 KiB queue. Nothing is dropped, so loss recovery is not emulated: a link
+ * without loss, where TCP's window only grows.
  */
 export class TcpWan {
   private server?: net.Server;
@@ -100,25 +100,58 @@ export class TcpWan {
     this.pipe(upstream, client, this.down, tap?.answer);
   }
 
-  /** `from`'s bytes reach `to` across `link`, in order; `from` pauses while too much is on the way. */
+  /**
+   * `from`'s bytes reach `to` across `link`, in order, as a TCP sender without loss
+   * would send them: at most a congestion window unacknowledged (the far end's
+   * acknowledgement comes back half a round trip after delivery), the window starting
+   * at 10 segments and growing by what is acknowledged (slow start), up to the
+   * link's bound. `from` is no longer read while that much waits here.
+   */
   private pipe(from: net.Socket, to: net.Socket, link: ShapedLink, delivered?: (chunk: Buffer) => void): void {
-    let onTheWay = 0;
+    const queue: Buffer[] = [];
+    let queued = 0;
+    let unacked = 0;
+    let cwnd = INITIAL_WINDOW;
     let ended = false;
+    let finSent = false;
+    const pump = (): void => {
+      const window = Math.min(cwnd, this.limit);
+      while (queue.length > 0 && unacked < window) {
+        let chunk = queue[0]!;
+        const room = window - unacked;
+        if (chunk.length > room) {
+          queue[0] = chunk.subarray(room);
+          chunk = chunk.subarray(0, room);
+        } else queue.shift();
+        queued -= chunk.length;
+        unacked += chunk.length;
+        link.send(chunk.length + Math.ceil(chunk.length / SEGMENT) * HEADERS, () => {
+          if (to.destroyed) return;
+          to.write(chunk);
+          delivered?.(chunk);
+          setTimeout(() => {
+            unacked -= chunk.length;
+            cwnd += chunk.length;
+            pump();
+          }, this.o.rttMs / 2);
+        });
+      }
+      if (from.isPaused() && queued < this.limit) from.resume();
+      // The end crosses after every byte before it (the link is FIFO).
+      if (ended && queued === 0 && !finSent) {
+        finSent = true;
+        link.send(HEADERS, () => to.destroyed || to.end());
+      }
+    };
     from.on('data', (chunk: Buffer) => {
-      onTheWay += chunk.length;
-      if (onTheWay > this.limit) from.pause();
-      link.send(chunk.length + Math.ceil(chunk.length / SEGMENT) * HEADERS, () => {
-        onTheWay -= chunk.length;
-        if (to.destroyed) return;
-        to.write(chunk);
-        delivered?.(chunk);
-        if (onTheWay <= this.limit / 2 && from.isPaused()) from.resume();
-        if (ended && onTheWay === 0) to.end();
-      });
+      queue.push(chunk);
+      queued += chunk.length;
+      if (queued >= this.limit) from.pause();
+      pump();
     });
     from.on('end', () => {
       ended = true;
-      if (onTheWay === 0) link.send(HEADERS, () => to.end());
+      pump();
     });
   }
 }
