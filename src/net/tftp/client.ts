@@ -433,8 +433,12 @@ class Download implements TftpDownload {
     }
     if (this.expected - 1 > this.highest) this.highest = this.expected - 1;
     if (!more) {
-      // The consumer is behind: no ACK (so no more data) until it catches up.
-      this.ackHeld = true;
+      // The consumer is behind: one ACK saying so (room 0: the sender stops, without
+      // taking the silence for loss), then none until it catches up.
+      if (!this.ackHeld) {
+        this.ackHeld = true;
+        this.sendAck();
+      }
       this.resend = undefined;
       return;
     }
@@ -467,7 +471,10 @@ class Download implements TftpDownload {
       }
       if (from !== 0 && holes.length < SACK_MAX_RANGES * 2) holes.push(from, this.highest - 1);
     }
-    return encodeSackAck(this.expected - 1, Math.max(this.highest, this.expected - 1), holes);
+    const high = Math.max(this.highest, this.expected - 1);
+    // Held: nothing new until the consumer catches up (resume() says so).
+    const room = this.ackHeld ? 0 : this.expected + SACK_MAX_AHEAD - 1 - high;
+    return encodeSackAck(this.expected - 1, high, room, holes);
   }
 
   private finish(tsize: number | undefined): void {

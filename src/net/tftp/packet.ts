@@ -44,11 +44,12 @@ export interface Ack {
   readonly op: Op.ACK;
   readonly block: number;
   /**
-   * A selective ACK (option `sack`): the highest block the client holds, and the
-   * blocks missing below it as inclusive ranges of wire numbers (at most
+   * A selective ACK (option `sack`): the highest block the client holds, how many
+   * blocks past it it takes now (0: its consumer is behind, send nothing new), and
+   * the blocks missing below it as inclusive ranges of wire numbers (at most
    * SACK_MAX_RANGES, lowest first). Absent on a plain ACK.
    */
-  readonly sack?: { readonly high: number; readonly holes: readonly number[] };
+  readonly sack?: { readonly high: number; readonly room: number; readonly holes: readonly number[] };
 }
 export interface ErrorPacket {
   readonly op: Op.ERROR;
@@ -100,12 +101,12 @@ export function decode(buf: Buffer): Packet | Malformed {
     case Op.DATA:
       return { op, block: buf.readUInt16BE(2), payload: buf.subarray(4) };
     case Op.ACK:
-      // Bytes past the block number are a selective ACK's (6 + 4 per range); a plain
+      // Bytes past the block number are a selective ACK's (8 + 4 per range); a plain
       // ACK with other trailing bytes reads as the plain ACK it starts with.
-      if (buf.length >= 6 && (buf.length - 6) % 4 === 0) {
+      if (buf.length >= 8 && (buf.length - 8) % 4 === 0) {
         const holes: number[] = [];
-        for (let o = 6; o < buf.length; o += 2) holes.push(buf.readUInt16BE(o));
-        return { op, block: buf.readUInt16BE(2), sack: { high: buf.readUInt16BE(4), holes } };
+        for (let o = 8; o < buf.length; o += 2) holes.push(buf.readUInt16BE(o));
+        return { op, block: buf.readUInt16BE(2), sack: { high: buf.readUInt16BE(4), room: buf.readUInt16BE(6), holes } };
       }
       return { op, block: buf.readUInt16BE(2) };
     case Op.ERROR: {
@@ -153,14 +154,16 @@ export function encodeAck(block: number): Buffer {
 
 /**
  * A selective ACK (option `sack`): `block` is the last block held in order, `high`
- * the highest held, `holes` the missing blocks between as inclusive [from, to] pairs.
+ * the highest held, `room` the blocks past `high` taken now (0..65535), `holes` the
+ * missing blocks between as inclusive [from, to] pairs.
  */
-export function encodeSackAck(block: number, high: number, holes: readonly number[]): Buffer {
-  const buf = Buffer.allocUnsafe(6 + holes.length * 2);
+export function encodeSackAck(block: number, high: number, room: number, holes: readonly number[]): Buffer {
+  const buf = Buffer.allocUnsafe(8 + holes.length * 2);
   buf.writeUInt16BE(Op.ACK, 0);
   buf.writeUInt16BE(block & 0xffff, 2);
   buf.writeUInt16BE(high & 0xffff, 4);
-  for (let i = 0; i < holes.length; i++) buf.writeUInt16BE(holes[i]! & 0xffff, 6 + i * 2);
+  buf.writeUInt16BE(Math.min(room, 0xffff), 6);
+  for (let i = 0; i < holes.length; i++) buf.writeUInt16BE(holes[i]! & 0xffff, 8 + i * 2);
   return buf;
 }
 

@@ -99,6 +99,8 @@ export class Transfer {
   private readonly resentAt = new Map<number, { at: number; after: number }>();
   /** Whether the short wait's probe (the unreported tail sent again) was made since the last progress. */
   private probed = false;
+  /** Blocks past `high` the client takes now; 0 while its consumer is behind. */
+  private room = SACK_MAX_AHEAD;
 
   constructor(private readonly t: TransferInit) {
     const { agreed, oack } = acceptOptions(t.asked, t.size, t.limits);
@@ -232,6 +234,7 @@ export class Transfer {
     let high = p.sack ? unwrapBlock(p.sack.high, a + 1) : a;
     if (high < a || high > top) high = a;
     if (high > this.sentUpTo) this.sentUpTo = high;
+    if (p.sack) this.room = p.sack.room;
     if (high > this.high) {
       const at = this.sentTime![high % SENT_RING]!;
       if (!Number.isNaN(at) && at > 0) {
@@ -283,7 +286,7 @@ export class Transfer {
   private fillWindow(): void {
     const flight = this.sentUpTo - this.high + this.resentAt.size;
     const room = this.control!.window - flight;
-    const limit = Math.min(this.lastBlock, this.acked + SACK_MAX_AHEAD - 1);
+    const limit = Math.min(this.lastBlock, this.acked + SACK_MAX_AHEAD - 1, this.high + this.room);
     if (room > 0 && this.sentUpTo < limit) {
       const from = this.sentUpTo + 1;
       this.sentUpTo = Math.min(limit, this.sentUpTo + room);
@@ -433,7 +436,7 @@ export class Transfer {
    * whole timeout for a tail whose loss the client cannot report.
    */
   private probeWait(): number | undefined {
-    if (!this.control || !this.proven || this.probed || this.srtt === undefined) return undefined;
+    if (!this.control || !this.proven || this.probed || this.srtt === undefined || this.room === 0) return undefined;
     return Math.min(this.baseRto(), Math.max(100, 2 * this.srtt, this.srtt + 4 * this.rttvar));
   }
 
@@ -458,7 +461,7 @@ export class Transfer {
   }
 
   private expire(): void {
-    if (this.control && this.phase === 'data' && this.proven && !this.probed && this.srtt !== undefined) {
+    if (this.control && this.phase === 'data' && this.proven && !this.probed && this.srtt !== undefined && this.room > 0) {
       // The probe: the last block sent (or the first missing) again. The client that
       // gets it reports what it lacks, and only that goes again; no retry is counted.
       this.probed = true;
@@ -476,7 +479,11 @@ export class Transfer {
     this.misses++;
     this.t.log.dbg(`no ACK for ${this.t.name}: resending from block ${this.acked + 1}`, { peer: this.peerName, try: this.misses, rtoMs: Math.round(this.baseRto()) });
     if (this.phase === 'oack') this.sendOAck();
-    else if (this.control && this.proven) {
+    else if (this.control && this.proven && this.room === 0) {
+      // The client's consumer is behind: it says when to go on (and its timer repeats
+      // that); meanwhile a timeout only counts towards giving up on a client gone.
+      this.arm();
+    } else if (this.control && this.proven) {
       // A whole timeout without a word: what the client never reported counts as lost.
       this.control.timeout();
       this.restartFrom(Math.max(this.high, this.acked + 1) + 1);

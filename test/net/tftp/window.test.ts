@@ -115,7 +115,7 @@ wan('the window grows on a clean link: 4 MiB at 50 Mbit/s, 60 ms, far faster tha
     const got = await fetch(r, { windowsize: 16 });
     assert.is(got.sha256, r.file.sha256);
     // A fixed window of 16 x 1468 bytes per 60 ms moves 3.1 Mbit/s: 10.8 s for 4 MiB.
-    assert.ok(got.seconds < 5, `took ${got.seconds.toFixed(2)} s`);
+    assert.ok(got.seconds < 6, `took ${got.seconds.toFixed(2)} s`);
     assert.ok(r.server.stats.peakWindow >= 256, `peak window ${r.server.stats.peakWindow} blocks`);
     assert.is(r.wan.stats.down.dropped, 0);
     assert.ok(r.server.stats.bytesSent <= r.file.size * 1.01, `sent ${r.server.stats.bytesSent} bytes for ${r.file.size}`);
@@ -146,7 +146,7 @@ wan('5 % loss: the window shrinks, and only what was lost goes again (not the re
   });
 });
 
-wan('a lost block is reported at once and resent without waiting for a timeout (timeouts 3 s)', () => {
+wan('a lost block is reported at once and resent without waiting for a timeout (timeouts 5 s)', () => {
   const drop = 10;
   let dropped = false;
   let reported = false;
@@ -161,16 +161,16 @@ wan('a lost block is reported at once and resent without waiting for a timeout (
     return true;
   };
   return withRig(300_000, { rate: 100e6, rttMs: 20, filter }, async (r) => {
-    const got = await fetch(r, { windowsize: 16, timeoutMs: 3000 });
+    const got = await fetch(r, { windowsize: 16, timeoutMs: 5000 });
     assert.is(got.sha256, r.file.sha256);
     assert.ok(dropped && reported, `block ${drop} dropped (${dropped}) and reported missing (${reported})`);
-    assert.ok(got.seconds < 1.5, `took ${got.seconds.toFixed(2)} s: a timeout would take 3 s`);
+    assert.ok(got.seconds < 2.5, `took ${got.seconds.toFixed(2)} s: a timeout would take 5 s`);
     assert.ok(copiesOfDrop >= 2, 'the lost block went again');
     // Not the rest of its window (16 blocks): the lost block, and at most a probe or two
     // (one block again when a busy test process makes the reports late).
     const extra = (r.server.stats.bytesSent - r.file.size) / BLKSIZE;
     assert.ok(extra >= 1 && extra <= 3, `${extra} blocks went again`);
-  }, 3000);
+  }, 5000);
 });
 
 wan('without sack (a plain RFC 7440 transfer) the same file still arrives through the same loss', () => {
