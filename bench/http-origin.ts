@@ -84,9 +84,9 @@ image shown: boot boards on loopback, peer sharing on, one model, so one copy of
 \`--origin http\` the boards get \`http=\` (docs/CONFIG.md) and each hierarchy's root takes its component by HTTP
 range requests from the lab's HTTP load server, behind a TCP WAN of the same rate and RTT (src/net/tcp-wan.ts);
 with \`tftp\` the root's TFTP client (blksize 1468, windowsize 64) goes through the UDP WAN emulator. The
-configuration files come by TFTP either way. The TCP WAN holds senders back instead of dropping, and each side's
-TCP runs over loopback to it, so TCP's slow start over the 150 ms RTT (about 7 round trips to fill 100 Mbit/s) is
-not paid here: the HTTP rows are that much optimistic. The load average is the machine's at each run's start.
+configuration files come by TFTP either way; the manifest and components by HTTP ("by HTTP"). The TCP WAN sends
+as TCP would over the 150 ms RTT (slow start from 10 segments, about 7 round trips to fill 100 Mbit/s) but drops
+nothing, so TCP's loss recovery is not exercised. The load average is the machine's at each run's start.
 
 ${table}`,
   );
