@@ -5,6 +5,9 @@ import * as assert from 'uvu/assert';
 import { loadModels } from '../../src/profiles';
 import { ConfigError, parseDeviceConfig } from '../../src/boot/device-config';
 import { httpBaseUrl } from '../../src/net/http/load-server';
+import { bootCommand } from '../../src/cli/commands/boot';
+import { UsageError, exitCodeOf } from '../../src/errors';
+import { createLogger } from '../../src/log/logger';
 
 const models = await loadModels('boards');
 const M7961 = models.get('CP-7961G')!;
@@ -50,6 +53,17 @@ test('--http and http= take the same forms', () => {
   assert.is(httpBaseUrl('http://10.0.0.1'), 'http://10.0.0.1/');
   assert.is(httpBaseUrl(''), undefined);
   assert.is(httpBaseUrl('not a url at all'), undefined);
+});
+
+test('pfs boot --http with something that is no http URL is a usage error (exit 2) before anything starts', async () => {
+  try {
+    await bootCommand.run({ argv: ['--http', 'https://192.0.2.10/'], log: createLogger('T', { sinks: [] }) } as Parameters<typeof bootCommand.run>[0]);
+    assert.unreachable();
+  } catch (e) {
+    assert.ok(e instanceof UsageError, String(e));
+    assert.is(exitCodeOf(e.code), 2);
+    assert.match(e.message, '--http must be http://HOST[:PORT][/PATH] or HOST[:PORT], got "https://192.0.2.10/"');
+  }
 });
 
 test.run();

@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import http from 'node:http';
 import net from 'node:net';
 import { httpGet, type HttpGetOptions } from '../../../src/net/http/range-get';
 import { seededBytes } from '../../../src/lab/firmware';
@@ -152,6 +153,29 @@ test('nothing listening: PFS_ERR_HTTP_NETWORK after the retries', async () => {
   assert.is(e.code, 'PFS_ERR_HTTP_NETWORK');
   assert.match(e.message, `HTTP 127.0.0.1:${port} "/${FILE}": connection failed`);
   assert.match(e.message, '3 connections in a row');
+});
+
+test('a 503 is retried like a broken connection: a server that recovers serves the file; one that does not is PFS_ERR_HTTP_STATUS', async () => {
+  const data = seededBytes('http-503', 100_000);
+  let refusals = 2;
+  const server = http.createServer((_req, res) => {
+    if (refusals-- > 0) return void res.writeHead(503, { 'content-length': 0 }).end();
+    res.writeHead(200, { 'content-length': data.length }).end(data);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/${FILE}`;
+  try {
+    const { bytes, lines } = await pull({ url, retryDelayMs: 1 });
+    assert.ok(bytes.equals(data));
+    assert.is(lines.filter((l) => l.includes('status 503; resuming from byte 0')).length, 2, lines.join('\n'));
+    refusals = 10;
+    const e = await rejection(pull({ url, retries: 2, retryDelayMs: 1 }));
+    assert.is(e.code, 'PFS_ERR_HTTP_STATUS');
+    assert.match(e.message, `"/${FILE}": status 503`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((ok) => server.close(() => ok()));
+  }
 });
 
 test('abort() stops the download: PFS_ERR_HTTP_ABORTED', async () => {
