@@ -40,29 +40,40 @@ interface Queued {
   readonly slices: Buffer[];
   readonly length: number;
   readonly done: (error?: Error) => void;
+  /** Handed to a write that has not finished yet, or written. */
+  state: 'queued' | 'writing' | 'written';
 }
 
 /** Most buffers in one gathered write (Linux's IOV_MAX is 1024). */
 const MAX_IOV = 1024;
+/** Gathered writes under way at once. */
+const MAX_WRITES = 4;
 
 /**
  * The file on flash as it fills: verified blocks are appended in order, and a
  * child that is behind the live stream reads its catch-up from here. A block is
  * readable from the moment it is appended: from memory while it waits for flash,
- * from the medium once written (`flushed` only counts bytes the medium accepted).
+ * from the medium once written (`flushed` only counts bytes the medium accepted,
+ * from the start of the file without a gap).
  *
- * Blocks that queue up while a write is under way go to the medium together in one
- * gathered write: a write's completion waits for the event loop, and under load one
- * round trip per 64 KiB block made flash, not the network, the limit.
+ * Every block waiting is handed to the medium at once, in gathered writes at their
+ * own positions, up to 4 under way: each write's completion waits for the thread
+ * pool and the event loop, and with one 64 KiB write at a time, under load, that
+ * round trip and not the flash made the limit. The medium may finish writes in any
+ * order; `done` runs in append order all the same.
  */
 export class Spool {
   private medium?: SpoolMedium;
-  /** Blocks appended and not yet on the medium, in order (the head may be being written). */
+  /** Blocks appended and not yet counted in `flushed`, in order. */
   private readonly queue: Queued[] = [];
+  /** Queued blocks handed to a write (from the head of the queue). */
+  private issued = 0;
+  /** Bytes of those blocks. */
+  private issuedBytes = 0;
+  private writes = 0;
   /** Queued blocks already told of a failed write (after a failure nothing more is written). */
   private notified = 0;
-  private busy = false;
-  private idle: Promise<void> = Promise.resolve();
+  private idle?: { promise: Promise<void>; ok: () => void };
   private failed?: Error;
   /** Bytes from the start of the file that are written and readable. */
   flushed: number;
@@ -99,59 +110,85 @@ export class Spool {
   append(slices: Buffer[], length: number, done: (error?: Error) => void): void {
     if (!this.medium) throw new Error(`spool ${this.name} is not open`);
     this.held += length;
-    this.queue.push({ slices, length, done });
+    this.queue.push({ slices, length, done, state: 'queued' });
     if (this.failed) return queueMicrotask(() => this.notifyFailed());
-    if (this.busy) return;
-    this.busy = true;
-    this.idle = this.drain(this.medium);
+    this.issue();
   }
 
-  private async drain(m: SpoolMedium): Promise<void> {
-    while (this.queue.length > 0 && !this.failed) {
-      let n = 0;
+  /** Hands every queued block to a write, while fewer than MAX_WRITES are under way. */
+  private issue(): void {
+    const m = this.medium;
+    while (m && !this.failed && this.writes < MAX_WRITES && this.issued < this.queue.length) {
+      const first = this.issued;
       let iov = 0;
-      while (n < this.queue.length && (n === 0 || iov + this.queue[n]!.slices.length <= MAX_IOV)) iov += this.queue[n++]!.slices.length;
-      try {
-        await writeAll(m, n === 1 ? this.queue[0]!.slices : this.queue.slice(0, n).flatMap((b) => b.slices), this.flushed);
-        this.written(n);
-      } catch (e) {
-        this.failed = n === 1 ? (e as Error) : await this.oneByOne(m, n);
+      let bytes = 0;
+      while (this.issued < this.queue.length && (this.issued === first || iov + this.queue[this.issued]!.slices.length <= MAX_IOV)) {
+        const b = this.queue[this.issued++]!;
+        b.state = 'writing';
+        iov += b.slices.length;
+        bytes += b.length;
       }
+      const blocks = this.queue.slice(first, this.issued);
+      const position = this.flushed + this.issuedBytes;
+      this.issuedBytes += bytes;
+      this.writes++;
+      this.idle ??= settleable();
+      void this.write(m, blocks, position).finally(() => {
+        this.writes--;
+        this.advance();
+        if (this.failed) this.notifyFailed();
+        else this.issue();
+        if (this.writes === 0) {
+          this.idle?.ok();
+          this.idle = undefined;
+        }
+      });
     }
-    // Set before returning, with nothing awaited after the last look at the queue:
-    // an append from now on starts a new drain.
-    this.busy = false;
-    if (this.failed) this.notifyFailed();
   }
 
-  /**
-   * A gathered write of `n` blocks failed: which block did the medium refuse? Each
-   * on its own, from the first: those before it count as written, and its error is
-   * the one reported (with the offset of that block). Rewriting what the batch may
-   * have written is harmless: the same bytes at the same place.
-   */
-  private async oneByOne(m: SpoolMedium, n: number): Promise<Error | undefined> {
-    for (let i = 0; i < n; i++) {
-      try {
-        await writeAll(m, this.queue[0]!.slices, this.flushed);
-      } catch (e) {
-        return e as Error;
-      }
-      this.written(1);
+  /** Writes `blocks` from `position`; on an error, finds the block the medium refused. */
+  private async write(m: SpoolMedium, blocks: Queued[], position: number): Promise<void> {
+    try {
+      await writeAll(m, blocks.length === 1 ? blocks[0]!.slices : blocks.flatMap((b) => b.slices), position);
+      for (const b of blocks) b.state = 'written';
+      return;
+    } catch (e) {
+      if (blocks.length === 1) return this.fail(e as Error);
     }
-    return undefined; // every block wrote on its own: go on
+    // Which block did the medium refuse? Each on its own, from the first: those before
+    // it count as written, and its error is the one reported, with its offset.
+    // Rewriting what the batch may have written is harmless: the same bytes, same place.
+    for (const b of blocks) {
+      if (this.failed) return;
+      try {
+        await writeAll(m, b.slices, position);
+      } catch (e) {
+        return this.fail(e as Error);
+      }
+      b.state = 'written';
+      position += b.length;
+    }
   }
 
-  /** The first `n` queued blocks are on the medium. */
-  private written(n: number): void {
-    for (const b of this.queue.splice(0, n)) {
+  private fail(e: Error): void {
+    // The first failure stops every later write; a write already under way may still land.
+    this.failed ??= e;
+  }
+
+  /** Counts the written blocks at the head of the queue as flushed, in order. */
+  private advance(): void {
+    while (this.queue.length > 0 && this.queue[0]!.state === 'written') {
+      const b = this.queue.shift()!;
+      this.issued--;
+      this.issuedBytes -= b.length;
       this.flushed += b.length;
       b.done();
     }
   }
 
-  /** Tells every queued block its write failed; their bytes stay readable (they are verified). */
+  /** Tells every block not on flash that its write failed; their bytes stay readable (they are verified). */
   private notifyFailed(): void {
+    if (this.writes > 0) return; // once the writes under way are settled, in order
     while (this.notified < this.queue.length) this.queue[this.notified++]!.done(this.failed);
   }
 
@@ -201,7 +238,7 @@ export class Spool {
    * error of a failed append, so nobody takes a file with a hole for a whole one.
    */
   async close(sync = false): Promise<void> {
-    await this.idle;
+    while (this.idle) await this.idle.promise;
     this.notifyFailed();
     const m = this.medium;
     this.medium = undefined;
@@ -214,4 +251,10 @@ export class Spool {
     }
     if (this.failed) throw this.failed;
   }
+}
+
+function settleable(): { promise: Promise<void>; ok: () => void } {
+  let ok!: () => void;
+  const promise = new Promise<void>((r) => (ok = r));
+  return { promise, ok };
 }
