@@ -2,6 +2,8 @@
 // never share an advert port (they would hear each other's elections) or a board port
 // (EADDRINUSE). Fixed numbers (4051, 24000+i) stay available through the options.
 import dgram from 'node:dgram';
+import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { LabError } from './errors';
 
@@ -25,22 +27,56 @@ export async function claimAdvertPort(): Promise<{ port: number; release(): Prom
   throw new LabError('no free UDP port for the adverts on this machine');
 }
 
+/** Lowest port pickBoardPorts takes below the kernel's ephemeral range. */
+export const BOARD_PORTS_FROM = 10_000;
+
+/**
+ * The kernel's ephemeral port range (`/proc/sys/net/ipv4/ip_local_port_range`), the
+ * ports a bind to port 0 is given; undefined where it cannot be read.
+ */
+export function ephemeralRange(path = '/proc/sys/net/ipv4/ip_local_port_range'): [number, number] | undefined {
+  try {
+    const [lo, hi] = readFileSync(path, 'latin1').trim().split(/\s+/).map(Number);
+    return lo! > 0 && hi! >= lo! ? [lo!, hi!] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * `count` board ports on `addr`, each free for both UDP and TCP (a board binds both
- * on its port), from the kernel. They stay bound here until `release()`, which the
- * lab calls just before its boards start, so that the window in which another
- * process could take one is as short as possible.
+ * on its port). They stay bound here until `release()`, which the lab calls just
+ * before its boards start, so that the window in which another process could take
+ * one is as short as possible.
+ *
+ * Below the kernel's ephemeral range when it leaves room (from BOARD_PORTS_FROM, at a
+ * random place, so two labs rarely probe the same numbers): a port the kernel gives
+ * to a bind to port 0 was free an instant before, so a board port released there
+ * could go to the next socket of any board (a TFTP client's, an HTTP connection's)
+ * before its own board binds it, and that board upgraded by plain TFTP, one more
+ * WAN copy (1 or 2 boards of 64 in the loopback lab at 64 boards). Otherwise from the
+ * kernel as before.
  */
-export async function pickBoardPorts(count: number, addr = '127.0.0.1'): Promise<{ ports: number[]; release(): Promise<void> }> {
+export async function pickBoardPorts(count: number, addr = '127.0.0.1', range = ephemeralRange()): Promise<{ ports: number[]; release(): Promise<void> }> {
   const held: (net.Server | dgram.Socket)[] = [];
   const ports: number[] = [];
   const release = async () => {
     await Promise.all(held.map((s) => (s instanceof net.Server ? new Promise<void>((ok) => s.close(() => ok())) : closeUdp(s))));
     held.length = 0;
   };
+  // The candidates below the ephemeral range, from a random place, every 7th (each
+  // once while 7 does not divide the room), wrapping around.
+  const room = range ? range[0] - BOARD_PORTS_FROM : 0;
+  const start = room > 0 ? randomInt(room) : 0;
+  const stride = room % 7 === 0 ? 1 : 7;
+  let next = 0;
+  const candidate = (): number => (room >= 2 * count && next < room ? BOARD_PORTS_FROM + ((start + stride * next++) % room) : 0);
   try {
     for (let misses = 0; ports.length < count; ) {
-      const t = await listenTcp(0, addr);
+      const want = candidate();
+      const t = await listenTcp(want, addr);
+      // Taken (by another lab, a service): the next candidate.
+      if (t instanceof Error && want !== 0 && (t as NodeJS.ErrnoException).code === 'EADDRINUSE') continue;
       if (t instanceof Error) throw new LabError(`cannot bind a TCP port on ${addr} for board ${ports.length} (${(t as NodeJS.ErrnoException).code ?? t.message})${(t as NodeJS.ErrnoException).code === 'EMFILE' ? ': raise the open-file limit (ulimit -n) or use --port-base' : ''}`);
       held.push(t);
       const port = (t.address() as net.AddressInfo).port;
