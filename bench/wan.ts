@@ -21,6 +21,7 @@ const USAGE = `Usage: npm run bench:wan -- [--rates 10,100] [--sizes 8,64] [--lo
   --boards N      boards in the lab (default 24)
   --models MIX    phone models of the boards (default three models, N/3 each)
   --before FILE   also run this pfs bundle on every row, interleaved (before -> after)
+  --after FILE    the pfs bundle measured (default dist/pfs.cjs)
   --write         write the table into bench/RESULTS.md (section "WAN window")
   -h, --help      this text
 `;
@@ -38,6 +39,7 @@ const args = benchArgs('bench:wan', USAGE, (argv) => {
       boards: { type: 'string', default: '24' },
       models: { type: 'string' },
       before: { type: 'string' },
+      after: { type: 'string', default: 'dist/pfs.cjs' },
       write: { type: 'boolean', default: false },
     },
   });
@@ -51,6 +53,7 @@ const args = benchArgs('bench:wan', USAGE, (argv) => {
     boards,
     models: values.models ?? `CP-7961G:${boards - 2 * third},CP-7941G:${third},CP-7911G:${third}`,
     before: values.before === undefined ? undefined : resolve(values.before),
+    after: resolve(values.after),
     write: values.write,
   };
 });
@@ -88,7 +91,7 @@ const ratio = (s: Summary) => (s.fleetSeconds / s.limitSeconds).toFixed(2);
 const copies = (s: Summary) => (s.originBytes / (s.fileBytes * s.models)).toFixed(3);
 const cell = (b: Summary | undefined, a: Summary, f: (s: Summary) => string) => (b ? `${f(b)} → ${f(a)}` : f(a));
 
-const after = resolve('dist/pfs.cjs');
+const after = args.after;
 const rows: Row[] = [];
 for (const rate of args.rates) {
   for (const size of args.sizes) {

@@ -412,6 +412,9 @@ class Download implements TftpDownload {
       return;
     }
     this.progress();
+    // A gap just filled: say so at once, with the gaps still open, so the sender's
+    // view (and its resends of them) does not wait for the next ACK.
+    const filled = this.aheadCount > 0;
     let more = true;
     let p: Buffer | undefined = payload;
     while (p) {
@@ -442,7 +445,7 @@ class Download implements TftpDownload {
       this.resend = undefined;
       return;
     }
-    if (++this.sinceAck >= this.ackEvery && !this.ackHeld) this.sendAck();
+    if ((++this.sinceAck >= this.ackEvery || filled) && !this.ackHeld) this.sendAck();
     if (!this.ackHeld) this.resend = this.resendAck;
   }
 

@@ -258,8 +258,9 @@ export class Transfer {
       return;
     }
     // Resend what is reported missing. A hole sent again is lost again once the client
-    // holds a block sent after it (the path keeps order), else after a round trip.
-    const again = Math.max(20, (this.srtt ?? this.params.timeoutMs) * 1.25);
+    // holds a block sent after it (the path keeps order), else after two round trips
+    // (the round trip grows with the queue, and a report comes every few blocks).
+    const again = Math.max(20, (this.srtt ?? this.params.timeoutMs) * 2);
     const holes = p.sack?.holes ?? [];
     let lost = 0;
     let coveredTo = high;
@@ -285,7 +286,9 @@ export class Transfer {
   /** With `sack`: new blocks while fewer than the window are unreported. */
   private fillWindow(): void {
     const flight = this.sentUpTo - this.high + this.resentAt.size;
-    const room = this.control!.window - flight;
+    // Until the client has ACKed a DATA block, no more than a plain window (see `proven`).
+    const window = this.proven ? this.control!.window : Math.min(this.control!.window, this.params.windowsize);
+    const room = window - flight;
     const limit = Math.min(this.lastBlock, this.acked + SACK_MAX_AHEAD - 1, this.high + this.room);
     if (room > 0 && this.sentUpTo < limit) {
       const from = this.sentUpTo + 1;
