@@ -47,7 +47,6 @@ test('slow start: 1 MiB at 100 Mbit/s over 100 ms takes the round trips TCP need
   const wan = new TcpWan({ listen: { address: '127.0.0.1', port: 0 }, origin: { address: '127.0.0.1', port: (server.address() as net.AddressInfo).port }, rate: 100e6, rttMs: 100 });
   await wan.start();
   try {
-    const t0 = performance.now();
     let first = 0;
     let got = 0;
     await new Promise<void>((ok, fail) => {
