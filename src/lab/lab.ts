@@ -316,8 +316,14 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
     const failures = done.filter((r) => r.doneMs === undefined).map((r) => r.error ?? `board ${r.index} did not finish within ${o.timeoutMs / 1000} s`);
     const rootsPerFile: Record<string, number> = {};
     for (const f of files) rootsPerFile[f.name] = done.filter((r) => r.files.some((s) => s.name === f.name && s.role === 'root')).length;
-    const claimantsPerFile: Record<string, number> = {};
-    for (const f of files) claimantsPerFile[f.name] = done.filter((r) => r.files.some((s) => s.name === f.name && (s.claims ?? 0) > 0)).length;
+    // Per hierarchy (model and file, the manifest included): boards that claimed its root at least once.
+    const claimants: Record<string, number> = {};
+    for (const r of done) {
+      for (const s of r.files) {
+        const k = `${specs.find((b) => b.index === r.index)?.model ?? '?'} ${s.name}`;
+        claimants[k] = (claimants[k] ?? 0) + ((s.claims ?? 0) > 0 ? 1 : 0);
+      }
+    }
     const fileBytes = setBytes;
     // Firmware over the WAN: components and manifests, not the small per-board configuration files.
     // The origin's last counts come with its stop.
@@ -344,7 +350,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       maxDepth: maxima.depth,
       maxChildren: maxima.children,
       rootsPerFile,
-      ...(o.mode === 'pfs' ? { election: o.election ?? 'fast', claimantsPerFile } : {}),
+      ...(o.mode === 'pfs' ? { election: o.election ?? 'fast', claimants } : {}),
       wanRateBitsPerSec: o.wanRate,
       wanRttMs: o.wanRttMs,
       peakRssPerBoardMiB: perProcess > 0 ? Math.round((peak / Math.min(per, o.boards) / 2 ** 20) * 10) / 10 : 0,

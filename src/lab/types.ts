@@ -72,9 +72,9 @@ export interface LabSummary extends FleetSummary {
   /** `--origin http`: the firmware bytes (of originBytes) that came from the HTTP load server. */
   originHttpBytes?: number;
   rootsPerFile: Record<string, number>;
-  /** pfs mode: how the boards elected, and per file the boards that claimed root at least once. */
+  /** pfs mode: how the boards elected, and per hierarchy ("MODEL file") the boards that claimed its root at least once (1 at best). */
   election?: Election;
-  claimantsPerFile?: Record<string, number>;
+  claimants?: Record<string, number>;
   wanRateBitsPerSec: number;
   wanRttMs: number;
   peakRssPerBoardMiB: number;

@@ -225,7 +225,7 @@ function describe(s: LabSummary): string {
     `fleet time   ${s.fleetSeconds.toFixed(2)} s  (physical limit ${s.limitSeconds.toFixed(2)} s: ${(s.fleetSeconds / s.limitSeconds).toFixed(2)} ×)`,
     `WAN          origin sent ${s.originBytes} bytes of firmware = ${(s.originBytes / s.fileBytes).toFixed(2)} × the image${s.models > 1 ? ` (${s.models} models: ${(s.originBytes / s.fileBytes / s.models).toFixed(2)} per model)` : ''}${s.originConfigBytes > 0 ? ` + ${s.originConfigBytes} bytes of cnf.xml` : ''}${s.originHttpBytes !== undefined ? `; ${s.originHttpBytes} of the firmware bytes by HTTP` : ''}`,
     s.mode === 'pfs' ? `tree         roots per file ${roots.join(', ')}; depth ≤ ${s.maxDepth}; children ≤ ${s.maxChildren}` : '',
-    s.claimantsPerFile ? `election     ${s.election}: boards that claimed root per file ${Object.values(s.claimantsPerFile).join(', ')}` : '',
+    s.claimants ? `election     ${s.election}: boards that claimed root per hierarchy ${Object.values(s.claimants).join(', ')}` : '',
     s.lanPorts && s.wanPort
       ? `LAN          ${formatBytes(s.lanPorts.reduce((a, p) => a + p.txBytes, 0))} out of the switch to boards (per port ${Math.round(Math.min(...s.lanPorts.map((p) => p.txBytes)) / 1024)}..${Math.round(Math.max(...s.lanPorts.map((p) => p.txBytes)) / 1024)} KiB); origin's port ${formatBytes(s.wanPort.rxBytes)} from it, ${formatBytes(s.wanPort.txBytes)} to it`
       : '',
