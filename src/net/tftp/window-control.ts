@@ -6,10 +6,12 @@
  * The rule, per round trip (a round ends when the client reports a block sent
  * after the round began):
  * - the round's smallest round trip, less the smallest ever seen, is the queue the
- *   transfer has built on the path. Above `target` (a fifth of the base round trip,
- *   at least 15 ms) the window shrinks to 0.85x and stops doubling; below half the
- *   target it grows: doubling until the queue first rises (slow start), then by an
- *   eighth a round; in between it holds. The link stays full with a short queue.
+ *   transfer has built on the path. Above `target` (a third of the base round trip,
+ *   at least 40 ms: a busy CPU alone delays reports by tens of ms, and a smaller
+ *   target read that as a queue and starved 12 transfers at 100 Mbit/s to a third of
+ *   the link) the window shrinks to 0.9x and stops doubling; below half the target it
+ *   grows: doubling until the queue first rises (slow start), then by an eighth a
+ *   round; in between it holds. The link stays full with a short queue.
  * - blocks the client reports missing for the first time shrink the window by as
  *   many blocks (a random loss costs what it lost, not half the rate); a round that
  *   lost a fifth of its window or more halves it, and a timeout drops it to the
@@ -24,7 +26,7 @@ export interface WindowControlOptions {
   ceiling: number;
 }
 
-const MIN_TARGET_MS = 15;
+const MIN_TARGET_MS = 40;
 
 export class WindowControl {
   /** Blocks the sender may have in flight now. */
@@ -76,11 +78,11 @@ export class WindowControl {
     const before = w;
     // A round without a sample (only holes filled) tells nothing of the queue: hold.
     const queue = this.roundMin === Infinity ? undefined : this.roundMin - this.baseRtt;
-    const target = Math.max(MIN_TARGET_MS, this.baseRtt / 5);
+    const target = Math.max(MIN_TARGET_MS, this.baseRtt / 3);
     if (queue === undefined) {
       // hold
     } else if (queue > target) {
-      w *= 0.85;
+      w *= 0.9;
       this.slowStart = false;
     } else if (this.slowStart) {
       w *= 2;

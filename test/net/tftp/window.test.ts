@@ -78,7 +78,7 @@ rule('stops growing and shrinks once the round trip grows (a queue builds), and 
   const c = new WindowControl({ initial: 32, floor: 16, ceiling: 4096 });
   rounds(c, 4, () => 150);
   const top = c.window;
-  const after = rounds(c, 30, () => 150 + 100);
+  const after = rounds(c, 40, () => 150 + 100);
   assert.ok(after[0]! < top, `shrank from ${top}: ${after.join(',')}`);
   assert.ok(after.every((w, i) => i === 0 || w <= after[i - 1]!), `never grew while queued: ${after.join(',')}`);
   assert.is(after.at(-1), 16);
@@ -86,14 +86,14 @@ rule('stops growing and shrinks once the round trip grows (a queue builds), and 
 
 rule('a loss costs the window what was lost; losing a fifth of a window halves it', () => {
   const c = new WindowControl({ initial: 32, floor: 16, ceiling: 4096 });
-  rounds(c, 6, () => 150); // slow start to 1024, then out of it: a 50 ms queue
-  rounds(c, 1, () => 200);
+  rounds(c, 6, () => 150); // slow start to 1024, then out of it: a 100 ms queue
+  rounds(c, 1, () => 250);
   const w = c.window;
-  // A 20 ms queue is between half the target (30 ms) and the target: the window holds, less what was lost.
-  rounds(c, 1, () => 170, () => 10);
+  // A 35 ms queue is between half the target (a third of 150 ms) and the target: the window holds, less what was lost.
+  rounds(c, 1, () => 185, () => 10);
   assert.is(c.window, w - 10);
   const v = c.window;
-  rounds(c, 1, () => 170, () => Math.ceil(v / 5));
+  rounds(c, 1, () => 185, () => Math.ceil(v / 5));
   assert.is(c.window, Math.floor(v / 2));
 });
 
