@@ -27,8 +27,13 @@ const programs = [
   { name: 'node dist/pfs.cjs (x64)', cmd: process.execPath, argv: [join(repo, 'dist', 'pfs.cjs'), ...boot] },
   { name: 'SEA dist/release/pfs-linux-x64', cmd: join(repo, 'dist', 'release', 'pfs-linux-x64'), argv: boot },
 ];
-// --before PATH: an older bundle (e.g. built at an earlier commit and kept under /tmp), run interleaved with the others.
-if (args.includes('--before')) programs.unshift({ name: `node ${args[args.indexOf('--before') + 1]} (before)`, cmd: process.execPath, argv: [resolve(args[args.indexOf('--before') + 1]), ...boot] });
+// --before PATH (repeatable): an older bundle (e.g. built at an earlier commit and kept under /tmp), or an older
+// release executable (a path without .cjs), run interleaved with the others.
+args.forEach((a, i) => {
+  if (a !== '--before') return;
+  const p = resolve(args[i + 1]);
+  programs.unshift(p.endsWith('.cjs') ? { name: `node ${args[i + 1]} (before)`, cmd: process.execPath, argv: [p, ...boot] } : { name: `${args[i + 1]} (before)`, cmd: p, argv: boot });
+});
 // --no-sea: only the bundles (no release built).
 if (args.includes('--no-sea')) programs.splice(programs.findIndex((p) => p.name.startsWith('SEA')), 1);
 if (args.includes('--qemu')) {
