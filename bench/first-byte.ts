@@ -121,6 +121,8 @@ async function main(): Promise<void> {
         loadAvg: Number(load),
         fleetSeconds: summary.fleetSeconds,
         limitSeconds: summary.limitSeconds,
+        // What crossed the WAN per model's set (manifest included), as the lab counts it.
+        wanCopies: Number(summary.originBytes) / (Number(summary.models) * Number(summary.fileBytes)),
         config: mean(all.map((b) => b.config)),
         manifestRoot: mean(all.map((b) => b.manifestRoot)),
         manifestVerified: mean(all.map((b) => b.manifestVerified)),
@@ -130,7 +132,7 @@ async function main(): Promise<void> {
       rows.push(row);
       if (!json) {
         console.log(
-          `${pfs} run ${row.run} (load ${load}): fleet ${summary.fleetSeconds} s; s after reset, mean of ${all.length} models: ` +
+          `${pfs} run ${row.run} (load ${load}): fleet ${summary.fleetSeconds} s, WAN ${row.wanCopies.toFixed(4)} x the set; s after reset, mean of ${all.length} models: ` +
             `config ${s(row.config)}, manifest root ${s(row.manifestRoot)}, manifest verified ${s(row.manifestVerified)}, ` +
             `component roots ${s(row.componentRoots)}, first component byte ${s(row.firstComponentByte)} ` +
             `(= config + ${s(row.firstComponentByte - row.config)})`,
