@@ -6,7 +6,7 @@ import type { Spool } from './spool';
 /** Bytes queued in a child's socket before it stops getting the live stream. */
 const LIVE_LIMIT = 1 << 20;
 /** Catch-up reads from the spool, per read. */
-const CATCH_UP_READ = 256 * 1024;
+const CATCH_UP_READ = 1 << 20;
 
 interface Child {
   readonly sock: Socket;
@@ -60,6 +60,9 @@ export class Fanout {
 
   /** Starts serving a child that asked for the file from `offset`. */
   add(sock: Socket, name: string, offset: number): void {
+    // What a child that dropped off the live stream at LIVE_LIMIT needs next was written
+    // while it drained: kept in memory, it catches up without reading flash.
+    this.spool.keepRecentBytes(LIVE_LIMIT);
     const c: Child = { sock, name, offset, live: false, catchingUp: false };
     this.children.add(c);
     sock.on('close', () => {
@@ -147,7 +150,10 @@ export class Fanout {
         c.sock.uncork();
         if (n === 0) throw new PfsError('PFS_ERR_FLASH_IO', `spool ${this.spool.name} has nothing at ${c.offset} (holds ${this.spool.held})`);
         this.advance(c, n);
-        if (!more && this.children.has(c)) await new Promise((ok) => c.sock.once('drain', ok));
+        // Keep the socket fed while the next read is on its way: waiting for every read
+        // to drain made catch-up slower than the live edge, and a child that once fell
+        // behind never got back to it.
+        if (!more && c.sock.writableLength > LIVE_LIMIT && this.children.has(c)) await new Promise((ok) => c.sock.once('drain', ok));
       }
     } catch (e) {
       c.sock.destroy(e as Error);
