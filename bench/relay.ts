@@ -2,6 +2,8 @@
 // process → K hop processes → a sink process on loopback, each hop one of
 //   pipe   a bare `net` pipe (bytes in, bytes out),
 //   hash   the same pipe that also hashes every byte with SHA-256 (the target's yardstick),
+//   hash-write  that pipe also writing the file (fs.WriteStream, on /dev/shm or disk):
+//          the same work as a hop, done the plain Node way,
 //   pfs    a board's data path: ParentLink → FilePipeline (SHA-256 per block, the spool
 //          on a file) → Fanout → the child, the spool on /dev/shm or on disk.
 // With --before DIR (a copy of src/ from another commit, e.g. `git archive <c> src | tar
@@ -14,6 +16,7 @@
 // writes, stored → the core), without the per-block event into the core.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -32,8 +35,8 @@ const USAGE = `Usage: npm run bench:relay -- [--size-mib 64] [--hops 1] [--reps 
   --size-mib N   the file, MiB (default 64; the issue's figure is 512)
   --hops K       hops between source and sink, each its own process (default 1)
   --reps N       runs of each row, interleaved; the table shows the median (default 3)
-  --rows LIST    which rows (default pipe,hash,pfs-shm,pfs-disk; with --before also
-                 before-shm,before-disk)
+  --rows LIST    which rows (default pipe,hash,hash-write-shm,hash-write-disk,pfs-shm,
+                 pfs-disk; with --before also before-shm,before-disk)
   --before DIR   a tree with src/ from another commit: adds its pfs rows
   --disk DIR     where the disk rows put their spool (default the OS temp folder)
   --prof DIR     hop processes write a CPU profile (node --cpu-prof) into DIR
@@ -128,7 +131,8 @@ async function source(size: number, impl: string): Promise<void> {
   process.stdout.write(`port ${await listen(server)}\n`);
 }
 
-async function pipeHop(up: number, hash: boolean): Promise<void> {
+/** A pipe; `hash`: SHA-256 over every byte; `writeDir`: also a file there (fs.WriteStream), paused while it lags. */
+async function pipeHop(up: number, hash: boolean, writeDir?: string): Promise<void> {
   const server = net.createServer(async (down) => {
     down.setNoDelay(true);
     const [req] = await readHeader(down, 26);
@@ -136,14 +140,24 @@ async function pipeHop(up: number, hash: boolean): Promise<void> {
     const u = net.connect({ host: '127.0.0.1', port: up, noDelay: true });
     u.write(req);
     const h = hash ? createHash('sha256') : undefined;
+    const path = writeDir && join(writeDir, `relay-${process.pid}.bin`);
+    const file = path ? createWriteStream(path) : undefined;
+    let header = 35; // the StreamResponse goes to the child, not into the file
+    let waits = 0;
+    const resume = () => --waits === 0 && u.resume();
     u.on('data', (c: Buffer) => {
       h?.update(c);
-      if (!down.write(c)) u.pause();
+      if (!down.write(c)) (waits++, down.once('drain', resume));
+      const body = header > 0 ? c.subarray(Math.min(header, c.length)) : c;
+      header = Math.max(0, header - c.length);
+      if (file && body.length > 0 && !file.write(body)) (waits++, file.once('drain', resume));
+      if (waits > 0) u.pause();
     });
-    down.on('drain', () => u.resume());
-    u.on('end', () => down.end(() => {
+    u.on('end', () => down.end(async () => {
       h?.digest();
+      if (file) await new Promise((ok) => file.end(ok));
       report();
+      if (path) await rm(path, { force: true });
       process.exit(0);
     }));
   });
@@ -269,7 +283,7 @@ function start(args: string[], prof?: string): Proc {
 
 interface Row {
   label: string;
-  kind: 'pipe' | 'hash' | 'pfs';
+  kind: 'pipe' | 'hash' | 'hashwrite' | 'pfs';
   impl: string;
   spool?: string;
 }
@@ -341,7 +355,7 @@ async function main(): Promise<void> {
   if (opts.role === 'sink') return sink(Number(opts.up), opts.size, opts.impl ?? here);
   if (opts.role === 'hop') {
     if (opts.kind === 'pfs') return pfsHop(Number(opts.up), opts.size, opts.impl ?? here, opts.spool!);
-    return pipeHop(Number(opts.up), opts.kind === 'hash');
+    return pipeHop(Number(opts.up), opts.kind !== 'pipe', opts.kind === 'hashwrite' ? opts.spool : undefined);
   }
 
   const shm = await mkdtemp('/dev/shm/pfs-relay-');
@@ -350,6 +364,8 @@ async function main(): Promise<void> {
   const all: Record<string, Row> = {
     pipe: { label: 'bare `net` pipe', kind: 'pipe', impl: here },
     hash: { label: 'pipe + SHA-256', kind: 'hash', impl: here },
+    'hash-write-shm': { label: 'pipe + SHA-256 + fs.WriteStream, /dev/shm', kind: 'hashwrite', impl: here, spool: shm },
+    'hash-write-disk': { label: 'pipe + SHA-256 + fs.WriteStream, disk', kind: 'hashwrite', impl: here, spool: disk },
     'pfs-shm': { label: 'pfs hop, spool on /dev/shm', kind: 'pfs', impl: here, spool: shm },
     'pfs-disk': { label: `pfs hop, spool on disk (${opts.disk})`, kind: 'pfs', impl: here, spool: disk },
     ...(before
