@@ -11,7 +11,8 @@
  *   target read that as a queue and starved 12 transfers at 100 Mbit/s to a third of
  *   the link) the window shrinks to 0.9x and stops doubling; below half the target it
  *   grows: doubling until the queue first rises (slow start), then by an eighth a
- *   round; in between it holds. The link stays full with a short queue.
+ *   round; in between it holds. The link stays full with a short queue. Slow start
+ *   also ends at the second sample in a row past the target.
  * - blocks the client reports missing for the first time shrink the window by as
  *   many blocks (a random loss costs what it lost, not half the rate); a round that
  *   lost a fifth of its window or more halves it, and a timeout drops it to the
@@ -40,6 +41,7 @@ export class WindowControl {
   private roundMin = Infinity;
   private roundEnd = 0;
   private roundLost = 0;
+  private lastPast = false;
 
   constructor(private readonly o: WindowControlOptions) {
     this.window = this.clamp(o.initial);
@@ -50,6 +52,17 @@ export class WindowControl {
   rtt(ms: number): void {
     if (ms < this.baseRtt) this.baseRtt = ms;
     if (ms < this.roundMin) this.roundMin = ms;
+    // Slow start ends at the first sample past the target, not at the round's end: a
+    // window doubling each round fills a router's buffer within one round (12 transfers
+    // starting together on 10 Mbit/s went past the WAN's 1 s queue and lost datagrams).
+    // Two samples in a row, so that one late report (a busy CPU) does not end it.
+    const past = ms - this.baseRtt > this.target();
+    if (this.slowStart && past && this.lastPast) this.slowStart = false;
+    this.lastPast = past;
+  }
+
+  private target(): number {
+    return Math.max(MIN_TARGET_MS, this.baseRtt / 3);
   }
 
   /**
@@ -78,7 +91,7 @@ export class WindowControl {
     const before = w;
     // A round without a sample (only holes filled) tells nothing of the queue: hold.
     const queue = this.roundMin === Infinity ? undefined : this.roundMin - this.baseRtt;
-    const target = Math.max(MIN_TARGET_MS, this.baseRtt / 3);
+    const target = this.target();
     if (queue === undefined) {
       // hold
     } else if (queue > target) {
