@@ -26,7 +26,10 @@ export interface TftpServerOptions {
   retries?: number;
   /** Largest timeout option a client is granted, seconds; a larger one is not acknowledged. Default 5. */
   maxTimeoutS?: number;
-  /** Largest window in bytes: windowsize is lowered so one window never exceeds it. Default 128 KiB. */
+  /**
+   * Largest window in bytes: windowsize is lowered so one window never exceeds it.
+   * Default 128 KiB. (With `sack` the window is the round trip's, at most 4096 blocks.)
+   */
   maxWindowBytes?: number;
   /** Transfers at once, all clients together; past it a request gets ERROR 0 "server busy". Default 64. */
   maxTransfers?: number;

@@ -51,6 +51,8 @@ const SENT_RING = SACK_MAX_AHEAD * 2;
  * RFC 7440 windows: send `windowsize` blocks, wait for the ACK of the last one; an
  * earlier ACK means the client missed what follows it, so the window restarts there.
  * Duplicate ACKs are ignored (no Sorcerer's Apprentice): only the timer resends.
+ * With `sack` (docs/TFTP.md) the client names the blocks it misses, only those go
+ * again, and WindowControl sizes the window instead of windowsize x pipeline.
  */
 export class Transfer {
   private sock!: dgram.Socket;
