@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { simulate, type SimOptions } from '../../src/sim/simulate';
+import { FileSession } from '../../src/dload/session';
 import { ELECTIONS } from '../../src/dload/types';
 
 const SITE: Omit<SimOptions, 'boards'> = { fileBytes: 8 << 20, files: 2, starveMs: 1000, bootJitterMs: 3000, maxSeconds: 600 };
@@ -26,6 +27,25 @@ for (const election of ELECTIONS) {
     assert.ok(copies.every((c) => c === '1.000'), copies.join(' '));
   });
 }
+
+test('teeth: without the members\' relay the fast election pulls more than one copy in some of these seeds (a late board confirmed while the root was held)', () => {
+  const proto = FileSession.prototype as unknown as { relayRoot: (...a: unknown[]) => void };
+  const relay = proto.relayRoot;
+  proto.relayRoot = () => {};
+  try {
+    const over: string[] = [];
+    for (const boards of [32, 64]) {
+      for (let seed = 1; seed <= 5; seed++) {
+        const s = simulate({ ...SITE, boards, seed });
+        const c = s.originBytesByModel[0]! / s.fileBytes;
+        if (c > 1.0001) over.push(`${boards} boards seed ${seed}: ${c.toFixed(3)}`);
+      }
+    }
+    assert.ok(over.length >= 2, `seeds over one copy without the relay: ${over.join(', ') || 'none'}`);
+  } finally {
+    proto.relayRoot = relay;
+  }
+});
 
 test('the starvation fault has teeth: it slows the fleet and makes late boards claim, yet the fast election still takes data first', () => {
   const calm = simulate({ ...SITE, boards: 32, seed: 3, starveMs: undefined });
