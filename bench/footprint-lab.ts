@@ -5,7 +5,7 @@
 // it runs: the high-water mark only grows, so the last reading before it ends is its
 // peak), the time from spawning it to its first console line, and whether it committed
 // the new load. Used by bench/footprint.ts and test/bench/footprint.test.ts.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -163,6 +163,12 @@ export async function runFootprintLab(o: FootprintOptions): Promise<FootprintRun
         exited[i] = true;
         check();
       });
+      // A program that cannot be started (a wrong path) counts as a board that ended without committing.
+      child.once('error', (e) => {
+        tails[i]!.push(`spawn: ${e.message}`);
+        exited[i] = true;
+        check();
+      });
     }
     const poll = setInterval(sample, 50);
     const limit = setTimeout(settle, o.timeoutMs ?? 120_000);
@@ -188,6 +194,12 @@ export async function runFootprintLab(o: FootprintOptions): Promise<FootprintRun
     await server.stop().catch(() => undefined);
     await rm(dir, { recursive: true, force: true, maxRetries: 5 });
   }
+}
+
+/** The floor: `node -e 0`'s own peak RSS, KiB (what any Node process costs before it runs a line of pfs). */
+export function nodeFloorKiB(): number {
+  const r = spawnSync(process.execPath, ['-e', "process.stdout.write(/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status','utf8'))[1])"], { encoding: 'utf8' });
+  return Number(r.stdout);
 }
 
 /** Median of a list (the lower middle one for an even count). */

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseSize } from '../src/units/parse';
-import { median, runFootprintLab, type BoardFootprint } from './footprint-lab';
+import { median, nodeFloorKiB, runFootprintLab, type BoardFootprint } from './footprint-lab';
 
 const REPO = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
 const args = process.argv.slice(2);
@@ -22,18 +22,12 @@ const runs = Number(opt('runs', '2'));
 const bundles = [...(args.includes('--before') ? [{ name: `before (${opt('before', '')})`, path: resolve(opt('before', '')) }] : []), { name: opt('bundle', 'dist/pfs.cjs'), path: resolve(REPO, opt('bundle', 'dist/pfs.cjs')) }];
 for (const b of bundles) if (!existsSync(b.path)) throw new Error(`${b.path} is missing (npm run build)`);
 
-/** Peak RSS of `node -e 0`, KiB, from GNU time when there is one, else from the process's own VmHWM. */
-function floorKiB(): number {
-  const r = spawnSync(process.execPath, ['-e', "process.stdout.write(/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status','utf8'))[1])"], { encoding: 'utf8' });
-  return Number(r.stdout);
-}
-
 const mib = (kib: number) => (kib / 1024).toFixed(1);
 const rows: { bundle: string; size: string; peaks: number[]; first: number[]; cpu: number[]; all: boolean }[] = [];
 const floors: number[] = [];
 const load0 = loadavg()[0]!;
 for (let run = 0; run < runs; run++) {
-  floors.push(floorKiB());
+  floors.push(nodeFloorKiB());
   for (const size of sizes) {
     for (const b of bundles) {
       const r = await runFootprintLab({ bundle: b.path, boards, size: parseSize(size, '--sizes') });

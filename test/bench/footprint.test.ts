@@ -10,22 +10,15 @@
 // average at 18 (the glibc heap and V8's old space grow with how late the collector
 // gets to run). Before the cuts of issue 12 a board peaked at 28-32 MiB over the floor
 // at 8 MiB and 40-45 at 64 MiB, so those 64 MiB boards fail it.
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runFootprintLab, type FootprintRun } from '../../bench/footprint-lab';
+import { nodeFloorKiB, runFootprintLab, type FootprintRun } from '../../bench/footprint-lab';
 
 const BUNDLE = fileURLToPath(new URL('../../dist/pfs.cjs', import.meta.url));
 const BUDGET_MIB = 38;
 const MiB = 1024;
-
-/** `node -e 0`'s own peak RSS, KiB. */
-function floorKiB(): number {
-  const r = spawnSync(process.execPath, ['-e', "process.stdout.write(/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status','utf8'))[1])"], { encoding: 'utf8' });
-  return Number(r.stdout);
-}
 
 const peaks = (r: FootprintRun) => r.boards.map((b) => b.peakKiB);
 const show = (kib: number[]) => kib.map((k) => (k / MiB).toFixed(1)).join(', ');
@@ -36,7 +29,7 @@ for (const [boards, mib] of [
 ] as const) {
   test(`${boards} boards taking ${mib} MiB: every one commits and peaks within ${BUDGET_MIB} MiB of node -e 0's RSS`, async () => {
     assert.ok(existsSync(BUNDLE), 'dist/pfs.cjs is missing: npm run build');
-    const floor = floorKiB();
+    const floor = nodeFloorKiB();
     assert.ok(floor > 0, 'node -e 0 gave its VmHWM');
     const r = await runFootprintLab({ bundle: BUNDLE, boards, size: mib << 20, timeoutMs: 90_000 });
     assert.ok(r.allCommitted, r.failure);
