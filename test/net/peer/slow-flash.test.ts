@@ -19,9 +19,10 @@ const BLOCK = 64 * 1024;
 const SIZE = 16 << 20;
 /**
  * What may wait for flash: the pipeline's 16 blocks, plus what the source had in
- * flight when it was paused (the rest of a TCP read or a TFTP window: under 2 blocks).
+ * flight when it was paused (the rest of a TCP read: under 2 blocks; a TFTP transfer
+ * with sack: its window, at most 256 KiB by default, docs/TFTP.md).
  */
-const QUEUE_BOUND = 18 * BLOCK;
+const QUEUE_BOUND = 18 * BLOCK + (256 << 10);
 /**
  * The stated bounds, for one board taking a 16 MiB file onto slow flash: its RSS grows
  * less than 10 MiB, and the Buffers it holds less than 4 MiB (measured after a GC:
