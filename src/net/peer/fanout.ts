@@ -60,9 +60,6 @@ export class Fanout {
 
   /** Starts serving a child that asked for the file from `offset`. */
   add(sock: Socket, name: string, offset: number): void {
-    // What a child that dropped off the live stream at LIVE_LIMIT needs next was written
-    // while it drained: kept in memory, it catches up without reading flash.
-    this.spool.keepRecentBytes(LIVE_LIMIT);
     const c: Child = { sock, name, offset, live: false, catchingUp: false };
     this.children.add(c);
     sock.on('close', () => {

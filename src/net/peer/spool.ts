@@ -73,10 +73,6 @@ export class Spool {
   private writes = 0;
   /** Queued blocks already told of a failed write (after a failure nothing more is written). */
   private notified = 0;
-  /** The most recently flushed blocks, kept in memory for children just behind the edge. */
-  private readonly recent: Queued[] = [];
-  private recentBytes = 0;
-  private keepRecent = 0;
   private idle?: { promise: Promise<void>; ok: () => void };
   private failed?: Error;
   /** Bytes from the start of the file that are written and readable. */
@@ -179,16 +175,6 @@ export class Spool {
     this.failed ??= e;
   }
 
-  /**
-   * Keeps at least the last `bytes` written (whole blocks) readable from memory: a
-   * child that dropped off the live stream catches up from there without reading
-   * flash, and is back at the edge sooner. 0 (the default) keeps nothing.
-   */
-  keepRecentBytes(bytes: number): void {
-    this.keepRecent = bytes;
-    this.trimRecent();
-  }
-
   /** Counts the written blocks at the head of the queue as flushed, in order. */
   private advance(): void {
     while (this.queue.length > 0 && this.queue[0]!.state === 'written') {
@@ -196,17 +182,8 @@ export class Spool {
       this.issued--;
       this.issuedBytes -= b.length;
       this.flushed += b.length;
-      if (this.keepRecent > 0) {
-        this.recent.push(b);
-        this.recentBytes += b.length;
-      }
       b.done();
     }
-    this.trimRecent();
-  }
-
-  private trimRecent(): void {
-    while (this.recent.length > 0 && this.recentBytes - this.recent[0]!.length >= this.keepRecent) this.recentBytes -= this.recent.shift()!.length;
   }
 
   /** Tells every block not on flash that its write failed; their bytes stay readable (they are verified). */
@@ -216,16 +193,15 @@ export class Spool {
   }
 
   /**
-   * Up to `length` bytes at `offset` (below `held`): views of the blocks in memory
-   * (waiting for flash, or the recent ones kept) without a copy, else read from the
-   * medium into a new buffer.
+   * Up to `length` bytes at `offset` (below `held`): read from the medium into a new
+   * buffer below `flushed`, else views of the blocks waiting for flash (no copy).
    */
   async readv(offset: number, length: number): Promise<Buffer[]> {
-    let at = this.flushed - this.recentBytes;
-    if (offset < at) return [await this.read(offset, Math.min(length, at - offset))];
+    if (offset < this.flushed) return [await this.read(offset, length)];
     const out: Buffer[] = [];
+    let at = this.flushed;
     let want = Math.min(length, this.held - offset);
-    for (const b of this.recent.length > 0 ? [...this.recent, ...this.queue] : this.queue) {
+    for (const b of this.queue) {
       if (want <= 0) break;
       for (const s of b.slices) {
         const end = at + s.length;

@@ -153,8 +153,6 @@ test('a child gets blocks before they reach flash, and the exact file', async ()
 });
 
 test('a late child reads flash, then the blocks still waiting for it, then the live stream: the exact file', async () => {
-  // Past the 1 MiB of recent blocks a parent keeps in memory for its children, so the
-  // start of the file can only come from flash.
   const data = randomBytes(60 * BLOCK + 123);
   const g = gatedMedium(testMedium({ device: 'mmcblk0p3', size: data.length }), 24 * BLOCK);
   const p = await parent(data, g.medium);
