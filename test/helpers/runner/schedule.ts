@@ -51,6 +51,8 @@ const plans: Record<string, FilePlan> = {
   // 4 boards taking 8 MiB, then 2 taking 64 MiB, each board a pfs boot process.
   'bench/footprint.test.ts': { seconds: 15, shares: BROADCAST },
   'bench/fleet-bt.test.ts': { seconds: 8 },
+  // Spawns a source, two hops and a sink per row, three rows: 3.9 s alone.
+  'bench/relay.test.ts': { seconds: 5 },
   'boot/peer-fallback.test.ts': { seconds: 3.5, shares: BROADCAST },
   'hal/flash/mtd.test.ts': { seconds: 11 },
   'image/image.test.ts': { seconds: 12.5 },
