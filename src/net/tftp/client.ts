@@ -340,7 +340,9 @@ class Download implements TftpDownload {
     // A server that ignores options answers the RRQ with DATA 1 directly (RFC 2347).
     if (!this.negotiatedDone) this.agree(defaults());
     if (this.finished) {
-      if (unwrapBlock(wire, this.expected) === this.expected - 1) this.send(encodeAck(wire)); // dally: final ACK was lost
+      // Dally: the final ACK was lost. A sack server may probe with any block it has not
+      // heard of (not only the last), so any block we hold gets the final ACK again.
+      if (unwrapBlock(wire, this.expected) <= this.expected - 1) this.send(encodeAck(this.expected - 1));
       return;
     }
     const block = unwrapBlock(wire, this.expected);

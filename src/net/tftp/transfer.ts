@@ -297,6 +297,7 @@ export class Transfer {
       this.sentUpTo = Math.min(limit, this.sentUpTo + room);
       this.queueBlocks(from, this.sentUpTo);
     }
+    this.control!.used(this.sentUpTo - this.high + this.resentAt.size);
     this.arm();
   }
 

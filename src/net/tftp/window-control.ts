@@ -41,6 +41,8 @@ export class WindowControl {
   private roundMin = Infinity;
   private roundEnd = 0;
   private roundLost = 0;
+  /** The most blocks in flight this round: a window the sender could not fill (the client's room) does not grow. */
+  private roundUsed = 0;
   private lastPast = false;
 
   constructor(private readonly o: WindowControlOptions) {
@@ -77,6 +79,11 @@ export class WindowControl {
     this.roundEnd = sentUpTo + 1;
   }
 
+  /** Blocks in flight now (after a send): growth needs a window that was used. */
+  used(blocks: number): void {
+    if (blocks > this.roundUsed) this.roundUsed = blocks;
+  }
+
   /** Nothing heard for a whole retransmission timeout. */
   timeout(): void {
     this.slowStart = false;
@@ -97,6 +104,8 @@ export class WindowControl {
     } else if (queue > target) {
       w *= 0.9;
       this.slowStart = false;
+    } else if (this.roundUsed < before / 2) {
+      // hold: the sender was held back by something else (the client's room, the file's end)
     } else if (this.slowStart) {
       w *= 2;
     } else if (queue < target / 2) {
@@ -112,6 +121,7 @@ export class WindowControl {
     this.set(w);
     this.roundLost = 0;
     this.roundMin = Infinity;
+    this.roundUsed = 0;
   }
 
   private set(w: number): void {

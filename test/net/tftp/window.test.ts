@@ -62,6 +62,7 @@ function rounds(c: WindowControl, n: number, rttMs: (i: number) => number, lost 
   for (let i = 0; i < n; i++) {
     sent += c.window;
     sentBy.set(c, sent);
+    c.used(c.window);
     c.rtt(rttMs(i));
     c.report(sent, lost(i), sent);
     seen.push(c.window);
@@ -95,6 +96,18 @@ rule('a loss costs the window what was lost; losing a fifth of a window halves i
   const v = c.window;
   rounds(c, 1, () => 185, () => Math.ceil(v / 5));
   assert.is(c.window, Math.floor(v / 2));
+});
+
+rule('a window the sender could not fill does not grow', () => {
+  const c = new WindowControl({ initial: 32, floor: 16, ceiling: 4096 });
+  let sent = 0;
+  for (let i = 0; i < 6; i++) {
+    sent += 10;
+    c.used(10);
+    c.rtt(150);
+    c.report(sent, 0, sent);
+  }
+  assert.is(c.window, 32);
 });
 
 rule('a timeout drops the window to the floor', () => {
