@@ -191,7 +191,11 @@ class Download implements TftpDownload {
 
   private readonly resendRequest = () => this.sendRequest();
 
+  /** A request has gone out: the server may answer even after we give up. */
+  private requested = false;
+
   private sendRequest(): void {
+    this.requested = true;
     this.send(encodeRequest(Op.RRQ, this.opts.file, 'octet', this.asked), this.opts.port ?? 69);
     this.arm(this.resendRequest);
   }
@@ -258,7 +262,10 @@ class Download implements TftpDownload {
   }
 
   private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    if (this.finished && this.error) return;
+    if (this.finished && this.error) {
+      if (this.lingering && rinfo.address === this.serverAddr) this.refuseLate(rinfo.port);
+      return;
+    }
     if (rinfo.address !== this.serverAddr || (this.serverTid !== 0 && rinfo.port !== this.serverTid)) {
       // RFC 1350: a packet from an unknown TID gets ERROR 5 and does not disturb the transfer.
       this.sock?.send(encodeError(ErrorCode.UnknownTid, 'Unknown transfer ID'), rinfo.port, rinfo.address);
@@ -569,8 +576,42 @@ class Download implements TftpDownload {
     };
     // Closing at once would drop an ERROR still on its way to the server.
     if (this.lastWord) void this.lastWord.then(close);
+    else if (sock && this.serverTid === 0 && this.requested) this.lingerForServer(sock, close);
     else close();
     this.wake?.();
+  }
+
+  /** Set while a transfer that ended before the server's first reply waits to refuse that reply. */
+  private lingering = false;
+
+  /**
+   * A transfer given up before the server answered (an ahead fetch whose claim was
+   * lost) still has a request out: without an answer the server would resend its
+   * first window until its own patience ran out, over the WAN. Stay a while to say
+   * ERROR to whatever the server sends first, then close.
+   */
+  private lingerForServer(sock: dgram.Socket, close: () => void): void {
+    this.lingering = true;
+    sock.unref();
+    const timer = setTimeout(() => {
+      this.lingering = false;
+      close();
+    }, Math.min(this.timeoutMs * 3, 5000));
+    timer.unref();
+    this.lingerDone = () => {
+      clearTimeout(timer);
+      this.lingering = false;
+      close();
+    };
+  }
+
+  private lingerDone?: () => void;
+
+  private refuseLate(port: number): void {
+    const sock = this.sock;
+    if (!sock) return;
+    this.lingering = false;
+    sock.send(encodeError(ErrorCode.NotDefined, 'transfer aborted'), port, this.serverAddr, () => this.lingerDone?.());
   }
 
   abort(reason?: Error): void {
