@@ -22,7 +22,7 @@ const USAGE = `Usage: npm run bench:wan -- [--rates 10,100] [--sizes 8,64] [--lo
   --models MIX    phone models of the boards (default three models, N/3 each)
   --before FILE   also run this pfs bundle on every row, interleaved (before -> after)
   --after FILE    the pfs bundle measured (default dist/pfs.cjs)
-  --write         write the table into bench/RESULTS.md (section "WAN window")
+  --write         write the table into bench/RESULTS.md (section "WAN window (issue 12 items 3 and 5)")
   -h, --help      this text
 `;
 
@@ -123,7 +123,7 @@ console.log(table);
 
 if (args.write) {
   writeSection(
-    'WAN window',
+    'WAN window (issue 12 items 3 and 5)',
     `Command: \`npm run bench:wan${args.before ? ' -- --before BUNDLE' : ''}\` (one run; ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}).
 Each row is \`pfs lab --boards ${args.boards} --models ${args.models} --size SET --wan-rate RATE --wan-rtt ${args.rtt}ms --wan-loss LOSS\`
 on loopback; the physical limit is the models' sets at the WAN rate plus one round trip.${args.before ? ' "a → b" is the bundle given with --before, then this one, run one after the other on each row.' : ''}
