@@ -47,7 +47,12 @@ const { dir, listen, port, rate, pipeline, rttMs } = benchArgs('fleet-origin', U
   };
 });
 
-const server = new TftpServer({ root: dir, port: 0, bind: '127.0.0.1', maxWindowsize: 1024, pipeline });
+// Behind the WAN emulator every board reaches the server from the emulator's one address
+// (as a site behind NAT would): the per-address cap that guards a server on a LAN
+// (8 transfers) would refuse the fleet's configuration requests ('server busy') and
+// hold the traditional row to 8 boards at a time, so the origin takes what a CUCM
+// would: any number of clients.
+const server = new TftpServer({ root: dir, port: 0, bind: '127.0.0.1', maxWindowsize: 1024, pipeline, maxTransfers: 4096, maxPerClient: 4096 });
 await server.start();
 const wan = new WanEmulator({ listen: { address: listen, port }, origin: server.address(), rate, rttMs });
 await wan.start();
