@@ -18,7 +18,12 @@ Options:
   --bind ADDR         address to listen on (default 127.0.0.1)
   --max-blksize N     largest blksize granted (default ${MAX_BLKSIZE})
   --max-windowsize N  largest windowsize granted (default 64)
-  --timeout MS        retransmission timeout in milliseconds (default 1000)`,
+  --timeout MS        retransmission timeout in milliseconds (default 1000)
+  --max-transfers N   transfers at once, all clients together (default 64)
+  --max-per-client N  transfers at once to one client address (default 8); past
+                      either, a request gets ERROR 0 "server busy". A site behind
+                      NAT reaches the server from one address: raise this to the
+                      number of boards there, or their configuration requests wait`,
 
   async run({ argv, log }) {
     const { values, positionals } = parse(
@@ -29,6 +34,8 @@ Options:
         'max-blksize': { type: 'string' },
         'max-windowsize': { type: 'string' },
         timeout: { type: 'string' },
+        'max-transfers': { type: 'string' },
+        'max-per-client': { type: 'string' },
       },
       { min: 1, max: 1 },
     );
@@ -42,6 +49,8 @@ Options:
       maxBlksize: intOption('max-blksize', values['max-blksize'], MIN_BLKSIZE, MAX_BLKSIZE),
       maxWindowsize: intOption('max-windowsize', values['max-windowsize'], 1, 65535),
       timeoutMs: intOption('timeout', values.timeout, 1, 255_000),
+      maxTransfers: intOption('max-transfers', values['max-transfers'], 1, 65535),
+      maxPerClient: intOption('max-per-client', values['max-per-client'], 1, 65535),
       logger: log.child('TFTP'),
     });
     // A port that cannot be had is PFS_ERR_TFTP_NETWORK: main logs it with its code (exit 1).
