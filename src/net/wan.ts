@@ -39,6 +39,8 @@ export class WanEmulator {
   private readonly up: ShapedLink;
   private readonly down: ShapedLink;
   private readonly sessions = new Map<string, Session>();
+  /** Loopback source address per non-loopback client address (upstreamSource). */
+  private readonly sources = new Map<string, string>();
   private readonly log: Logger;
   private sweep?: NodeJS.Timeout;
 
@@ -101,7 +103,7 @@ export class WanEmulator {
     let s = this.sessions.get(key);
     if (s) return s;
     const upSock = dgram.createSocket({ type: 'udp4', recvBufferSize: SOCKET_BUFFER });
-    upSock.bind(0, this.o.listen.address);
+    upSock.bind(0, this.upstreamSource(rinfo.address));
     const sess: Session = { upSock, mirrors: new Map(), lastSeen: performance.now() };
     upSock.on('message', (msg, from) => {
       sess.lastSeen = performance.now();
@@ -112,6 +114,26 @@ export class WanEmulator {
     upSock.on('error', (e) => this.log.wrn(`WAN upstream socket: ${e.message}`));
     this.sessions.set(key, sess);
     return sess;
+  }
+
+  /**
+   * The address a client's datagrams leave from towards the origin. A router keeps the
+   * boards' own addresses, and the origin counts transfers per client address (its
+   * per-client cap): sent from one address, a whole site looked like one client and
+   * got 8 transfers at once. With the origin on loopback (the lab and the benches),
+   * each client address gets its own loopback address: itself when it is one, else
+   * one of 127.64.0.0/10 in the order clients are first seen. Elsewhere the listen address.
+   */
+  private upstreamSource(client: string): string {
+    if (!isLoopback(this.o.origin.address)) return this.o.listen.address;
+    if (isLoopback(client)) return client;
+    let a = this.sources.get(client);
+    if (a === undefined) {
+      const k = this.sources.size + 1;
+      a = `127.${64 + ((k >> 16) & 63)}.${(k >> 8) & 255}.${k & 255}`;
+      this.sources.set(client, a);
+    }
+    return a;
   }
 
   /** The emulator's stand-in, towards the client, for origin port `tid`. */
@@ -134,6 +156,10 @@ interface Session {
   upSock: dgram.Socket;
   mirrors: Map<number, dgram.Socket>;
   lastSeen: number;
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.');
 }
 
 function bound(address: string, port: number): Promise<dgram.Socket> {

@@ -14,6 +14,8 @@ export interface TftpGetOptions {
   host: string;
   /** Server port for the request; default 69. */
   port?: number;
+  /** Local address the client's socket binds to (its source address). Default any: the route's. */
+  localAddress?: string;
   file: string;
   /** Requested payload bytes per packet (RFC 2348); the server may lower it. Default 512 (not asked). */
   blksize?: number;
@@ -178,7 +180,7 @@ class Download implements TftpDownload {
     this.sock = sock;
     sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     sock.on('error', (e) => this.fail(new TftpNetworkError(this.peerName, `"${this.opts.file}"`, e)));
-    await new Promise<void>((ok) => sock.bind(0, ok));
+    await new Promise<void>((ok) => sock.bind(0, this.opts.localAddress, ok));
     if (this.opts.deadlineMs !== undefined) {
       this.deadline = setTimeout(() => {
         this.sendError(ErrorCode.NotDefined, 'transfer deadline passed');
