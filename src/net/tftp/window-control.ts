@@ -11,7 +11,8 @@
  *   target read that as a queue and starved 12 transfers at 100 Mbit/s to a third of
  *   the link) the window shrinks to 0.9x and stops doubling; below half the target it
  *   grows: doubling until the queue first rises (slow start), then by an eighth a
- *   round; in between it holds. The link stays full with a short queue. Slow start
+ *   round, or doubling again while the queue is under a quarter of the target (room
+ *   that others left: a transfer whose neighbours ended); in between it holds. The link stays full with a short queue. Slow start
  *   also ends at the second sample in a row past the target.
  * - blocks the client reports missing for the first time shrink the window by as
  *   many blocks (a random loss costs what it lost, not half the rate); a round that
@@ -106,7 +107,11 @@ export class WindowControl {
       this.slowStart = false;
     } else if (this.roundUsed < before / 2) {
       // hold: the sender was held back by something else (the client's room, the file's end)
-    } else if (this.slowStart) {
+    } else if (this.slowStart || queue < target / 4) {
+      // Next to no queue: the path has room an eighth a round would take seconds to
+      // fill (the last of four transfers on a 10 Mbit/s WAN, the others done, grew from
+      // a quarter of the link at 1/8 a round: 2.4 s of tail, a fleet 1.3 s slower than
+      // without sack). Double again; the queue check above stops it within a round.
       w *= 2;
     } else if (queue < target / 2) {
       w += Math.max(1, w / 8);

@@ -110,6 +110,20 @@ rule('a window the sender could not fill does not grow', () => {
   assert.is(c.window, 32);
 });
 
+rule('after slow start, room that others left (next to no queue) is taken by doubling, a queue between a quarter and half the target by an eighth', () => {
+  // Regression: the last of four transfers on a 10 Mbit/s WAN, its neighbours done, grew
+  // from a quarter of the link by an eighth a round: 2.4 s of tail (bench:fleet, N = 8).
+  const c = new WindowControl({ initial: 32, floor: 16, ceiling: 4096 });
+  rounds(c, 3, () => 150);
+  rounds(c, 2, () => 250); // a queue: slow start over, the window shrinks
+  const w = c.window;
+  rounds(c, 1, () => 150 + 5); // 5 ms of queue: under a quarter of the 50 ms target
+  assert.is(c.window, w * 2);
+  const v = c.window;
+  rounds(c, 1, () => 150 + 20); // 20 ms: above a quarter, under half
+  assert.is(c.window, v + Math.floor(v / 8));
+});
+
 rule('a timeout drops the window to the floor', () => {
   const c = new WindowControl({ initial: 32, floor: 16, ceiling: 4096 });
   rounds(c, 5, () => 150);
