@@ -389,7 +389,10 @@ export class PeerNode {
     // One whose request already failed (the server refused, or never answered) is not reused.
     const prepared = io.prepared?.dl.failure ? undefined : io.prepared?.dl;
     io.prepared = undefined;
-    const source: OriginSource = new OriginSource(this.o.origin, file, this.log.child('TFTP'), (e) => this.originEnded(io, source, e), prepared);
+    // HTTP can start where flash ends (a root restarting with part of the file); TFTP
+    // cannot seek, so OriginSource takes `from` only for HTTP and the pipeline skips.
+    const from = io.pipeline.storedBlocks * io.plan.blockSize;
+    const source: OriginSource = new OriginSource(this.o.origin, file, this.log.child('TFTP'), (e) => this.originEnded(io, source, e), prepared, from);
     io.pipeline.attach(firstBytes(source, () => this.mark(io, 'first byte from the origin')));
   }
 

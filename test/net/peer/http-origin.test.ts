@@ -170,4 +170,26 @@ testIf(missingLighttpd(), 'a root with an HTTP load server takes its file by HTT
   }
 });
 
+testIf(missingLighttpd(), 'a root restarting with part of its file on flash asks the HTTP load server only for the rest (not from byte 0)', async () => {
+  const s = await site(SIZE);
+  const h = await startLighttpd(join(s.root, 'origin'), s.root);
+  const counter = await cuttingProxy(h.port, []);
+  try {
+    const good = await readFile(join(s.root, 'origin', s.file.name));
+    const a = await s.board(1, { origin: { ...s.origin, http: { url: counter.url } } });
+    const held = 12 * 64 * 1024;
+    await writeFile(join(a.dir, 'f.bin'), good.subarray(0, held));
+    await a.node.fetch({ name: s.file.name, plan: s.file.plan, medium: () => fileMedium(join(a.dir, 'f.bin')) });
+    assert.ok((await readFile(join(a.dir, 'f.bin'))).equals(good), 'the file on flash is the one on the server');
+    assert.is(a.node.status()[0]!.role, 'root');
+    assert.is(counter.requests.length, 1);
+    assert.match(counter.requests[0]!, new RegExp(`range: bytes=${held}-`, 'i'));
+    assert.ok(counter.bytesDown() < SIZE - held + 4096, `only the rest crossed the WAN: ${counter.bytesDown()} bytes for ${SIZE - held}`);
+  } finally {
+    await counter.close();
+    await h.stop();
+    await s.close();
+  }
+});
+
 test.run();
