@@ -1,53 +1,17 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
+import { PNG } from 'pngjs';
 import type { Logger } from '../../log/logger';
 import type { UpgradeView } from '../view';
 import type { Canvas } from './canvas';
 import { render, type Screen } from './layout';
 import type { Display } from './types';
 
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-/** One PNG chunk: length, type, data, CRC-32 of type and data. */
-function chunk(type: string, data: Buffer): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  data.copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
-
-/**
- * The canvas as PNG bytes: 8-bit grey for a grey canvas (each pixel (r + g + b) / 3,
- * as pngjs wrote it), RGB for a colour one. Written here on node:zlib rather than
- * with pngjs, which a board would load (with its streams) for one picture a second:
- * no filter per row (a screen of flat colours deflates well without), and a small
- * deflate state (a 8 KiB window, memLevel 5: about 40 KB instead of 256 KB a frame).
- */
+/** The canvas as PNG bytes: 8-bit grey for a grey canvas, RGB for a colour one. */
 export function encodePng(c: Canvas): Buffer {
-  const channels = c.color ? 3 : 1;
-  const stride = c.width * channels + 1;
-  const raw = Buffer.alloc(stride * c.height);
-  const d = c.data;
-  for (let y = 0; y < c.height; y++) {
-    // raw[y * stride] is the row's filter type: 0, none.
-    let o = y * stride + 1;
-    let i = y * c.width * 3;
-    if (c.color) {
-      raw.set(d.subarray(i, i + c.width * 3), o);
-      continue;
-    }
-    for (let x = 0; x < c.width; x++, i += 3) raw[o++] = (d[i]! + d[i + 1]! + d[i + 2]!) / 3;
-  }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(c.width, 0);
-  ihdr.writeUInt32BE(c.height, 4);
-  ihdr[8] = 8; // bits per channel
-  ihdr[9] = c.color ? 2 : 0; // colour type: RGB or grey
-  // [10..12]: deflate, adaptive filtering, no interlace.
-  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 6, windowBits: 13, memLevel: 5 })), chunk('IEND', Buffer.alloc(0))]);
+  const png = new PNG({ width: c.width, height: c.height });
+  png.data = c.toRgba();
+  return PNG.sync.write(png, { colorType: c.color ? 2 : 0 });
 }
 
 /** Time for PngDisplay: milliseconds (monotonic) and the timer for a frame held back; tests pass a fake clock. */
