@@ -12,6 +12,7 @@ import { loadModels } from '../src/profiles';
 import { nodeIdOf } from '../src/boot/identity';
 import { DirFlash } from '../src/hal/flash/dir';
 import { hierarchyKey } from '../src/dload/index';
+import { readActiveFile } from '../test/helpers/flash';
 
 export const MODEL = 'CP-7961G';
 /** The repository's board files: `sim.json` and the model profiles. */
@@ -74,17 +75,10 @@ export async function checkBoard(dir: string, s: AdversarySite, i: number): Prom
     if (load !== s.load) return { load };
     for (const c of s.site.components) {
       const want = createHash('sha256').update(await readFile(join(dir, 'build', c.name))).digest('hex');
-      const r = await flash.readActive(c.name);
-      if (!r) return { load, bad: `${c.name}: not in the active slot` };
-      const buf = Buffer.alloc(r.size);
-      let at = 0;
-      while (at < r.size) {
-        const n = await r.read(buf, at, r.size - at, at);
-        if (n === 0) break;
-        at += n;
-      }
-      await r.close();
-      const got = createHash('sha256').update(buf.subarray(0, at)).digest('hex');
+      const buf = await readActiveFile(flash, c.name);
+      if (!buf) return { load, bad: `${c.name}: not in the active slot` };
+      const at = buf.length;
+      const got = createHash('sha256').update(buf).digest('hex');
       if (at !== c.size || got !== want) return { load, bad: `${c.name}: the active slot's ${at} bytes hash to ${got.slice(0, 12)}…, the load's to ${want.slice(0, 12)}…` };
     }
     return { load };

@@ -13,6 +13,7 @@ import { WanEmulator } from '../src/net/wan';
 import { loadModels, type BoardProfile } from '../src/profiles';
 import { prepareSite } from '../src/lab/site';
 import { createFlashImages, openFlash } from '../src/hal/flash/open';
+import { readActiveFile } from '../test/helpers/flash';
 
 export type Backend = 'dir' | 'mtd' | 'block';
 export const BACKENDS: Backend[] = ['dir', 'mtd', 'block'];
@@ -182,17 +183,8 @@ async function inspect(cfg: BoardProfile['flash'], root: string, boardName: stri
     const load = await flash.activeLoad();
     if (load === null) return { load, right: true };
     for (const [name, bytes] of want) {
-      const r = await flash.readActive(name);
-      if (!r) return { load, right: false };
-      const got = Buffer.alloc(bytes.length);
-      let at = 0;
-      while (at < got.length) {
-        const n = await r.read(got, at, got.length - at, at);
-        if (n === 0) break;
-        at += n;
-      }
-      await r.close();
-      if (r.size !== bytes.length || !got.equals(bytes)) return { load, right: false };
+      const got = await readActiveFile(flash, name);
+      if (!got?.equals(bytes)) return { load, right: false };
     }
     return { load, right: true };
   } catch (e) {

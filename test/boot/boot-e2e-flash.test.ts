@@ -8,6 +8,7 @@ import type { BoardProfile } from '../../src/profiles';
 import { EXIT } from '../../src/boot/boot';
 import { createFlashImages, openFlash } from '../../src/hal/flash/open';
 import { site } from './e2e-site';
+import { readActiveFile } from '../helpers/flash';
 
 test('boards on raw NAND (mtd, emulated on files) and on block partitions upgrade from blank through their peers', async () => {
   const t = await site({ models: [['CP-7961G', 3]] });
@@ -36,16 +37,8 @@ test('boards on raw NAND (mtd, emulated on files) and on block partitions upgrad
       assert.is(await flash.activeLoad(), t.s.loads.get('CP-7961G'), kinds[i]);
       for (const name of t.s.componentNames) {
         const want = await readFile(join(t.s.originDir, name));
-        const r = (await flash.readActive(name))!;
-        const got = Buffer.alloc(want.length);
-        let at = 0;
-        while (at < got.length) {
-          const n = await r.read(got, at, got.length - at, at);
-          if (n === 0) break;
-          at += n;
-        }
-        await r.close();
-        assert.ok(r.size === want.length && got.equals(want), `${kinds[i]} board ${i}: ${name} on flash is the origin's file`);
+        const got = await readActiveFile(flash, name);
+        assert.ok(got?.equals(want), `${kinds[i]} board ${i}: ${name} on flash is the origin's file`);
       }
       await flash.close?.();
     }

@@ -5,3 +5,4 @@ export * from './net';
 export * from './daemons';
 export * from './clients';
 export * from './udp-relay';
+export * from './flash';
