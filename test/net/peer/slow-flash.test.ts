@@ -102,9 +102,11 @@ test('root from the origin and child from its parent, both on flash 20x slower: 
 
 test('teeth: the same slow flash without the pause holds most of the file, and the bound catches it', async () => {
   const r = await run('unbounded');
-  assert.ok(r.queued[0]! > SIZE / 2, `queued ${r.queued[0]}`);
+  // How much piles up depends on how far the network outruns flash at that moment (on
+  // a loaded machine about half the file, else nearly all): each bound above must fail.
+  assert.ok(r.queued[0]! > 4 * QUEUE_BOUND, `queued ${r.queued[0]}`);
   assert.ok(r.rssGrowth > RSS_BOUND, `RSS grew ${mib(r.rssGrowth)}`);
-  assert.ok(r.buffersGrowth > 2 * BUFFERS_BOUND, `Buffers grew ${mib(r.buffersGrowth)}`);
+  assert.ok(r.buffersGrowth > BUFFERS_BOUND * 1.5, `Buffers grew ${mib(r.buffersGrowth)}`);
 });
 
 test.run();
