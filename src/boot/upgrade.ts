@@ -176,7 +176,7 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     p.progress?.components(manifest.files, !!watch?.live);
     // The phone fetched components one after another; peers fetch them together.
     const direct = () => manifest.files.reduce((a, f) => a.then(fetchComponent(p, f, undefined)), Promise.resolve());
-    const all = watch?.live ? watch.run(Promise.all(manifest.files.map((f) => fetchComponent(p, f, watch)())).then(() => {}), direct) : direct();
+    const all = watch?.live ? watch.run(Promise.all(manifest.files.map((f) => fetchComponent(p, f, watch, `${load}.loads`)())).then(() => {}), direct) : direct();
     await withDeadline(all, deadline, `the download of ${load} did not finish ${limit}`);
     // Every block was verified on its way to flash; what is committed is what flash gives back.
     await withDeadline(readBackAll(p, manifest.files), deadline, `the read-back of ${load} did not finish ${limit}`);
@@ -349,14 +349,15 @@ async function fetchManifest(p: UpgradePorts, cfg: UpgradeConfig, load: string, 
  * flash and verified is kept, every block is verified before it is written, and
  * flash that lags pauses the source.
  */
-function fetchComponent(p: UpgradePorts, f: UpgradeManifest['files'][number], watch: PeerWatch | undefined): () => Promise<void> {
+function fetchComponent(p: UpgradePorts, f: UpgradeManifest['files'][number], watch: PeerWatch | undefined, manifestName?: string): () => Promise<void> {
   return async () => {
     const plan: BlockPlan = { size: f.size, blockSize: f.blockSize, hashes: f.blocks.map((h) => Buffer.from(h, 'hex')) };
     const medium = () => p.flash.openComponent(f.name);
     const checking = () => p.progress?.component(f.name, 'verifying');
     p.progress?.component(f.name, 'waiting');
     if (watch?.live) {
-      await watch.peers.fetch({ name: f.name, plan, medium, checking });
+      // The manifest's root takes the components too (fast election): no second election.
+      await watch.peers.fetch({ name: f.name, plan, medium, checking, inheritRootOf: manifestName });
     } else {
       const { resumedBytes } = await fetchDirect({
         name: f.name,

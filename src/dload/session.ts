@@ -46,6 +46,8 @@ interface Pending {
   retryAt: number;
   /** When the root was first asked and has not answered since (ms). */
   since: number;
+  /** When it was last sent (ms). */
+  sentAt: number;
 }
 
 /** Counters a shell or the simulator may read. */
@@ -122,7 +124,20 @@ export class FileSession {
     // Fast: a preference any board can compute, the same at every election of this
     // file; phone: a random rank drawn when the session starts, as the phone does.
     this.strength = cfg.election === 'phone' ? Math.floor(cfg.random() * 2 ** 32) >>> 0 : preference(key, cfg.nodeId);
-    this.listen(now);
+    const inherit = cfg.election !== 'phone' && !this.complete ? spec.inherit : undefined;
+    if (inherit?.self) {
+      // Root of the manifest that named this file: every board that has the manifest
+      // got it through this board's tree and will look here, so a claim would only
+      // cost its 0.3 s. A board outside that tree that claims is answered as any
+      // claimant is, and a second root yields as after a partition.
+      out.push({ type: 'Log', level: 'INF', text: `${this.me} root of ${inherit.from}: root of H=${shortKey(key)} ${spec.name} without an election` });
+      this.confirm(now, out, true);
+    } else if (inherit) {
+      const advert: RootAdvert = {
+        type: 'ConfirmedRoot', key, sender: inherit.id, strength: preference(key, inherit.id), held: 0, tcpPort: inherit.tcpPort, ad: 0, map: 0,
+      };
+      this.becomeMember(now, inherit.udp, advert, out);
+    } else this.listen(now);
     if (this.complete) {
       out.push({ type: 'Release', key, blocks: this.total });
       out.push({ type: 'FileComplete', key, file: spec.name });
@@ -265,9 +280,21 @@ export class FileSession {
     out.push({ type: 'Log', level: 'NOT', text: '^.idl_protocol.c-sendBroadcastOffer' });
     out.push({ type: 'Log', level: 'INF', text: `${this.me} TxBdcst ClaimRoot(tent): map=${hex32(this.haveMap())} strength=${hex32(this.strength)}` });
     out.push({ type: 'SendBroadcast', bytes: this.advert(false, 0) });
+    this.originAtAd(now, out);
   }
 
-  private confirm(now: number, out: DLoadAction[]): void {
+  /** After tentative advert adCount (0: the claim itself): prepare, or start, the origin transfer as the timers say. */
+  private originAtAd(now: number, out: DLoadAction[]): void {
+    if (this.complete || this.originActive || now - this.rootKnownAt < this.t.reelectHoldMs) return;
+    if (this.adCount > 0 && this.adCount === this.t.startOriginAtAd) this.fetchOrigin(out);
+    else if (this.adCount === this.t.prepareOriginAtAd && !this.originPrepared) {
+      this.originPrepared = true;
+      out.push({ type: 'PrepareOrigin', key: this.key, file: this.spec.name, fromOffset: this.heldBytes });
+    }
+  }
+
+  /** `certain`: root by inheritance, not by a fresh election; no data hold. */
+  private confirm(now: number, out: DLoadAction[], certain = false): void {
     this.role = 'root';
     this.lastMemberAt = now;
     this.stats.rootTerms++;
@@ -295,7 +322,7 @@ export class FileSession {
       out.push({ type: 'Log', level: 'INF', text: `${this.me} root again after a silent root: origin in ${this.t.reelectHoldMs} ms unless it reappears` });
       return;
     }
-    const hold = Math.round(this.t.dataHoldMs * (1 - this.strength / 2 ** 32));
+    const hold = certain ? 0 : Math.round(this.t.dataHoldMs * (1 - this.strength / 2 ** 32));
     if (hold > 0) {
       // Fast election: confirmed after a short claim, so a board that confirmed itself
       // while the real root was busy (or its claim lost) could be a second root. Its
@@ -344,7 +371,7 @@ export class FileSession {
   }
 
   private report(now: number, kind: MemberReport['type'], parentId: number, refused: boolean, out: DLoadAction[]): void {
-    this.pending = { kind, parentId, refused, retryAt: 0, since: this.pending?.since ?? now };
+    this.pending = { kind, parentId, refused, retryAt: 0, since: this.pending?.since ?? now, sentAt: now };
     this.sendPending(now, out);
   }
 
@@ -352,6 +379,7 @@ export class FileSession {
     const p = this.pending!;
     if (!this.root) return;
     this.stats.reportsSent++;
+    p.sentAt = now;
     p.retryAt = now + this.t.joinRetryMs * (1 + 0.5 * this.cfg.random());
     const msg: MemberReport = {
       type: p.kind, key: this.key, sender: this.cfg.nodeId, tcpPort: this.cfg.tcpPort,
@@ -466,6 +494,10 @@ export class FileSession {
           if (confirmed) {
             r.lastHeard = now;
             r.rank = theirs;
+            // Unanswered, and the root speaks: it may have been asked before it had the
+            // file (a member joining an inherited root) or the report was lost. Ask again
+            // now rather than at the retry, at most once per advert period.
+            if (this.pending && now - this.pending.sentAt >= this.t.advertMs) this.sendPending(now, out);
           }
           return;
         }
@@ -709,13 +741,7 @@ export class FileSession {
           out.push({ type: 'Log', level: 'NOT', text: '^.idl_protocol.c-sendBroadcastOffer' });
           out.push({ type: 'Log', level: 'INF', text: `${this.me} TxBdcst Ad ${this.adCount}: ClaimRoot(tent)` });
           out.push({ type: 'SendBroadcast', bytes: this.advert(false, this.adCount) });
-          if (!this.complete && !this.originActive && now - this.rootKnownAt >= this.t.reelectHoldMs) {
-            if (this.adCount === this.t.startOriginAtAd) this.fetchOrigin(out);
-            else if (this.adCount === this.t.prepareOriginAtAd && !this.originPrepared) {
-              this.originPrepared = true;
-              out.push({ type: 'PrepareOrigin', key: this.key, file: this.spec.name, fromOffset: this.heldBytes });
-            }
-          }
+          this.originAtAd(now, out);
         } else this.confirm(now, out);
         return;
       case 'root':

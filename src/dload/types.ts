@@ -17,7 +17,19 @@ export interface FileSpec {
   readonly blockBytes: number;
   /** Blocks already on flash and verified (resume after a reboot); default 0. */
   readonly verifiedBlocks?: number;
+  /**
+   * Fast election only: the root of the hierarchy this file was named in (the load's
+   * manifest), as this board knew it when the file was added. That board takes this
+   * file too without an election, and the others join it at once (see InheritedRoot
+   * in docs/PROTOCOL.md); absent, the file is elected as usual.
+   */
+  readonly inherit?: InheritedRoot;
 }
+
+/** Who was root of the file that named this one: this board (`self`) or a peer. */
+export type InheritedRoot =
+  | { readonly self: true; readonly from: string }
+  | { readonly self: false; readonly from: string; readonly id: number; readonly udp: Endpoint; readonly tcpPort: number };
 
 // ---- Events: what the shell tells the core -------------------------------------------
 
@@ -147,7 +159,7 @@ export interface Timers {
   shunMs: number;
   /** How long the tracker believes a BadParent (doubled for each verdict against the same board, at most 8x). */
   badParentMs: number;
-  /** After this tentative advert (1..adverts) a claimant prepares the origin transfer; 0: never. */
+  /** After this tentative advert (1..adverts; 0: with the claim itself) a claimant prepares the origin transfer; -1: never. */
   prepareOriginAtAd: number;
   /**
    * After this tentative advert a claimant starts taking data, ahead of confirming;
@@ -201,12 +213,14 @@ export const PHONE_TIMERS: Timers = {
   badParentMs: 30_000,
 };
 
-/** The fast election (the default): confirmed about 300 ms after the claim, origin prepared at Ad 1. */
+/** The fast election (the default): confirmed about 300 ms after the claim, origin prepared with the claim. */
 export const FAST_TIMERS: Timers = {
   ...PHONE_TIMERS,
   advertMs: 100,
   adverts: 2,
-  prepareOriginAtAd: 1,
+  // With the claim: its two round trips (RRQ, OACK; ACK, first DATA) fit the 0.3 s
+  // claim, and few boards ever claim (the others hear the preferred one first).
+  prepareOriginAtAd: 0,
   dataHoldMs: 1000,
   claimBackoffMs: 1000,
   rootAdvertMs: 500,

@@ -67,6 +67,13 @@ export interface SimOptions {
   originCorrupt?: boolean;
   /** Phone models on the subnet; board i has model i % models (default 1). */
   models?: number;
+  /**
+   * As `pfs boot` does: file 0 is the load's signed manifest (one block of
+   * MANIFEST_BYTES) and the `files` components are added on a board only once it holds
+   * the manifest; under the fast election they inherit the manifest's root
+   * (FileSpec.inherit) instead of electing their own. Default: every file from the start.
+   */
+  manifest?: boolean;
   forward?: 'cut' | 'store';
   /** 'pfs' (default) or 'tftp': every board fetches every file from the origin itself. */
   mode?: 'pfs' | 'tftp';
@@ -116,18 +123,27 @@ export interface SimConfig {
   readonly totals: readonly number[];
   /** Index of the first late board (n when none). */
   readonly lateFrom: number;
+  /** File 0 is the manifest; the others are added once it is held (SimOptions.manifest). */
+  readonly manifest: boolean;
 }
 
+/** The manifest's size in `manifest` mode: a signed `.loads` of a 4-component load (10 KB). */
+export const MANIFEST_BYTES = 10_244;
+
 export function configure(o: SimOptions): SimConfig {
-  const files = o.files ?? 1;
+  const components = o.files ?? 1;
   const models = o.models ?? 1;
-  const fileBytes = o.fileBytes ?? 8 * 1024 * 1024;
+  const setBytes = o.fileBytes ?? 8 * 1024 * 1024;
   const blockBytes = o.blockBytes ?? 64 * 1024;
   const wanRate = o.wanRate ?? 10e6 / 8;
   const wanRttMs = o.wanRttMs ?? 150;
   // The set split evenly, whole blocks, the last file takes the rest.
-  const per = Math.max(blockBytes, Math.floor(fileBytes / files / blockBytes) * blockBytes);
-  const sizes = Array.from({ length: files }, (_, f) => (f < files - 1 ? per : Math.max(1, fileBytes - per * (files - 1))));
+  const per = Math.max(blockBytes, Math.floor(setBytes / components / blockBytes) * blockBytes);
+  const split = Array.from({ length: components }, (_, f) => (f < components - 1 ? per : Math.max(1, setBytes - per * (components - 1))));
+  const manifest = o.manifest ? Math.min(MANIFEST_BYTES, blockBytes) : 0;
+  const sizes = manifest > 0 ? [manifest, ...split] : split;
+  const files = sizes.length;
+  const fileBytes = setBytes + manifest;
   return {
     o,
     n: o.boards,
@@ -146,7 +162,8 @@ export function configure(o: SimOptions): SimConfig {
     maxMs: (o.maxSeconds ?? 3600) * 1000,
     limitMs: ((models * fileBytes) / wanRate) * 1000 + wanRttMs,
     sizes,
-    names: sizes.map((_, f) => `/dnld/SIM${f}.9-4-2SR2-2S.loads`),
+    names: sizes.map((_, f) => `/dnld/SIM${f}.9-4-2SR2-2S.${manifest > 0 && f > 0 ? 'sbn' : 'loads'}`),
+    manifest: manifest > 0,
     totals: sizes.map((s) => Math.ceil(s / blockBytes)),
     lateFrom: o.late ? o.boards - o.late.count : o.boards,
   };

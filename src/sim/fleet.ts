@@ -2,7 +2,7 @@
 // booting one (a DLoad engine wanting every file, or in tftp mode a plain fetch).
 import { DLoadNode } from '../dload/node';
 import type { HierKey } from '../dload/key';
-import type { DLoadAction } from '../dload/types';
+import type { DLoadAction, InheritedRoot } from '../dload/types';
 import type { Origin } from './origin';
 import type { Rng } from './rng';
 import type { Actor, Board, FileState, World } from './world';
@@ -49,10 +49,33 @@ export class Fleet {
       random: () => b.rng.next(), election: w.c.o.election, timers: w.c.o.timers,
     });
     b.node = node;
+    b.fs = w.c.sizes.map(() => newFileState(''));
+    // With a manifest, the components wait for it (componentsFor).
+    this.add(b, w.c.manifest ? 1 : w.c.sizes.length, 0, verified);
+  }
+
+  /**
+   * The board holds the manifest: it adds the components, each inheriting the
+   * manifest's root as this board knows it now (itself, a peer, or none), as
+   * PeerNode.fetch does with `inheritRootOf`.
+   */
+  componentsFor(b: Board): void {
+    const node = b.node;
+    if (!this.w.c.manifest || !node || b.fs.length < 2 || b.fs[1]!.key !== '') return;
+    const m = node.session(b.fs[0]!.key);
+    const inherit: InheritedRoot | undefined =
+      m?.role === 'root' ? { self: true, from: this.w.c.names[0]! }
+      : m?.role === 'member' && m.root ? { self: false, from: this.w.c.names[0]!, id: m.root.id, udp: m.root.udp, tcpPort: m.root.tcp.port }
+      : undefined;
+    this.add(b, this.w.c.sizes.length, 1, b.resumed, inherit);
+  }
+
+  private add(b: Board, end: number, from: number, verified: readonly number[], inherit?: InheritedRoot): void {
+    const w = this.w;
     const acts: DLoadAction[] = [];
-    for (let f = 0; f < w.c.sizes.length; f++) {
-      const r = node.addFile(w.now, { name: w.c.names[f]!, size: w.c.sizes[f]!, blockBytes: w.c.blockBytes, verifiedBlocks: verified[f] ?? 0 });
-      b.fs.push(newFileState(r.key));
+    for (let f = from; f < end; f++) {
+      const r = b.node!.addFile(w.now, { name: w.c.names[f]!, size: w.c.sizes[f]!, blockBytes: w.c.blockBytes, verifiedBlocks: verified[f] ?? 0, inherit });
+      b.fs[f]!.key = r.key;
       b.keyIndex.set(r.key, f);
       acts.push(...r.actions);
     }

@@ -74,7 +74,9 @@ export function summarize(w: World, wallMs: number): SimSummary {
       dropped += cnt.droppedMalformed + cnt.droppedVersion + cnt.droppedForeignKey;
       const current = node === b.node;
       b.fs.forEach((fs, f) => {
-        const s = node.session(fs.key)!;
+        // A component a board never added (it did not get the manifest) has no session.
+        const s = node.session(fs.key);
+        if (!s) return;
         const k = b.model * c.files + f;
         if (current && b.alive && s.role === 'root') {
           rootsPerFile[k]!++;

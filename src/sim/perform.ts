@@ -8,6 +8,9 @@ import type { Flows } from './flows';
 import type { Board, World } from './world';
 
 export class Performer {
+  /** A board completed file `f` (the simulation adds the components once it holds the manifest). */
+  onFileComplete?: (b: Board, f: number) => void;
+
   constructor(
     private readonly w: World,
     private readonly net: Datagrams,
@@ -57,9 +60,12 @@ export class Performer {
           for (const s of fs.out.values()) this.flows.pump(s);
           break;
         }
-        case 'FileComplete':
-          w.fileDone(b, b.keyIndex.get(a.key)!);
+        case 'FileComplete': {
+          const f = b.keyIndex.get(a.key)!;
+          w.fileDone(b, f);
+          this.onFileComplete?.(b, f);
           break;
+        }
         case 'FileFailed': {
           // The board gives the file up: no source, no children (they hear the
           // connection close and go back to their root), and it never counts as verified.

@@ -58,6 +58,7 @@ export class Simulation {
     flows.onArrival = (s, index, bytes) => blocks.arrived(s, index, bytes);
     const performer = new Performer(w, net, this.links, origin, flows);
     this.fleet = new Fleet(w, origin, act);
+    performer.onFileComplete = (b, f) => f === 0 && this.fleet.componentsFor(b);
     this.faults = new Faults(w, origin, this.links, this.fleet, flows, act);
 
     createBoards(w, rng);

@@ -107,7 +107,8 @@ export function sweep(from: number, to: number, each?: (run: SweepRun, s: SimSum
       if (c > 1.01) out.copiesOver['1']++;
       if (c > 2.01) out.copiesOver['2']++;
       if (c > 3.01) out.copiesOver['3']++;
-      const terms = s.rootTerms[m] ?? 1;
+      // Root terms are per file (model × files + file); a model's copies may reach its most-changed file's.
+      const terms = Math.max(1, ...s.rootTerms.slice(m * s.files, (m + 1) * s.files));
       out.rootTermsMax = Math.max(out.rootTermsMax, terms);
       if (c > terms + 0.01) out.copiesOverRootTerms++;
     });

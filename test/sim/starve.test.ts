@@ -11,12 +11,14 @@ import { ELECTIONS } from '../../src/dload/types';
 const SITE: Omit<SimOptions, 'boards'> = { fileBytes: 8 << 20, files: 2, starveMs: 1000, bootJitterMs: 3000, maxSeconds: 600 };
 const BLOCK = 64 * 1024;
 
-for (const election of ELECTIONS) {
-  test(`${election}: one WAN copy per model in every seed, 16, 32 and 64 boards starved up to 1 s (a second root pulls one block at most)`, () => {
+// `manifest`: as pfs boot runs, the manifest first and its components after it (the
+// fast election's components inherit the manifest's root).
+for (const [election, manifest] of ELECTIONS.flatMap((e) => [[e, false], [e, true]] as const)) {
+  test(`${election}${manifest ? ', manifest then components' : ''}: one WAN copy per model in every seed, 16, 32 and 64 boards starved up to 1 s (a second root pulls one block at most)`, () => {
     const copies: string[] = [];
     for (const boards of [16, 32, 64]) {
       for (let seed = 1; seed <= 5; seed++) {
-        const s = simulate({ ...SITE, boards, seed, election });
+        const s = simulate({ ...SITE, boards, seed, election, manifest });
         assert.ok(s.allVerified, `${boards} boards seed ${seed}: all verified`);
         for (const [m, b] of s.originBytesByModel.entries()) {
           copies.push((b / s.fileBytes).toFixed(3));

@@ -45,8 +45,8 @@ export const simCommand: Command = {
   summary: 'simulate a fleet upgrade with the DLoad engine (virtual time, deterministic)',
   usage: `Usage: pfs sim [--boards N] [--seed S] [--size 8M] [--files K] [--loss P] [--crash K]
                [--forward cut|store] [--mode pfs|tftp] [--election fast|phone]
-               [--starve TIME] [--boot-jitter TIME] [--json]
-       pfs sim --seeds A..B [--election fast|phone] [--starve TIME] [--json]
+               [--starve TIME] [--boot-jitter TIME] [--manifest] [--json]
+       pfs sim --seeds A..B [--election fast|phone] [--starve TIME] [--manifest] [--json]
 
 Runs the DLoad engine of N boards over a simulated subnet and WAN with a virtual
 clock: same seed, same result. Prints a summary (or one JSON object with --json)
@@ -70,6 +70,9 @@ Options:
                       to TIME (e.g. 1s), what arrives meanwhile taken in order after
   --boot-jitter TIME  boards reset at a random moment within TIME (default 10ms), as
                       processes starting one after the other on a busy machine
+  --manifest          as pfs boot does: a signed manifest first, and the files it names
+                      added once a board holds it; with the fast election they take the
+                      manifest's root instead of electing their own
   --lan-rate RATE     each board's LAN up/down rate (default 100mbit)
   --wan-rate RATE     WAN rate to the origin (default 10mbit)
   --wan-rtt TIME      WAN round-trip time (default 150ms)
@@ -92,6 +95,7 @@ Example:
         corrupt: { type: 'string' }, forward: { type: 'string' }, mode: { type: 'string' },
         'lan-rate': { type: 'string' }, 'wan-rate': { type: 'string' }, 'wan-rtt': { type: 'string' }, json: { type: 'boolean' },
         seeds: { type: 'string' }, election: { type: 'string' }, starve: { type: 'string' }, 'boot-jitter': { type: 'string' },
+        manifest: { type: 'boolean' },
       },
       { min: 0, max: 0 },
     );
@@ -102,7 +106,7 @@ Example:
       const from = m ? Number(m[1]) : NaN;
       const to = m ? Number(m[2]) : NaN;
       if (!m || from > to || to > 2 ** 32 - 1) throw new UsageError(`--seeds must be A..B with A <= B, got "${values.seeds}"`);
-      const extra = { ...(election ? { election } : {}), ...(starveMs ? { starveMs } : {}) };
+      const extra = { ...(election ? { election } : {}), ...(starveMs ? { starveMs } : {}), ...(values.manifest ? { manifest: true } : {}) };
       const s = sweep(from, to, undefined, extra);
       process.stdout.write((values.json ? JSON.stringify(s) : sweepText(s)) + '\n');
       return s.boardsUnfinished === 0 && s.runsUnfinished === 0 && s.badBlocks === 0 ? 0 : 1;
@@ -136,6 +140,7 @@ Example:
       election,
       starveMs,
       bootJitterMs: values['boot-jitter'] === undefined ? undefined : parseMs(values['boot-jitter'], '--boot-jitter'),
+      manifest: values.manifest,
     });
     process.stdout.write((values.json ? JSON.stringify(summary) : human(summary)) + '\n');
     return summary.allVerified ? 0 : 1;

@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import type { Logger } from '../../log/logger';
 import { silentLogger } from '../../log/logger';
 import { PfsError } from '../../errors';
-import { DLoadNode, fileView, type DLoadAction, type DLoadEvent, type Election, type FileView, type HierKey, type Role, type Timers } from '../../dload/index';
+import { DLoadNode, fileView, type DLoadAction, type DLoadEvent, type Election, type FileView, type HierKey, type InheritedRoot, type Role, type Timers } from '../../dload/index';
 import type { BlockPlan } from './block-assembler';
 import { fileMedium, type SpoolMedium } from './spool';
 import { Fanout } from './fanout';
@@ -59,6 +59,12 @@ export interface WantedFile {
    * resolves once it is on the medium.
    */
   early?: (bytes: Buffer) => void;
+  /**
+   * The file that named this one (a component: its load's manifest). Under the fast
+   * election, the root this board knows for that file takes this one too, without an
+   * election (FileSpec.inherit); a board that knows none elects as usual.
+   */
+  inheritRootOf?: string;
 }
 
 /** The shell's view of a file: the core's (see FileView), plus what only the shell knows. */
@@ -204,7 +210,8 @@ export class PeerNode {
     );
     const kept = await pipeline.open();
     if (kept > 0) this.log.inf(`${file.name}: resuming after ${kept} verified blocks already on flash`);
-    const spec = { name: file.name, size: file.plan.size, blockBytes: file.plan.blockSize, verifiedBlocks: kept };
+    const inherit = file.inheritRootOf === undefined ? undefined : this.rootOf(file.inheritRootOf);
+    const spec = { name: file.name, size: file.plan.size, blockBytes: file.plan.blockSize, verifiedBlocks: kept, inherit };
     const { key, actions } = this.core.addFile(performance.now(), spec);
     io = {
       key,
@@ -240,6 +247,15 @@ export class PeerNode {
    */
   served(): Promise<void> {
     return Promise.all([...this.files.values()].map((io) => io.left.promise)).then(() => {});
+  }
+
+  /** The root this board knows now for `name`: itself, a peer, or none (no hierarchy, or still electing). */
+  private rootOf(name: string): InheritedRoot | undefined {
+    const io = [...this.files.values()].find((f) => f.name === name);
+    const s = io && this.coreRef?.session(io.key);
+    if (s?.role === 'root') return { self: true, from: name };
+    if (s?.role === 'member' && s.root) return { self: false, from: name, id: s.root.id, udp: s.root.udp, tcpPort: s.root.tcp.port };
+    return undefined;
   }
 
   status(): FileStatus[] {
