@@ -174,12 +174,18 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     mark(p, 'manifest verified', `${load}.loads`);
     await p.flash.beginInstall(load);
     p.progress?.components(manifest.files, !!watch?.live);
+    // Every block was verified on its way to flash; what is committed is what flash
+    // gives back. Each component is read back as soon as it is complete, while the
+    // others still download, so the commit waits for the last one's read-back only.
+    const fetchAndReadBack = (f: UpgradeManifest['files'][number], w: PeerWatch | undefined) => async () => {
+      await fetchComponent(p, f, w, `${load}.loads`)();
+      await readBack(p, f);
+    };
     // The phone fetched components one after another; peers fetch them together.
-    const direct = () => manifest.files.reduce((a, f) => a.then(fetchComponent(p, f, undefined)), Promise.resolve());
-    const all = watch?.live ? watch.run(Promise.all(manifest.files.map((f) => fetchComponent(p, f, watch, `${load}.loads`)())).then(() => {}), direct) : direct();
-    await withDeadline(all, deadline, `the download of ${load} did not finish ${limit}`);
-    // Every block was verified on its way to flash; what is committed is what flash gives back.
-    await withDeadline(readBackAll(p, manifest.files), deadline, `the read-back of ${load} did not finish ${limit}`);
+    const direct = () => manifest.files.reduce((a, f) => a.then(fetchAndReadBack(f, undefined)), Promise.resolve());
+    const all = watch?.live ? watch.run(Promise.all(manifest.files.map((f) => fetchAndReadBack(f, watch)())).then(() => {}), direct) : direct();
+    await withDeadline(all, deadline, `the download and read-back of ${load} did not finish ${limit}`);
+    p.log.inf(`read back from flash: ${manifest.files.length} components, every block matches its SHA-256`);
     const store = await p.flash.openComponent(`${load}.loads`);
     await writeAll(store, manifestBytes);
     await store.sync();
@@ -394,19 +400,17 @@ async function blocksOnFlash(p: UpgradePorts, f: UpgradeManifest['files'][number
  * still does not read back the upgrade fails (PFS_ERR_FLASH_READBACK) and nothing
  * is committed.
  */
-async function readBackAll(p: UpgradePorts, files: UpgradeManifest['files']): Promise<void> {
-  for (const f of files) {
-    let r = await blocksOnFlash(p, f);
-    if (r.good === r.blocks) continue;
-    p.log.wrn(`${f.name}: block ${r.good} read back from ${r.device} does not match its SHA-256: fetching it again from ${p.server.host}:${p.server.port}`);
-    p.progress?.component(f.name, 'waiting');
-    await fetchComponent(p, f, undefined)();
-    r = await blocksOnFlash(p, f);
-    if (r.good < r.blocks) {
-      throw new UpgradeError('PFS_ERR_FLASH_READBACK', `${f.name}: block ${r.good} (offset ${r.good * f.blockSize}) read back from ${r.device} does not match its SHA-256 after it was fetched again: flash does not keep what is written, nothing committed`);
-    }
+/** Reads `f` back from flash; a block that does not match is fetched again from the server, once. */
+async function readBack(p: UpgradePorts, f: UpgradeManifest['files'][number]): Promise<void> {
+  let r = await blocksOnFlash(p, f);
+  if (r.good === r.blocks) return;
+  p.log.wrn(`${f.name}: block ${r.good} read back from ${r.device} does not match its SHA-256: fetching it again from ${p.server.host}:${p.server.port}`);
+  p.progress?.component(f.name, 'waiting');
+  await fetchComponent(p, f, undefined)();
+  r = await blocksOnFlash(p, f);
+  if (r.good < r.blocks) {
+    throw new UpgradeError('PFS_ERR_FLASH_READBACK', `${f.name}: block ${r.good} (offset ${r.good * f.blockSize}) read back from ${r.device} does not match its SHA-256 after it was fetched again: flash does not keep what is written, nothing committed`);
   }
-  p.log.inf(`read back from flash: ${files.length} components, every block matches its SHA-256`);
 }
 
 /**
