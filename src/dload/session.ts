@@ -280,13 +280,12 @@ export class FileSession {
     out.push({ type: 'Log', level: 'NOT', text: '^.idl_protocol.c-sendBroadcastOffer' });
     out.push({ type: 'Log', level: 'INF', text: `${this.me} TxBdcst ClaimRoot(tent): map=${hex32(this.haveMap())} strength=${hex32(this.strength)}` });
     out.push({ type: 'SendBroadcast', bytes: this.advert(false, 0) });
-    this.originAtAd(now, out);
   }
 
-  /** After tentative advert adCount (0: the claim itself): prepare, or start, the origin transfer as the timers say. */
+  /** After tentative advert adCount: prepare, or start, the origin transfer as the timers say. */
   private originAtAd(now: number, out: DLoadAction[]): void {
     if (this.complete || this.originActive || now - this.rootKnownAt < this.t.reelectHoldMs) return;
-    if (this.adCount > 0 && this.adCount === this.t.startOriginAtAd) this.fetchOrigin(out);
+    if (this.adCount === this.t.startOriginAtAd) this.fetchOrigin(out);
     else if (this.adCount === this.t.prepareOriginAtAd && !this.originPrepared) {
       this.originPrepared = true;
       out.push({ type: 'PrepareOrigin', key: this.key, file: this.spec.name, fromOffset: this.heldBytes });

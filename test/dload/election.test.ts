@@ -38,7 +38,7 @@ test('phone: a lone claimant confirms itself after Ad 1..4 (~1.25 s) and logs li
   assert.is(acts.filter((x) => x.a.type === 'SendBroadcast').length, 6, 'claim, Ad 1..4, confirmed advert');
 });
 
-test('fast: a lone claimant shows the phone\'s election lines, confirms after Ad 2 (~0.3 s after its claim), prepares the origin with its claim and pulls after its preference hold', () => {
+test('fast: a lone claimant shows the phone\'s election lines, confirms after Ad 2 (~0.3 s after its claim), prepares the origin at Ad 1 and pulls after its preference hold', () => {
   const id = 0x080027f8;
   const node = new DLoadNode({ nodeId: id, model: 'CP-7961G', tcpPort: 4051, addr: '10.106.117.68', random: () => 0.2 });
   node.addFile(0, FILE);
@@ -55,7 +55,7 @@ test('fast: a lone claimant shows the phone\'s election lines, confirms after Ad
   const weak = 1 - pref / 2 ** 32;
   const claimAt = FAST_TIMERS.claimBackoffMs * weak;
   const prepare = acts.find((x) => x.a.type === 'PrepareOrigin')!;
-  assert.ok(Math.abs(prepare.t - claimAt) < 1, `prepared at ${prepare.t} ms, claimed at ${claimAt}`);
+  assert.ok(Math.abs(prepare.t - (claimAt + 100)) < 1, `prepared at ${prepare.t} ms`);
   const confirmAt = acts.find((x) => x.a.type === 'Log' && x.a.text.startsWith('@@@HROOT'))!.t;
   assert.ok(Math.abs(confirmAt - (claimAt + 300)) < 1, `confirmed ${confirmAt - claimAt} ms after its claim (phone: 1250)`);
   const fetch = acts.find((x) => x.a.type === 'FetchOrigin')!;
