@@ -59,4 +59,13 @@ for (const election of ELECTIONS) {
   });
 }
 
+test('the fault sweep with the manifest first and the components on its root (as pfs boot runs; npm run sim:sweep -- --manifest): 300 seeds, the same invariants', () => {
+  const s = sweep(1, 300, undefined, { manifest: true });
+  assert.is(s.runsUnfinished, 0, `seeds ${s.failedSeeds.join(' ')}`);
+  assert.is(s.boardsUnfinished, 0);
+  assert.is(s.badBlocks, 0);
+  assert.is(s.copiesOverRootTerms, 0, 'no model took more WAN copies than 1 + its forced root changes');
+  assert.ok(s.faults.crashed > 10 && s.faults.frozen > 50, JSON.stringify(s.faults));
+});
+
 test.run();
