@@ -14,6 +14,7 @@ import { AheadSource } from './ahead-source';
 import { ParentLink } from './parent-link';
 import { ChildServer } from './child-server';
 import { Datagrams } from './datagrams';
+import { sleep } from '../../io/sleep';
 
 export type { OriginOptions } from './origin-source';
 
@@ -42,6 +43,9 @@ export interface PeerNodeOptions {
 }
 
 /** A file this board wants: what the engine needs plus the SHA-256 list that guards every block. */
+/** How long a file that inherits a root waits for that root's election on this board to settle (ms). */
+const SETTLE_MS = 2000;
+
 export interface WantedFile {
   name: string;
   plan: BlockPlan;
@@ -210,7 +214,7 @@ export class PeerNode {
     );
     const kept = await pipeline.open();
     if (kept > 0) this.log.inf(`${file.name}: resuming after ${kept} verified blocks already on flash`);
-    const inherit = file.inheritRootOf === undefined ? undefined : this.rootOf(file.inheritRootOf);
+    const inherit = file.inheritRootOf === undefined ? undefined : await this.settledRootOf(file.inheritRootOf);
     const spec = { name: file.name, size: file.plan.size, blockBytes: file.plan.blockSize, verifiedBlocks: kept, inherit };
     const { key, actions } = this.core.addFile(performance.now(), spec);
     io = {
@@ -249,10 +253,30 @@ export class PeerNode {
     return Promise.all([...this.files.values()].map((io) => io.left.promise)).then(() => {});
   }
 
+  /**
+   * The root of `name` once its election here has settled: a board that took the
+   * manifest ahead while claiming (AheadSource) has it before it is confirmed, and on
+   * a WAN of short round trips always does. Waits while this board claims or waits
+   * for a stronger claimant, at most SETTLE_MS (a claim takes 0.3 s, or 1.25 s with
+   * the phone's timing, which inherits nothing).
+   */
+  private async settledRootOf(name: string): Promise<InheritedRoot | undefined> {
+    const until = performance.now() + SETTLE_MS;
+    for (;;) {
+      const role = this.sessionOf(name)?.role;
+      if ((role !== 'claiming' && role !== 'waiting') || this.stopped || performance.now() >= until) return this.rootOf(name);
+      await sleep(5);
+    }
+  }
+
+  private sessionOf(name: string) {
+    const io = [...this.files.values()].find((f) => f.name === name);
+    return io && this.coreRef?.session(io.key);
+  }
+
   /** The root this board knows now for `name`: itself, a peer, or none (no hierarchy, or still electing). */
   private rootOf(name: string): InheritedRoot | undefined {
-    const io = [...this.files.values()].find((f) => f.name === name);
-    const s = io && this.coreRef?.session(io.key);
+    const s = this.sessionOf(name);
     if (s?.role === 'root') return { self: true, from: name };
     if (s?.role === 'member' && s.root) return { self: false, from: name, id: s.root.id, udp: s.root.udp, tcpPort: s.root.tcp.port };
     return undefined;
