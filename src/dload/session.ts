@@ -10,7 +10,7 @@
 import { hex32, preference, shortKey, xid, type HierKey } from './key';
 import { Tracker, MAX_CHILDREN, type Placement } from './tracker';
 import { encode, STREAM_STATUS, type Datagram, type MemberReport, type RootAdvert } from './wire';
-import type { DLoadAction, DLoadEvent, Endpoint, FileFailureCode, FileSpec, NodeConfig, Timers } from './types';
+import type { DLoadAction, DLoadEvent, Endpoint, FileFailureCode, FileSpec, InheritedRoot, NodeConfig, Timers } from './types';
 
 /** `failed`: this board gave the file up (FileFailed) and takes no further part. */
 export type Role = 'listening' | 'claiming' | 'waiting' | 'root' | 'member' | 'failed';
@@ -150,6 +150,16 @@ export class FileSession {
 
   get heldBytes(): number {
     return Math.min(this.verified * this.spec.blockBytes, this.spec.size);
+  }
+
+  /**
+   * This file's root as the files it names inherit it (FileSpec.inherit): this board,
+   * the root it follows, or none while it elects (or has no root).
+   */
+  inheritance(from: string): InheritedRoot | undefined {
+    if (this.role === 'root') return { self: true, from };
+    if (this.role === 'member' && this.root) return { self: false, from, id: this.root.id, udp: this.root.udp, tcpPort: this.root.tcp.port };
+    return undefined;
   }
 
   /** Blocks children may be sent now (cut: the verified prefix; store: all or nothing). */

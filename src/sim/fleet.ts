@@ -62,12 +62,7 @@ export class Fleet {
   componentsFor(b: Board): void {
     const node = b.node;
     if (!this.w.c.manifest || !node || b.fs.length < 2 || b.fs[1]!.key !== '') return;
-    const m = node.session(b.fs[0]!.key);
-    const inherit: InheritedRoot | undefined =
-      m?.role === 'root' ? { self: true, from: this.w.c.names[0]! }
-      : m?.role === 'member' && m.root ? { self: false, from: this.w.c.names[0]!, id: m.root.id, udp: m.root.udp, tcpPort: m.root.tcp.port }
-      : undefined;
-    this.add(b, this.w.c.sizes.length, 1, b.resumed, inherit);
+    this.add(b, this.w.c.sizes.length, 1, b.resumed, node.session(b.fs[0]!.key)?.inheritance(this.w.c.names[0]!));
   }
 
   private add(b: Board, end: number, from: number, verified: readonly number[], inherit?: InheritedRoot): void {

@@ -276,10 +276,7 @@ export class PeerNode {
 
   /** The root this board knows now for `name`: itself, a peer, or none (no hierarchy, or still electing). */
   private rootOf(name: string): InheritedRoot | undefined {
-    const s = this.sessionOf(name);
-    if (s?.role === 'root') return { self: true, from: name };
-    if (s?.role === 'member' && s.root) return { self: false, from: name, id: s.root.id, udp: s.root.udp, tcpPort: s.root.tcp.port };
-    return undefined;
+    return this.sessionOf(name)?.inheritance(name);
   }
 
   status(): FileStatus[] {
