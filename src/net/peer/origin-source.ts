@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log/logger';
 import { tftpGet, type TftpDownload } from '../tftp/client';
+import type { SackShare } from '../tftp/sack-share';
 import { connectAhead, httpGet, type HttpDownload } from '../http/range-get';
 import { fileUrl, type HttpOrigin } from '../http/load-server';
 import type { ByteSink, Source } from './source';
@@ -17,6 +18,8 @@ export interface OriginOptions {
    * requests, and from the TFTP server above only once it failed (see OriginSource).
    */
   http?: HttpOrigin;
+  /** The board's in-flight budget, shared among its TFTP transfers (default: 256 KiB each). */
+  sackShare?: SackShare;
 }
 
 /** A transfer opened ahead by `OriginSource.prepare`, handed back to the constructor. */
@@ -91,7 +94,7 @@ export class OriginSource implements Source {
   /** Opens the transfer without taking data yet (see TftpGetOptions.hold; for HTTP, the TCP connection). */
   static prepare(origin: OriginOptions, file: string, log: Logger): PreparedOrigin {
     if (origin.http && !httpDown.has(origin.http)) return new PreparedHttp(connectAhead(origin.http.url));
-    const dl = tftpGet({ ...origin, file, logger: log, hold: true });
+    const dl = tftpGet({ ...origin, file, logger: log, hold: true, sackWindowBytes: shareOf(origin) });
     dl.negotiated.catch(() => {}); // a failure is seen again through deliver()
     return dl;
   }
@@ -132,8 +135,11 @@ export class OriginSource implements Source {
     if (this.prepared instanceof PreparedHttp) this.prepared.abort();
     const prepared = this.prepared instanceof PreparedHttp ? undefined : (this.prepared as TftpDownload | undefined);
     this.prepared = undefined;
-    const dl = prepared ?? tftpGet({ ...this.origin, file: this.file, logger: this.log });
+    const dl = prepared ?? tftpGet({ ...this.origin, file: this.file, logger: this.log, sackWindowBytes: shareOf(this.origin) });
     this.tftp = dl;
+    // Counted among the board's transfers from its first byte to its end.
+    const leave = this.origin.sackShare?.enter();
+    this.leaveShare = leave;
     dl.begin();
     dl.deliver((b) => {
       if (skip > 0) {
@@ -144,10 +150,12 @@ export class OriginSource implements Source {
       }
       return sink(b);
     }).then(
-      () => this.stopped || this.ended(),
-      (e: Error) => this.stopped || this.ended(e),
+      () => (leave?.(), this.stopped || this.ended()),
+      (e: Error) => (leave?.(), this.stopped || this.ended(e)),
     );
   }
+
+  private leaveShare?: () => void;
 
   resume(): void {
     this.http?.resume();
@@ -160,5 +168,12 @@ export class OriginSource implements Source {
     this.http?.abort();
     this.tftp?.abort();
     this.prepared?.abort();
+    this.leaveShare?.();
   }
+}
+
+/** The room function for a transfer of this origin: the board's share, or undefined (the client's default). */
+function shareOf(origin: OriginOptions): (() => number) | undefined {
+  const share = origin.sackShare;
+  return share && (() => share.perTransfer());
 }

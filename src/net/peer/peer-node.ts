@@ -11,6 +11,7 @@ import { FilePipeline } from './pipeline';
 import { OriginSource, type OriginOptions } from './origin-source';
 import type { Source } from './source';
 import { AheadSource } from './ahead-source';
+import { SackShare } from '../tftp/sack-share';
 import { ParentLink } from './parent-link';
 import { ChildServer } from './child-server';
 import { Datagrams } from './datagrams';
@@ -140,7 +141,11 @@ export class PeerNode {
   tcpPort = 0;
   udpPort = 0;
 
+  /** The origin as this board's transfers take it: with one in-flight budget for all of them (SackShare). */
+  private readonly origin: OriginOptions;
+
   constructor(private readonly o: PeerNodeOptions) {
+    this.origin = { ...o.origin, sackShare: new SackShare() };
     this.log = o.logger ?? silentLogger;
     this.dlog = this.log.child('DLoad');
     this.udp = new Datagrams(o, this.dlog, (bytes, from) => {
@@ -359,7 +364,7 @@ export class PeerNode {
         const io = this.files.get(a.key);
         if (!io || io.prepared || io.ahead) return;
         if (io.early && io.plan.hashes.length === 1 && io.pipeline.storedBlocks === 0) return this.takeAhead(io, a.file);
-        io.prepared = { offset: a.fromOffset, dl: OriginSource.prepare(this.o.origin, a.file, this.log.child('TFTP')) };
+        io.prepared = { offset: a.fromOffset, dl: OriginSource.prepare(this.origin, a.file, this.log.child('TFTP')) };
         return;
       }
       case 'FetchOrigin':
@@ -429,7 +434,7 @@ export class PeerNode {
     // HTTP can start where flash ends (a root restarting with part of the file); TFTP
     // cannot seek, so OriginSource takes `from` only for HTTP and the pipeline skips.
     const from = io.pipeline.storedBlocks * io.plan.blockSize;
-    const source: OriginSource = new OriginSource(this.o.origin, file, this.log.child('TFTP'), (e) => this.originEnded(io, source, e), prepared, from);
+    const source: OriginSource = new OriginSource(this.origin, file, this.log.child('TFTP'), (e) => this.originEnded(io, source, e), prepared, from);
     io.pipeline.attach(firstBytes(source, () => this.mark(io, 'first byte from the origin')));
   }
 
@@ -450,7 +455,7 @@ export class PeerNode {
    */
   private takeAhead(io: FileIO, file: string): void {
     this.mark(io, 'claimant takes data from the origin ahead');
-    io.ahead = new AheadSource(this.o.origin, file, io.plan.size, this.log.child('TFTP'), (bytes) => {
+    io.ahead = new AheadSource(this.origin, file, io.plan.size, this.log.child('TFTP'), (bytes) => {
       if (!createHash('sha256').update(bytes).digest().equals(io.plan.hashes[0]!)) {
         this.log.wrn(`${io.name}: the copy taken ahead from the origin does not match its SHA-256: waiting for the hierarchy`);
         return;

@@ -40,10 +40,10 @@ export interface TftpGetOptions {
   /**
    * With `sack`: bytes the server may have in flight past the last block held in
    * order (what lands when the consumer pauses; one transfer moves at most this per
-   * round trip). Default 256 KiB: 14 Mbit/s per transfer at 150 ms; a board's
-   * components come at once. At most 4096 blocks.
+   * round trip). Default 256 KiB: 14 Mbit/s per transfer at 150 ms. A function is
+   * asked at each ACK (a board's share among its transfers: SackShare). At most 4096 blocks.
    */
-  sackWindowBytes?: number;
+  sackWindowBytes?: number | (() => number);
   logger?: Logger;
   signal?: AbortSignal;
   /**
@@ -495,7 +495,9 @@ class Download implements TftpDownload {
     }
     const high = Math.max(this.highest, this.expected - 1);
     // Held: nothing new until the consumer catches up (resume() says so).
-    const budget = Math.max(SACK_ACK_EVERY, Math.min(SACK_MAX_AHEAD, Math.floor((this.opts.sackWindowBytes ?? SACK_WINDOW_BYTES) / this.params.blksize)));
+    const w = this.opts.sackWindowBytes;
+    const bytes = typeof w === 'function' ? w() : (w ?? SACK_WINDOW_BYTES);
+    const budget = Math.max(SACK_ACK_EVERY, Math.min(SACK_MAX_AHEAD, Math.floor(bytes / this.params.blksize)));
     const room = this.ackHeld ? 0 : Math.max(0, this.expected - 1 + budget - high);
     return encodeSackAck(this.expected - 1, high, room, holes);
   }

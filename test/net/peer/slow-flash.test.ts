@@ -14,15 +14,17 @@ import { fetchDirect } from '../../../src/net/peer/fetch-direct';
 import { silentLogger } from '../../../src/log/logger';
 import { site } from './site';
 import { testMedium } from './media';
+import { SACK_SHARE_BYTES } from '../../../src/net/tftp/sack-share';
 
 const BLOCK = 64 * 1024;
 const SIZE = 16 << 20;
 /**
  * What may wait for flash: the pipeline's 16 blocks, plus what the source had in
  * flight when it was paused (the rest of a TCP read: under 2 blocks; a TFTP transfer
- * with sack: its window, at most 256 KiB by default, docs/TFTP.md).
+ * with sack: its room, at most the board's share, all of it for a transfer alone:
+ * SACK_SHARE_BYTES, docs/TFTP.md).
  */
-const QUEUE_BOUND = 18 * BLOCK + (256 << 10);
+const QUEUE_BOUND = 18 * BLOCK + SACK_SHARE_BYTES;
 /**
  * The stated bounds, for one board taking a 16 MiB file onto slow flash: its RSS grows
  * less than 10 MiB, and the Buffers it holds less than 4 MiB (measured after a GC:
