@@ -3,10 +3,11 @@
 // boards that survive are verified (or failed with the expected code), each model's
 // file crosses the WAN as often as it should, no board serves more than 2 children,
 // corrupt blocks are caught.
+import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { STREAM_STATUS } from '../../src/dload/wire';
 import { DEFAULT_TIMERS } from '../../src/dload/types';
-import { BLOCK_BYTES as BLOCK, FILE_BYTES, type Outcome, type Site, type SiteSpec } from './shell';
+import { BLOCK_BYTES as BLOCK, FILE_BYTES, type Outcome, type Shell, type Site, type SiteSpec } from './shell';
 
 export interface Scenario {
   readonly name: string;
@@ -260,3 +261,17 @@ export const scenarios: Scenario[] = [
     },
   },
 ];
+
+/** Registers every scenario as a test named `${label}: ${scenario}`, each on a site of its own from `shell`. */
+export function testScenarios(label: string, shell: Shell): void {
+  for (const sc of scenarios) {
+    test(`${label}: ${sc.name}`, async () => {
+      const site = await shell.open(sc.spec);
+      try {
+        await sc.run(site);
+      } finally {
+        await site.close();
+      }
+    });
+  }
+}

@@ -1,21 +1,9 @@
 // The DLoad scenarios (scenarios.ts) on the simulator, with each election.
 import { test } from 'uvu';
 import { ELECTIONS } from '../../src/dload/types';
-import { scenarios } from './scenarios';
+import { testScenarios } from './scenarios';
 import { simShell } from './shells/sim';
 
-for (const election of ELECTIONS) {
-  const shell = simShell(1, election);
-  for (const sc of scenarios) {
-    test(`sim (${election}): ${sc.name}`, async () => {
-      const site = await shell.open(sc.spec);
-      try {
-        await sc.run(site);
-      } finally {
-        await site.close();
-      }
-    });
-  }
-}
+for (const election of ELECTIONS) testScenarios(`sim (${election})`, simShell(1, election));
 
 test.run();
