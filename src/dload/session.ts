@@ -292,16 +292,6 @@ export class FileSession {
     out.push({ type: 'SendBroadcast', bytes: this.advert(false, 0) });
   }
 
-  /** After tentative advert adCount: prepare, or start, the origin transfer as the timers say. */
-  private originAtAd(now: number, out: DLoadAction[]): void {
-    if (this.complete || this.originActive || now - this.rootKnownAt < this.t.reelectHoldMs) return;
-    if (this.adCount === this.t.startOriginAtAd) this.fetchOrigin(out);
-    else if (this.adCount === this.t.prepareOriginAtAd && !this.originPrepared) {
-      this.originPrepared = true;
-      out.push({ type: 'PrepareOrigin', key: this.key, file: this.spec.name, fromOffset: this.heldBytes });
-    }
-  }
-
   /** `certain`: root by inheritance, not by a fresh election; no data hold. */
   private confirm(now: number, out: DLoadAction[], certain = false): void {
     this.role = 'root';
@@ -750,7 +740,13 @@ export class FileSession {
           out.push({ type: 'Log', level: 'NOT', text: '^.idl_protocol.c-sendBroadcastOffer' });
           out.push({ type: 'Log', level: 'INF', text: `${this.me} TxBdcst Ad ${this.adCount}: ClaimRoot(tent)` });
           out.push({ type: 'SendBroadcast', bytes: this.advert(false, this.adCount) });
-          this.originAtAd(now, out);
+          if (!this.complete && !this.originActive && now - this.rootKnownAt >= this.t.reelectHoldMs) {
+            if (this.adCount === this.t.startOriginAtAd) this.fetchOrigin(out);
+            else if (this.adCount === this.t.prepareOriginAtAd && !this.originPrepared) {
+              this.originPrepared = true;
+              out.push({ type: 'PrepareOrigin', key: this.key, file: this.spec.name, fromOffset: this.heldBytes });
+            }
+          }
         } else this.confirm(now, out);
         return;
       case 'root':

@@ -137,9 +137,8 @@ export class OriginSource implements Source {
     this.prepared = undefined;
     const dl = prepared ?? tftpGet({ ...this.origin, file: this.file, logger: this.log, sackWindowBytes: shareOf(this.origin) });
     this.tftp = dl;
-    // Counted among the board's transfers from its first byte to its end.
-    const leave = this.origin.sackShare?.enter();
-    this.leaveShare = leave;
+    // Counted among the board's transfers from its first byte to its end (or stop()).
+    this.leaveShare = this.origin.sackShare?.enter();
     dl.begin();
     dl.deliver((b) => {
       if (skip > 0) {
@@ -150,11 +149,12 @@ export class OriginSource implements Source {
       }
       return sink(b);
     }).then(
-      () => (leave?.(), this.stopped || this.ended()),
-      (e: Error) => (leave?.(), this.stopped || this.ended(e)),
+      () => (this.leaveShare?.(), this.stopped || this.ended()),
+      (e: Error) => (this.leaveShare?.(), this.stopped || this.ended(e)),
     );
   }
 
+  /** Leaves the board's SackShare; calling it again does nothing. */
   private leaveShare?: () => void;
 
   resume(): void {

@@ -43,10 +43,10 @@ export interface PeerNodeOptions {
   faults?: { corruptServed?: boolean };
 }
 
-/** A file this board wants: what the engine needs plus the SHA-256 list that guards every block. */
 /** How long a file that inherits a root waits for that root's election on this board to settle (ms). */
 const SETTLE_MS = 2000;
 
+/** A file this board wants: what the engine needs plus the SHA-256 list that guards every block. */
 export interface WantedFile {
   name: string;
   plan: BlockPlan;
