@@ -122,7 +122,7 @@ export class Canvas {
     return Math.max(0, cx - x - scale);
   }
 
-  /** Copies this canvas's pixels to a new RGBA buffer (for pngjs). */
+  /** Copies this canvas's pixels to a new RGBA buffer (what a PNG decoder gives, to compare with). */
   toRgba(): Buffer {
     const out = Buffer.alloc(this.width * this.height * 4);
     for (let i = 0, j = 0; i < this.data.length; i += 3, j += 4) {
@@ -131,6 +131,13 @@ export class Canvas {
       out[j + 2] = this.data[i + 2]!;
       out[j + 3] = 255;
     }
+    return out;
+  }
+
+  /** One byte a pixel: a grey canvas's luma (its three channels are equal). */
+  grey(): Buffer {
+    const out = Buffer.allocUnsafe(this.width * this.height);
+    for (let i = 0, j = 0; j < out.length; i += 3, j++) out[j] = this.data[i]!;
     return out;
   }
 
@@ -165,29 +172,45 @@ export function luma(c: Rgb): number {
   return Math.round(0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]);
 }
 
+/** 8-bit values to what `bits` bits show: levels spread evenly over 0–255 (1 bit = a threshold). */
+const levelTables = new Map<number, Uint8Array>();
+function levelTable(bits: number): Uint8Array {
+  const b = Math.min(8, Math.max(1, bits));
+  let t = levelTables.get(b);
+  if (!t) {
+    const levels = 2 ** b - 1;
+    t = new Uint8Array(256);
+    for (let v = 0; v < 256; v++) t[v] = Math.round((Math.round((v / 255) * levels) / levels) * 255);
+    levelTables.set(b, t);
+  }
+  return t;
+}
+
 /**
  * The canvas as a display of `depth` bits per pixel shows it: `depth` bits of grey
  * on a grey model (levels spread evenly over 0–255, 1 bit = a threshold), and on a
  * colour model `depth`/3 bits per channel (16 bits: 5-6-5, 24 and 32: 8-8-8).
+ * A new canvas; `quantizeInPlace` changes the one given (a frame drawn for it alone).
  */
 export function quantize(src: Canvas, depth: number): Canvas {
   const out = new Canvas(src.width, src.height, src.color);
-  const d = out.data;
-  const table = (bits: number) => {
-    const levels = 2 ** Math.min(8, Math.max(1, bits)) - 1;
-    return Uint8Array.from({ length: 256 }, (_, v) => Math.round((Math.round((v / 255) * levels) / levels) * 255));
-  };
-  if (!src.color) {
-    const t = table(depth);
-    for (let i = 0; i < src.data.length; i++) d[i] = t[src.data[i]!]!;
-    return out;
+  out.data.set(src.data);
+  return quantizeInPlace(out, depth);
+}
+
+export function quantizeInPlace(c: Canvas, depth: number): Canvas {
+  const d = c.data;
+  if (!c.color) {
+    const t = levelTable(depth);
+    for (let i = 0; i < d.length; i++) d[i] = t[d[i]!]!;
+    return c;
   }
-  const bits = depth >= 24 ? [8, 8, 8] : depth === 16 ? [5, 6, 5] : Array(3).fill(Math.max(1, Math.floor(depth / 3)));
-  const t = bits.map(table);
-  for (let i = 0; i < src.data.length; i += 3) {
-    d[i] = t[0]![src.data[i]!]!;
-    d[i + 1] = t[1]![src.data[i + 1]!]!;
-    d[i + 2] = t[2]![src.data[i + 2]!]!;
+  const bits = depth >= 24 ? [8, 8, 8] : depth === 16 ? [5, 6, 5] : Array<number>(3).fill(Math.max(1, Math.floor(depth / 3)));
+  const [r, g, b] = bits.map(levelTable) as [Uint8Array, Uint8Array, Uint8Array];
+  for (let i = 0; i < d.length; i += 3) {
+    d[i] = r[d[i]!]!;
+    d[i + 1] = g[d[i + 1]!]!;
+    d[i + 2] = b[d[i + 2]!]!;
   }
-  return out;
+  return c;
 }

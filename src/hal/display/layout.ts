@@ -1,6 +1,6 @@
 import type { ModelProfile } from '../../profiles';
 import type { BoardPhase, ComponentView, ShareRole, UpgradeView } from '../view';
-import { Canvas, FONT_HEIGHT, fitText, quantize, textWidth, type Rgb } from './canvas';
+import { Canvas, FONT_HEIGHT, fitText, quantizeInPlace, textWidth, type Rgb } from './canvas';
 import { drawPfsIcon, pfsIconSize } from './icon';
 
 /** The model's display, as `boards/models/*.json` give it. */
@@ -97,7 +97,7 @@ export function render(view: UpgradeView, screen: Screen): Canvas {
   const c = new Canvas(screen.width, screen.height, screen.color, paletteFor(screen).bg);
   if (screen.width < COMPACT_W || screen.height < COMPACT_H) compactLayout(c, view, paletteFor(screen));
   else fullLayout(c, view, paletteFor(screen));
-  return quantize(c, screen.depth);
+  return quantizeInPlace(c, screen.depth);
 }
 
 /** The component the compact screens follow: the first one not done, else the last. */

@@ -91,6 +91,21 @@ test('png: identical frames are not written; a 250 ms refresh writes once a seco
   }
 });
 
+test('png: a view refreshed every 250 ms while it changes is drawn once a second, not at every refresh', async () => {
+  const root = await temp();
+  try {
+    let now = 0;
+    const d = await PngDisplay.open(join(root, 'screen.png'), screen, silentLogger, { minIntervalMs: 1000, now: () => now });
+    for (let i = 0; i <= 16; i++, now += 250) await d.show(progressed(i * 65_536));
+    // Drawn at 0, 1, 2, 3 and 4 s; the 12 refreshes in between are held back undrawn.
+    assert.is(d.draws, 5);
+    assert.is(d.writes, 5);
+    await d.close();
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
 test('png: a frame held back is written when its interval ends, without another show', async () => {
   const root = await temp();
   try {
