@@ -19,7 +19,7 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, createWriteStream, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { cp, mkdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { loadModels } from '../src/profiles';
@@ -50,6 +50,8 @@ const USAGE = `Usage: npm run bench:fleet -- [options]   (as root)
   --lan-rate 100mbit   every board's switch port
   --origin-pipeline 1  windows the origin keeps in flight per transfer (1: a plain RFC 1350/7440 server)
   --bt-piece 64K       the torrent's piece size (bt)
+  --exe PATH           the program every board runs: a bundle (.cjs, run by node) or a release
+                       executable, e.g. dist/release/pfs-linux-x64 (default dist/pfs.cjs)
   --no-write           print the table only (no results, chart or RESULTS.md)
   --keep               leave the work folder (/tmp/pfs-fleet)
   --chart-only         redraw bench/fleet.svg from bench/fleet-results.json (no run)
@@ -72,6 +74,7 @@ const O = benchArgs('bench:fleet', USAGE, (args) => {
       'lan-rate': { type: 'string', default: '100mbit' },
       'origin-pipeline': { type: 'string', default: '1' },
       'bt-piece': { type: 'string', default: '64K' },
+      exe: { type: 'string', default: BUNDLE },
       'no-write': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       'chart-only': { type: 'boolean', default: false },
@@ -91,6 +94,7 @@ const O = benchArgs('bench:fleet', USAGE, (args) => {
     /** Windows the origin keeps in flight per transfer: 1 is a plain RFC 1350/7440 server. */
     originPipeline: numberArg(v['origin-pipeline'], '--origin-pipeline', { min: 1 }),
     btPieceBytes: pieceSize(v['bt-piece']),
+    exe: resolve(v.exe),
     write: !v['no-write'],
     keep: v.keep,
     chartOnly: v['chart-only'],
@@ -198,6 +202,11 @@ interface BootRun {
   origin: Origin;
 }
 
+/** The command line that starts pfs on a board: node with the bundle, or a release executable. */
+function boardProgram(): string[] {
+  return /\.[cm]?js$/.test(O.exe) ? [process.execPath, O.exe] : [O.exe];
+}
+
 /** Every board runs `pfs boot` (wrapped by GNU time for its peak RSS) until all committed or the cap. */
 async function runBoot(c: Ctx, args: string[], capS: number): Promise<BootRun> {
   await restoreBoards(c);
@@ -209,7 +218,7 @@ async function runBoot(c: Ctx, args: string[], capS: number): Promise<BootRun> {
   const children = c.site.boards.map((b, i) => {
     const child = c.net.spawn(
       c.net.boards[i]!,
-      ['/usr/bin/time', '-f', '%M', '-o', join(b.root, 'rss.txt'), process.execPath, BUNDLE, 'boot', '--board', 'sim', '--root', b.root, '--boards-dir', BOARDS_DIR, '--log-format', 'json', ...args],
+      ['/usr/bin/time', '-f', '%M', '-o', join(b.root, 'rss.txt'), ...boardProgram(), 'boot', '--board', 'sim', '--root', b.root, '--boards-dir', BOARDS_DIR, '--log-format', 'json', ...args],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const out = createWriteStream(join(b.root, 'console.log'));
@@ -527,6 +536,7 @@ async function main(): Promise<void> {
     return;
   }
   if (!existsSync(BUNDLE)) throw new Error('dist/pfs.cjs is missing: npm run build');
+  if (!existsSync(O.exe)) throw new Error(`--exe ${O.exe}: no such file`);
   // Only what the chosen systems run.
   const tools: [string, string, System[]][] = [
     ['udp-sender', 'udpcast', ['udpcast']],
