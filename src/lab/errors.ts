@@ -10,3 +10,10 @@ export class LabError extends PfsError {
     super('PFS_ERR_LAB', message);
   }
 }
+
+/** The lab was stopped (Ctrl-C, SIGTERM, SIGHUP) before its boards finished. */
+export class LabInterrupted extends LabError {
+  constructor() {
+    super('interrupted');
+  }
+}

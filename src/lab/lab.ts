@@ -7,7 +7,7 @@ import { TftpServer } from '../net/tftp/server';
 import { WanEmulator } from '../net/wan';
 import { startHttpOrigin } from './http-origin';
 import { CUCM_HTTP_PORT } from '../net/http/load-server';
-import { LabError } from './errors';
+import { LabError, LabInterrupted } from './errors';
 import { BoardHost } from './board-host';
 import { generateFirmware } from './firmware';
 import { prepareSite } from './site';
@@ -312,7 +312,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       }, 200);
     });
     const endMs = Date.now() - t0;
-    if (interrupted) throw new LabError('interrupted');
+    if (interrupted) throw new LabInterrupted();
     const failures = done.filter((r) => r.doneMs === undefined).map((r) => r.error ?? `board ${r.index} did not finish within ${o.timeoutMs / 1000} s`);
     const rootsPerFile: Record<string, number> = {};
     for (const f of files) rootsPerFile[f.name] = done.filter((r) => r.files.some((s) => s.name === f.name && s.role === 'root')).length;
@@ -361,7 +361,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
     return summary;
   } catch (e) {
     // Ctrl-C reaches the board processes too (one process group): what they report then is the interruption.
-    throw interrupted ? new LabError('interrupted') : e;
+    throw interrupted ? new LabInterrupted() : e;
   } finally {
     // Ctrl-C again while tearing down is ignored: leaving half a teardown would be worse.
     for (const c of cleanups.reverse()) await c().catch(() => {});

@@ -3,6 +3,8 @@ import { electionOption } from '../election-option';
 import { UsageError } from '../../errors';
 import { parseMs, parseRate, parseSize } from '../../units/parse';
 import { runLab, type LabProgress } from '../../lab/lab';
+import { LabInterrupted } from '../../lab/errors';
+import { exitCodeOf } from '../../error-codes';
 import { createLabView, verifiedCount } from '../../lab/view';
 import { runHostProcess } from '../../lab/host-process';
 import { runOriginHost } from '../../lab/netns/origin-host';
@@ -182,7 +184,15 @@ Options:
         onProgress,
       },
       log,
-    );
+    ).catch((e: unknown) => {
+      if (!(e instanceof LabInterrupted)) throw e;
+      // Everything the lab started is stopped and its folder removed (runLab's finally).
+      // Boards that share this process (--per-process 0) may be mid-boot, with TFTP
+      // retries and timers of their own that would keep it alive for a minute or more:
+      // a signal ends the process, as it would end a board.
+      log.err(e.message, { code: e.code });
+      process.exit(exitCodeOf(e.code));
+    });
     if (values.json) process.stdout.write(JSON.stringify(summary) + '\n');
     else process.stdout.write(describe(summary) + '\n');
     return summary.allVerified ? 0 : 1;
