@@ -7,6 +7,7 @@ import { TftpProtocolError, TftpRemoteError } from '../net/tftp/errors';
 import type { BlockPlan } from '../net/peer/block-assembler';
 import { fileMedium, Spool, type SpoolMedium } from '../net/peer/spool';
 import { fetchDirect } from '../net/peer/fetch-direct';
+import { SackShare } from '../net/tftp/sack-share';
 import { verifiedPrefix } from '../net/peer/verified-prefix';
 import { sleep } from '../io/sleep';
 import { writeAll } from '../io/write-all';
@@ -57,6 +58,12 @@ export interface UpgradePorts {
   server: { host: string; port: number };
   /** TFTP options towards the server (the root's fetch and direct downloads). */
   tftp: Pick<TftpGetOptions, 'blksize' | 'windowsize' | 'timeoutMs'>;
+  /**
+   * The in-flight budget the board's direct downloads share (one at a time, so each
+   * has all of it: 1 MiB, where a transfer alone would offer 256 KiB and be held to
+   * 14 Mbit/s at 150 ms). runUpgrade makes one when none is given.
+   */
+  sackShare?: SackShare;
   parseConfig(xml: string, source: string): UpgradeConfig;
   openManifest(bytes: Buffer, source: string): UpgradeManifest;
   flash: UpgradeFlash;
@@ -139,6 +146,7 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
   }
   const load = cfg.loadName!;
   if (!p.http && cfg.httpServer) p = { ...p, http: { url: cfg.httpServer } };
+  if (!p.sackShare) p = { ...p, sackShare: new SackShare() };
   if (p.http) p.log.inf(`HTTP load server ${p.http.url}: components by range requests, TFTP from ${p.server.host}:${p.server.port} if it fails`);
   const active = await p.flash.activeLoad();
   if (active === load) {
@@ -370,7 +378,7 @@ function fetchComponent(p: UpgradePorts, f: UpgradeManifest['files'][number], wa
         plan,
         medium,
         checking,
-        origin: { ...p.server, ...p.tftp, http: p.http },
+        origin: { ...p.server, ...p.tftp, http: p.http, sackShare: p.sackShare },
         log: p.log.child('TFTP'),
         progress: (bytes) => p.progress?.component(f.name, 'downloading', bytes),
       });
