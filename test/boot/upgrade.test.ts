@@ -3,8 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runUpgrade } from '../../src/boot/upgrade';
 import { BLOCK, LOAD, rig } from './upgrade-rig';
-import { WanEmulator } from '../../src/net/wan';
-import { decode, Op } from '../../src/net/tftp/packet';
+import { watchRoom } from '../helpers/room-watch';
 import { SACK_SHARE_BYTES } from '../../src/net/tftp/sack-share';
 
 test('plain TFTP upgrade: every component verified on flash, then committed', async () => {
@@ -25,20 +24,12 @@ test('plain TFTP upgrade: each component, fetched alone, offers the board\'s who
   const origin = r.ports().server;
   // The room the board's ACKs offer, as they cross the WAN (a lone transfer's 256 KiB
   // holds it to 14 Mbit/s at 150 ms, whatever the WAN's rate).
-  let maxRoom = 0;
-  const wan = new WanEmulator({
-    listen: { address: '127.0.0.1', port: 0 }, origin: { address: origin.host, port: origin.port }, rate: 200e6, rttMs: 20,
-    filter: (dir, msg) => {
-      const p = dir === 'up' ? decode(msg) : undefined;
-      if (p?.op === Op.ACK && p.sack) maxRoom = Math.max(maxRoom, p.sack.room);
-      return true;
-    },
-  });
-  await wan.start();
+  const watch = await watchRoom({ address: origin.host, port: origin.port }, 20);
+  const wan = watch.wan;
   try {
     const p = r.ports({ server: { host: '127.0.0.1', port: wan.address().port } });
     assert.is((await runUpgrade(p)).kind, 'committed');
-    assert.is(maxRoom, Math.floor(SACK_SHARE_BYTES / 1468));
+    assert.is(watch.maxRoom(), Math.floor(SACK_SHARE_BYTES / 1468));
   } finally {
     await wan.stop();
     await r.close();

@@ -6,8 +6,7 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { tftpGet } from '../../../src/net/tftp/client';
 import { TftpServer } from '../../../src/net/tftp/server';
-import { WanEmulator } from '../../../src/net/wan';
-import { decode, Op } from '../../../src/net/tftp/packet';
+import { watchRoom } from '../../helpers/room-watch';
 import { SackShare, SACK_SHARE_BYTES } from '../../../src/net/tftp/sack-share';
 import { makeFile, tmpDir, until } from '../../helpers/index';
 
@@ -33,20 +32,12 @@ test('a transfer alone: with the share the client offers the whole budget as roo
   const server = new TftpServer({ root: dir.path, port: 0, maxWindowsize: 1024, maxWindowBytes: Infinity });
   await server.start();
   // The room the client offers, as its ACKs cross the WAN.
-  let maxRoom = 0;
-  const wan = new WanEmulator({
-    listen: { address: '127.0.0.1', port: 0 }, origin: server.address(), rate: 200e6, rttMs: 40,
-    filter: (dir, msg) => {
-      const p = dir === 'up' ? decode(msg) : undefined;
-      if (p?.op === Op.ACK && p.sack) maxRoom = Math.max(maxRoom, p.sack.room);
-      return true;
-    },
-  });
-  await wan.start();
+  const watch = await watchRoom(server.address(), 40);
+  const wan = watch.wan;
   try {
     const rooms: number[] = [];
     for (const share of [undefined, new SackShare()]) {
-      maxRoom = 0;
+      watch.reset();
       const leave = share?.enter();
       const hash = createHash('sha256');
       const dl = tftpGet({ host: '127.0.0.1', port: wan.address().port, file: 'f.bin', blksize: BLKSIZE, windowsize: 16, sackWindowBytes: share && (() => share.perTransfer()) });
@@ -54,7 +45,7 @@ test('a transfer alone: with the share the client offers the whole budget as roo
       leave?.();
       assert.is(hash.digest('hex'), file.sha256);
       await until(() => server.stats.active === 0, { timeoutMs: 10_000, what: "the server's transfer to end" });
-      rooms.push(maxRoom);
+      rooms.push(watch.maxRoom());
     }
     assert.equal(rooms, [Math.floor((256 << 10) / BLKSIZE), Math.floor(SACK_SHARE_BYTES / BLKSIZE)]);
   } finally {
