@@ -4,7 +4,7 @@
 // slot, then hands the board over to the slot's runtime, a child with the same
 // arguments. So a runtime that dies at once still has its boots counted and is rolled
 // back, whatever the slot's medium (a file in a folder, or raw flash a shell cannot read).
-import { spawn } from 'node:child_process';
+import { childProcess } from '../io/builtins';
 import { closeSync, writeSync } from 'node:fs';
 import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
@@ -128,7 +128,7 @@ const KILL_GRACE_MS = 10_000;
 export function runRuntime(path: string, argv: readonly string[], handover: Handover, deadline?: { ms: number; onLate: () => void }): Promise<number> {
   return new Promise((resolve, reject) => {
     const told: Handover = deadline ? { ...handover, upFd: 3 } : handover;
-    const child = spawn(path, argv, { stdio: deadline ? ['inherit', 'inherit', 'inherit', 'pipe'] : 'inherit', env: { ...process.env, [HANDOVER_ENV]: JSON.stringify(told) } });
+    const child = childProcess().spawn(path, argv, { stdio: deadline ? ['inherit', 'inherit', 'inherit', 'pipe'] : 'inherit', env: { ...process.env, [HANDOVER_ENV]: JSON.stringify(told) } });
     const pass = (sig: NodeJS.Signals) => child.kill(sig);
     const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
     for (const s of signals) process.on(s, pass);

@@ -1,6 +1,6 @@
 // The programs pfs image writes with: Debian's mtools (FAT) and e2fsprogs' debugfs (ext4).
 // Neither mounts anything, so pfs image needs no root and no loop device.
-import { execFile } from 'node:child_process';
+import { childProcess } from '../io/builtins';
 import { PfsError } from '../errors';
 
 /** The Debian package that brings each program, for the message when it is missing. */
@@ -21,7 +21,7 @@ export interface ToolOutput {
  */
 export function runTool(program: string, args: string[], image: string): Promise<ToolOutput> {
   return new Promise((resolve, reject) => {
-    execFile(program, args, { env: env(), maxBuffer: 64 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
+    childProcess().execFile(program, args, { env: env(), maxBuffer: 64 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (!err) return resolve({ stdout, stderr });
       const e = err as NodeJS.ErrnoException & { code?: string | number };
       if (e.code === 'ENOENT') {

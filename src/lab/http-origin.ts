@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import http from 'node:http';
+import type http from 'node:http';
+import { http as httpModule } from '../io/builtins';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger';
 import { silentLogger } from '../log/logger';
@@ -26,7 +27,7 @@ export class LabHttpOrigin {
   }
 
   async start(): Promise<{ address: string; port: number }> {
-    const server = http.createServer((req, res) => void this.serve(req, res));
+    const server = httpModule().createServer((req, res) => void this.serve(req, res));
     await new Promise<void>((ok, fail) => {
       server.once('error', fail);
       server.listen(0, '127.0.0.1', () => ok());

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from '../io/builtins';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Level } from '../log/level';
@@ -281,7 +282,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
       const subnet = net;
       if (subnet) hosts.push(forkedHost(fleet, group, () => subnet.spawn(subnet.boards[group[0]!.index]!, [process.execPath, ...self, 'lab-host'], { stdio })));
-      else if (perProcess > 0) hosts.push(forkedHost(fleet, group, () => spawn(process.execPath, [...self, 'lab-host'], { stdio })));
+      else if (perProcess > 0) hosts.push(forkedHost(fleet, group, () => childProcess().spawn(process.execPath, [...self, 'lab-host'], { stdio })));
       else hosts.push(inlineHost(fleet, group));
     }
     cleanups.push(() => Promise.all(hosts.map((h) => h.stop())));

@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http } from '../io/builtins';
 import type { AddressInfo } from 'node:net';
 import { PfsError } from '../errors';
 import type { TreeSnapshot } from './model';
@@ -14,7 +15,7 @@ export class StatusPage {
   private readonly streams = new Set<ServerResponse>();
 
   constructor(private readonly current: () => TreeSnapshot) {
-    this.server = createServer((req, res) => this.handle(req, res));
+    this.server = http().createServer((req, res) => this.handle(req, res));
   }
 
   /** Listens; resolves with the address bound (port 0: one from the kernel). Throws PFS_ERR_NETWORK naming the address. */

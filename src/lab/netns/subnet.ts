@@ -1,4 +1,5 @@
-import { execFile, execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { childProcess } from '../../io/builtins';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -92,7 +93,7 @@ function onPath(cmd: string): boolean {
 
 function run(cmd: string, args: string[], input?: string): Promise<string> {
   return new Promise((ok, fail) => {
-    const c = execFile(cmd, args, { maxBuffer: 16 << 20 }, (e, stdout, stderr) => {
+    const c = childProcess().execFile(cmd, args, { maxBuffer: 16 << 20 }, (e, stdout, stderr) => {
       if (e) fail(new NetnsError(`${cmd} ${args.join(' ')}: ${String(stderr).trim() || e.message}`));
       else ok(String(stdout));
     });
@@ -217,7 +218,7 @@ export class NetnsSubnet {
   spawn(host: NetnsHost, argv: string[], opts: SpawnOptions = {}): ChildProcess {
     if (this.destroying) throw new NetnsError('the subnet is being torn down');
     if (argv.length === 0) throw new NetnsError('spawn: no command');
-    const child = spawn('ip', ['netns', 'exec', host.ns, ...argv], { ...opts, env: { ...(opts.env ?? process.env), PFS_LAB_TAG: this.tag } });
+    const child = childProcess().spawn('ip', ['netns', 'exec', host.ns, ...argv], { ...opts, env: { ...(opts.env ?? process.env), PFS_LAB_TAG: this.tag } });
     this.procs.add(child);
     child.once('exit', () => this.procs.delete(child));
     return child;
@@ -269,7 +270,7 @@ export async function listNamespaces(): Promise<string[]> {
 
 function pidsIn(ns: string): number[] {
   try {
-    return execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    return childProcess().execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
       .split('\n')
       .map(Number)
       .filter((n) => n > 0);
@@ -304,7 +305,7 @@ function removeRunSync(tag: string, namespaces: string[]): void {
   killAll(mine.flatMap(pidsIn));
   if (mine.length > 0) {
     try {
-      execFileSync('ip', ['-force', '-batch', '-'], { input: mine.map((n) => `netns del ${n}\n`).join(''), stdio: ['pipe', 'ignore', 'ignore'] });
+      childProcess().execFileSync('ip', ['-force', '-batch', '-'], { input: mine.map((n) => `netns del ${n}\n`).join(''), stdio: ['pipe', 'ignore', 'ignore'] });
     } catch {
       // best effort: the next run's cleanupStale() finishes the job
     }

@@ -1,4 +1,5 @@
-import http from 'node:http';
+import type http from 'node:http';
+import { http as httpModule } from '../../io/builtins';
 import net, { type Socket } from 'node:net';
 import type { Logger } from '../../log/logger';
 import { silentLogger } from '../../log/logger';
@@ -121,7 +122,7 @@ class RangeDownload implements HttpDownload {
     // One connection per request: a broken one is never reused, and nothing lingers after the file.
     const ahead = this.ahead;
     this.ahead = undefined;
-    const req = ahead && !ahead.destroyed ? http.get(this.url, { headers, createConnection: () => ahead }) : http.get(this.url, { headers, agent: false });
+    const req = ahead && !ahead.destroyed ? httpModule().get(this.url, { headers, createConnection: () => ahead }) : httpModule().get(this.url, { headers, agent: false });
     this.req = req;
     this.res = undefined;
     this.arm('no answer');
