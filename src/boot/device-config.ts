@@ -47,8 +47,12 @@ export interface DeviceConfig {
   peerFirmwareSharing: boolean;
   /** The level that decided `peerFirmwareSharing`. */
   pfsSource: PfsSource;
-  /** `<pfsLoad>` for this model: the signed `.loads` manifest's load name, size in bytes and SHA-256 (lower-case hex). */
-  manifest?: { load: string; size: number; sha256: string };
+  /**
+   * `<pfsLoad>` for this model: the signed `.loads` manifest's load name, size in bytes
+   * and SHA-256 (lower-case hex); with `files="…"`, the component names it lists (a
+   * hint, so the root can open their transfers with the manifest's; the manifest decides).
+   */
+  manifest?: { load: string; size: number; sha256: string; files?: string[] };
 }
 
 const parser = new XMLParser({
@@ -161,6 +165,16 @@ function plainLoadName(load: string, where: string, source: string): string {
   return load;
 }
 
+/** `files="a.sbn b.sbn"`: the component names a `<pfsLoad>` says its manifest lists (at most 64, plain names). */
+function componentNames(attr: unknown, where: string, source: string): string[] | undefined {
+  if (attr === undefined) return undefined;
+  const names = String(attr).split(/[\s,]+/).filter(Boolean);
+  if (names.length === 0 || names.length > 64) throw new ConfigError(source, `${where} files must name 1 to 64 components (got ${names.length})`);
+  const bad = names.find((n): boolean => !isPlainName(n));
+  if (bad !== undefined) throw new ConfigError(source, `${where} files names ${JSON.stringify(bad.slice(0, 80))}: a component name is a plain name (letters, digits, . _ + -), never a path`);
+  return names;
+}
+
 function findManifest(root: Node, rootName: string, model: ModelProfile, source: string): DeviceConfig['manifest'] {
   const found = new Map<string, NonNullable<DeviceConfig['manifest']>>();
   for (const item of (root.pfsLoad as unknown[] | undefined) ?? []) {
@@ -176,7 +190,8 @@ function findManifest(root: Node, rootName: string, model: ModelProfile, source:
     plainLoadName(load, where, source);
     if (!/^\d+$/.test(size) || !Number.isSafeInteger(Number(size)) || Number(size) <= 0) throw new ConfigError(source, `${where} size must be the manifest's size in bytes (got "${size}")`);
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ConfigError(source, `${where} sha256 must be 64 hex digits (got "${sha256}")`);
-    found.set(`${load} ${size} ${sha256}`, { load, size: Number(size), sha256 });
+    const files = componentNames(node['@files'], where, source);
+    found.set(`${load} ${size} ${sha256}`, { load, size: Number(size), sha256, ...(files ? { files } : {}) });
   }
   if (found.size > 1) throw new ConfigError(source, `has ${found.size} different <pfsLoad> elements for ${model.model}`);
   return [...found.values()][0];

@@ -20,8 +20,8 @@ export interface UpgradeConfig {
   loadName?: string;
   peerFirmwareSharing: boolean;
   pfsSource: string;
-  /** Size and SHA-256 of the signed `.loads` manifest, so peers can pass it on verified. */
-  manifest?: { load: string; size: number; sha256: string };
+  /** Size and SHA-256 of the signed `.loads` manifest, so peers can pass it on verified; the component names it lists, if the configuration says. */
+  manifest?: { load: string; size: number; sha256: string; files?: string[] };
   /** The configuration's HTTP load server (`<loadServerHttp>`), a base URL: see UpgradePorts.http. */
   httpServer?: string;
 }
@@ -332,7 +332,7 @@ async function fetchManifest(p: UpgradePorts, cfg: UpgradeConfig, load: string, 
       // then, not a whole election later. The manifest's hierarchy goes on for the others.
       let early!: (b: Buffer) => void;
       const ahead = new Promise<Buffer>((ok) => (early = ok));
-      const whole = watch.peers.fetch({ name, plan, medium: () => fileMedium(path), early });
+      const whole = watch.peers.fetch({ name, plan, medium: () => fileMedium(path), early, componentsHint: digest.files });
       const first = await Promise.race([whole.then(() => undefined), ahead]);
       if (first) {
         whole.catch(() => {}); // its outcome is the peer engine's now (served() waits for it)

@@ -64,7 +64,7 @@ export async function prepareSite(
     const packed = await packLoad({ load, model: m.profile.model, keyPath: key.privatePath, outDir: originDir, files: comps.map((c) => join(build, c.name)) });
     loads.set(m.profile.model, load);
     elements.push(`  <loadInformation model="${m.profile.model}">${load}</loadInformation>`);
-    elements.push(`  <pfsLoad model="${m.profile.model}" size="${packed.size}" sha256="${packed.sha256}">${load}</pfsLoad>`);
+    elements.push(`  <pfsLoad model="${m.profile.model}" size="${packed.size}" sha256="${packed.sha256}" files="${packed.manifest.files.map((f) => f.name).join(' ')}">${load}</pfsLoad>`);
   }
   await writeFile(
     join(originDir, 'XMLDefault.cnf.xml'),

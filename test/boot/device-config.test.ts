@@ -149,6 +149,13 @@ test('the <pfsLoad> element: size and sha256 checked, per model, one per model',
   assert.match(configError(two).message, /has 2 different <pfsLoad> elements for CP-7961G/);
 });
 
+test('<pfsLoad files="…">: the component names its manifest lists, a hint for the root; plain names only', () => {
+  const withLoad = (files: string) => sep(null, null, '1', `<pfsLoad model="CP-7961G" size="7" sha256="${SHA}" files="${files}">SCCP41.9-4-2SR2-2S</pfsLoad>`);
+  assert.equal(parseDeviceConfig(withLoad('apps41.sbn  cnu41.sbn,dsp41.sbn'), M7961, 's').manifest?.files, ['apps41.sbn', 'cnu41.sbn', 'dsp41.sbn']);
+  assert.match(configError(withLoad('apps41.sbn ../etc/passwd')).message, /<pfsLoad model="CP-7961G"> files names "..\/etc\/passwd": a component name is a plain name/);
+  assert.match(configError(withLoad(' ')).message, /files must name 1 to 64 components \(got 0\)/);
+});
+
 test('malformed XML, a wrong root, an empty file: ConfigError with the file and the reason', () => {
   assert.match(configError('<device>\n<loadInformation>x</device>').message, /^SEP001BD5080027\.cnf\.xml: malformed XML at line 2, column \d+: /);
   assert.match(configError('').message, /^SEP001BD5080027\.cnf\.xml: malformed XML at line 1/);

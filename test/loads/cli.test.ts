@@ -59,7 +59,7 @@ test('pfs pack with a folder takes its *.sbn, writes the load and prints the <pf
     assert.equal((await readdir(out)).sort(), ['SCCP41.9-4-2SR2-2S.loads', 'apps41.sbn', 'cnu41.sbn']);
     const bytes = await readFile(join(out, 'SCCP41.9-4-2SR2-2S.loads'));
     const sha = createHash('sha256').update(bytes).digest('hex');
-    assert.ok(r.stdout.includes(`  <pfsLoad model="CP-7961G" size="${bytes.length}" sha256="${sha}">SCCP41.9-4-2SR2-2S</pfsLoad>\n`), r.stdout);
+    assert.ok(r.stdout.includes(`  <pfsLoad model="CP-7961G" size="${bytes.length}" sha256="${sha}" files="apps41.sbn cnu41.sbn">SCCP41.9-4-2SR2-2S</pfsLoad>\n`), r.stdout);
     assert.ok(r.stdout.includes('<loadInformation model="CP-7961G">SCCP41.9-4-2SR2-2S</loadInformation>'), r.stdout);
     assert.match(r.stdout, new RegExp(`signed by key ${w.keyId}`));
     assert.match(r.stdout, /apps41\.sbn\s+97\.7 KiB/);

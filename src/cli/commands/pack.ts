@@ -19,7 +19,8 @@ Hashes each component (SHA-256 of the file and of every 64 KiB block), copies it
 into OUT/ (unless it is there already) and writes OUT/NAME.loads, signed with
 KEY.pem. A FILE may be a folder: its *.sbn files are taken. Then prints the
 <pfsLoad> element for the device configuration (cnf.xml): with it, boards can check
-the manifest when it reaches them from a peer.
+the manifest when it reaches them from a peer, and its files="…" lets the root ask
+for the components while the manifest is still on its way.
 
 Options:
   --load NAME     load name, e.g. SCCP41.9-4-2SR2-2S (letters, digits, . _ + -)
@@ -98,7 +99,7 @@ Example:
     text += `wrote ${r.manifestPath} (${r.size} bytes, signed by key ${r.keyId})\n\n`;
     text += `Put these inside <device> of the cnf.xml files for ${m.model} (<Default> in XMLDefault.cnf.xml):\n`;
     text += `  <loadInformation model="${m.model}">${m.load}</loadInformation>\n`;
-    text += `  <pfsLoad model="${m.model}" size="${r.size}" sha256="${r.sha256}">${m.load}</pfsLoad>\n`;
+    text += `  <pfsLoad model="${m.model}" size="${r.size}" sha256="${r.sha256}" files="${m.files.map((f) => f.name).join(' ')}">${m.load}</pfsLoad>\n`;
     process.stdout.write(text);
     return 0;
   },

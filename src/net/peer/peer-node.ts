@@ -43,6 +43,9 @@ export interface PeerNodeOptions {
   faults?: { corruptServed?: boolean };
 }
 
+/** How long a component's transfer opened with its manifest (WantedFile.componentsHint) waits to be taken (ms). */
+const HINTED_MS = 10_000;
+
 /** How long a file that inherits a root waits for that root's election on this board to settle (ms). */
 const SETTLE_MS = 2000;
 
@@ -64,6 +67,14 @@ export interface WantedFile {
    * resolves once it is on the medium.
    */
   early?: (bytes: Buffer) => void;
+  /**
+   * For that file (the manifest): the component names the configuration says it
+   * lists. A board that takes it from the origin ahead opens their transfers with it
+   * (no data yet), so the components' request round trip is paid during the
+   * manifest's; a component this board then takes from the origin starts on its
+   * transfer. The manifest decides: a transfer no component takes is dropped.
+   */
+  componentsHint?: string[];
   /**
    * The file that named this one (a component: its load's manifest). Under the fast
    * election, the root this board knows for that file takes this one too, without an
@@ -107,6 +118,7 @@ interface FileIO {
   /** A one-block file taken ahead (PrepareOrigin with `early`), waiting for FetchOrigin. */
   ahead?: AheadSource;
   readonly early?: (bytes: Buffer) => void;
+  readonly componentsHint?: string[];
   /** Released limit in blocks, as told by the core. */
   released: number;
   /** The slices of the most recently stored block, for the live stream. */
@@ -136,6 +148,8 @@ export class PeerNode {
   private timer?: NodeJS.Timeout;
   private timerAt = Infinity;
   private readonly files = new Map<HierKey, FileIO>();
+  /** Transfers opened with a manifest taken ahead, for the components it names (FileIO.componentsHint), by file name. */
+  private readonly hinted = new Map<string, { dl: ReturnType<typeof OriginSource.prepare>; by: HierKey; expiry: NodeJS.Timeout }>();
   private stopped = false;
   /** The ports bound by start() (the options' values, or the kernel's choice for 0). */
   tcpPort = 0;
@@ -243,6 +257,7 @@ export class PeerNode {
       left: deferred(),
       marked: new Set(),
       early: file.early,
+      componentsHint: file.componentsHint,
     };
     this.files.set(key, io);
     this.run(actions);
@@ -300,6 +315,7 @@ export class PeerNode {
     this.stopped = true;
     clearTimeout(this.timer);
     this.udp.close();
+    for (const name of [...this.hinted.keys()]) this.takeHinted(name)?.abort();
     const closing: Promise<void>[] = [this.children.stop()];
     for (const io of this.files.values()) {
       this.dropSource(io);
@@ -358,13 +374,15 @@ export class PeerNode {
       case 'StopOrigin': {
         const io = this.files.get(a.key);
         if (io) this.dropSource(io);
+        // A claim given up: the components' transfers opened with it are another root's to take.
+        if (a.type === 'StopOrigin') this.dropHintedBy(a.key);
         return;
       }
       case 'PrepareOrigin': {
         const io = this.files.get(a.key);
         if (!io || io.prepared || io.ahead) return;
         if (io.early && io.plan.hashes.length === 1 && io.pipeline.storedBlocks === 0) return this.takeAhead(io, a.file);
-        io.prepared = { offset: a.fromOffset, dl: OriginSource.prepare(this.origin, a.file, this.log.child('TFTP')) };
+        io.prepared = { offset: a.fromOffset, dl: this.takeHinted(a.file) ?? OriginSource.prepare(this.origin, a.file, this.log.child('TFTP')) };
         return;
       }
       case 'FetchOrigin':
@@ -429,7 +447,7 @@ export class PeerNode {
     }
     // A transfer prepared at any offset serves: TFTP always starts at 0 and the pipeline skips.
     // One whose request already failed (the server refused, or never answered) is not reused.
-    const prepared = io.prepared?.dl.failure ? undefined : io.prepared?.dl;
+    const prepared = (io.prepared?.dl.failure ? undefined : io.prepared?.dl) ?? this.takeHinted(file);
     io.prepared = undefined;
     // HTTP can start where flash ends (a root restarting with part of the file); TFTP
     // cannot seek, so OriginSource takes `from` only for HTTP and the pipeline skips.
@@ -463,6 +481,27 @@ export class PeerNode {
       this.mark(io, 'whole file ahead of the election');
       io.early?.(bytes);
     });
+    // The components it names, asked for now: their request's round trip overlaps the manifest's.
+    for (const name of io.componentsHint ?? []) {
+      if (this.hinted.has(name)) continue;
+      const expiry = setTimeout(() => this.takeHinted(name)?.abort(), HINTED_MS).unref();
+      this.hinted.set(name, { dl: OriginSource.prepare(this.origin, name, this.log.child('TFTP')), by: io.key, expiry });
+    }
+  }
+
+  /** A transfer opened for a component named ahead (takeAhead), now this file's; undefined if none, or its request failed. */
+  private takeHinted(name: string): ReturnType<typeof OriginSource.prepare> | undefined {
+    const h = this.hinted.get(name);
+    if (!h) return undefined;
+    this.hinted.delete(name);
+    clearTimeout(h.expiry);
+    if (!h.dl.failure) return h.dl;
+    h.dl.abort();
+    return undefined;
+  }
+
+  private dropHintedBy(key: HierKey): void {
+    for (const [name, h] of [...this.hinted]) if (h.by === key) this.takeHinted(name)?.abort();
   }
 
   private connectParent(key: HierKey, parentId: number, addr: string, port: number, fromOffset: number): void {

@@ -1,0 +1,49 @@
+// WantedFile.componentsHint: the component names the configuration's <pfsLoad files="…">
+// gives. A board that takes the manifest from the origin ahead asks for those
+// components with it (their transfers opened, no data), so a component it then takes
+// from the origin starts on that transfer: one request round trip fewer before its
+// first byte, and the origin still sends each file once.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { generateFirmware } from '../../../src/lab/firmware';
+import { until, within } from '../../helpers/net';
+import { site } from './site';
+
+const MANIFEST = 10_244;
+const COMPONENT = 256 << 10;
+
+test('the manifest\'s claimant asks for the hinted components with it and takes them on those transfers; a hinted file nobody takes is dropped at stop', async () => {
+  const s = await site(MANIFEST);
+  try {
+    const [c] = await generateFirmware(join(s.root, 'origin'), { files: 1, totalBytes: COMPONENT, blockSize: 64 * 1024, load: 'H', seed: 'hint' });
+    await writeFile(join(s.root, 'origin', 'ghost.sbn'), Buffer.alloc(4096, 7));
+    const component = { name: c!.name, plan: c!.plan };
+    const a = await s.board(1);
+    let requestsWhenManifestCame = -1;
+    let started!: Promise<void>;
+    const manifest = a.node.fetch({
+      name: s.file.name,
+      plan: s.file.plan,
+      componentsHint: [component.name, 'ghost.sbn'],
+      early: () => {
+        requestsWhenManifestCame = s.server.stats.transfers;
+        started = a.node.fetch({ ...component, inheritRootOf: s.file.name });
+      },
+    });
+    await within(10_000, 'the manifest', manifest);
+    await until(() => started !== undefined, { timeoutMs: 5000, what: 'the component to start' });
+    await within(10_000, 'the component', started);
+    assert.is(requestsWhenManifestCame, 3, 'the manifest, the component and the ghost were asked for before the manifest was in hand');
+    assert.is(s.server.stats.transfers, 3, 'the component was taken on its transfer, not asked for again');
+    assert.is(s.server.stats.bytesByFile.get(component.name), COMPONENT, 'the component crossed once');
+    assert.is(s.server.stats.bytesByFile.get('ghost.sbn') ?? 0, 0, 'no byte of a file nobody took');
+    await a.node.stop();
+    await until(() => s.server.stats.active === 0, { timeoutMs: 5000, what: 'the ghost\'s transfer to end' });
+  } finally {
+    await s.close();
+  }
+});
+
+test.run();
