@@ -27,6 +27,11 @@ export interface PreparedOrigin {
   /** Set once the opening failed: such a transfer is not used. */
   readonly failure: Error | undefined;
   abort(): void;
+  /**
+   * Takes the first window ahead of `start()` (TftpDownload.prime): for a file this
+   * board is sure to take, whose blocks can only be verified once its manifest is in hand.
+   */
+  prime(): void;
 }
 
 /** A TCP connection opened ahead to the HTTP load server. */
@@ -37,6 +42,9 @@ class PreparedHttp implements PreparedOrigin {
   }
   abort(): void {
     this.socket.destroy();
+  }
+  prime(): void {
+    // The connection is open; a request sent before the manifest would have no range to ask for yet.
   }
 }
 

@@ -149,7 +149,7 @@ export class PeerNode {
   private timerAt = Infinity;
   private readonly files = new Map<HierKey, FileIO>();
   /** Transfers opened with a manifest taken ahead, for the components it names (FileIO.componentsHint), by file name. */
-  private readonly hinted = new Map<string, { dl: ReturnType<typeof OriginSource.prepare>; by: HierKey; expiry: NodeJS.Timeout }>();
+  private readonly hinted = new Map<string, { dl: ReturnType<typeof OriginSource.prepare>; by: HierKey; expiry: NodeJS.Timeout; primed?: boolean }>();
   private stopped = false;
   /** The ports bound by start() (the options' values, or the kernel's choice for 0). */
   tcpPort = 0;
@@ -352,6 +352,7 @@ export class PeerNode {
   /** Carries out actions in order, then sleeps until the core's next deadline. */
   private run(actions: DLoadAction[]): void {
     for (const a of actions) this.act(a);
+    if (this.hinted.size > 0) this.primeHinted();
     const at = this.core.nextDeadline();
     if (at < this.timerAt && Number.isFinite(at) && !this.stopped) {
       clearTimeout(this.timer);
@@ -486,6 +487,20 @@ export class PeerNode {
       if (this.hinted.has(name)) continue;
       const expiry = setTimeout(() => this.takeHinted(name)?.abort(), HINTED_MS).unref();
       this.hinted.set(name, { dl: OriginSource.prepare(this.origin, name, this.log.child('TFTP')), by: io.key, expiry });
+    }
+  }
+
+  /**
+   * Once this board is the manifest's confirmed root, the components it names are its
+   * own to take (Inherited root): their first windows come now, alongside the
+   * manifest's data, and wait unacknowledged until it verifies (TftpDownload.prime),
+   * instead of being asked for one round trip after it.
+   */
+  private primeHinted(): void {
+    for (const h of this.hinted.values()) {
+      if (h.primed || this.coreRef?.session(h.by)?.role !== 'root') continue;
+      h.primed = true;
+      h.dl.prime();
     }
   }
 

@@ -75,6 +75,14 @@ export interface TftpDownload extends AsyncIterable<Buffer> {
   resume(): void;
   /** Starts the data flow of a transfer opened with `hold`. */
   begin(): void;
+  /**
+   * Starts the data flow of a transfer opened with `hold` ahead of `deliver()`, but
+   * takes only the server's first window (2 × min(windowsize, 16) blocks, docs/TFTP.md)
+   * and then says `room` 0 until `deliver()` hands them on. Only a server that granted
+   * `sack` is primed: plain RFC 7440 has no way to say "wait", and a silent receiver
+   * would have its window sent again. Does nothing on a transfer already begun.
+   */
+  prime(): void;
   /** Why the transfer failed, once it has; undefined while it runs or after it succeeded. */
   readonly failure: Error | undefined;
 }
@@ -125,6 +133,10 @@ class Download implements TftpDownload {
   private readonly resendAck = () => this.sendAck();
   private sink?: (block: Buffer) => boolean | void;
   private holding: boolean;
+  /** Set by prime(): begin at the OACK if the server grants `sack`. */
+  private primeAtOAck = false;
+  /** Blocks taken before `deliver()` (prime()); 0: QUEUE_BLOCKS, as for the iterator. */
+  private primeCap = 0;
 
   private readonly queue: Buffer[] = [];
   private qHead = 0;
@@ -313,6 +325,10 @@ class Download implements TftpDownload {
       return;
     }
     this.agree(got);
+    if (this.holding && this.primeAtOAck && got.sack) {
+      this.primeCap = 2 * this.ackEvery;
+      this.holding = false;
+    }
     if (this.holding) {
       this.resend = undefined; // the server keeps the transfer open, resending its OACK
       return;
@@ -330,6 +346,17 @@ class Download implements TftpDownload {
       this.send(encodeAck(0));
       this.arm(this.resendAck0);
     }
+  }
+
+  prime(): void {
+    if (!this.holding || this.finished || this.sink) return;
+    if (!this.negotiatedDone) {
+      this.primeAtOAck = true;
+      return;
+    }
+    if (!this.params.sack) return;
+    this.primeCap = 2 * this.ackEvery;
+    this.begin();
   }
 
   private agree(n: Negotiated): void {
@@ -498,7 +525,9 @@ class Download implements TftpDownload {
     const w = this.opts.sackWindowBytes;
     const bytes = typeof w === 'function' ? w() : (w ?? SACK_WINDOW_BYTES);
     const budget = Math.max(SACK_ACK_EVERY, Math.min(SACK_MAX_AHEAD, Math.floor(bytes / this.params.blksize)));
-    const room = this.ackHeld ? 0 : Math.max(0, this.expected - 1 + budget - high);
+    let room = this.ackHeld ? 0 : Math.max(0, this.expected - 1 + budget - high);
+    // Primed (prime()): nothing past the first window until deliver() takes it.
+    if (this.primeCap && !this.sink) room = Math.min(room, Math.max(0, this.primeCap - high));
     return encodeSackAck(this.expected - 1, high, room, holes);
   }
 
@@ -534,7 +563,7 @@ class Download implements TftpDownload {
     }
     this.queue.push(buf);
     this.wake?.();
-    return this.queue.length - this.qHead < QUEUE_BLOCKS;
+    return this.queue.length - this.qHead < (this.primeCap || QUEUE_BLOCKS);
   }
 
   resume(): void {
@@ -545,8 +574,25 @@ class Download implements TftpDownload {
   }
 
   deliver(sink: (block: Buffer) => boolean | void): Promise<void> {
-    if (this.sink || this.qHead < this.queue.length) throw new Error('deliver() must be called once, before any block is read');
+    if (this.sink || (this.qHead < this.queue.length && !this.primeCap)) throw new Error('deliver() must be called once, before any block is read');
     this.sink = sink;
+    // A primed transfer's first window, handed on before what follows it.
+    let more = true;
+    for (let b = this.take(false); b && !this.error; b = this.take(false)) {
+      try {
+        if (sink(b) === false) more = false;
+      } catch (e) {
+        this.sendError(ErrorCode.NotDefined, 'transfer aborted by receiver');
+        this.fail(e as Error);
+      }
+    }
+    this.queue.length = 0;
+    this.qHead = 0;
+    if (more) this.resume();
+    else if (!this.finished && !this.ackHeld) {
+      this.ackHeld = true;
+      this.resend = undefined;
+    }
     return new Promise((ok, fail) => {
       this.wake = () => {
         if (this.error) fail(this.error);
@@ -624,7 +670,8 @@ class Download implements TftpDownload {
     this.fail(new TftpAbortedError(this.peerName, this.opts.file, reason));
   }
 
-  private take(): Buffer | undefined {
+  /** The next queued block; `resume`: ACK again once the queue is half empty (the iterator). */
+  private take(resume = true): Buffer | undefined {
     if (this.qHead >= this.queue.length) return undefined;
     const b = this.queue[this.qHead]!;
     this.queue[this.qHead++] = undefined as unknown as Buffer;
@@ -632,7 +679,7 @@ class Download implements TftpDownload {
       this.queue.splice(0, this.qHead);
       this.qHead = 0;
     }
-    if (this.queue.length - this.qHead < QUEUE_BLOCKS / 2) this.resume();
+    if (resume && this.queue.length - this.qHead < QUEUE_BLOCKS / 2) this.resume();
     return b;
   }
 

@@ -1,0 +1,119 @@
+// TftpDownload.prime(): a root sure to take a component (it takes the manifest that
+// names it) asks for the component's first window alongside the manifest's data, and
+// holds it until the manifest verifies. It must take no more than that window before
+// deliver() (a manifest that fails costs at most one window per name), lose nothing
+// (the window is handed on first, in order), and leave a server that cannot be told
+// to wait (no `sack`: plain RFC 7440) untouched.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { tftpGet } from '../../../src/net/tftp/client';
+import { TftpServer } from '../../../src/net/tftp/server';
+import { until } from '../../helpers';
+
+const BLKSIZE = 1468;
+const WINDOW = 32; // the server's first window: 2 x min(windowsize, 16)
+
+async function origin(sack: boolean, files: Record<string, Buffer>) {
+  const root = mkdtempSync(join(tmpdir(), 'pfs-prime-'));
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(root, name), bytes);
+  const server = new TftpServer({ root, port: 0, bind: '127.0.0.1', sack });
+  await server.start();
+  return {
+    server,
+    port: server.address().port,
+    sent: (name: string) => server.stats.bytesByFile.get(name) ?? 0,
+    close: async () => {
+      await server.stop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+function image(bytes: number, seed: number): Buffer {
+  const b = Buffer.alloc(bytes);
+  for (let i = 0; i < bytes; i++) b[i] = (i * 31 + seed) & 0xff;
+  return b;
+}
+
+async function take(dl: ReturnType<typeof tftpGet>): Promise<Buffer> {
+  const h = createHash('sha256');
+  let n = 0;
+  dl.begin();
+  await dl.deliver((b) => {
+    h.update(b);
+    n += b.length;
+  });
+  return Buffer.concat([h.digest(), Buffer.from(String(n))]);
+}
+
+const digest = (b: Buffer) => Buffer.concat([createHash('sha256').update(b).digest(), Buffer.from(String(b.length))]);
+
+for (const when of ['before the options are answered', 'after the options are answered'] as const) {
+  test(`primed ${when}: the first window only, then the whole file in order once delivered`, async () => {
+    const file = image(400 * BLKSIZE + 77, 3);
+    const o = await origin(true, { 'cnu.sbn': file });
+    try {
+      const dl = tftpGet({ host: '127.0.0.1', port: o.port, file: 'cnu.sbn', blksize: BLKSIZE, windowsize: 64, hold: true });
+      if (when === 'after the options are answered') await dl.negotiated;
+      dl.prime();
+      await until(() => dl.bytes === WINDOW * BLKSIZE, { timeoutMs: 5000, what: 'the first window' });
+      await sleep(400); // the server's probe would come after two round trips: none, room 0 says wait
+      assert.is(dl.bytes, WINDOW * BLKSIZE, 'no block past the first window before deliver()');
+      assert.is(o.sent('cnu.sbn'), WINDOW * BLKSIZE, 'the server sent the window once and waits');
+      assert.equal(await take(dl), digest(file), 'every byte, in order, the window first');
+      assert.is(o.sent('cnu.sbn'), file.length, 'nothing sent twice');
+    } finally {
+      await o.close();
+    }
+  });
+}
+
+test('a file shorter than the window completes while primed, and deliver() still hands it all on', async () => {
+  const file = image(10 * BLKSIZE + 5, 9);
+  const o = await origin(true, { 'small.sbn': file });
+  try {
+    const dl = tftpGet({ host: '127.0.0.1', port: o.port, file: 'small.sbn', blksize: BLKSIZE, windowsize: 64, hold: true });
+    dl.prime();
+    await until(() => dl.bytes === file.length, { timeoutMs: 5000, what: 'the whole small file' });
+    assert.equal(await take(dl), digest(file));
+  } finally {
+    await o.close();
+  }
+});
+
+test('a server without sack is not primed (it could not be told to wait): nothing moves until begin()', async () => {
+  const file = image(100 * BLKSIZE, 5);
+  const o = await origin(false, { 'apps.sbn': file });
+  try {
+    const dl = tftpGet({ host: '127.0.0.1', port: o.port, file: 'apps.sbn', blksize: BLKSIZE, windowsize: 16, hold: true });
+    dl.prime();
+    await dl.negotiated;
+    await sleep(300);
+    assert.is(o.sent('apps.sbn'), 0, 'no DATA before begin()');
+    assert.equal(await take(dl), digest(file));
+  } finally {
+    await o.close();
+  }
+});
+
+test('a primed transfer aborted (its manifest failed) stops the server after the first window', async () => {
+  const file = image(300 * BLKSIZE, 1);
+  const o = await origin(true, { 'dsp.sbn': file });
+  try {
+    const dl = tftpGet({ host: '127.0.0.1', port: o.port, file: 'dsp.sbn', blksize: BLKSIZE, windowsize: 64, hold: true, timeoutMs: 1000 });
+    dl.prime();
+    await until(() => dl.bytes === WINDOW * BLKSIZE, { timeoutMs: 5000, what: 'the first window' });
+    dl.abort();
+    await until(() => o.server.stats.active === 0, { timeoutMs: 3000, what: 'the server to end the transfer' });
+    assert.is(o.sent('dsp.sbn'), WINDOW * BLKSIZE);
+  } finally {
+    await o.close();
+  }
+});
+
+test.run();
