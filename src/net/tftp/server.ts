@@ -7,6 +7,7 @@ import { MAX_BLKSIZE, MAX_WINDOWSIZE } from './options';
 import { TftpNetworkError } from './errors';
 import { resolveServedFile, ServedPathError } from './served-path';
 import { Transfer, type TransferLimits } from './transfer';
+import type { SharedPath } from './window-control';
 
 export interface TftpServerOptions {
   /** The one directory served; nothing outside it is ever readable. */
@@ -75,6 +76,8 @@ export class TftpServer {
   private readonly limits: TransferLimits;
   /** Requests being opened or served, per client address, and per client address:port (its TID). */
   private readonly perClient = new Map<string, number>();
+  /** What the transfers to each client address know of their path, while any runs (WindowControlOptions.path). */
+  private readonly paths = new Map<string, { path: SharedPath; users: number }>();
   private readonly busy = new Map<string, { request: Buffer; transfer?: Transfer }>();
   private running = 0;
   private readonly maxTransfers: number;
@@ -207,6 +210,10 @@ export class TftpServer {
       void handle.close();
       return undefined;
     }
+    // Forgotten once no transfer to the address runs: a route that changed in between must not leave a round trip too small to reach.
+    const shared = this.paths.get(rinfo.address) ?? { path: { baseRtt: Infinity }, users: 0 };
+    shared.users++;
+    this.paths.set(rinfo.address, shared);
     const t = new Transfer({
       handle,
       size,
@@ -216,6 +223,7 @@ export class TftpServer {
       bind: this.opts.bind ?? '127.0.0.1',
       limits: this.limits,
       log: this.log,
+      path: shared.path,
       onSent: (n) => {
         this.stats.bytesSent += n;
         this.stats.bytesByFile.set(name, (this.stats.bytesByFile.get(name) ?? 0) + n);
@@ -226,6 +234,7 @@ export class TftpServer {
           this.stats.windowShrinks += t.control.shrinks;
         }
         release();
+        if (--shared.users === 0 && this.paths.get(rinfo.address) === shared) this.paths.delete(rinfo.address);
         this.transfers.delete(t);
         this.stats.active--;
         if (error) this.stats.errors++;

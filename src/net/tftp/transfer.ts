@@ -4,7 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { Logger } from '../../log/logger';
 import { decode, encodeError, encodeOAck, ErrorCode, Op, unwrapBlock, writeDataHeader, type Ack, type Options } from './packet';
 import { acceptOptions, SACK_ACK_EVERY, SACK_MAX_AHEAD, SACK_MAX_RANGES, type Negotiated } from './options';
-import { WindowControl } from './window-control';
+import { WindowControl, type SharedPath } from './window-control';
 
 export interface TransferLimits {
   maxBlksize: number;
@@ -30,6 +30,8 @@ export interface TransferInit {
   bind: string;
   limits: TransferLimits;
   log: Logger;
+  /** The path to this client's address, shared with the other transfers to it (WindowControlOptions.path). */
+  path?: SharedPath;
   onSent(payloadBytes: number): void;
   onEnd(error?: Error): void;
 }
@@ -114,7 +116,7 @@ export class Transfer {
     this.peerName = `${t.peer.address}:${t.peer.port}`;
     if (agreed.sack) {
       const floor = Math.min(agreed.windowsize, SACK_ACK_EVERY);
-      this.control = new WindowControl({ initial: floor * 2, floor, ceiling: SACK_MAX_AHEAD });
+      this.control = new WindowControl({ initial: floor * 2, floor, ceiling: SACK_MAX_AHEAD, path: t.path });
       this.sentTime = new Float64Array(SENT_RING);
     }
   }

@@ -26,6 +26,20 @@ export interface WindowControlOptions {
   floor: number;
   /** Largest window, blocks: what the client keeps out of order. */
   ceiling: number;
+  /**
+   * What the transfers to one client address know of their path, shared among them
+   * (TftpServer: one per address while any transfer to it runs). They cross the same
+   * link, so the smallest round trip any of them saw is the path's: a transfer that
+   * starts behind the others' queue (twelve components started together put 450 ms
+   * of queue ahead of each other's first samples) measures that queue as a queue,
+   * instead of taking it for the path and doubling into the router's buffer.
+   */
+  path?: SharedPath;
+}
+
+/** The smallest round trip seen on a path, ms (Infinity until the first sample). */
+export interface SharedPath {
+  baseRtt: number;
 }
 
 const MIN_TARGET_MS = 40;
@@ -38,7 +52,8 @@ export class WindowControl {
   /** Rounds that shrank the window (queue or loss). */
   shrinks = 0;
   private slowStart = true;
-  private baseRtt = Infinity;
+  /** The smallest round trip this transfer saw. */
+  private ownBase = Infinity;
   private roundMin = Infinity;
   private roundEnd = 0;
   private roundLost = 0;
@@ -53,7 +68,9 @@ export class WindowControl {
 
   /** A round-trip sample, ms (a block sent once, and the report that first held it). */
   rtt(ms: number): void {
-    if (ms < this.baseRtt) this.baseRtt = ms;
+    if (ms < this.ownBase) this.ownBase = ms;
+    const path = this.o.path;
+    if (path && ms < path.baseRtt) path.baseRtt = ms;
     if (ms < this.roundMin) this.roundMin = ms;
     // Slow start ends at the first sample past the target, not at the round's end: a
     // window doubling each round fills a router's buffer within one round (12 transfers
@@ -62,6 +79,10 @@ export class WindowControl {
     const past = ms - this.baseRtt > this.target();
     if (this.slowStart && past && this.lastPast) this.slowStart = false;
     this.lastPast = past;
+  }
+
+  private get baseRtt(): number {
+    return this.ownBase;
   }
 
   private target(): number {
@@ -94,6 +115,11 @@ export class WindowControl {
     this.roundMin = Infinity;
   }
 
+  /** The queue on the path as the transfers sharing it know it (WindowControlOptions.path); NaN without. */
+  private pathQueue(): number {
+    return this.roundMin - (this.o.path?.baseRtt ?? NaN);
+  }
+
   private endRound(): void {
     let w = this.window;
     const before = w;
@@ -107,7 +133,7 @@ export class WindowControl {
       this.slowStart = false;
     } else if (this.roundUsed < before / 2) {
       // hold: the sender was held back by something else (the client's room, the file's end)
-    } else if (this.slowStart || queue < target / 4) {
+    } else if ((this.slowStart || queue < target / 4) && !(this.pathQueue() > target / 2)) {
       // Next to no queue: the path has room an eighth a round would take seconds to
       // fill (the last of four transfers on a 10 Mbit/s WAN, the others done, grew from
       // a quarter of the link at 1/8 a round: 2.4 s of tail, a fleet 1.3 s slower than
