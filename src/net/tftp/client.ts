@@ -491,9 +491,7 @@ class Download implements TftpDownload {
       this.resend = undefined;
       return;
     }
-    // Also after a long quiet (a quarter of the timeout): a block then may be the
-    // server's probe, sent because our reports were lost, and it waits for one.
-    if ((++this.sinceAck >= this.ackEvery || filled || performance.now() - this.lastAckAt >= this.timeoutMs / 4) && !this.ackHeld) this.sendAck();
+    if ((++this.sinceAck >= this.ackEvery || filled) && !this.ackHeld) this.sendAck();
     if (!this.ackHeld) this.resend = this.resendAck;
   }
 
@@ -590,12 +588,8 @@ class Download implements TftpDownload {
     }
     this.queue.length = 0;
     this.qHead = 0;
-    if (more) {
-      if (this.ackHeld) this.resume();
-      // Primed and still taking its first window: the room our last report offered ended
-      // there; offer the whole room now rather than at the next report.
-      else if (this.primeCap && this.ahead && this.expected > 1 && !this.finished) this.sendAck();
-    } else if (!this.finished && !this.ackHeld) {
+    if (more) this.resume();
+    else if (!this.finished && !this.ackHeld) {
       this.ackHeld = true;
       this.resend = undefined;
     }

@@ -470,17 +470,11 @@ export class Transfer {
 
   private expire(): void {
     if (this.control && this.phase === 'data' && this.proven && !this.probed && this.srtt !== undefined && this.room > 0) {
-      // The probe: one block, so that the client reports what it lacks and only that
-      // goes again; no retry is counted. A block not sent yet when the client has room
-      // for it (as TCP's tail loss probe, RFC 8985): a report that was only late (a
-      // root whose CPU is busy) then costs nothing; else the last block sent (or the
-      // first missing) again.
+      // The probe: the last block sent (or the first missing) again. The client that
+      // gets it reports what it lacks, and only that goes again; no retry is counted.
       this.probed = true;
-      const next = this.sentUpTo + 1;
-      const fresh = next > this.maxSent && next <= Math.min(this.lastBlock, this.acked + SACK_MAX_AHEAD - 1, this.high + this.room);
-      const b = fresh ? next : this.sentUpTo > this.high ? this.sentUpTo : this.acked + 1;
-      if (fresh) this.sentUpTo = next;
-      this.t.log.dbg(`no report for ${this.t.name}: probing with ${fresh ? 'new ' : ''}block ${b}`, { peer: this.peerName });
+      const b = this.sentUpTo > this.high ? this.sentUpTo : this.acked + 1;
+      this.t.log.dbg(`no report for ${this.t.name}: probing with block ${b}`, { peer: this.peerName });
       this.queueSend(b, b, true);
       this.arm();
       return;
