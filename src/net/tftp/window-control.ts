@@ -13,7 +13,9 @@
  *   grows: doubling until the queue first rises (slow start), then by an eighth a
  *   round, or doubling again while the queue is under a quarter of the target (room
  *   that others left: a transfer whose neighbours ended); in between it holds. The link stays full with a short queue. Slow start
- *   also ends at the second sample in a row past the target.
+ *   also ends at the second sample in a row past the target. Doubling also needs the
+ *   queue over the path's base (the smallest round trip of any transfer to the same
+ *   client, `path`) under half the target.
  * - blocks the client reports missing for the first time shrink the window by as
  *   many blocks (a random loss costs what it lost, not half the rate); a round that
  *   lost a fifth of its window or more halves it, and a timeout drops it to the
@@ -29,10 +31,11 @@ export interface WindowControlOptions {
   /**
    * What the transfers to one client address know of their path, shared among them
    * (TftpServer: one per address while any transfer to it runs). They cross the same
-   * link, so the smallest round trip any of them saw is the path's: a transfer that
-   * starts behind the others' queue (twelve components started together put 450 ms
-   * of queue ahead of each other's first samples) measures that queue as a queue,
-   * instead of taking it for the path and doubling into the router's buffer.
+   * link, so the smallest round trip any of them saw is the path's. A transfer doubles
+   * only while the path's queue over it is under half the target: one that started
+   * behind the others' queue (twelve components started together put 450 ms of queue
+   * ahead of each other's first samples) would otherwise take that queue for its path
+   * and double into the router's buffer. Shrinking follows its own round trips.
    */
   path?: SharedPath;
 }
@@ -53,7 +56,7 @@ export class WindowControl {
   shrinks = 0;
   private slowStart = true;
   /** The smallest round trip this transfer saw. */
-  private ownBase = Infinity;
+  private baseRtt = Infinity;
   private roundMin = Infinity;
   private roundEnd = 0;
   private roundLost = 0;
@@ -68,7 +71,7 @@ export class WindowControl {
 
   /** A round-trip sample, ms (a block sent once, and the report that first held it). */
   rtt(ms: number): void {
-    if (ms < this.ownBase) this.ownBase = ms;
+    if (ms < this.baseRtt) this.baseRtt = ms;
     const path = this.o.path;
     if (path && ms < path.baseRtt) path.baseRtt = ms;
     if (ms < this.roundMin) this.roundMin = ms;
@@ -79,10 +82,6 @@ export class WindowControl {
     const past = ms - this.baseRtt > this.target();
     if (this.slowStart && past && this.lastPast) this.slowStart = false;
     this.lastPast = past;
-  }
-
-  private get baseRtt(): number {
-    return this.ownBase;
   }
 
   private target(): number {
