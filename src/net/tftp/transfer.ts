@@ -5,6 +5,7 @@ import type { Logger } from '../../log/logger';
 import { decode, encodeError, encodeOAck, ErrorCode, Op, unwrapBlock, writeDataHeader, type Ack, type Options } from './packet';
 import { acceptOptions, SACK_ACK_EVERY, SACK_MAX_AHEAD, SACK_MAX_RANGES, type Negotiated } from './options';
 import { WindowControl, type SharedPath } from './window-control';
+import { loopStalls } from '../loop-stall';
 
 export interface TransferLimits {
   maxBlksize: number;
@@ -72,6 +73,11 @@ export class Transfer {
   private sending: Promise<void> = Promise.resolve();
   private misses = 0;
   private timer?: NodeJS.Timeout;
+  /** When the current wait began, and the loop-stall meter's reading then. */
+  private waitFrom = 0;
+  private waitStalls = 0;
+  /** Leaves the loop-stall meter, entered at start(). */
+  private leaveStalls = (): void => {};
   /** Counts arm() calls: a timer that was re-armed before its deferred look is stale. */
   private armed = 0;
   /** When each window in flight (by its last block) was queued, for the round-trip estimate. */
@@ -122,6 +128,7 @@ export class Transfer {
   }
 
   start(): void {
+    this.leaveStalls = loopStalls.enter();
     this.sock = dgram.createSocket(isIP(this.t.bind) === 6 ? 'udp6' : 'udp4');
     this.sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     this.sock.on('error', (e) => this.end(e));
@@ -431,11 +438,31 @@ export class Transfer {
     // than a lossy client's whole patience let the client give up first, since a
     // duplicate ACK never makes it resend (Sorcerer's Apprentice).
     const wait = this.probeWait() ?? Math.min(this.baseRto() * 2 ** this.misses, this.params.timeoutMs * MAX_BACKOFF);
-    // Node runs due timers before it reads the sockets: after the process was busy (a
-    // slow or emulated CPU) the timer would resend a window whose ACK already waits in
-    // the socket. So the timer only looks again after the sockets are read (setImmediate
-    // runs after the poll phase); an ACK read then has re-armed it, and nothing is resent.
-    this.timer = setTimeout(() => setImmediate(() => armed === this.armed && this.phase !== 'ended' && this.expire()), wait);
+    this.waitFrom = performance.now();
+    this.waitStalls = loopStalls.reading();
+    this.waitFor(armed, wait, wait);
+  }
+
+  /**
+   * Looks again in `ms`. Node runs due timers before it reads the sockets: after the
+   * process was busy (a slow or emulated CPU) the timer would resend a window whose ACK
+   * already waits in the socket. So it looks only after the sockets are read
+   * (setImmediate runs after the poll phase); an ACK read then has re-armed it. And the
+   * time the process was held up is no silence of the client's (loop-stall.ts): the
+   * wait goes on by that much, up to the longest a client waits.
+   */
+  private waitFor(armed: number, ms: number, wait: number): void {
+    this.timer = setTimeout(
+      () =>
+        setImmediate(() => {
+          if (armed !== this.armed || this.phase === 'ended') return;
+          const elapsed = performance.now() - this.waitFrom;
+          const silent = elapsed - (loopStalls.reading() - this.waitStalls);
+          if (silent < wait && elapsed < wait + this.params.timeoutMs * MAX_BACKOFF) return this.waitFor(armed, wait - silent, wait);
+          this.expire();
+        }),
+      ms,
+    );
   }
 
   /**
@@ -504,6 +531,7 @@ export class Transfer {
     if (this.phase === 'ended') return;
     this.phase = 'ended';
     clearTimeout(this.timer);
+    this.leaveStalls();
     if (error) this.t.log.inf(`transfer of ${this.t.name} to ${this.peerName} failed: ${error.message}`);
     this.cache.clear();
     const sock = this.sock;

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import dgram from 'node:dgram';
 import { TftpServer } from '../../../src/net/tftp/server';
-import { decode, encodeAck, encodeRequest, Op } from '../../../src/net/tftp/packet';
+import { decode, encodeAck, encodeRequest, encodeSackAck, Op } from '../../../src/net/tftp/packet';
 import { makeFile, tmpDir, until } from '../../helpers/index';
 
 test('regression: a server process busy past its timeout does not resend DATA whose ACK waits in its socket', async () => {
@@ -70,6 +70,55 @@ test('regression: a client whose ACKs take longer than the timeout gets each win
   } finally {
     // An ACK still on its way must not be sent on the closed socket (an uncaught error after the test).
     for (const t of late) clearTimeout(t);
+    sock.close();
+    await server.stop();
+    await dir.cleanup();
+  }
+});
+
+test('regression: time the process was held up does not count as a silent client (no probe, nothing sent twice)', async () => {
+  // CI, stop 18: a 16-board lab (origin, emulated WAN and boards in one process) sent
+  // the last block of a file twice. The process was held up while the board's report
+  // was due, and the server's short wait (the probe for a lost tail) ran out as it
+  // resumed, with the report sent but still crossing the emulated WAN.
+  const dir = await tmpDir('pfs-held-');
+  const blocks = 80;
+  await makeFile(dir.path, 'f.bin', (blocks - 1) * 1024 + 300, 'held');
+  const server = new TftpServer({ root: dir.path, port: 0 });
+  await server.start();
+  const sock = dgram.createSocket('udp4');
+  const seen = new Map<number, number>();
+  const timers: NodeJS.Timeout[] = [];
+  // The emulated WAN: each report reaches the server 20 ms after it is sent.
+  const report = (b: number, port: number) => timers.push(setTimeout(() => sock.send(encodeSackAck(b, b, 256, []), port, '127.0.0.1'), 20));
+  sock.on('message', (msg, r) => {
+    const p = decode(msg);
+    if (p.op === Op.OACK) return void sock.send(encodeAck(0), r.port, '127.0.0.1');
+    if (p.op !== Op.DATA) return;
+    seen.set(p.block, (seen.get(p.block) ?? 0) + 1);
+    if (seen.get(p.block) !== 1) return;
+    if (p.block < blocks && p.block % 16 === 0) report(p.block, r.port);
+    if (p.block === blocks) {
+      // The last block is in. 40 ms on (every earlier report has landed and the server
+      // waits for this one), the whole process is held up for 400 ms; the board then
+      // sends its report, which takes the WAN's 20 ms.
+      timers.push(
+        setTimeout(() => {
+          const end = performance.now() + 400;
+          while (performance.now() < end);
+          report(blocks, r.port);
+        }, 40),
+      );
+    }
+  });
+  try {
+    await new Promise<void>((ok) => sock.bind(0, '127.0.0.1', ok));
+    sock.send(encodeRequest(Op.RRQ, 'f.bin', 'octet', { blksize: '1024', windowsize: '16', sack: '1' }), server.address().port, '127.0.0.1');
+    await until(() => server.stats.active === 0 && seen.has(blocks), { timeoutMs: 10_000, what: 'the transfer to end' });
+    const twice = [...seen].filter(([, n]) => n > 1).map(([b, n]) => `${b}x${n}`);
+    assert.equal(twice, [], 'no block sent twice');
+  } finally {
+    for (const t of timers) clearTimeout(t);
     sock.close();
     await server.stop();
     await dir.cleanup();
