@@ -39,6 +39,8 @@ export interface RelayOptions extends Impairment {
   seed: number;
   /** Leave the first N datagrams from the client alone (e.g. to test one impairment at a time). */
   sparedFromClient?: number;
+  /** Drops the datagrams this returns true for (a chosen loss), before the random impairments. */
+  dropIf?: (msg: Buffer, dir: 'toServer' | 'toClient') => boolean;
 }
 
 export interface RelayStats {
@@ -98,6 +100,7 @@ export class UdpRelay {
     this.clientPort = rinfo.port;
     this.stats.fromClient++;
     const spared = this.clientPackets++ < (this.opts.sparedFromClient ?? 0);
+    if (this.opts.dropIf?.(msg, 'toServer')) return void this.stats.dropped++;
     this.forward('toServer', () => this.back.send(msg, serverPort, LOOPBACK), spared);
   }
 
@@ -114,12 +117,14 @@ export class UdpRelay {
       s.on('message', (m, ri) => {
         if (ri.address !== LOOPBACK || ri.port !== this.clientPort) return;
         this.stats.fromClient++;
+        if (this.opts.dropIf?.(m, 'toServer')) return void this.stats.dropped++;
         this.forward('toServer', () => this.back.send(m, serverTid, LOOPBACK), false);
       });
       // Sends before the bind completes are queued by dgram, which binds implicitly; bind
       // explicitly to loopback first so nothing ever leaves 127.0.0.1.
       s.bind(0, LOOPBACK);
     }
+    if (this.opts.dropIf?.(msg, 'toClient')) return void this.stats.dropped++;
     const m = mirror;
     const client = this.clientPort;
     this.forward('toClient', () => m.send(msg, client, LOOPBACK), false);

@@ -44,6 +44,12 @@ export interface TftpGetOptions {
    * asked at each ACK (a board's share among its transfers: SackShare). At most 4096 blocks.
    */
   sackWindowBytes?: number | (() => number);
+  /**
+   * With `sack` and `tsize`: ask that the server probe a silence with an empty DATA
+   * packet instead of a block sent again (this project's `sackprobe` option,
+   * docs/TFTP.md). Default true.
+   */
+  sackProbe?: boolean;
   logger?: Logger;
   signal?: AbortSignal;
   /**
@@ -145,6 +151,8 @@ class Download implements TftpDownload {
   private ahead?: (Buffer | undefined)[];
   private aheadCount = 0;
   private highest = 0;
+  /** With `sackprobe`: the highest block the server probed for (sent, and maybe lost on the way). */
+  private probedTo = 0;
   private ackEvery = 1;
   private finished = false;
   private error?: Error;
@@ -173,6 +181,7 @@ class Download implements TftpDownload {
     }
     if (opts.tsize !== false) this.asked.tsize = '0';
     if (opts.sack ?? (opts.windowsize ?? 1) > 1) this.asked.sack = '1';
+    if (this.asked.sack && this.asked.tsize && opts.sackProbe !== false) this.asked.sackprobe = '1';
     if (opts.signal) {
       if (opts.signal.aborted) queueMicrotask(() => this.abort(opts.signal!.reason));
       else opts.signal.addEventListener('abort', () => this.abort(opts.signal!.reason), { once: true });
@@ -440,6 +449,7 @@ class Download implements TftpDownload {
       return;
     }
     if (block - this.expected >= SACK_MAX_AHEAD) return; // past what we keep: sent again later
+    if (payload.length === 0 && this.params.sackProbe && !this.isEmptyLastBlock(block)) return this.onProbe(block);
     if (block < this.expected || (block > this.expected && ahead[block % SACK_RING] !== undefined)) {
       // Held already: the sender timed out (our ACK was lost) if it has been a while.
       if (!this.ackHeld && performance.now() - this.lastAckAt >= this.timeoutMs / 4) this.sendAck();
@@ -495,6 +505,24 @@ class Download implements TftpDownload {
     if (!this.ackHeld) this.resend = this.resendAck;
   }
 
+  /** Whether `block` is the file's last block and holds no byte (the size is a multiple of blksize). */
+  private isEmptyLastBlock(block: number): boolean {
+    const { tsize, blksize } = this.params;
+    return tsize !== undefined && tsize % blksize === 0 && block === tsize / blksize + 1;
+  }
+
+  /**
+   * With `sackprobe`: the server heard nothing for two round trips and says it has sent
+   * up to `block`. Answer at once; what we lack up to there is reported missing, so a
+   * lost tail goes again, and a report that was only late costs nothing.
+   */
+  private onProbe(block: number): void {
+    this.progress();
+    const held = block < this.expected || (block > this.expected && this.ahead![block % SACK_RING] !== undefined);
+    if (!held && block > this.probedTo) this.probedTo = block;
+    this.sendAck();
+  }
+
   private lastAckAt = 0;
 
   private sendAck(): void {
@@ -508,9 +536,13 @@ class Download implements TftpDownload {
   private sackAck(): Buffer {
     const holes: number[] = [];
     const ahead = this.ahead!;
-    if (this.aheadCount > 0) {
+    // A probe for a block we lack (onProbe) makes it the report's `high`, and missing:
+    // everything up to it was sent, so what is not here was lost.
+    const probed = this.probedTo > this.highest && this.probedTo >= this.expected;
+    const top = probed ? this.probedTo + 1 : this.highest;
+    if (this.aheadCount > 0 || probed) {
       let from = 0;
-      for (let b = this.expected; b < this.highest && holes.length < SACK_MAX_RANGES * 2; b++) {
+      for (let b = this.expected; b < top && holes.length < SACK_MAX_RANGES * 2; b++) {
         const missing = ahead[b % SACK_RING] === undefined;
         if (missing && from === 0) from = b;
         else if (!missing && from !== 0) {
@@ -518,9 +550,9 @@ class Download implements TftpDownload {
           from = 0;
         }
       }
-      if (from !== 0 && holes.length < SACK_MAX_RANGES * 2) holes.push(from, this.highest - 1);
+      if (from !== 0 && holes.length < SACK_MAX_RANGES * 2) holes.push(from, top - 1);
     }
-    const high = Math.max(this.highest, this.expected - 1);
+    const high = probed ? this.probedTo : Math.max(this.highest, this.expected - 1);
     // Held: nothing new until the consumer catches up (resume() says so).
     const w = this.opts.sackWindowBytes;
     const bytes = typeof w === 'function' ? w() : (w ?? SACK_WINDOW_BYTES);

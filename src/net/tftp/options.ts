@@ -16,6 +16,13 @@ export interface Negotiated {
    * only those and sizes its window by the round trip. Both sides agreed to it.
    */
   sack?: boolean;
+  /**
+   * With `sack` and `tsize` (this project's `sackprobe` option, docs/TFTP.md): the
+   * server's probe for a silent client is a DATA packet with no payload, which the
+   * client answers with a report naming everything up to the probed block that it
+   * lacks. A late report then costs no block sent twice.
+   */
+  sackProbe?: boolean;
 }
 
 export const DEFAULT_BLKSIZE = 512;
@@ -81,6 +88,11 @@ export function acceptOptions(asked: Options, fileSize: number, limits: ServerLi
   if (asked.sack === '1' && limits.sack !== false) {
     agreed.sack = true;
     oack.sack = '1';
+    // The client tells an empty probe from an empty last block by the file's size.
+    if (asked.sackprobe === '1' && agreed.tsize !== undefined) {
+      agreed.sackProbe = true;
+      oack.sackprobe = '1';
+    }
   }
   return { agreed, oack };
 }
@@ -116,10 +128,15 @@ export function checkOAck(asked: Options, oack: Options, base: Negotiated): Nego
         if (n !== 1) return `server sent sack "${value}", not 1`;
         got.sack = true;
         break;
+      case 'sackprobe':
+        if (n !== 1) return `server sent sackprobe "${value}", not 1`;
+        got.sackProbe = true;
+        break;
       default:
         // Options we asked for but do not interpret (none today): ignore.
         break;
     }
   }
+  if (got.sackProbe && (!got.sack || got.tsize === undefined)) return 'server granted sackprobe without sack and tsize';
   return got;
 }

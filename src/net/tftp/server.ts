@@ -62,6 +62,8 @@ export interface TftpServerStats {
   peakWindow: number;
   /** With `sack`: rounds in which an ended transfer's window shrank (a queue building, a loss, a timeout). */
   windowShrinks: number;
+  /** With `sack`: times a silent client was probed (two round trips without a report). */
+  probes: number;
 }
 
 /**
@@ -69,7 +71,7 @@ export interface TftpServerStats {
  * far origin of the lab and the tests. Each transfer gets its own socket (its TID).
  */
 export class TftpServer {
-  readonly stats: TftpServerStats = { transfers: 0, active: 0, bytesSent: 0, bytesByFile: new Map(), errors: 0, peakWindow: 0, windowShrinks: 0 };
+  readonly stats: TftpServerStats = { transfers: 0, active: 0, bytesSent: 0, bytesByFile: new Map(), errors: 0, peakWindow: 0, windowShrinks: 0, probes: 0 };
   private sock?: dgram.Socket;
   private readonly log: Logger;
   private readonly transfers = new Set<Transfer>();
@@ -228,6 +230,7 @@ export class TftpServer {
         this.stats.bytesSent += n;
         this.stats.bytesByFile.set(name, (this.stats.bytesByFile.get(name) ?? 0) + n);
       },
+      onProbe: () => this.stats.probes++,
       onEnd: (error) => {
         if (t.control) {
           this.stats.peakWindow = Math.max(this.stats.peakWindow, t.control.peak);

@@ -34,6 +34,8 @@ export interface TransferInit {
   /** The path to this client's address, shared with the other transfers to it (WindowControlOptions.path). */
   path?: SharedPath;
   onSent(payloadBytes: number): void;
+  /** The client was silent for two round trips and was probed (with `sack`). */
+  onProbe(): void;
   onEnd(error?: Error): void;
 }
 
@@ -246,8 +248,14 @@ export class Transfer {
     if (high < a || high > top) high = a;
     if (high > this.sentUpTo) this.sentUpTo = high;
     if (p.sack) this.room = p.sack.room;
+    const holes = p.sack?.holes ?? [];
+    // With `sackprobe`, the answer to a probe for a block the client lacks has that
+    // block as `high` and in its last hole: everything up to it was sent, so what is
+    // missing was lost. No round trip from it (the block is not there).
+    const lastTo = holes.length >= 2 ? unwrapBlock(holes[holes.length - 1]!, high) : -1;
+    const highMissing = this.params.sackProbe === true && lastTo === high;
     if (high > this.high) {
-      const at = this.sentTime![high % SENT_RING]!;
+      const at = highMissing ? NaN : this.sentTime![high % SENT_RING]!;
       if (!Number.isNaN(at) && at > 0) {
         this.sample(now - at);
         control.rtt(now - at);
@@ -272,13 +280,12 @@ export class Transfer {
     // holds a block sent after it (the path keeps order), else after two round trips
     // (the round trip grows with the queue, and a report comes every few blocks).
     const again = Math.max(20, (this.srtt ?? this.params.timeoutMs) * 2);
-    const holes = p.sack?.holes ?? [];
     let lost = 0;
     let coveredTo = high;
     const reported = new Set<number>();
     for (let i = 0; i + 1 < holes.length; i += 2) {
       const from = Math.max(unwrapBlock(holes[i]!, a + 1), a + 1);
-      const to = Math.min(unwrapBlock(holes[i + 1]!, from), high - 1);
+      const to = Math.min(unwrapBlock(holes[i + 1]!, from), highMissing ? high : high - 1);
       for (let b = from; b <= to; b++) {
         reported.add(b);
         const last = this.resentAt.get(b);
@@ -500,9 +507,18 @@ export class Transfer {
       // The probe: the last block sent (or the first missing) again. The client that
       // gets it reports what it lacks, and only that goes again; no retry is counted.
       this.probed = true;
-      const b = this.sentUpTo > this.high ? this.sentUpTo : this.acked + 1;
-      this.t.log.dbg(`no report for ${this.t.name}: probing with block ${b}`, { peer: this.peerName });
-      this.queueSend(b, b, true);
+      this.t.onProbe();
+      if (this.params.sackProbe) {
+        // No data (sackprobe): a client whose report was only late answers with what it
+        // holds, and one that lost the tail names it, up to the block probed for.
+        const b = this.sentUpTo;
+        this.t.log.dbg(`no report for ${this.t.name}: probing for block ${b}, without data`, { peer: this.peerName });
+        this.sock.send(writeDataHeader(Buffer.allocUnsafe(4), b), this.t.peer.port, this.t.peer.address);
+      } else {
+        const b = this.sentUpTo > this.high ? this.sentUpTo : this.acked + 1;
+        this.t.log.dbg(`no report for ${this.t.name}: probing with block ${b}`, { peer: this.peerName });
+        this.queueSend(b, b, true);
+      }
       this.arm();
       return;
     }

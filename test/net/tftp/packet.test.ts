@@ -62,4 +62,20 @@ test('client rejects an OACK that raises what it asked or invents options', () =
   assert.type(checkOAck(asked, { windowsize: '0' }, defaults()), 'string');
 });
 
+test('sackprobe is granted only with sack and tsize (the client tells an empty probe from an empty last block by the size)', () => {
+  const limits = { maxBlksize: 1468, maxWindowsize: 64 };
+  const all = acceptOptions({ windowsize: '16', tsize: '0', sack: '1', sackprobe: '1' }, 4096, limits);
+  assert.equal(all.oack, { windowsize: '16', tsize: '4096', sack: '1', sackprobe: '1' });
+  assert.is(all.agreed.sackProbe, true);
+  assert.not.ok('sackprobe' in acceptOptions({ windowsize: '16', sack: '1', sackprobe: '1' }, 4096, limits).oack, 'no tsize asked');
+  assert.not.ok('sackprobe' in acceptOptions({ windowsize: '16', tsize: '0', sackprobe: '1' }, 4096, limits).oack, 'no sack asked');
+  assert.not.ok('sackprobe' in acceptOptions({ windowsize: '16', tsize: '0', sack: '1', sackprobe: '1' }, 4096, { ...limits, sack: false }).oack, 'sack off');
+  const asked = { windowsize: '16', tsize: '0', sack: '1', sackprobe: '1' };
+  const got = checkOAck(asked, { windowsize: '16', tsize: '4096', sack: '1', sackprobe: '1' }, defaults());
+  assert.is(typeof got === 'object' && got.sackProbe, true);
+  assert.match(String(checkOAck(asked, { tsize: '4096', sackprobe: '1' }, defaults())), /sackprobe without sack/);
+  assert.match(String(checkOAck(asked, { sack: '1', sackprobe: '1' }, defaults())), /sackprobe without sack and tsize/);
+  assert.type(checkOAck(asked, { sack: '1', tsize: '1', sackprobe: '2' }, defaults()), 'string');
+});
+
 test.run();
