@@ -10,24 +10,36 @@ export type Rgb = readonly [number, number, number];
  */
 export class Canvas {
   readonly data: Uint8Array;
+  /** Per channel, what the display shows of each 8-bit value (see quantize); none: every value as it is. */
+  private readonly levels?: readonly [Uint8Array, Uint8Array, Uint8Array];
 
+  /**
+   * `depth`: the display's bits per pixel. Each colour is then quantised as it is
+   * drawn (a frame holds a handful of colours), rather than every pixel afterwards:
+   * that loop over the whole frame was the costliest step of a board's first frame,
+   * run while the board starts, before V8 has compiled it.
+   */
   constructor(
     readonly width: number,
     readonly height: number,
     readonly color: boolean,
     background: Rgb = [255, 255, 255],
+    depth?: number,
   ) {
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
       throw new RangeError(`canvas size ${width}x${height}`);
     }
+    if (depth !== undefined) this.levels = channelLevels(color, depth);
     this.data = new Uint8Array(width * height * 3);
     this.fill(background);
   }
 
-  /** The colour as this canvas stores it (its luma on a grey canvas). */
+  /** The colour as this canvas stores it: its luma on a grey canvas, quantised to the depth given. */
   ink(c: Rgb): Rgb {
-    if (this.color) return c;
-    const y = luma(c);
+    const t = this.levels;
+    if (this.color) return t ? [t[0][c[0]]!, t[1][c[1]]!, t[2][c[2]]!] : c;
+    let y = luma(c);
+    if (t) y = t[0][y]!;
     return [y, y, y];
   }
 
@@ -198,15 +210,19 @@ export function quantize(src: Canvas, depth: number): Canvas {
   return quantizeInPlace(out, depth);
 }
 
-export function quantizeInPlace(c: Canvas, depth: number): Canvas {
-  const d = c.data;
-  if (!c.color) {
+/** The level tables of the three channels for a display of `depth` bits per pixel. */
+function channelLevels(color: boolean, depth: number): [Uint8Array, Uint8Array, Uint8Array] {
+  if (!color) {
     const t = levelTable(depth);
-    for (let i = 0; i < d.length; i++) d[i] = t[d[i]!]!;
-    return c;
+    return [t, t, t];
   }
   const bits = depth >= 24 ? [8, 8, 8] : depth === 16 ? [5, 6, 5] : Array<number>(3).fill(Math.max(1, Math.floor(depth / 3)));
-  const [r, g, b] = bits.map(levelTable) as [Uint8Array, Uint8Array, Uint8Array];
+  return bits.map(levelTable) as [Uint8Array, Uint8Array, Uint8Array];
+}
+
+export function quantizeInPlace(c: Canvas, depth: number): Canvas {
+  const d = c.data;
+  const [r, g, b] = channelLevels(c.color, depth);
   for (let i = 0; i < d.length; i += 3) {
     d[i] = r[d[i]!]!;
     d[i + 1] = g[d[i + 1]!]!;

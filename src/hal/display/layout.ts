@@ -1,6 +1,6 @@
 import type { ModelProfile } from '../../profiles';
 import type { BoardPhase, ComponentView, ShareRole, UpgradeView } from '../view';
-import { Canvas, FONT_HEIGHT, fitText, quantizeInPlace, textWidth, type Rgb } from './canvas';
+import { Canvas, FONT_HEIGHT, fitText, textWidth, type Rgb } from './canvas';
 import { drawPfsIcon, pfsIconSize } from './icon';
 
 /** The model's display, as `boards/models/*.json` give it. */
@@ -94,10 +94,10 @@ export function titleText(view: UpgradeView): string {
  * greys only unless `screen.color`. Pure: the same view gives the same pixels.
  */
 export function render(view: UpgradeView, screen: Screen): Canvas {
-  const c = new Canvas(screen.width, screen.height, screen.color, paletteFor(screen).bg);
+  const c = new Canvas(screen.width, screen.height, screen.color, paletteFor(screen).bg, screen.depth);
   if (screen.width < COMPACT_W || screen.height < COMPACT_H) compactLayout(c, view, paletteFor(screen));
   else fullLayout(c, view, paletteFor(screen));
-  return quantizeInPlace(c, screen.depth);
+  return c;
 }
 
 /** The component the compact screens follow: the first one not done, else the last. */

@@ -136,4 +136,23 @@ test('canvas: text width, wrapping, clipping and quantising', () => {
   assert.equal(quantize(rgb, 12).get(0, 0), [204, 102, 51]);
 });
 
+test('a screen is quantised as it is drawn: the same pixels as quantising the whole frame afterwards', () => {
+  // render() gives the canvas the display's depth (no pass over every pixel after);
+  // a frame drawn at full depth and quantised afterwards must look the same. (At 1 bit
+  // the layout takes its black-and-white palette, so there is no full-depth twin.)
+  for (const [model, depths] of [['CP-7941G', [2, 4]], ['CP-7961G', [2, 4]], ['CP-7970G', [12, 16, 24]]] as const) {
+    for (const depth of depths) {
+      const screen = { ...screenOf(model), depth };
+      const view = upgradeView(model);
+      const drawn = render(view, screen);
+      const after = quantize(render(view, { ...screen, depth: 24 }), depth);
+      assert.ok(drawn.equals(after), `${model} at ${depth} bits`);
+    }
+  }
+  const grey = new Canvas(2, 1, false, [255, 255, 255], 2);
+  grey.set(0, 0, [200, 0, 0]);
+  assert.equal(grey.get(0, 0), [85, 85, 85], 'luma 60 shown with 2 bits');
+  assert.equal(new Canvas(1, 1, true, [200, 100, 50], 12).get(0, 0), [204, 102, 51]);
+});
+
 test.run();
