@@ -511,9 +511,14 @@ export class Transfer {
       if (this.params.sackProbe) {
         // No data (sackprobe): a client whose report was only late answers with what it
         // holds, and one that lost the tail names it, up to the block probed for.
+        // Behind whatever is queued: the path keeps order, so the client has seen (or
+        // lost) every block up to the probed one when the probe reaches it.
         const b = this.sentUpTo;
+        const gen = this.gen;
         this.t.log.dbg(`no report for ${this.t.name}: probing for block ${b}, without data`, { peer: this.peerName });
-        this.sock.send(writeDataHeader(Buffer.allocUnsafe(4), b), this.t.peer.port, this.t.peer.address);
+        this.sending = this.sending.then(() => {
+          if (gen === this.gen && this.phase === 'data') this.sock.send(writeDataHeader(Buffer.allocUnsafe(4), b), this.t.peer.port, this.t.peer.address);
+        });
       } else {
         const b = this.sentUpTo > this.high ? this.sentUpTo : this.acked + 1;
         this.t.log.dbg(`no report for ${this.t.name}: probing with block ${b}`, { peer: this.peerName });

@@ -7,7 +7,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import dgram from 'node:dgram';
 import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
 import { TftpServer } from '../../../src/net/tftp/server';
+import { Transfer } from '../../../src/net/tftp/transfer';
+import { silentLogger } from '../../../src/log/logger';
 import { tftpGet } from '../../../src/net/tftp/client';
 import { decode, encodeAck, encodeRequest, encodeSackAck, Op } from '../../../src/net/tftp/packet';
 import { LOOPBACK, makeFile, tmpDir, UdpRelay, until } from '../../helpers/index';
@@ -107,6 +110,60 @@ test('a client that does not ask for sackprobe still gets the probe with data, a
   assert.is(r.emptyData, 0, 'no empty DATA sent to a client that did not ask');
   assert.ok(r.stats.probes >= 1, 'the silence was probed');
   assert.is(r.stats.bytesSent, r.size + (r.lost - 1) * BLKSIZE + 500, 'the origin sent the file plus the lost blocks');
+});
+
+test('regression: the empty probe leaves behind the blocks already queued (it never overtakes the data it names)', async () => {
+  // Blocks are queued before they are sent (a chunk is read from the file first). A
+  // probe sent at once, while the next chunk's read was still under way, reached the
+  // client ahead of the blocks it named: the client took them for lost and the server
+  // sent them twice.
+  const blocks = 80; // chunk 0 is blocks 1-64 (64 KiB), chunk 1 blocks 65-80
+  const size = (blocks - 1) * BLKSIZE + 300;
+  const slowFrom = 64 * BLKSIZE;
+  const handle = {
+    readv: async (views: Buffer[], position: number) => {
+      if (position >= slowFrom) await new Promise((ok) => setTimeout(ok, 400)); // a slow read, past the probe's 100 ms wait
+      let n = 0;
+      for (const v of views) n += v.fill(7).length;
+      return { bytesRead: n, buffers: views };
+    },
+    close: async () => {},
+  } as unknown as FileHandle;
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((ok) => sock.bind(0, LOOPBACK, ok));
+  const order: string[] = [];
+  let highest = 0;
+  let overtaken = '';
+  let ended: (e?: Error) => void;
+  const done = new Promise<Error | undefined>((ok) => (ended = ok));
+  let probes = 0;
+  sock.on('message', (msg, r) => {
+    const p = decode(msg);
+    if (p.op === Op.OACK) return void sock.send(encodeAck(0), r.port, LOOPBACK);
+    if (p.op !== Op.DATA) return;
+    if (p.payload.length === 0) {
+      order.push(`probe ${p.block}`);
+      if (p.block > highest) overtaken ||= `the probe for block ${p.block} came when the highest block in was ${highest}`;
+      return void sock.send(encodeSackAck(highest, highest, 256, []), r.port, LOOPBACK);
+    }
+    if (p.block === highest + 1) highest = p.block;
+    if (p.block % 16 === 0 || p.block === blocks) sock.send(encodeSackAck(highest, highest, 256, []), r.port, LOOPBACK);
+  });
+  const t = new Transfer({
+    handle, size, name: 'f.bin',
+    asked: { blksize: String(BLKSIZE), windowsize: '16', tsize: '0', sack: '1', sackprobe: '1' },
+    peer: { address: LOOPBACK, port: sock.address().port }, bind: LOOPBACK,
+    limits: { maxBlksize: 1468, maxWindowsize: 64, timeoutMs: 1000, retries: 5, pipeline: 1 },
+    log: silentLogger, onSent: () => {}, onProbe: () => void probes++, onEnd: (e) => ended(e),
+  });
+  try {
+    t.start();
+    assert.is(await done, undefined, 'the transfer ends well');
+    assert.ok(probes >= 1, 'the slow read made the server probe');
+    assert.is(overtaken, '', order.join(', '));
+  } finally {
+    sock.close();
+  }
 });
 
 test.run();
