@@ -504,8 +504,8 @@ export class Transfer {
 
   private expire(): void {
     if (this.control && this.phase === 'data' && this.proven && !this.probed && this.srtt !== undefined && this.room > 0) {
-      // The probe: the last block sent (or the first missing) again. The client that
-      // gets it reports what it lacks, and only that goes again; no retry is counted.
+      // The probe: the client that gets it reports what it lacks, and only that goes
+      // again; no retry is counted.
       this.probed = true;
       this.t.onProbe();
       if (this.params.sackProbe) {
@@ -520,6 +520,7 @@ export class Transfer {
           if (gen === this.gen && this.phase === 'data') this.sock.send(writeDataHeader(Buffer.allocUnsafe(4), b), this.t.peer.port, this.t.peer.address);
         });
       } else {
+        // The last block sent (or the first missing) again.
         const b = this.sentUpTo > this.high ? this.sentUpTo : this.acked + 1;
         this.t.log.dbg(`no report for ${this.t.name}: probing with block ${b}`, { peer: this.peerName });
         this.queueSend(b, b, true);
