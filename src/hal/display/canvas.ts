@@ -202,7 +202,7 @@ function levelTable(bits: number): Uint8Array {
  * The canvas as a display of `depth` bits per pixel shows it: `depth` bits of grey
  * on a grey model (levels spread evenly over 0–255, 1 bit = a threshold), and on a
  * colour model `depth`/3 bits per channel (16 bits: 5-6-5, 24 and 32: 8-8-8).
- * A new canvas; `quantizeInPlace` changes the one given (a frame drawn for it alone).
+ * A new canvas; the one given is left as it is.
  */
 export function quantize(src: Canvas, depth: number): Canvas {
   const out = new Canvas(src.width, src.height, src.color);
@@ -220,7 +220,7 @@ function channelLevels(color: boolean, depth: number): [Uint8Array, Uint8Array, 
   return bits.map(levelTable) as [Uint8Array, Uint8Array, Uint8Array];
 }
 
-export function quantizeInPlace(c: Canvas, depth: number): Canvas {
+function quantizeInPlace(c: Canvas, depth: number): Canvas {
   const d = c.data;
   const [r, g, b] = channelLevels(c.color, depth);
   for (let i = 0; i < d.length; i += 3) {

@@ -450,7 +450,7 @@ class Download implements TftpDownload {
     }
     if (block - this.expected >= SACK_MAX_AHEAD) return; // past what we keep: sent again later
     if (payload.length === 0 && this.params.sackProbe && !this.isEmptyLastBlock(block)) return this.onProbe(block);
-    if (block < this.expected || (block > this.expected && ahead[block % SACK_RING] !== undefined)) {
+    if (this.holds(block)) {
       // Held already: the sender timed out (our ACK was lost) if it has been a while.
       if (!this.ackHeld && performance.now() - this.lastAckAt >= this.timeoutMs / 4) this.sendAck();
       return;
@@ -505,6 +505,11 @@ class Download implements TftpDownload {
     if (!this.ackHeld) this.resend = this.resendAck;
   }
 
+  /** With `sack`: whether `block` is here already (delivered, or kept past a gap). */
+  private holds(block: number): boolean {
+    return block < this.expected || (block > this.expected && this.ahead![block % SACK_RING] !== undefined);
+  }
+
   /** Whether `block` is the file's last block and holds no byte (the size is a multiple of blksize). */
   private isEmptyLastBlock(block: number): boolean {
     const { tsize, blksize } = this.params;
@@ -518,8 +523,7 @@ class Download implements TftpDownload {
    */
   private onProbe(block: number): void {
     this.progress();
-    const held = block < this.expected || (block > this.expected && this.ahead![block % SACK_RING] !== undefined);
-    if (!held && block > this.probedTo) this.probedTo = block;
+    if (!this.holds(block) && block > this.probedTo) this.probedTo = block;
     this.sendAck();
   }
 
