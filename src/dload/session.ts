@@ -144,6 +144,11 @@ export class FileSession {
     }
   }
 
+  /** Root and taking its file from the origin, or holding it all: past any data hold. */
+  get takingData(): boolean {
+    return this.role === 'root' && (this.originActive || this.complete);
+  }
+
   get complete(): boolean {
     return this.verified >= this.total;
   }
@@ -157,7 +162,9 @@ export class FileSession {
    * the root it follows, or none while it elects (or has no root).
    */
   inheritance(from: string): InheritedRoot | undefined {
-    if (this.role === 'root') return { self: true, from };
+    // Only once past its data hold: a board that confirmed itself by mistake (the real
+    // root busy) holds back its own file, and must not pull the ones it names either.
+    if (this.takingData) return { self: true, from };
     if (this.role === 'member' && this.root) return { self: false, from, id: this.root.id, udp: this.root.udp, tcpPort: this.root.tcp.port };
     return undefined;
   }

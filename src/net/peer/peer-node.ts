@@ -277,14 +277,16 @@ export class PeerNode {
    * The root of `name` once its election here has settled: a board that took the
    * manifest ahead while claiming (AheadSource) has it before it is confirmed, and on
    * a WAN of short round trips always does. Waits while this board claims or waits
-   * for a stronger claimant, at most SETTLE_MS (a claim takes 0.3 s, or 1.25 s with
-   * the phone's timing, which inherits nothing).
+   * for a stronger claimant, or is root in its data hold, at most SETTLE_MS (a claim
+   * takes 0.3 s and a hold at most 1 s; the phone's timing inherits nothing).
    */
   private async settledRootOf(name: string): Promise<InheritedRoot | undefined> {
     const until = performance.now() + SETTLE_MS;
     for (;;) {
-      const role = this.sessionOf(name)?.role;
-      if ((role !== 'claiming' && role !== 'waiting') || this.stopped || performance.now() >= until) return this.rootOf(name);
+      const session = this.sessionOf(name);
+      const role = session?.role;
+      const settling = role === 'claiming' || role === 'waiting' || (role === 'root' && !session!.takingData);
+      if (!settling || this.stopped || performance.now() >= until) return this.rootOf(name);
       await sleep(5);
     }
   }
@@ -498,6 +500,9 @@ export class PeerNode {
    */
   private primeHinted(): void {
     for (const h of this.hinted.values()) {
+      // At confirmation, not at the end of the data hold: what a board confirmed by
+      // mistake costs is then this one window per name, as the manifest taken ahead
+      // costs its claimant; the rest waits for the hold (settledRootOf).
       if (h.primed || this.coreRef?.session(h.by)?.role !== 'root') continue;
       h.primed = true;
       h.dl.prime();

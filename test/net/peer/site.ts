@@ -14,6 +14,8 @@ export interface Site {
   file: GeneratedFile;
   server: TftpServer;
   origin: { host: string; port: number; blksize: number; windowsize: number };
+  /** The UDP port every board hears broadcasts on (at 127.255.255.255). */
+  broadcastPort: number;
   /** A board on this site; `lines` collects its console. */
   board(id: number, over?: Partial<PeerNodeOptions>): Promise<{ node: PeerNode; dir: string; lines: string[] }>;
   close(): Promise<void>;
@@ -43,6 +45,7 @@ export async function site(size: number, made?: { dir: string; file: GeneratedFi
     file: file!,
     server,
     origin,
+    broadcastPort: bport,
     async board(id, over = {}) {
       const dir = join(root, `b${id}`);
       await mkdir(dir, { recursive: true });
