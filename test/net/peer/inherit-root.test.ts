@@ -2,13 +2,14 @@
 // the manifest's claimant that has the manifest before it is confirmed (taken ahead;
 // on loopback always) waits for its election to settle, then takes the component
 // without claiming it; a later board joins it for both. The origin sends each once.
+// A board that confirmed itself by mistake takes no component before its data hold ends.
 import dgram from 'node:dgram';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hierarchyKey } from '../../../src/dload/key';
-import { encode } from '../../../src/dload/wire';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { hierarchyKey } from '../../../src/dload/key';
+import { encode } from '../../../src/dload/wire';
 import { generateFirmware } from '../../../src/lab/firmware';
 import { until, within } from '../../helpers/net';
 import { site } from './site';
