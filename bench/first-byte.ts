@@ -128,6 +128,8 @@ async function main(): Promise<void> {
         manifestVerified: mean(all.map((b) => b.manifestVerified)),
         componentRoots: mean(all.map((b) => b.componentRoots)),
         firstComponentByte: mean(all.map((b) => b.firstComponentByte)),
+        // Each model's root on its own (the target is per root): first component byte - its configuration, ms.
+        perModel: Object.fromEntries([...models].map(([manifest, b]) => [manifest, Math.round(b.firstComponentByte - b.config)])),
       };
       rows.push(row);
       if (!json) {
@@ -135,7 +137,8 @@ async function main(): Promise<void> {
           `${pfs} run ${row.run} (load ${load}): fleet ${summary.fleetSeconds} s, WAN ${row.wanCopies.toFixed(4)} x the set; s after reset, mean of ${all.length} models: ` +
             `config ${s(row.config)}, manifest root ${s(row.manifestRoot)}, manifest verified ${s(row.manifestVerified)}, ` +
             `component roots ${s(row.componentRoots)}, first component byte ${s(row.firstComponentByte)} ` +
-            `(= config + ${s(row.firstComponentByte - row.config)})`,
+            `(= config + ${s(row.firstComponentByte - row.config)}; per model: ` +
+            `${[...models].map(([m, b]) => `+ ${s(b.firstComponentByte - b.config)} ${m.replace(/\.loads$/, '')}`).join(', ')})`,
         );
       }
     }
