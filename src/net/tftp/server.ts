@@ -25,6 +25,11 @@ export interface TftpServerOptions {
   timeoutMs?: number;
   /** Retransmissions before a transfer is given up (the wait doubles, up to 8 timeouts). Default 5, at most 10. */
   retries?: number;
+  /**
+   * Longest a client that answers the probes may keep saying "wait" (room 0, with
+   * `sack` and `sackprobe`) before its transfer is ended, ms. Default 120000.
+   */
+  maxPauseMs?: number;
   /** Largest timeout option a client is granted, seconds; a larger one is not acknowledged. Default 5. */
   maxTimeoutS?: number;
   /**
@@ -96,6 +101,7 @@ export class TftpServer {
       retries: Math.min(opts.retries ?? 5, 10),
       pipeline: Math.max(1, opts.pipeline ?? 1),
       sack: opts.sack ?? true,
+      maxPauseMs: opts.maxPauseMs,
     };
     this.maxTransfers = opts.maxTransfers ?? 64;
     this.maxPerClient = opts.maxPerClient ?? 8;

@@ -20,7 +20,12 @@ export interface TransferLimits {
   pipeline: number;
   /** Whether a client's `sack` option is granted (see WindowControl). Default true. */
   sack?: boolean;
+  /** Longest a `sackprobe` client may keep saying "wait" (room 0) while it answers the probes, ms. */
+  maxPauseMs?: number;
 }
+
+/** Default of TransferLimits.maxPauseMs: a flash stalled for two minutes is a board in trouble. */
+export const MAX_PAUSE_MS = 120_000;
 
 export interface TransferInit {
   handle: FileHandle;
@@ -74,6 +79,8 @@ export class Transfer {
   private readonly windowEnds: number[] = [];
   private sending: Promise<void> = Promise.resolve();
   private misses = 0;
+  /** When the client last said "wait" (room 0) after room to send (ms); 0: it is not waiting. */
+  private pausedAt = 0;
   private timer?: NodeJS.Timeout;
   /** When the current wait began, and the loop-stall meter's reading then. */
   private waitFrom = 0;
@@ -247,7 +254,15 @@ export class Transfer {
     let high = p.sack ? unwrapBlock(p.sack.high, a + 1) : a;
     if (high < a || high > top) high = a;
     if (high > this.sentUpTo) this.sentUpTo = high;
-    if (p.sack) this.room = p.sack.room;
+    if (p.sack) {
+      // A client that said "wait" (room 0: its consumer is behind) answers the probes
+      // while it waits: alive, so the wait is no loss, and when it opens again the next
+      // timeout starts from the round trip, not from a backoff doubled per probe.
+      if (this.room === 0) this.misses = 0;
+      if (p.sack.room === 0 && this.pausedAt === 0) this.pausedAt = now;
+      else if (p.sack.room > 0) this.pausedAt = 0;
+      this.room = p.sack.room;
+    }
     const holes = p.sack?.holes ?? [];
     // With `sackprobe`, the answer to a probe for a block the client lacks has that
     // block as `high` and in its last hole: everything up to it was sent, so what is
@@ -511,14 +526,7 @@ export class Transfer {
       if (this.params.sackProbe) {
         // No data (sackprobe): a client whose report was only late answers with what it
         // holds, and one that lost the tail names it, up to the block probed for.
-        // Behind whatever is queued: the path keeps order, so the client has seen (or
-        // lost) every block up to the probed one when the probe reaches it.
-        const b = this.sentUpTo;
-        const gen = this.gen;
-        this.t.log.dbg(`no report for ${this.t.name}: probing for block ${b}, without data`, { peer: this.peerName });
-        this.sending = this.sending.then(() => {
-          if (gen === this.gen && this.phase === 'data') this.sock.send(writeDataHeader(Buffer.allocUnsafe(4), b), this.t.peer.port, this.t.peer.address);
-        });
+        this.sendEmptyProbe('no report');
       } else {
         // The last block sent (or the first missing) again.
         const b = this.sentUpTo > this.high ? this.sentUpTo : this.acked + 1;
@@ -537,8 +545,23 @@ export class Transfer {
     this.t.log.dbg(`no ACK for ${this.t.name}: resending from block ${this.acked + 1}`, { peer: this.peerName, try: this.misses, rtoMs: Math.round(this.baseRto()) });
     if (this.phase === 'oack') this.sendOAck();
     else if (this.control && this.proven && this.room === 0) {
-      // The client's consumer is behind: it says when to go on (and its timer repeats
-      // that); meanwhile a timeout only counts towards giving up on a client gone.
+      // The client's consumer is behind (a slow flash, or a primed window held until its
+      // manifest verifies): it says when to go on. Meanwhile a timeout counts towards
+      // giving up on a client gone; with `sackprobe` it also asks, without data, whether
+      // the client is still there, and its answer (room 0 still) resets that count, so a
+      // wait longer than the server's patience does not cost the transfer (and the WAN
+      // a second copy of what it had sent).
+      const limit = this.t.limits.maxPauseMs ?? MAX_PAUSE_MS;
+      if (this.params.sackProbe && this.pausedAt > 0 && performance.now() - this.pausedAt > limit) {
+        // Alive but waiting for ever (a consumer stuck, or a client holding the slot): bounded.
+        this.sendError(ErrorCode.NotDefined, 'waited too long');
+        this.end(new Error(`${this.peerName} said "wait" for more than ${limit / 1000} s`));
+        return;
+      }
+      if (this.params.sackProbe) {
+        this.t.onProbe();
+        this.sendEmptyProbe('waiting client');
+      }
       this.arm();
     } else if (this.control && this.proven) {
       // A whole timeout without a word: what the client never reported counts as lost.
@@ -547,6 +570,20 @@ export class Transfer {
       this.queueSend(this.acked + 1, this.acked + 1, true);
     } else if (this.proven) this.restartFrom(this.acked + 1);
     else this.resendFirst();
+  }
+
+  /**
+   * An empty DATA numbered with the last block sent (`sackprobe`), behind whatever is
+   * queued: the path keeps order, so the client has seen (or lost) every block up to
+   * it when it arrives, and answers with a report at once.
+   */
+  private sendEmptyProbe(why: string): void {
+    const b = this.sentUpTo;
+    const gen = this.gen;
+    this.t.log.dbg(`${why} for ${this.t.name}: probing for block ${b}, without data`, { peer: this.peerName });
+    this.sending = this.sending.then(() => {
+      if (gen === this.gen && this.phase === 'data') this.sock.send(writeDataHeader(Buffer.allocUnsafe(4), b), this.t.peer.port, this.t.peer.address);
+    });
   }
 
   private end(error?: Error): void {

@@ -18,10 +18,10 @@ import { until } from '../../helpers';
 const BLKSIZE = 1468;
 const WINDOW = 32; // the server's first window: 2 x min(windowsize, 16)
 
-async function origin(sack: boolean, files: Record<string, Buffer>) {
+async function origin(sack: boolean, files: Record<string, Buffer>, more: { retries?: number; maxPauseMs?: number } = {}) {
   const root = mkdtempSync(join(tmpdir(), 'pfs-prime-'));
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(root, name), bytes);
-  const server = new TftpServer({ root, port: 0, bind: '127.0.0.1', sack });
+  const server = new TftpServer({ root, port: 0, bind: '127.0.0.1', sack, ...more });
   await server.start();
   return {
     server,
@@ -111,6 +111,42 @@ test('a primed transfer aborted (its manifest failed) stops the server after the
     dl.abort();
     await until(() => o.server.stats.active === 0, { timeoutMs: 3000, what: 'the server to end the transfer' });
     assert.is(o.sent('dsp.sbn'), WINDOW * BLKSIZE);
+  } finally {
+    await o.close();
+  }
+});
+
+test('a window held (room 0) past the server\'s patience keeps its transfer: the server probes without data, the client answers, nothing goes twice', async () => {
+  const file = image(200 * BLKSIZE + 9, 4);
+  // One retry of a 1 s timeout: the server gives up on a client silent for 3 s. Before,
+  // a client whose window was held that long lost its transfer, and taking the file
+  // again cost the WAN a second copy.
+  const o = await origin(true, { 'hold.sbn': file }, { retries: 1 });
+  try {
+    const dl = tftpGet({ host: '127.0.0.1', port: o.port, file: 'hold.sbn', blksize: BLKSIZE, windowsize: 64, hold: true, timeoutMs: 1000 });
+    dl.prime();
+    await until(() => dl.bytes === WINDOW * BLKSIZE, { timeoutMs: 5000, what: 'the first window' });
+    await sleep(5000); // a consumer (flash, or a manifest's hold) behind for longer than the server's patience
+    assert.is(dl.failure, undefined, 'the transfer is still open');
+    assert.ok(o.server.stats.probes > 0, 'the server probed the waiting client');
+    assert.equal(await take(dl), digest(file), 'every byte, in order');
+    assert.is(o.sent('hold.sbn'), file.length, 'nothing sent twice');
+  } finally {
+    await o.close();
+  }
+});
+
+test('a client that keeps saying "wait" past the server\'s pause limit loses its transfer: a slot held for ever is bounded', async () => {
+  const file = image(200 * BLKSIZE, 6);
+  const o = await origin(true, { 'stuck.sbn': file }, { retries: 1, maxPauseMs: 1500 });
+  try {
+    const dl = tftpGet({ host: '127.0.0.1', port: o.port, file: 'stuck.sbn', blksize: BLKSIZE, windowsize: 64, hold: true, timeoutMs: 1000 });
+    dl.prime();
+    await until(() => dl.bytes === WINDOW * BLKSIZE, { timeoutMs: 5000, what: 'the first window' });
+    await until(() => o.server.stats.active === 0, { timeoutMs: 8000, what: 'the server to end the transfer' });
+    await until(() => dl.failure !== undefined, { timeoutMs: 3000, what: 'the client to hear it' });
+    assert.match(dl.failure!.message, /waited too long/);
+    assert.is(o.sent('stuck.sbn'), WINDOW * BLKSIZE, 'the first window only');
   } finally {
     await o.close();
   }
