@@ -542,9 +542,11 @@ export class Transfer {
       return;
     }
     this.misses++;
-    this.t.log.dbg(`no ACK for ${this.t.name}: resending from block ${this.acked + 1}`, { peer: this.peerName, try: this.misses, rtoMs: Math.round(this.baseRto()) });
+    const waiting = this.control !== undefined && this.proven && this.room === 0;
+    // A client that said "wait" is not sent anything again (its probe is logged below).
+    if (!waiting) this.t.log.dbg(`no ACK for ${this.t.name}: resending from block ${this.acked + 1}`, { peer: this.peerName, try: this.misses, rtoMs: Math.round(this.baseRto()) });
     if (this.phase === 'oack') this.sendOAck();
-    else if (this.control && this.proven && this.room === 0) {
+    else if (waiting) {
       // The client's consumer is behind (a slow flash, or a primed window held until its
       // manifest verifies): it says when to go on. Meanwhile a timeout counts towards
       // giving up on a client gone; with `sackprobe` it also asks, without data, whether
