@@ -553,14 +553,14 @@ export class Transfer {
       // the client is still there, and its answer (room 0 still) resets that count, so a
       // wait longer than the server's patience does not cost the transfer (and the WAN
       // a second copy of what it had sent).
-      const limit = this.t.limits.maxPauseMs ?? MAX_PAUSE_MS;
-      if (this.params.sackProbe && this.pausedAt > 0 && performance.now() - this.pausedAt > limit) {
-        // Alive but waiting for ever (a consumer stuck, or a client holding the slot): bounded.
-        this.sendError(ErrorCode.NotDefined, 'waited too long');
-        this.end(new Error(`${this.peerName} said "wait" for more than ${limit / 1000} s`));
-        return;
-      }
       if (this.params.sackProbe) {
+        const limit = this.t.limits.maxPauseMs ?? MAX_PAUSE_MS;
+        if (this.pausedAt > 0 && performance.now() - this.pausedAt > limit) {
+          // Alive but waiting for ever (a consumer stuck, or a client holding the slot): bounded.
+          this.sendError(ErrorCode.NotDefined, 'waited too long');
+          this.end(new Error(`${this.peerName} said "wait" for more than ${limit / 1000} s`));
+          return;
+        }
         this.t.onProbe();
         this.sendEmptyProbe('waiting client');
       }
