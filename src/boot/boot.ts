@@ -131,9 +131,51 @@ export async function bootBoard(o: BootOptions): Promise<BootResult> {
 }
 
 async function bootWithConsole(o: BootOptions, board: BoardProfile, log: Logger): Promise<BootResult> {
-  const models = await loadModels(o.boardsDir);
   const bootText = (await readOptional(under(o.root, board.bootConfig))) ?? '';
   const boot = parseBootConfig(bootText);
+  // The configuration's WAN round trips overlap the whole of the board's start (profiles,
+  // flash, trust, screen): what to ask for and where is known before any of it. A boot
+  // that ends before the upgrade (no model, a runtime to hand over to) drops it.
+  const early = new AbortController();
+  const configAhead = startConfig(o, board, boot, log, early.signal);
+  try {
+    return await bootWithConfig(o, board, log, bootText, boot, configAhead, early);
+  } finally {
+    early.abort();
+  }
+}
+
+/** The configuration fetch, started with the board; undefined when the MAC or the server is not known yet (reported later, in order). */
+function startConfig(o: BootOptions, board: BoardProfile, boot: ReturnType<typeof parseBootConfig>, log: Logger, signal: AbortSignal): Promise<ConfigFile> | undefined {
+  let mac: string;
+  let server: { host: string; port: number };
+  try {
+    mac = boardMac(o, board, boot);
+    const text = (o.server ?? boot.get('tftp') ?? '').trim();
+    if (!text) return undefined;
+    server = hostPort(text, 69);
+  } catch {
+    return undefined;
+  }
+  const ahead = fetchConfigFile({ log, mac, server, tftp: o.tftp ?? {} }, signal);
+  ahead.catch(() => {}); // the upgrade's first attempt reports it
+  return ahead;
+}
+
+function boardMac(o: BootOptions, board: BoardProfile, boot: ReturnType<typeof parseBootConfig>): string {
+  return o.mac ? normaliseMac(o.mac) : boot.has('mac') ? normaliseMac(boot.get('mac')!) : macOf(board.network.interface);
+}
+
+async function bootWithConfig(
+  o: BootOptions,
+  board: BoardProfile,
+  log: Logger,
+  bootText: string,
+  boot: ReturnType<typeof parseBootConfig>,
+  configAhead: Promise<ConfigFile> | undefined,
+  early: AbortController,
+): Promise<BootResult> {
+  const models = await loadModels(o.boardsDir);
   let model;
   try {
     model = selectModel({ cli: o.model, cmdline: await readOptional(under(o.root, board.cmdline)), bootConfig: bootText }, models);
@@ -142,7 +184,7 @@ async function bootWithConsole(o: BootOptions, board: BoardProfile, log: Logger)
     return { exit: EXIT.NO_MODEL };
   }
   log.not(`board ${board.board}, model ${model.profile.model} (from ${model.source})`);
-  const mac = o.mac ? normaliseMac(o.mac) : boot.has('mac') ? normaliseMac(boot.get('mac')!) : macOf(board.network.interface);
+  const mac = boardMac(o, board, boot);
   // Said plainly, with where to put it (it once came out as '"" is not HOST[:PORT]').
   const serverText = (o.server ?? boot.get('tftp') ?? '').trim();
   if (!serverText) {
@@ -166,13 +208,13 @@ async function bootWithConsole(o: BootOptions, board: BoardProfile, log: Logger)
 
   const arch = board.arch ?? runtimeArchOfNode();
   const runtime = o.runtime && !handed && sel.load && sel.slot && arch ? await slotRuntime(flash, arch) : null;
-  if (runtime) return handOver(o, { flash, sel, runtime, tmp, trials, trialSeconds: board.flash.trialSeconds, boots: status.boots, model: model.profile.model, log });
+  if (runtime) {
+    early.abort(); // the runtime fetches its own
+    return handOver(o, { flash, sel, runtime, tmp, trials, trialSeconds: board.flash.trialSeconds, boots: status.boots, model: model.profile.model, log });
+  }
 
   // The running load is on trial until it reaches the network (trial.ts).
   const trial = new Trial({ flash, log, trial: sel.trial, load: sel.load, rejected: status.rejected, onConfirmed: handed ? () => reportUp(handed) : undefined });
-  // The configuration's WAN round trips overlap the rest of the board's start (trust, screen).
-  const configAhead = fetchConfigFile({ log, mac, server, tftp: o.tftp ?? {} });
-  configAhead.catch(() => {}); // the upgrade's first attempt reports it
   const trust = await loadTrust(under(o.root, board.trust));
 
   const progress = new UpgradeProgress(model.profile.model, sel.load);
@@ -246,7 +288,7 @@ interface Booted {
   progress: UpgradeProgress;
   log: Logger;
   trial: Trial;
-  configAhead: Promise<ConfigFile>;
+  configAhead: Promise<ConfigFile> | undefined;
 }
 
 async function upgrade(o: BootOptions, b: Booted): Promise<BootResult> {

@@ -260,15 +260,15 @@ async function fetchConfig(p: UpgradePorts): Promise<UpgradeConfig | undefined> 
  * with a file per phone pays no default-file bytes. Rejects with the TFTP error of
  * the own file (any but "not found") or of the default (PFS_ERR_TFTP_*).
  */
-export async function fetchConfigFile(p: Pick<UpgradePorts, 'log' | 'mac' | 'server' | 'tftp'>): Promise<ConfigFile> {
+export async function fetchConfigFile(p: Pick<UpgradePorts, 'log' | 'mac' | 'server' | 'tftp'>, signal?: AbortSignal): Promise<ConfigFile> {
   const [own, fallback] = configNames(p.mac);
   const logger = p.log.child('TFTP');
-  const spare = tftpGet({ ...p.server, ...p.tftp, file: fallback!, logger, hold: true });
+  const spare = tftpGet({ ...p.server, ...p.tftp, file: fallback!, logger, hold: true, signal });
   spare.negotiated.catch(() => {}); // seen again through deliver() if the default is used
   let name = own!;
   let xml: Buffer;
   try {
-    xml = await tftpGetBuffer({ ...p.server, ...p.tftp, file: own!, logger });
+    xml = await tftpGetBuffer({ ...p.server, ...p.tftp, file: own!, logger, signal });
     spare.abort();
   } catch (e) {
     // A phone without its own file takes the default one; any other failure is the answer.
