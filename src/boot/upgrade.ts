@@ -180,6 +180,7 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
       throw new UpgradeError('PFS_ERR_MANIFEST_MISMATCH', `${load}.loads is for ${manifest.model} ${manifest.load}, this board wants ${p.model.model} ${load}`);
     }
     mark(p, 'manifest verified', `${load}.loads`);
+    if (watch?.live) watch.peers.certain(manifest.files.map((f) => f.name));
     await p.flash.beginInstall(load);
     p.progress?.components(manifest.files, !!watch?.live);
     // Every block was verified on its way to flash; what is committed is what flash

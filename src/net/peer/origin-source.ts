@@ -29,9 +29,10 @@ export interface PreparedOrigin {
   abort(): void;
   /**
    * Takes the first window ahead of `start()` (TftpDownload.prime): for a file this
-   * board is sure to take, whose blocks can only be verified once its manifest is in hand.
+   * board is sure to take, whose blocks can only be verified once its manifest is in hand;
+   * `blocks`: that many ahead (TftpDownload.prime), once it is certain.
    */
-  prime(): void;
+  prime(blocks?: number): void;
 }
 
 /** A TCP connection opened ahead to the HTTP load server. */

@@ -87,8 +87,12 @@ export interface TftpDownload extends AsyncIterable<Buffer> {
    * and then says `room` 0 until `deliver()` hands them on. Only a server that granted
    * `sack` is primed: plain RFC 7440 has no way to say "wait", and a silent receiver
    * would have its window sent again. Does nothing on a transfer already begun.
+   *
+   * `blocks`: take up to that many ahead instead (at most what the iterator queues), for
+   * a file that is now certain to be taken; on a transfer already primed this widens it
+   * at once (the server hears the new room).
    */
-  prime(): void;
+  prime(blocks?: number): void;
   /** Why the transfer failed, once it has; undefined while it runs or after it succeeded. */
   readonly failure: Error | undefined;
 }
@@ -143,6 +147,8 @@ class Download implements TftpDownload {
   private primeAtOAck = false;
   /** Blocks taken before `deliver()` (prime()); 0: QUEUE_BLOCKS, as for the iterator. */
   private primeCap = 0;
+  /** What prime(blocks) asked for before the OACK came. */
+  private primeWanted = 0;
 
   private readonly queue: Buffer[] = [];
   private qHead = 0;
@@ -335,7 +341,7 @@ class Download implements TftpDownload {
     }
     this.agree(got);
     if (this.holding && this.primeAtOAck && got.sack) {
-      this.primeCap = 2 * this.ackEvery;
+      this.primeCap = Math.max(2 * this.ackEvery, this.primeWanted);
       this.holding = false;
     }
     if (this.holding) {
@@ -357,14 +363,25 @@ class Download implements TftpDownload {
     }
   }
 
-  prime(): void {
-    if (!this.holding || this.finished || this.sink) return;
+  prime(blocks = 0): void {
+    if (this.finished || this.sink) return;
+    const wanted = Math.min(QUEUE_BLOCKS, blocks);
+    if (this.primeCap > 0) {
+      // Primed already: wider, and said now (a held ACK goes out with the new room).
+      if (wanted <= this.primeCap) return;
+      this.primeCap = wanted;
+      if (this.ackHeld) this.resume();
+      else if (this.expected > 1) this.sendAck();
+      return;
+    }
+    if (!this.holding) return;
     if (!this.negotiatedDone) {
       this.primeAtOAck = true;
+      this.primeWanted = Math.max(this.primeWanted, wanted);
       return;
     }
     if (!this.params.sack) return;
-    this.primeCap = 2 * this.ackEvery;
+    this.primeCap = Math.max(2 * this.ackEvery, wanted);
     this.begin();
   }
 

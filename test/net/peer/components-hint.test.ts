@@ -53,6 +53,29 @@ test('the manifest\'s claimant asks for the hinted components with it and takes 
   }
 });
 
+test('the root told which components its verified manifest lists takes more of each ahead; a name not listed keeps its one window', async () => {
+  const s = await site(MANIFEST);
+  try {
+    const [c] = await generateFirmware(join(s.root, 'origin'), { files: 1, totalBytes: COMPONENT, blockSize: 64 * 1024, load: 'H', seed: 'hint' });
+    await writeFile(join(s.root, 'origin', 'ghost.sbn'), Buffer.alloc(200_000, 7));
+    const component = { name: c!.name, plan: c!.plan };
+    const a = await s.board(1, { timers: { dataHoldMs: 20 } });
+    await within(10_000, 'the manifest', a.node.fetch({ name: s.file.name, plan: s.file.plan, componentsHint: [component.name, 'ghost.sbn'], early: () => {} }));
+    const sent = (name: string) => s.server.stats.bytesByFile.get(name) ?? 0;
+    await until(() => sent(component.name) === FIRST_WINDOW, { timeoutMs: 5000, what: 'the component\'s first window' });
+    a.node.certain([component.name]);
+    await until(() => sent(component.name) === 128 * BLKSIZE, { timeoutMs: 5000, what: '128 blocks of the component ahead' });
+    await new Promise((ok) => setTimeout(ok, 400));
+    assert.is(sent(component.name), 128 * BLKSIZE, 'no more than 128 blocks before the component starts');
+    assert.ok(sent('ghost.sbn') <= FIRST_WINDOW, `a name the manifest does not list keeps one window: ${sent('ghost.sbn')} bytes`);
+    await within(10_000, 'the component', a.node.fetch({ ...component, inheritRootOf: s.file.name }));
+    assert.is(sent(component.name), COMPONENT, 'the component crossed once');
+    await a.node.stop();
+  } finally {
+    await s.close();
+  }
+});
+
 test('over a long WAN, the confirmed root\'s components are on their way before its manifest arrives, and cross once', async () => {
   const s = await site(MANIFEST);
   // Round trip longer than the claim (0.3 s): the root is confirmed before the

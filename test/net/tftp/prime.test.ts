@@ -73,6 +73,42 @@ for (const when of ['before the options are answered', 'after the options are an
   });
 }
 
+test('primed, then widened: the transfer takes that many blocks ahead of deliver(), no more, and loses nothing', async () => {
+  const file = image(400 * BLKSIZE + 77, 5);
+  const o = await origin(true, { 'cvm.sbn': file });
+  try {
+    const dl = tftpGet({ host: '127.0.0.1', port: o.port, file: 'cvm.sbn', blksize: BLKSIZE, windowsize: 64, hold: true });
+    dl.prime();
+    await until(() => dl.bytes === WINDOW * BLKSIZE, { timeoutMs: 5000, what: 'the first window' });
+    dl.prime(128); // the manifest is in hand: the component is certain
+    await until(() => dl.bytes === 128 * BLKSIZE, { timeoutMs: 5000, what: '128 blocks ahead' });
+    await sleep(400);
+    assert.is(dl.bytes, 128 * BLKSIZE, 'no block past the widened window before deliver()');
+    assert.is(o.sent('cvm.sbn'), 128 * BLKSIZE, 'the server sent each block once and waits');
+    dl.prime(64); // narrower than what it has: nothing changes
+    assert.equal(await take(dl), digest(file), 'every byte, in order');
+    assert.is(o.sent('cvm.sbn'), file.length, 'nothing sent twice');
+  } finally {
+    await o.close();
+  }
+});
+
+test('widened before the options are answered: the transfer starts with the wider window', async () => {
+  const file = image(400 * BLKSIZE + 77, 6);
+  const o = await origin(true, { 'dsp.sbn': file });
+  try {
+    const dl = tftpGet({ host: '127.0.0.1', port: o.port, file: 'dsp.sbn', blksize: BLKSIZE, windowsize: 64, hold: true });
+    dl.prime(100);
+    await until(() => dl.bytes === 100 * BLKSIZE, { timeoutMs: 5000, what: '100 blocks ahead' });
+    await sleep(400);
+    assert.is(dl.bytes, 100 * BLKSIZE, 'no block past the window asked for');
+    assert.equal(await take(dl), digest(file), 'every byte, in order');
+    assert.is(o.sent('dsp.sbn'), file.length, 'nothing sent twice');
+  } finally {
+    await o.close();
+  }
+});
+
 test('a file shorter than the window completes while primed, and deliver() still hands it all on', async () => {
   const file = image(10 * BLKSIZE + 5, 9);
   const o = await origin(true, { 'small.sbn': file });
