@@ -27,7 +27,10 @@ export interface FanoutOptions {
 }
 
 export interface FanoutEvents {
-  /** Every byte of the file was handed to this child's socket. */
+  /**
+   * The child has read every byte of the file: its side of the connection closed,
+   * cleanly, after the parent's end (TCP delivers that end behind the last byte).
+   */
   served(child: string): void;
   /** The child's connection failed before it had the whole file. */
   lost(child: string, error?: Error): void;
@@ -121,8 +124,11 @@ export class Fanout {
     if (c.offset >= this.size) {
       c.live = false;
       this.children.delete(c);
+      // Handed to the socket is not served: up to two 1 MiB batches may still wait in
+      // its buffers, and a parent that leaves (reboots) on `served` took them with it;
+      // the child then looked for another parent among boards that had left too.
+      c.sock.once('close', (hadError) => (hadError ? this.on.lost(c.name) : this.on.served(c.name)));
       c.sock.end();
-      this.on.served(c.name);
     }
   }
 

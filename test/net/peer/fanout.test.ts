@@ -79,8 +79,58 @@ test('cut-through: children at the edge get blocks as they are verified, before 
   await p.produce(100);
   assert.ok((await a.ended).equals(data));
   assert.ok((await b.ended).equals(data));
+  await waitFor(() => p.served.length === 2, 'both served (their side closed after the end)');
   assert.equal(p.served.sort(), ['child0', 'child1']);
   await p.close();
+});
+
+test('a child is served once it has read the whole file, not when the last bytes are handed to its socket', async () => {
+  // Regression: `served` came when the last bytes were written to the socket, with up
+  // to 2 MiB still in its buffers; a parent that rebooted then (MayLeave) cut its child
+  // off, and the child's search for another parent ended in a second WAN copy.
+  const data = randomBytes(64 * BLOCK + 5);
+  const p = await parent(data, 'store');
+  const a = child(p.port, true);
+  try {
+    await waitFor(() => p.fan.childCount === 1, 'the child');
+    await p.produce(100);
+    await sleep(300);
+    assert.is(a.bytes, 0, 'the child has read nothing yet');
+    assert.equal(p.served, [], 'not served while the file waits in the socket');
+    a.resume();
+    assert.ok((await a.ended).equals(data), 'every byte');
+    await waitFor(() => p.served.length === 1, 'served after the child read it all');
+  } finally {
+    a.sock.destroy();
+    await p.close();
+  }
+});
+
+test('a child that breaks off after the parent handed it everything is lost, not served', async () => {
+  const data = randomBytes(64 * BLOCK + 5);
+  const dir = await mkdtemp(join(tmpdir(), 'pfs-fanout-'));
+  const spool = Spool.file(join(dir, 'file'));
+  await spool.open();
+  const got: string[] = [];
+  const fan = new Fanout(spool, data.length, { served: (c) => got.push(`served ${c}`), lost: (c) => got.push(`lost ${c}`) });
+  const server = net.createServer((sock) => fan.add(sock, 'child0', 0));
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const sock = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  sock.pause();
+  try {
+    await waitFor(() => fan.childCount === 1, 'the child');
+    await new Promise<void>((ok, fail) => spool.append([data], data.length, (e) => (e ? fail(e) : ok())));
+    fan.release(data.length);
+    await sleep(300);
+    sock.resetAndDestroy(); // the child's board went down with the file in its buffers
+    await waitFor(() => got.length === 1, 'the parent to hear of it');
+    assert.equal(got, ['lost child0']);
+  } finally {
+    fan.close();
+    server.close();
+    await spool.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('a late child catches up from the spool, then rides the live stream', async () => {
