@@ -151,7 +151,7 @@ function startConfig(o: BootOptions, board: BoardProfile, boot: ReturnType<typeo
   let server: { host: string; port: number };
   try {
     mac = boardMac(o, board, boot);
-    const text = (o.server ?? boot.get('tftp') ?? '').trim();
+    const text = serverTextOf(o, boot);
     if (!text) return undefined;
     server = hostPort(text, 69);
   } catch {
@@ -160,6 +160,11 @@ function startConfig(o: BootOptions, board: BoardProfile, boot: ReturnType<typeo
   const ahead = fetchConfigFile({ log, mac, server, tftp: o.tftp ?? {} }, signal);
   ahead.catch(() => {}); // the upgrade's first attempt reports it
   return ahead;
+}
+
+/** The TFTP server as given (--server, else tftp= in pfs.txt); empty when neither says. */
+function serverTextOf(o: BootOptions, boot: ReturnType<typeof parseBootConfig>): string {
+  return (o.server ?? boot.get('tftp') ?? '').trim();
 }
 
 function boardMac(o: BootOptions, board: BoardProfile, boot: ReturnType<typeof parseBootConfig>): string {
@@ -186,7 +191,7 @@ async function bootWithConfig(
   log.not(`board ${board.board}, model ${model.profile.model} (from ${model.source})`);
   const mac = boardMac(o, board, boot);
   // Said plainly, with where to put it (it once came out as '"" is not HOST[:PORT]').
-  const serverText = (o.server ?? boot.get('tftp') ?? '').trim();
+  const serverText = serverTextOf(o, boot);
   if (!serverText) {
     log.err(`no TFTP server: give --server HOST[:PORT], or tftp=HOST[:PORT] in ${under(o.root, board.bootConfig)}`, { code: 'PFS_ERR_CONFIG' });
     return { exit: EXIT.FAILED, model: model.profile.model };
