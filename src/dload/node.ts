@@ -99,6 +99,17 @@ export class DLoadNode {
     return out;
   }
 
+  /**
+   * The board is going away (it reboots into its new load, or stops): in every
+   * hierarchy where it is a member, a Leaving to its root. Call before closing the
+   * sockets; nothing else is to be fed to the engine after it.
+   */
+  depart(): DLoadAction[] {
+    const out: DLoadAction[] = [];
+    for (const s of this.sessions.values()) s.depart(out);
+    return out;
+  }
+
   /** Timers: call when now >= nextDeadline(). Calling early is harmless. */
   tick(now: number): DLoadAction[] {
     const out: DLoadAction[] = [];

@@ -406,6 +406,24 @@ export class FileSession {
     }
   }
 
+  /**
+   * This board is going away (a reboot into its new load, or a stop): a member tells
+   * its root, once, so that no board is placed under it from now on. A lost Leaving
+   * costs what it did before there was one: the next child sent here finds nobody and
+   * reports it Orphaned. A root says nothing: its members judge it silent and elect.
+   */
+  depart(out: DLoadAction[]): void {
+    if (this.role !== 'member' || !this.root) return;
+    this.stats.reportsSent++;
+    out.push({ type: 'Log', level: 'INF', text: `${this.me} leaving root ${xid(this.root.id)} H=${shortKey(this.key)}` });
+    const msg: MemberReport = {
+      type: 'Leaving', key: this.key, sender: this.cfg.nodeId, tcpPort: this.cfg.tcpPort,
+      children: this.children.size, held: this.heldBytes, parentId: this.parent?.id ?? 0, refused: false,
+    };
+    out.push({ type: 'SendUnicast', to: this.root.udp, bytes: encode(msg) });
+    this.pending = null;
+  }
+
   // ---- inputs ---------------------------------------------------------------------
 
   /** A decoded datagram for this key from another board. */
@@ -423,6 +441,7 @@ export class FileSession {
       case 'JoinRequest':
       case 'Orphaned':
       case 'BadParent':
+      case 'Leaving':
         return this.onReport(now, from, m, out);
       case 'ParentAssigned':
         if (m.target !== this.cfg.nodeId || this.role !== 'member' || this.root?.id !== m.sender) return;
@@ -572,6 +591,13 @@ export class FileSession {
   private onReport(now: number, from: Endpoint, m: MemberReport, out: DLoadAction[]): void {
     const tr = this.tracker;
     if (!tr) return;
+    if (m.type === 'Leaving') {
+      // Not a board still on its way: the root's linger does not restart for it.
+      const moved = tr.leave(now, m.sender, from);
+      if (!moved) return;
+      out.push({ type: 'Log', level: 'INF', text: `${xid(m.sender)} leaves H=${shortKey(this.key)}: forgotten${moved.length ? `, ${moved.length} of its children placed anew` : ''}` });
+      return this.sendPlacements(moved, out);
+    }
     this.lastMemberAt = now;
     const tcp = { addr: from.addr, port: m.tcpPort };
     tr.rootServes(this.children.size);
@@ -589,6 +615,10 @@ export class FileSession {
           : `${xid(m.sender)} reports corrupt block from ${xid(m.parentId)}, not its parent here: not believed`,
       });
     }
+    this.sendPlacements(placed, out);
+  }
+
+  private sendPlacements(placed: readonly Placement[], out: DLoadAction[]): void {
     for (const p of placed) {
       this.stats.placementsSent++;
       out.push({

@@ -176,6 +176,25 @@ export class Tracker {
   }
 
   /**
+   * Leaving: the member is going away (it reboots into its new load, which it does
+   * only once its children have the file). Handled as its death: the tracker forgets
+   * it and places its children anew, so that no board that joins later is sent to an
+   * address where nobody serves any more. Believed only from the member's own address;
+   * answered to nobody but the children it moves. Null: not a member here, or not its address.
+   */
+  leave(now: number, id: number, udp: Endpoint): Placement[] | null {
+    if (id === this.root.id) return null;
+    this.expire(now);
+    const x = this.nodes.get(id);
+    if (!x) return null;
+    if (x.udp && x.udp.addr !== udp.addr) {
+      this.counters.wrongSource++;
+      return null;
+    }
+    return this.remove(x);
+  }
+
+  /**
    * BadParent: `suspect` sent the member a corrupt block. Believed only when the
    * member is the suspect's child here; then the suspect loses every child and
    * becomes a leaf elsewhere, and takes no child until its verdict runs out

@@ -13,6 +13,7 @@ export const TYPE = {
   Orphaned: 0x04,
   BadParent: 0x05,
   ParentAssigned: 0x06,
+  Leaving: 0x07,
   StreamRequest: 0x10,
   StreamResponse: 0x11,
   StatusQuery: 0x20,
@@ -55,9 +56,11 @@ export interface RootAdvert extends Header {
  * A member's word to the root (tracker). JoinRequest: place me (parentId = the
  * parent I am connected to now, 0 if none). Orphaned: parentId is gone (refused =
  * it turned me away). BadParent: parentId sent me a block that failed its hash.
+ * Leaving: I am going away (a reboot into the new load): place nobody under me
+ * (parentId = my parent, 0 if none); the only report the root does not answer.
  */
 export interface MemberReport extends Header {
-  readonly type: 'JoinRequest' | 'Orphaned' | 'BadParent';
+  readonly type: 'JoinRequest' | 'Orphaned' | 'BadParent' | 'Leaving';
   readonly tcpPort: number;
   /** Children the sender is serving now (a board keeps its children when it moves). */
   readonly children: number;
@@ -177,6 +180,7 @@ export const BODY_BYTES: Record<Message['type'], number> = {
   Orphaned: 15,
   BadParent: 15,
   ParentAssigned: 15,
+  Leaving: 15,
   StreamRequest: 8,
   StreamResponse: 17,
   StatusQuery: 8,
@@ -240,6 +244,7 @@ export function encode(msg: Message): Buffer {
     case 'JoinRequest':
     case 'Orphaned':
     case 'BadParent':
+    case 'Leaving':
       buf[5] = msg.refused ? 1 : 0;
       buf.writeUInt16BE(msg.tcpPort, o);
       buf[o + 2] = msg.children;
@@ -379,12 +384,14 @@ export function decode(buf: Uint8Array): Message | Malformed {
     }
     case 'JoinRequest':
     case 'Orphaned':
-    case 'BadParent': {
+    case 'BadParent':
+    case 'Leaving': {
       const held = readU64(buf, o + 3);
       const children = buf[o + 2]!;
       if (held < 0 || children > 2) return bad;
       // Orphaned and BadParent name the parent they are about.
-      if (sender === 0 || v.getUint16(o) === 0 || (type !== 'JoinRequest' && v.getUint32(o + 11) === 0)) return bad;
+      const namesParent = type === 'Orphaned' || type === 'BadParent';
+      if (sender === 0 || v.getUint16(o) === 0 || (namesParent && v.getUint32(o + 11) === 0)) return bad;
       return { type, key, sender, tcpPort: v.getUint16(o), children, held, parentId: v.getUint32(o + 11), refused: (flags & 1) === 1 };
     }
     case 'ParentAssigned': {

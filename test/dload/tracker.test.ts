@@ -80,4 +80,31 @@ test('after a root change, a member with a live parent is adopted under it', () 
   assert.is(p!.depth, 2);
 });
 
+test('a board that leaves gets no children: the next ones join where someone serves', () => {
+  const { t } = build(7); // 1,2 under 0; 3,4 under 1; 5,6 under 2: the free slots are the leaves'
+  for (const leaf of [3, 4, 5]) assert.equal(t.leave(0, leaf, ep(leaf)), [], `leaf ${leaf} leaves, nobody to move`);
+  assert.is(t.parentOf(3), undefined, 'forgotten');
+  const parents = [9, 10, 11, 12, 13].map((id) => t.join(0, id, ep(id), ep(id), 0, 0)[0]!.parentId);
+  assert.equal(parents, [1, 1, 2, 6, 6], 'the slots the leavers freed one level up first, then the leaf still there');
+});
+
+test('a board that leaves hands its slot to its children, which keep their own', () => {
+  const { t } = build(15);
+  const moved = t.leave(0, 1, ep(1))!;
+  assert.equal(moved.map((m) => m.target).sort(), [3, 4]);
+  assert.is(moved[0]!.depth, 1, 'the first child takes the slot the leaver had under the root');
+  assert.is(t.parentOf(7), 3, 'board 3 keeps its child');
+  assert.is(t.parentOf(1), undefined);
+});
+
+test('a Leaving from another address than the member\'s, or for a stranger, changes nothing', () => {
+  const { t } = build(7);
+  assert.is(t.leave(0, 3, ep(200)), null, 'forged sender');
+  assert.is(t.counters.wrongSource, 1);
+  assert.is(t.parentOf(3), 1, 'still a member');
+  assert.is(t.leave(0, 99, ep(99)), null, 'never a member');
+  assert.is(t.leave(0, 0, ep(0)), null, 'the root itself');
+  assert.is(t.size, 7);
+});
+
 test.run();

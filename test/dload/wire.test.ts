@@ -13,6 +13,8 @@ const samples: Message[] = [
   { ...base, type: 'JoinRequest', tcpPort: 4051, children: 2, held: 123456789, parentId: 0x08002701, refused: false },
   { ...base, type: 'Orphaned', tcpPort: 4052, children: 0, held: 0, parentId: 7, refused: true },
   { ...base, type: 'BadParent', tcpPort: 1, children: 1, held: 65536, parentId: 0xdeadbeef, refused: false },
+  { ...base, type: 'Leaving', tcpPort: 4051, children: 0, held: 8 * 1024 * 1024, parentId: 0x08002701, refused: false },
+  { ...base, type: 'Leaving', tcpPort: 4051, children: 2, held: 0, parentId: 0, refused: false },
   { ...base, type: 'ParentAssigned', target: 42, parentId: 0x08002700, parentAddr: '10.106.117.68', parentPort: 4051, depth: 13 },
   { ...base, type: 'ParentAssigned', target: 42, parentId: 1, parentAddr: '0.0.0.0', parentPort: 4051, depth: 1 },
   { ...base, type: 'StreamRequest', offset: 8 * 1024 * 1024 },
@@ -104,6 +106,8 @@ test('D4: fields no board would send are Malformed: node id 0, port 0, a confirm
     { ...base, type: 'JoinRequest', tcpPort: 0, children: 0, held: 0, parentId: 0, refused: false },
     { ...base, type: 'BadParent', tcpPort: 4051, children: 0, held: 0, parentId: 0, refused: false },
     { ...base, type: 'Orphaned', tcpPort: 4051, children: 0, held: 0, parentId: 0, refused: false },
+    { ...base, type: 'Leaving', tcpPort: 0, children: 0, held: 0, parentId: 0, refused: false },
+    { ...base, sender: 0, type: 'Leaving', tcpPort: 4051, children: 0, held: 0, parentId: 0, refused: false },
     { ...base, type: 'ParentAssigned', target: 0, parentId: 5, parentAddr: '10.0.0.5', parentPort: 4051, depth: 1 },
     { ...base, type: 'ParentAssigned', target: 5, parentId: 5, parentAddr: '10.0.0.5', parentPort: 4051, depth: 1 },
     { ...base, type: 'ParentAssigned', target: 42, parentId: 5, parentAddr: '255.255.255.255', parentPort: 4051, depth: 1 }, // refused: the limited broadcast

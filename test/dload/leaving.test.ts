@@ -1,0 +1,59 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DLoadNode } from '../../src/dload/node';
+import { decode, encode } from '../../src/dload/wire';
+import type { DLoadAction, Endpoint } from '../../src/dload/types';
+
+const FILE = { name: '/dnld/SCCP41.9-4-2SR2-2S.loads', size: 8 << 20, blockBytes: 65536 };
+const R_EP: Endpoint = { addr: '198.18.0.10', port: 4051 };
+const ep = (id: number): Endpoint => ({ addr: `198.18.0.${id}`, port: 4051 });
+
+/** A root that confirmed itself, by hand: its session is past its claim and has a tracker. */
+function rootNode() {
+  const R = new DLoadNode({ nodeId: 0x100, model: 'CP-7961G', tcpPort: 4051, addr: R_EP.addr, random: () => 0.99 });
+  const { key } = R.addFile(0, FILE);
+  for (let t = 0; t <= 3000 && R.session(key)!.role !== 'root'; t += 10) R.tick(t);
+  assert.is(R.session(key)!.role, 'root');
+  return { R, key };
+}
+
+const unicasts = (acts: DLoadAction[]) => acts.flatMap((a) => (a.type === 'SendUnicast' ? [{ to: a.to, m: decode(a.bytes) }] : []));
+
+test('a member that departs tells its root, once, and a root, claimant or listener says nothing', () => {
+  const { R, key } = rootNode();
+  const M = new DLoadNode({ nodeId: 0x20, model: 'CP-7961G', tcpPort: 4051, addr: ep(0x20).addr, random: () => 0.01 });
+  M.addFile(3000, FILE);
+  assert.equal(M.depart(), [], 'listening: no root to tell');
+  const advert = encode({ type: 'ConfirmedRoot', key, sender: 0x100, strength: 0xffffffff, held: 0, tcpPort: 4051, ad: 0, map: 0 });
+  const join = unicasts(M.onDatagram(3001, R_EP, advert));
+  assert.is(join[0]!.m.type, 'JoinRequest');
+  const out = unicasts(M.depart());
+  assert.is(out.length, 1);
+  assert.equal(out[0]!.to, R_EP);
+  assert.equal(out[0]!.m, { type: 'Leaving', key, sender: 0x20, tcpPort: 4051, children: 0, held: 0, parentId: 0, refused: false });
+  assert.equal(unicasts(R.depart()), [], 'the root itself leaves no one word');
+});
+
+test('the root forgets a member that leaves: the next board joins under the root, not under it', () => {
+  const { R, key } = rootNode();
+  const report = (type: 'JoinRequest' | 'Leaving', id: number) =>
+    encode({ type, key, sender: id, tcpPort: 4051, children: 0, held: 0, parentId: 0, refused: false });
+  // Two members fill the root's slots; a third goes under the first of them.
+  for (const id of [0x21, 0x22]) assert.is(unicasts(R.onDatagram(3100, ep(id), report('JoinRequest', id)))[0]!.m.type, 'ParentAssigned');
+  const under = unicasts(R.onDatagram(3101, ep(0x23), report('JoinRequest', 0x23)))[0]!.m;
+  assert.ok(under.type === 'ParentAssigned' && under.parentId === 0x21);
+  // 0x21 goes (its child 0x23 is moved), and 0x22 and 0x23 go too.
+  const moved = unicasts(R.onDatagram(3200, ep(0x21), report('Leaving', 0x21)));
+  assert.ok(moved.length === 1 && moved[0]!.m.type === 'ParentAssigned' && moved[0]!.m.target === 0x23 && moved[0]!.m.parentId === 0x100, 'its child takes its slot');
+  for (const id of [0x22, 0x23]) R.onDatagram(3300, ep(id), report('Leaving', id));
+  const late = unicasts(R.onDatagram(4000, ep(0x30), report('JoinRequest', 0x30)))[0]!.m;
+  assert.ok(late.type === 'ParentAssigned' && late.parentId === 0x100 && late.depth === 1, `a late board is placed under the root, got ${JSON.stringify(late)}`);
+  // Not from the member's own address: not believed.
+  R.onDatagram(4001, ep(0x99), report('Leaving', 0x30));
+  const again = unicasts(R.onDatagram(4002, ep(0x31), report('JoinRequest', 0x31)))[0]!.m;
+  assert.ok(again.type === 'ParentAssigned' && again.parentId === 0x100, 'the root still has a slot: 0x30 is still a member');
+  const third = unicasts(R.onDatagram(4003, ep(0x32), report('JoinRequest', 0x32)))[0]!.m;
+  assert.ok(third.type === 'ParentAssigned' && third.parentId === 0x30, 'and 0x30 serves the next one');
+});
+
+test.run();
