@@ -84,6 +84,12 @@ export interface SimOptions {
    * Without `atMs` they wait for Simulation.boot(i) (a scenario's late joiner).
    */
   late?: { count: number; atMs?: number; held?: number };
+  /**
+   * A board reboots into its new load once every file may leave (complete, its
+   * children served), as pfs boot does: it tells its roots (Leaving) and is gone from
+   * the subnet. Off by default: the board stays, a parent for every late joiner.
+   */
+  reboot?: boolean;
   /** Boards with odd and even index cannot exchange datagrams until this time (ms). */
   partitionUntilMs?: number;
   /** Boards boot at a random moment in [0, bootJitterMs) (default 10). */

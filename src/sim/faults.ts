@@ -93,6 +93,25 @@ export class Faults {
     b.frozenUntil = 0;
   }
 
+  /**
+   * `b` reboots into its new load (every file complete, its children served): it
+   * tells its roots it goes (Leaving), and its address answers nothing from now on.
+   */
+  reboot(b: Board): void {
+    const w = this.w;
+    if (!b.alive || !b.node) return;
+    this.act(b, b.node.depart());
+    b.alive = false;
+    w.stats.rebooted++;
+    w.c.o.onLog?.(b.i, w.now, 'NOT', `*** reboot ${b.ep.addr}`);
+    for (let f = 0; f < b.fs.length; f++) {
+      const fs = b.fs[f]!;
+      if (fs.origin) this.origin.close(fs.origin);
+      this.links.crashed(b, f);
+    }
+    w.boardLost(b);
+  }
+
   /** A crashed board boots again with a new engine, keeping the blocks it had verified (a resume). */
   restart(b: Board): void {
     const w = this.w;

@@ -79,5 +79,5 @@ export class Fleet {
 }
 
 function newFileState(key: HierKey): FileState {
-  return { key, inbound: null, connecting: null, origin: null, out: new Map(), released: 0, done: false };
+  return { key, inbound: null, connecting: null, origin: null, out: new Map(), released: 0, done: false, left: false };
 }

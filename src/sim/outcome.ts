@@ -30,6 +30,8 @@ export interface SimSummary extends FleetSummary {
   crashed: number;
   /** Crashed boards that booted again (keeping their verified blocks). */
   restarts: number;
+  /** Boards that rebooted into their new load once done (SimOptions.reboot). */
+  rebooted: number;
   /** Boards frozen (SIGSTOP) for a while or for good. */
   frozen: number;
   /** Per model: parents dropped for stalling, and roots boards left (corrupt, unanswered, failing placements). */
@@ -109,6 +111,7 @@ export function summarize(w: World, wallMs: number): SimSummary {
     originBytesByModel: stats.originByModel,
     crashed: stats.crashed,
     restarts: stats.restarts,
+    rebooted: stats.rebooted,
     frozen: stats.frozen,
     stalls,
     rootsLeft,

@@ -10,6 +10,8 @@ import type { Board, World } from './world';
 export class Performer {
   /** A board completed file `f` (the simulation adds the components once it holds the manifest). */
   onFileComplete?: (b: Board, f: number) => void;
+  /** A board may leave file `f` (complete, its children served). */
+  onLeft?: (b: Board, f: number) => void;
 
   constructor(
     private readonly w: World,
@@ -76,8 +78,12 @@ export class Performer {
           w.fileFailed(b, f, a.code);
           break;
         }
-        case 'MayLeave':
+        case 'MayLeave': {
+          const f = b.keyIndex.get(a.key)!;
+          b.fs[f]!.left = true;
+          this.onLeft?.(b, f);
           break;
+        }
         default: {
           const unknown: never = a;
           throw new Error(`simulator: unhandled DLoad action ${JSON.stringify(unknown)}`);

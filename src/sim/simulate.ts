@@ -60,6 +60,12 @@ export class Simulation {
     this.fleet = new Fleet(w, origin, act);
     performer.onFileComplete = (b, f) => f === 0 && this.fleet.componentsFor(b);
     this.faults = new Faults(w, origin, this.links, this.fleet, flows, act);
+    if (o.reboot) {
+      // After the actions at hand: the board reboots once it may leave every file of its set.
+      performer.onLeft = (b) => {
+        if (b.fs.length === c.sizes.length && b.fs.every((fs) => fs.left)) w.after(0, () => this.faults.reboot(b));
+      };
+    }
 
     createBoards(w, rng);
     const late = o.late;

@@ -39,6 +39,8 @@ export interface FileState {
   readonly out: Map<number, Stream>;
   released: number;
   done: boolean;
+  /** The engine said the board may leave this file (MayLeave). */
+  left: boolean;
   /** Why the board gave the file up (FileFailed), if it did. */
   failed?: FileFailureCode;
 }
@@ -87,6 +89,8 @@ export interface SimCounters {
   maxDepth: number;
   crashed: number;
   restarts: number;
+  /** Boards that rebooted into their new load (SimOptions.reboot). */
+  rebooted: number;
   /** Blocks a parent sent that it had not verified itself (must stay 0). */
   badDelivery: number;
   /** Boards frozen (SIGSTOP) during the run. */
@@ -109,7 +113,7 @@ export class World {
   finishedAt = -1;
 
   constructor(readonly c: SimConfig) {
-    this.stats = { sent: 0, lost: 0, corrupt: 0, originBytes: 0, originByModel: Array(c.models).fill(0), maxDepth: 0, crashed: 0, restarts: 0, badDelivery: 0, frozen: 0 };
+    this.stats = { sent: 0, lost: 0, corrupt: 0, originBytes: 0, originByModel: Array(c.models).fill(0), maxDepth: 0, crashed: 0, restarts: 0, rebooted: 0, badDelivery: 0, frozen: 0 };
     this.electionMs = Array(c.models * c.files).fill(-1);
     this.remaining = c.n * c.files;
   }
