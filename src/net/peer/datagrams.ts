@@ -11,6 +11,9 @@ export interface DatagramOptions {
   broadcast: { addr: string; port: number };
 }
 
+/** Longest a closing board waits for its last datagrams to leave (ms). */
+const CLOSE_WAIT_MS = 250;
+
 /**
  * The hierarchy's datagrams: adverts to the subnet broadcast address on the shared
  * port, reports and placements unicast. One socket when the board's own port is the
@@ -21,6 +24,9 @@ export class Datagrams {
   private ucast?: dgram.Socket;
   /** The port datagrams to this board arrive on. */
   port = 0;
+  /** Datagrams handed to a socket whose send has not completed, and who waits for none to be left. */
+  private sending = 0;
+  private sent?: () => void;
 
   constructor(
     private readonly o: DatagramOptions,
@@ -47,13 +53,31 @@ export class Datagrams {
   }
 
   send(bytes: Buffer, addr: string, port: number): void {
+    const s = this.ucast ?? this.bcast;
+    if (!s) return;
+    this.sending++;
     // A datagram that cannot be sent is lost like one dropped on the wire; the protocol resends.
-    (this.ucast ?? this.bcast)?.send(bytes, port, addr, (e) => {
+    s.send(bytes, port, addr, (e) => {
       if (e) this.log.dbg(`UDP to ${addr}:${port}: ${e.message}`);
+      if (--this.sending === 0) this.sent?.();
     });
   }
 
-  close(): void {
+  /**
+   * Closes the sockets once the datagrams handed to send() are out (at most
+   * `waitMs`): a board's last words (Leaving) go after its last send, and a socket
+   * closed first would drop them.
+   */
+  async close(waitMs = CLOSE_WAIT_MS): Promise<void> {
+    if (this.sending > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((done) => {
+        this.sent = done;
+        timer = setTimeout(done, waitMs);
+      });
+      clearTimeout(timer);
+      this.sent = undefined;
+    }
     this.bcast?.close();
     this.ucast?.close();
     this.bcast = this.ucast = undefined;

@@ -321,9 +321,10 @@ export class PeerNode {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
-    this.udp.close();
+    // Its roots hear that it goes, so that they place no board under it from now on.
+    if (this.coreRef) for (const a of this.coreRef.depart()) this.act(a);
     for (const name of [...this.hinted.keys()]) this.takeHinted(name)?.abort();
-    const closing: Promise<void>[] = [this.children.stop()];
+    const closing: Promise<void>[] = [this.udp.close(), this.children.stop()];
     for (const io of this.files.values()) {
       this.dropSource(io);
       io.fanout.close();
