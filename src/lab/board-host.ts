@@ -35,6 +35,8 @@ interface Board {
 export class BoardHost {
   private readonly boards: Board[] = [];
   private readonly plans: Map<string, BlockPlan>;
+  /** Resets still to come (late boards). */
+  private readonly late: NodeJS.Timeout[] = [];
 
   constructor(
     private readonly fleet: FleetConfig,
@@ -69,19 +71,25 @@ export class BoardHost {
     }
   }
 
-  /** The mass reset: every board starts its upgrade now. `t0` is the fleet's start (epoch ms). */
+  /** The mass reset: every board starts its upgrade now (a late one, its resetAfterMs later). `t0` is the fleet's start (epoch ms). */
   go(t0: number): void {
     for (const b of this.boards) {
-      const work = this.fleet.boot ? this.boot(b, this.fleet.boot.boardsDir, t0) : this.fleet.mode === 'pfs' ? this.viaPeers(b) : this.direct(b);
-      work.then(
-        // A boot board is done when it committed; it may stay a while after to serve others.
-        (at) => (b.doneMs = (at ?? Date.now()) - t0),
-        (e: Error) => {
-          b.error = `board ${b.spec.index}: ${e.message}`;
-          b.log.err(b.error);
-        },
-      );
+      const after = b.spec.resetAfterMs ?? 0;
+      if (after > 0) this.late.push(setTimeout(() => this.reset(b, t0), Math.max(0, t0 + after - Date.now())));
+      else this.reset(b, t0);
     }
+  }
+
+  private reset(b: Board, t0: number): void {
+    const work = this.fleet.boot ? this.boot(b, this.fleet.boot.boardsDir, t0) : this.fleet.mode === 'pfs' ? this.viaPeers(b) : this.direct(b);
+    work.then(
+      // A boot board is done when it committed; it may stay a while after to serve others.
+      (at) => (b.doneMs = (at ?? Date.now()) - t0),
+      (e: Error) => {
+        b.error = `board ${b.spec.index}: ${e.message}`;
+        b.log.err(b.error);
+      },
+    );
   }
 
   /**
@@ -175,6 +183,7 @@ export class BoardHost {
   }
 
   async stop(): Promise<void> {
+    for (const t of this.late) clearTimeout(t);
     await Promise.all(this.boards.map((b) => b.node?.stop()));
     for (const b of this.boards) b.close();
   }

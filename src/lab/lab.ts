@@ -66,6 +66,8 @@ export interface LabOptions {
   models: { model: string; count: number }[];
   /** Boot boards: how many get their own SEP file turning Peer Firmware Sharing off. */
   pfsOff: number;
+  /** The last `count` boards reset `afterMs` after the others (boards on their way late). */
+  late?: { count: number; afterMs: number };
   boardsDir: string;
   /** How to start a host process: the script and node options (default: this process's own). */
   hostEntry?: { script: string; execArgv: string[] };
@@ -262,6 +264,10 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       for (const b of site.boards) specs.push({ index: b.index, nodeId: nodeIdOf(b.mac), model: b.model, port: boardPorts[b.index] ?? 4051, dir: b.root });
     }
 
+    if (o.late) {
+      if (o.late.count < 1 || o.late.count >= o.boards) throw new LabError(`--late: between 1 and ${o.boards - 1} boards can reset late, got ${o.late.count}`);
+      for (const s of specs) if (s.index >= o.boards - o.late.count) s.resetAfterMs = o.late.afterMs;
+    }
     const fleet: FleetConfig = {
       mode: o.mode,
       forward: o.forward,

@@ -23,6 +23,8 @@ export interface BoardSpec {
   port: number;
   /** Engine boards: where files go. Boot boards: the board's root folder. */
   dir: string;
+  /** A board that resets this long after the others (ms; --late). */
+  resetAfterMs?: number;
 }
 
 /** What every board of a lab shares. */

@@ -70,6 +70,8 @@ Options:
                       (default: three quarters CP-7961G, the rest CP-7941G)
   --pfs-off K         K boards get their own cnf.xml turning Peer Firmware Sharing
                       off at the device level (they upgrade by plain TFTP)
+  --late K@TIME       the last K boards reset TIME after the others, e.g. 2@9s: boards
+                      on their way while the first ones reboot into the new load
   --engine            bare DLoad engines handed the block plans, instead of boards
                       running pfs boot (the engine's own benchmark)
   --boards-dir DIR    board and model files (default: beside pfs)
@@ -105,6 +107,7 @@ Options:
         json: { type: 'boolean' },
         models: { type: 'string' },
         'pfs-off': { type: 'string' },
+        late: { type: 'string' },
         engine: { type: 'boolean' },
         'boards-dir': { type: 'string' },
         netns: { type: 'boolean' },
@@ -179,6 +182,7 @@ Options:
         engine: values.engine ?? false,
         models: mix,
         pfsOff: intOption('pfs-off', values['pfs-off'], 0, boards) ?? 0,
+        late: lateOption(values.late, boards),
         boardsDir,
         netns: netns ? { lanRate: parseRate(values['lan-rate'] ?? '100mbit', '--lan-rate') * 8, tag: values.tag } : undefined,
         onProgress,
@@ -255,3 +259,15 @@ export const labHostCommand: Command = {
   usage: 'Usage: pfs lab-host — started by "pfs lab" over IPC; not for use by hand.',
   run: ({ argv }) => (argv[0] === 'origin' ? runOriginHost() : runHostProcess()),
 };
+
+/** --late K@TIME: the last K boards reset TIME after the others. */
+function lateOption(text: string | undefined, boards: number): { count: number; afterMs: number } | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)@(.+)$/.exec(text);
+  if (!m) throw new UsageError(`--late must be K@TIME, e.g. 2@9s, got "${text}"`);
+  const count = Number(m[1]);
+  if (count < 1 || count >= boards) throw new UsageError(`--late: K must be 1 to ${boards - 1} (one board at least resets on time), got ${count}`);
+  const afterMs = parseMs(m[2]!, '--late');
+  if (afterMs <= 0) throw new UsageError(`--late: TIME must be more than 0, got "${m[2]}"`);
+  return { count, afterMs };
+}

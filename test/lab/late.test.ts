@@ -1,0 +1,43 @@
+// pfs lab --late: boards that reset while the first ones reboot into the new load.
+// They must find the lingering root's tree (its members said Leaving as they went),
+// not the addresses of boards already gone, and so cost the WAN nothing. On loopback a
+// board gone refuses at once, so without Leaving a small lab like this one still found
+// a live parent in most runs (a second copy in 1 of 4 with 12 boards); the tests that
+// fail without it every time are test/sim/reboot.test.ts and test/net/peer/leaving.test.ts.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createLogger } from '../../src/log/logger';
+import { runLab, type LabOptions } from '../../src/lab/lab';
+import { freePortRange } from '../helpers/net';
+
+const log = createLogger('TEST', { level: 'ERR', sinks: [] });
+
+async function options(over: Partial<LabOptions>): Promise<LabOptions> {
+  const first = await freePortRange((over.boards ?? 8) + 1);
+  return {
+    boards: 8, size: 1 << 20, files: 2, mode: 'pfs', forward: 'cut', wanRate: 10e6, wanRttMs: 40, wanLoss: 0,
+    tftpBlksize: 1468, tftpWindow: 64, perProcess: 0, portBase: first + 1, broadcast: { addr: '127.255.255.255', port: first },
+    model: 'CP-7961G', logLevel: 'INF', keep: false, timeoutMs: 60_000, engine: false,
+    models: [{ model: 'CP-7961G', count: 8 }], pfsOff: 0, boardsDir: 'boards',
+    ...over,
+  };
+}
+
+test('8 boot boards, the last 2 reset 4 s late: all verified, the set crossed the WAN once', async () => {
+  const s = await runLab(await options({ late: { count: 2, afterMs: 4000 } }), log);
+  assert.ok(s.allVerified, s.failures.join('; '));
+  assert.ok(s.fleetSeconds >= 4, `the late boards reset at 4 s, yet the fleet was done at ${s.fleetSeconds} s`);
+  // The set and its manifest; without Leaving the late boards were sent to boards gone and took it again.
+  assert.ok(s.originBytes >= s.fileBytes && s.originBytes < s.fileBytes + 4096, `one copy: ${s.originBytes} bytes for a set of ${s.fileBytes}`);
+});
+
+test('--late needs one board at least resetting on time', async () => {
+  try {
+    await runLab(await options({ boards: 2, late: { count: 2, afterMs: 1000 } }), log);
+    assert.unreachable('a lab of late boards only ran');
+  } catch (e) {
+    assert.match((e as Error).message, '--late: between 1 and 1 boards can reset late, got 2');
+  }
+});
+
+test.run();
