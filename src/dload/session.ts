@@ -195,7 +195,7 @@ export class FileSession {
       case 'waiting': d = this.waitUntil; break;
       case 'root':
         d = Math.min(this.nextRootAdvertAt, this.originRetryAt);
-        if (this.complete && !this.left && this.children.size === 0) d = Math.min(d, this.lastMemberAt + this.t.rootLingerMs);
+        if (this.complete && !this.left && this.children.size === 0) d = Math.min(d, this.lastMemberAt + this.lingerMs());
         break;
       case 'failed':
         break;
@@ -395,12 +395,22 @@ export class FileSession {
   }
 
   /**
+   * How long a complete root with no children stays after its last member report:
+   * rootLingerMs for boards still on their way, or rootStayMs while its tracker holds
+   * members that have not said Leaving (one frozen, or slow, finds its root when it
+   * wakes; the others reboot as soon as they are served, and tell it).
+   */
+  private lingerMs(): number {
+    return (this.tracker?.size ?? 1) > 1 ? Math.max(this.t.rootLingerMs, this.t.rootStayMs) : this.t.rootLingerMs;
+  }
+
+  /**
    * Complete and serving nobody: a member may leave now. A root stays a while for
    * boards still coming, and a claimant first finishes its claim: the others wait on it.
    */
   private maybeLeave(now: number, out: DLoadAction[]): void {
     if (this.left || !this.complete || this.children.size > 0) return;
-    if (this.role === 'member' || (this.role === 'root' && now >= this.lastMemberAt + this.t.rootLingerMs)) {
+    if (this.role === 'member' || (this.role === 'root' && now >= this.lastMemberAt + this.lingerMs())) {
       this.left = true;
       out.push({ type: 'MayLeave', key: this.key });
     }
@@ -741,6 +751,8 @@ export class FileSession {
     out.push({ type: 'Log', level: 'ERR', text: `${this.me} gives up ${this.spec.name} (${code}): ${reason}` });
     if (this.originActive || this.originPrepared) out.push({ type: 'StopOrigin', key: this.key });
     if (this.parent) out.push({ type: 'DisconnectParent', key: this.key });
+    // It serves nobody from now on: its root is to place no board under it, nor wait for it.
+    this.depart(out);
     this.originActive = false;
     this.originPrepared = false;
     this.originRetryAt = Infinity;

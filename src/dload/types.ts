@@ -146,6 +146,12 @@ export interface Timers {
    */
   rootLingerMs: number;
   /**
+   * A complete root whose tracker still holds members that have not said Leaving (or
+   * died) stays this long after its last member report instead: a member frozen or
+   * starved past the others' reboots finds it when it wakes, not an empty subnet.
+   */
+  rootStayMs: number;
+  /**
    * A member whose parent sent no verified block for this long drops it and reports it
    * (Orphaned): a parent frozen or stalling with its socket open. Forward 'cut' only
    * (with 'store' a parent sends nothing until it holds the whole file).
@@ -203,6 +209,7 @@ export const PHONE_TIMERS: Timers = {
   originRetryMs: 1000,
   reelectHoldMs: 3000,
   rootLingerMs: 5000,
+  rootStayMs: 60_000,
   prepareOriginAtAd: 2,
   startOriginAtAd: 0,
   dataHoldMs: 0,

@@ -56,4 +56,38 @@ test('the root forgets a member that leaves: the next board joins under the root
   assert.ok(third.type === 'ParentAssigned' && third.parentId === 0x30, 'and 0x30 serves the next one');
 });
 
+/** R, root with member 0x21 placed under it, holding the whole file at 3200 ms. */
+function completeRootWithMember() {
+  const { R, key } = rootNode();
+  const join = encode({ type: 'JoinRequest', key, sender: 0x21, tcpPort: 4051, children: 0, held: 0, parentId: 0, refused: false });
+  R.onDatagram(3100, ep(0x21), join);
+  for (let i = 0; i < FILE.size / FILE.blockBytes; i++) R.onEvent(3200, { type: 'BlockVerified', key, index: i });
+  assert.ok(R.session(key)!.complete);
+  return { R, key };
+}
+const mayLeave = (acts: DLoadAction[]) => acts.some((a) => a.type === 'MayLeave');
+
+test('a complete root stays while a member has not said Leaving (rootStayMs), and 5 s once the last one did', () => {
+  const a = completeRootWithMember();
+  assert.not.ok(mayLeave(a.R.tick(3200 + 5000)), 'a member may be frozen or slow: the root stays past rootLingerMs');
+  assert.ok(a.R.nextDeadline() <= 3200 + 60_000);
+  assert.ok(mayLeave(a.R.tick(3200 + 60_000)), 'but not for ever (a member that died says nothing)');
+
+  const b = completeRootWithMember();
+  b.R.onDatagram(4000, ep(0x21), encode({ type: 'Leaving', key: b.key, sender: 0x21, tcpPort: 4051, children: 0, held: FILE.size, parentId: 0x100, refused: false }));
+  assert.not.ok(mayLeave(b.R.tick(3200 + 4999)));
+  assert.ok(mayLeave(b.R.tick(3200 + 5000)), 'the last member went: rootLingerMs after its last report, as before');
+});
+
+test('a member that gives the file up (its flash failed) says Leaving: it serves nobody from now on', () => {
+  const { key } = rootNode();
+  const M = new DLoadNode({ nodeId: 0x20, model: 'CP-7961G', tcpPort: 4051, addr: ep(0x20).addr, random: () => 0.01 });
+  M.addFile(3000, FILE);
+  M.onDatagram(3001, R_EP, encode({ type: 'ConfirmedRoot', key, sender: 0x100, strength: 0xffffffff, held: 0, tcpPort: 4051, ad: 0, map: 0 }));
+  const acts = M.onEvent(3100, { type: 'LocalFailure', key, code: 'PFS_ERR_FLASH_WRITE', reason: 'EIO at offset 0' });
+  const out = unicasts(acts);
+  assert.ok(out.some((u) => u.m.type === 'Leaving'), JSON.stringify(acts.map((a) => a.type)));
+  assert.ok(acts.some((a) => a.type === 'FileFailed'));
+});
+
 test.run();
