@@ -32,4 +32,14 @@ test('64 boards that reboot as soon as they may: every board verified, one WAN c
   assert.equal(s.failed, []);
 });
 
+for (const [who, forMs] of [[15, 10_000], [10, 20_000], [5, 40_000]] as const) {
+  test(`board ${who} frozen ${forMs / 1000} s while the others finish and reboot: the root waits for it (rootStayMs), one WAN copy`, () => {
+    const s = simulate({ boards: 16, seed: 1, reboot: true, freezes: [{ atMs: 3000, forMs, who }] });
+    assert.ok(s.allVerified);
+    // Gone with the others after rootLingerMs, the root left the thawed board an empty subnet: 1.63 copies.
+    assert.is(s.originBytes, s.fileBytes, `${(s.originBytes / s.fileBytes).toFixed(2)} WAN copies`);
+    assert.ok(s.fleetSeconds < 3 + forMs / 1000 + 2, `done ${s.fleetSeconds} s, thawed at ${3 + forMs / 1000} s`);
+  });
+}
+
 test.run();

@@ -45,8 +45,8 @@ export const simCommand: Command = {
   summary: 'simulate a fleet upgrade with the DLoad engine (virtual time, deterministic)',
   usage: `Usage: pfs sim [--boards N] [--seed S] [--size 8M] [--files K] [--loss P] [--crash K]
                [--forward cut|store] [--mode pfs|tftp] [--election fast|phone]
-               [--starve TIME] [--boot-jitter TIME] [--manifest] [--json]
-       pfs sim --seeds A..B [--election fast|phone] [--starve TIME] [--manifest] [--json]
+               [--starve TIME] [--boot-jitter TIME] [--manifest] [--reboot] [--json]
+       pfs sim --seeds A..B [--election fast|phone] [--starve TIME] [--manifest] [--reboot] [--json]
 
 Runs the DLoad engine of N boards over a simulated subnet and WAN with a virtual
 clock: same seed, same result. Prints a summary (or one JSON object with --json)
@@ -73,6 +73,9 @@ Options:
   --manifest          as pfs boot does: a signed manifest first, and the files it names
                       added once a board holds it; with the fast election they take the
                       manifest's root instead of electing their own
+  --reboot            as pfs boot does: each board reboots into its new load (and tells
+                      its root, Leaving) as soon as its children are served; without it
+                      a board stays on the subnet, a parent for any board still coming
   --lan-rate RATE     each board's LAN up/down rate (default 100mbit)
   --wan-rate RATE     WAN rate to the origin (default 10mbit)
   --wan-rtt TIME      WAN round-trip time (default 150ms)
@@ -96,6 +99,7 @@ Example:
         'lan-rate': { type: 'string' }, 'wan-rate': { type: 'string' }, 'wan-rtt': { type: 'string' }, json: { type: 'boolean' },
         seeds: { type: 'string' }, election: { type: 'string' }, starve: { type: 'string' }, 'boot-jitter': { type: 'string' },
         manifest: { type: 'boolean' },
+        reboot: { type: 'boolean' },
       },
       { min: 0, max: 0 },
     );
@@ -106,7 +110,7 @@ Example:
       const from = m ? Number(m[1]) : NaN;
       const to = m ? Number(m[2]) : NaN;
       if (!m || from > to || to > 2 ** 32 - 1) throw new UsageError(`--seeds must be A..B with A <= B, got "${values.seeds}"`);
-      const extra = { ...(election ? { election } : {}), ...(starveMs ? { starveMs } : {}), ...(values.manifest ? { manifest: true } : {}) };
+      const extra = { ...(election ? { election } : {}), ...(starveMs ? { starveMs } : {}), ...(values.manifest ? { manifest: true } : {}), ...(values.reboot ? { reboot: true } : {}) };
       const s = sweep(from, to, undefined, extra);
       process.stdout.write((values.json ? JSON.stringify(s) : sweepText(s)) + '\n');
       return s.boardsUnfinished === 0 && s.runsUnfinished === 0 && s.badBlocks === 0 ? 0 : 1;
@@ -141,6 +145,7 @@ Example:
       starveMs,
       bootJitterMs: values['boot-jitter'] === undefined ? undefined : parseMs(values['boot-jitter'], '--boot-jitter'),
       manifest: values.manifest,
+      reboot: values.reboot,
     });
     process.stdout.write((values.json ? JSON.stringify(summary) : human(summary)) + '\n');
     return summary.allVerified ? 0 : 1;
