@@ -425,7 +425,7 @@ export class FileSession {
   depart(out: DLoadAction[]): void {
     if (this.role !== 'member' || !this.root) return;
     this.stats.reportsSent++;
-    out.push({ type: 'Log', level: 'INF', text: `${this.me} leaving root ${xid(this.root.id)} H=${shortKey(this.key)}` });
+    out.push({ type: 'Log', level: 'DBG', text: `${this.me} leaving root ${xid(this.root.id)} H=${shortKey(this.key)}` });
     const msg: MemberReport = {
       type: 'Leaving', key: this.key, sender: this.cfg.nodeId, tcpPort: this.cfg.tcpPort,
       children: this.children.size, held: this.heldBytes, parentId: this.parent?.id ?? 0, refused: false,
@@ -602,11 +602,12 @@ export class FileSession {
     const tr = this.tracker;
     if (!tr) return;
     if (m.type === 'Leaving') {
-      // Not a board still on its way: the root's linger does not restart for it.
+      // Not a board still on its way: the root's linger does not restart for it. Its
+      // children get their new places without a word: the leaver waited until they had
+      // the file, and one that still fetches hears the connection close and asks.
       const moved = tr.leave(now, m.sender, from);
-      if (!moved) return;
-      out.push({ type: 'Log', level: 'INF', text: `${xid(m.sender)} leaves H=${shortKey(this.key)}: forgotten${moved.length ? `, ${moved.length} of its children placed anew` : ''}` });
-      return this.sendPlacements(moved, out);
+      if (moved) out.push({ type: 'Log', level: 'DBG', text: `${xid(m.sender)} leaves H=${shortKey(this.key)}: forgotten${moved.length ? `, ${moved.length} of its children placed anew` : ''}` });
+      return;
     }
     this.lastMemberAt = now;
     const tcp = { addr: from.addr, port: m.tcpPort };

@@ -42,9 +42,11 @@ test('the root forgets a member that leaves: the next board joins under the root
   for (const id of [0x21, 0x22]) assert.is(unicasts(R.onDatagram(3100, ep(id), report('JoinRequest', id)))[0]!.m.type, 'ParentAssigned');
   const under = unicasts(R.onDatagram(3101, ep(0x23), report('JoinRequest', 0x23)))[0]!.m;
   assert.ok(under.type === 'ParentAssigned' && under.parentId === 0x21);
-  // 0x21 goes (its child 0x23 is moved), and 0x22 and 0x23 go too.
-  const moved = unicasts(R.onDatagram(3200, ep(0x21), report('Leaving', 0x21)));
-  assert.ok(moved.length === 1 && moved[0]!.m.type === 'ParentAssigned' && moved[0]!.m.target === 0x23 && moved[0]!.m.parentId === 0x100, 'its child takes its slot');
+  // 0x21 goes: the root answers nobody, and its child 0x23, when it asks, has 0x21's slot.
+  assert.equal(unicasts(R.onDatagram(3200, ep(0x21), report('Leaving', 0x21))), []);
+  const orphaned = encode({ type: 'Orphaned', key, sender: 0x23, tcpPort: 4051, children: 0, held: 0, parentId: 0x21, refused: false });
+  const moved = unicasts(R.onDatagram(3201, ep(0x23), orphaned))[0]!.m;
+  assert.ok(moved.type === 'ParentAssigned' && moved.target === 0x23 && moved.parentId === 0x100 && moved.depth === 1, `its child takes its slot: ${JSON.stringify(moved)}`);
   for (const id of [0x22, 0x23]) R.onDatagram(3300, ep(id), report('Leaving', id));
   const late = unicasts(R.onDatagram(4000, ep(0x30), report('JoinRequest', 0x30)))[0]!.m;
   assert.ok(late.type === 'ParentAssigned' && late.parentId === 0x100 && late.depth === 1, `a late board is placed under the root, got ${JSON.stringify(late)}`);
