@@ -138,11 +138,15 @@ export class TreeModel {
       if (!h.file && !h.root) continue; // only claims heard, nothing known of it yet
       const last = Math.max(h.root?.heardAt ?? -Infinity, ...[...h.boards.values()].map((b) => b.repliedAt));
       if (now - last > GONE_MS) continue;
-      const boards = [...h.boards.values()].map((b) => this.view(h, b, now));
+      const seen = [...h.boards.values()];
+      const boards = seen.map((b) => this.view(h, b, now));
       const byId = new Map(boards.map((b) => [b.id, b]));
       for (const b of boards) if (b.parent) byId.get(b.parent)?.children.push(b.id);
       for (const b of boards) b.children.sort();
-      for (const b of boards) if (b.state === 'complete' && b.children.length > 0) b.state = 'serving';
+      // Serving: complete, with children, and still answering (one that rebooted serves nobody).
+      boards.forEach((b, i) => {
+        if (b.state === 'complete' && b.children.length > 0 && now - seen[i]!.repliedAt <= SILENT_MS) b.state = 'serving';
+      });
       const rootId = h.root ? xid(h.root.id) : null;
       boards.sort((a, b) => (a.id === rootId ? -1 : b.id === rootId ? 1 : a.depth - b.depth || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
       hierarchies.push({
@@ -198,7 +202,11 @@ export class TreeModel {
 }
 
 function stateOf(r: StatusReply | undefined, sinceReply: number, sinceMoved: number): BoardState {
-  if (!r || sinceReply > SILENT_MS) return 'silent';
+  if (!r) return 'silent';
+  // Quiet after it had the whole file: it rebooted into its new load (and told its root
+  // so, Leaving). Done, not lost: at the end of an upgrade every board goes quiet.
+  if (r.complete) return 'complete';
+  if (sinceReply > SILENT_MS) return 'silent';
   if (r.role === 'failed') return 'failed';
   if (r.complete) return 'complete';
   if (r.role === 'listening' || r.role === 'claiming' || r.role === 'waiting') return 'electing';

@@ -64,6 +64,20 @@ test('each board\'s own answer: its parent, its rate, and orphaned, stuck, faile
   assert.match(renderTree(s, 100, 50).join('\n'), /stuck \(no progress\): 27FB/);
 });
 
+test('a board that had the whole file and went quiet rebooted into its new load: complete, not silent, and no longer serving', () => {
+  const m = new TreeModel();
+  rooted(m, 0, 4);
+  m.reply(0, at(11), reply(ROOT + 1, { complete: true, held: 1 << 20, parentId: 0, children: 2 }));
+  m.reply(0, at(13), reply(ROOT + 3, { parentId: ROOT + 1, depth: 2, held: 1000 }));
+  const by = (s: ReturnType<TreeModel['snapshot']>, id: number) => s.hierarchies[0]!.boards.find((b) => b.id === `XID${(ROOT + id).toString(16).toUpperCase().padStart(8, '0')}`)!;
+  assert.is(by(m.snapshot(1000), 1).state, 'serving', 'complete, its children below it, answering');
+  const later = m.snapshot(SILENT_MS + 1000);
+  assert.is(by(later, 1).state, 'complete', 'quiet after it had the file: rebooted, done');
+  assert.is(by(later, 3).state, 'silent', 'quiet mid-file: that is a problem to show');
+  const silent = renderTree(later, 100, 50).join('\n').match(/silent \(no answer\):([^\n]*)/)?.[1] ?? '';
+  assert.ok(silent.includes('27FB') && !silent.includes('27F9'), `silent: ${silent}`);
+});
+
 test('a hierarchy nothing was heard of for GONE_MS leaves the view', () => {
   const m = new TreeModel();
   rooted(m, 0, 2);
