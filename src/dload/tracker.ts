@@ -179,8 +179,9 @@ export class Tracker {
    * Leaving: the member is going away (it reboots into its new load, which it does
    * only once its children have the file). Handled as its death: the tracker forgets
    * it and places its children anew, so that no board that joins later is sent to an
-   * address where nobody serves any more. Believed only from the member's own address;
-   * answered to nobody but the children it moves. Null: not a member here, or not its address.
+   * address where nobody serves any more. Believed only from the member's own address.
+   * Returns its children's new places (the root tells them nothing: see FileSession's
+   * onReport); null when it is not a member here, or the report not from its address.
    */
   leave(now: number, id: number, udp: Endpoint): Placement[] | null {
     if (id === this.root.id) return null;
