@@ -83,11 +83,7 @@ export class Faults {
     b.alive = false;
     w.stats.crashed++;
     w.c.o.onLog?.(b.i, w.now, 'ERR', `*** crash ${b.ep.addr}`);
-    for (let f = 0; f < b.fs.length; f++) {
-      const fs = b.fs[f]!;
-      if (fs.origin) this.origin.close(fs.origin);
-      this.links.crashed(b, f);
-    }
+    this.cutOff(b);
     // A board frozen for good was counted out when it froze.
     if (b.frozenUntil !== Infinity) w.boardLost(b);
     b.frozenUntil = 0;
@@ -104,12 +100,17 @@ export class Faults {
     b.alive = false;
     w.stats.rebooted++;
     w.c.o.onLog?.(b.i, w.now, 'NOT', `*** reboot ${b.ep.addr}`);
+    this.cutOff(b);
+    w.boardLost(b);
+  }
+
+  /** Every stream of a board gone stops: its origin transfers now, its peers after peerDeadMs. */
+  private cutOff(b: Board): void {
     for (let f = 0; f < b.fs.length; f++) {
       const fs = b.fs[f]!;
       if (fs.origin) this.origin.close(fs.origin);
       this.links.crashed(b, f);
     }
-    w.boardLost(b);
   }
 
   /** A crashed board boots again with a new engine, keeping the blocks it had verified (a resume). */
