@@ -6,6 +6,8 @@
 // fail without it every time are test/sim/reboot.test.ts and test/net/peer/leaving.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { createLogger } from '../../src/log/logger';
 import { runLab, type LabOptions } from '../../src/lab/lab';
 import { freePortRange } from '../helpers/net';
@@ -37,6 +39,20 @@ test('--late needs one board at least resetting on time', async () => {
     assert.unreachable('a lab of late boards only ran');
   } catch (e) {
     assert.match((e as Error).message, '--late: between 1 and 1 boards can reset late, got 2');
+  }
+});
+
+test('pfs lab --late: a value that is not K@TIME, or late boards only, is one line and exit 2', () => {
+  const pfs = (args: string[]) => spawnSync(process.execPath, [resolve('dist/pfs.cjs'), 'lab', ...args], { encoding: 'utf8', timeout: 30_000 });
+  for (const [args, says] of [
+    [['--late', '2'], '--late must be K@TIME, e.g. 2@9s, got "2"'],
+    [['--boards', '4', '--late', '4@9s'], '--late: K must be 1 to 3 (one board at least resets on time), got 4'],
+    [['--late', '2@soon'], '--late'],
+  ] as const) {
+    const r = pfs([...args]);
+    assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.ok(r.stderr.includes(says), r.stderr);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
 });
 

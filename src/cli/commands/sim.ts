@@ -32,7 +32,7 @@ function human(s: SimSummary): string {
     `files        ${s.files} x ${mib(s.fileBytes / s.files)} = ${mib(s.fileBytes)} per model, blocks of ${s.blockBytes / 1024} KiB`,
     `fleet        ${s.fleetSeconds.toFixed(2)} s virtual (limit ${s.limitSeconds.toFixed(2)} s, ratio ${(s.fleetSeconds / s.limitSeconds).toFixed(2)})`,
     `origin       ${mib(s.originBytes)} over the WAN (${(s.originBytes / s.fileBytes).toFixed(3)} x the set)`,
-    `verified     ${s.allVerified ? 'all boards' : 'NOT ALL BOARDS'}${s.crashed ? ` (${s.crashed} crashed)` : ''}`,
+    `verified     ${s.allVerified ? 'all boards' : 'NOT ALL BOARDS'}${s.crashed ? ` (${s.crashed} crashed)` : ''}${s.rebooted ? `; ${s.rebooted} rebooted into the new load before the last was done` : ''}`,
     s.mode === 'pfs' ? `election     first root took data at [${s.electionMs.map((t) => (t / 1000).toFixed(2)).join(', ')}] s; boards that claimed per file [${s.claimants.join(', ')}]` : '',
     s.mode === 'pfs' ? `tree         max depth ${s.maxDepth}, max children ${s.maxChildren}, roots per file [${s.rootsPerFile.join(', ')}], root terms [${s.rootTerms.join(', ')}]` : '',
     `datagrams    ${s.datagramsSent} sent, ${s.datagramsLost} lost, ${s.datagramsDropped} dropped as malformed/foreign; ${s.corruptDetected} corrupt blocks caught`,
