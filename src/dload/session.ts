@@ -397,11 +397,12 @@ export class FileSession {
   /**
    * How long a complete root with no children stays after its last member report:
    * rootLingerMs for boards still on their way, or rootStayMs while its tracker holds
-   * members that have not said Leaving (one frozen, or slow, finds its root when it
-   * wakes; the others reboot as soon as they are served, and tell it).
+   * members that have not said Leaving, or knows of ones reported dead that never did
+   * (one frozen, or slow, finds its root when it wakes; the others reboot as soon as
+   * they are served, and tell it).
    */
   private lingerMs(): number {
-    return (this.tracker?.size ?? 1) > 1 ? Math.max(this.t.rootLingerMs, this.t.rootStayMs) : this.t.rootLingerMs;
+    return (this.tracker?.outstanding ?? 0) > 0 ? Math.max(this.t.rootLingerMs, this.t.rootStayMs) : this.t.rootLingerMs;
   }
 
   /**

@@ -88,6 +88,8 @@ export class Tracker {
   private readonly claimHoldMs: number;
   /** The time of the report being handled (ms). */
   private now = 0;
+  /** Members forgotten because another reported them dead (see outstanding); at most maxMembers. */
+  private readonly unaccounted = new Set<number>();
   readonly counters: TrackerCounters = { wrongSource: 0, disbelieved: 0, evicted: 0 };
 
   constructor(rootId: number, rootTcpPort: number, o: TrackerOptions = {}) {
@@ -172,6 +174,9 @@ export class Tracker {
       this.updateFree(p);
       return this.place(x);
     }
+    // Reported dead, not gone by its own word: it may only be frozen, and wake.
+    if (this.unaccounted.size >= this.maxMembers) this.unaccounted.delete(this.unaccounted.values().next().value!);
+    this.unaccounted.add(p.id);
     return this.remove(p);
   }
 
@@ -187,12 +192,26 @@ export class Tracker {
     if (id === this.root.id) return null;
     this.expire(now);
     const x = this.nodes.get(id);
-    if (!x) return null;
+    if (!x) {
+      // One reported dead that was not (a slow parent) goes by its own word after all.
+      this.unaccounted.delete(id);
+      return null;
+    }
     if (x.udp && x.udp.addr !== udp.addr) {
       this.counters.wrongSource++;
       return null;
     }
+    this.unaccounted.delete(id);
     return this.remove(x);
+  }
+
+  /**
+   * Members this root should still wait for: those placed and not gone, and those
+   * its members reported dead that never said Leaving (frozen, starved, or dead:
+   * nobody can tell). Each forgotten again at its next report or once it leaves.
+   */
+  get outstanding(): number {
+    return this.nodes.size - 1 + this.unaccounted.size;
   }
 
   /**
@@ -253,6 +272,7 @@ export class Tracker {
   private touch(id: number, udp: Endpoint, tcp: Endpoint, children: number): TNode | null {
     let x = this.nodes.get(id);
     if (!x) {
+      this.unaccounted.delete(id);
       if (this.heard.size >= this.maxMembers) this.evictOne();
       x = { id, udp, tcp, parent: null, children: [], depth: 0, bad: false, badUntil: 0, strikes: 0, claimed: children, claimedAt: this.now, refusals: 0 };
       this.nodes.set(id, x);

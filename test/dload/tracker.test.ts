@@ -107,4 +107,33 @@ test('a Leaving from another address than the member\'s, or for a stranger, chan
   assert.is(t.size, 7);
 });
 
+test('the members a root waits for: placed ones, and ones reported dead until they leave or speak again', () => {
+  const { t } = build(7);
+  assert.is(t.outstanding, 6);
+  t.orphaned(0, 3, ep(3), ep(3), 1, false, 0); // 3 says its parent 1 died (it may only be frozen)
+  assert.is(t.parentOf(1), undefined, 'forgotten as a parent');
+  assert.is(t.outstanding, 6, 'but still waited for');
+  for (const id of [2, 3, 4, 5, 6]) t.leave(0, id, ep(id));
+  assert.is(t.outstanding, 1, 'the others left: only the one reported dead');
+  t.join(0, 1, ep(1), ep(1), 0, 0); // it wakes and asks again
+  assert.is(t.outstanding, 1, 'a member again');
+  t.leave(0, 1, ep(1));
+  assert.is(t.outstanding, 0);
+});
+
+test('what a root waits for stays bounded: members reported dead past maxMembers push the oldest out', () => {
+  const t = new Tracker(0, 4051, { maxMembers: 8 });
+  const id = (round: number, i: number) => round * 10 + i;
+  for (let round = 1; round <= 20; round++) {
+    // 1 and 2 under the root, 3 under 1; 3 reports 1 dead, then 2 and 3 leave: 1 is waited for.
+    for (let i = 1; i <= 3; i++) t.join(0, id(round, i), ep(id(round, i)), ep(id(round, i)), 0, 0);
+    assert.is(t.parentOf(id(round, 3)), id(round, 1));
+    t.orphaned(0, id(round, 3), ep(id(round, 3)), ep(id(round, 3)), id(round, 1), false, 0);
+    for (const i of [2, 3]) t.leave(0, id(round, i), ep(id(round, i)));
+  }
+  assert.is(t.outstanding, 8, 'the last 8 reported dead, not 20');
+  t.leave(0, id(20, 1), ep(id(20, 1)));
+  assert.is(t.outstanding, 7, 'one reported dead that says Leaving after all is not waited for');
+});
+
 test.run();

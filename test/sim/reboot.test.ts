@@ -42,4 +42,14 @@ for (const [who, forMs] of [[15, 10_000], [10, 20_000], [5, 40_000]] as const) {
   });
 }
 
+for (const forMs of [15_000, 30_000]) {
+  test(`a parent frozen ${forMs / 1000} s, reported dead by its children: the root still waits for it, one WAN copy`, () => {
+    const s = simulate({ boards: 16, seed: 1, reboot: true, freezes: [{ atMs: 3000, forMs, who: 'parent' }] });
+    assert.ok(s.allVerified);
+    // Forgotten by the tracker when its children moved away, it found the root gone when it woke: 1.63 copies.
+    assert.is(s.originBytes, s.fileBytes, `${(s.originBytes / s.fileBytes).toFixed(2)} WAN copies`);
+    assert.equal(s.rootTerms, [1]);
+  });
+}
+
 test.run();
