@@ -22,7 +22,9 @@ test('a mixed fleet (4 x CP-7961G, 2 x CP-7941G) upgrades by peer sharing: one c
     }
     for (const name of t.s.componentNames) {
       const size = (await readFile(join(t.s.originDir, name))).length;
-      assert.is(t.server.stats.bytesByFile.get(name), 2 * size, `${name}: one copy per model`);
+      // On a failure, what a reader needs: who was root of this file, and who left or yielded a root.
+      const why = [...t.logs.entries()].flatMap(([i, l]) => l.filter((x) => (x.includes('@@@HROOT') && x.includes(name)) || /leaves root|yields to root|origin in|root of .* without/.test(x)).map((x) => `board ${i}: ${x}`));
+      assert.is(t.server.stats.bytesByFile.get(name), 2 * size, `${name}: one copy per model\n${why.join('\n')}`);
     }
     const models = await loadModels('boards');
     for (const [i, b] of t.s.boards.entries()) {
