@@ -6,21 +6,12 @@ import { createLogger } from '../../src/log/logger';
 import { runLab, type LabOptions } from '../../src/lab/lab';
 import { randomBytes } from 'node:crypto';
 import { netnsUnavailable } from '../../src/lab/netns/subnet';
-import { freePortRange } from '../helpers/net';
+import { bootLabOptions } from './boot-lab';
 import { testIf } from '../helpers/ci';
 
 const log = createLogger('TEST', { level: 'ERR', sinks: [] });
 
-async function options(over: Partial<LabOptions>): Promise<LabOptions> {
-  const first = await freePortRange((over.boards ?? 4) + 1);
-  return {
-    boards: 4, size: 1 << 20, files: 2, mode: 'pfs', forward: 'cut', wanRate: 50e6, wanRttMs: 40, wanLoss: 0,
-    tftpBlksize: 1468, tftpWindow: 64, perProcess: 0, portBase: first + 1, broadcast: { addr: '127.255.255.255', port: first },
-    model: 'CP-7961G', logLevel: 'INF', keep: false, timeoutMs: 60_000, engine: false,
-    models: [{ model: 'CP-7961G', count: 4 }], pfsOff: 0, boardsDir: 'boards', origin: 'http',
-    ...over,
-  };
-}
+const options = (over: Partial<LabOptions>) => bootLabOptions({ origin: 'http', ...over });
 
 test('4 boot boards, --origin http: all verified, one copy of the set over the WAN, all of it by HTTP', async () => {
   const s = await runLab(await options({}), log);

@@ -10,20 +10,11 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createLogger } from '../../src/log/logger';
 import { runLab, type LabOptions } from '../../src/lab/lab';
-import { freePortRange } from '../helpers/net';
+import { bootLabOptions } from './boot-lab';
 
 const log = createLogger('TEST', { level: 'ERR', sinks: [] });
 
-async function options(over: Partial<LabOptions>): Promise<LabOptions> {
-  const first = await freePortRange((over.boards ?? 8) + 1);
-  return {
-    boards: 8, size: 1 << 20, files: 2, mode: 'pfs', forward: 'cut', wanRate: 10e6, wanRttMs: 40, wanLoss: 0,
-    tftpBlksize: 1468, tftpWindow: 64, perProcess: 0, portBase: first + 1, broadcast: { addr: '127.255.255.255', port: first },
-    model: 'CP-7961G', logLevel: 'INF', keep: false, timeoutMs: 60_000, engine: false,
-    models: [{ model: 'CP-7961G', count: 8 }], pfsOff: 0, boardsDir: 'boards',
-    ...over,
-  };
-}
+const options = (over: Partial<LabOptions>) => bootLabOptions({ boards: 8, wanRate: 10e6, ...over });
 
 test('8 boot boards, the last 2 reset 4 s late: all verified, the set crossed the WAN once', async () => {
   const s = await runLab(await options({ late: { count: 2, afterMs: 4000 } }), log);
