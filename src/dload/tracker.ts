@@ -5,7 +5,8 @@
 // Reports are unauthenticated datagrams, so the tracker takes them at their word only
 // as far as a lie costs little: a report must come from the address the member was
 // first heard from; a BadParent counts only from the suspect's own child and only for
-// a while; the tracker never holds more than MAX_MEMBERS; every report gets an answer.
+// a while; the tracker never holds more than MAX_MEMBERS; every report gets an answer
+// but a Leaving (its sender is on its way out).
 import type { Endpoint } from './types';
 
 export const MAX_CHILDREN = 2;
