@@ -142,6 +142,8 @@ interface Result {
   wanFetchSeconds?: number;
   /** Boot systems: seconds from the reset until the last board's process was up (its first console line). */
   lastUpSeconds?: number;
+  /** Boot systems: seconds N `node -e 0` took, started at once as the boards are (Node's own start-up on this machine). */
+  nodeFloorSeconds?: number;
   notes: string[];
 }
 
@@ -184,6 +186,29 @@ interface Ctx {
   limitSeconds: number;
   /** Store-and-forward tail (last WAN byte to last commit) measured by the `store` system. */
   storeTailS?: number;
+  /** N `node -e 0` started at once, measured before the first boot system. */
+  nodeFloorS?: number;
+}
+
+/**
+ * Seconds until N `node -e 0`, spawned at once the way the boards are (in their
+ * namespaces, under GNU time), have all exited: what N Node processes starting
+ * together cost this machine's cores before a line of pfs runs. The boards' "last
+ * board up" is read against it; real boards each have a CPU of their own.
+ */
+async function nodeStartFloor(c: Ctx): Promise<number> {
+  const t0 = Date.now();
+  await Promise.all(
+    c.net.boards.slice(0, c.n).map(
+      (b) =>
+        new Promise<void>((done) => {
+          const child = c.net.spawn(b, ['/usr/bin/time', '-f', '%M', '-o', '/dev/null', process.execPath, '-e', '0'], { stdio: 'ignore' });
+          child.once('exit', () => done());
+          child.once('error', () => done());
+        }),
+    ),
+  );
+  return (Date.now() - t0) / 1000;
 }
 
 async function restoreBoards(c: Ctx): Promise<void> {
@@ -279,6 +304,7 @@ async function bootSystem(c: Ctx, system: 'pfs' | 'store' | 'cisco' | 'tradition
     }
   }
   const lockStepSystem = system === 'cisco' || system === 'traditional';
+  c.nodeFloorS ??= await nodeStartFloor(c);
   const r = await runBoot(c, args, lockStepSystem ? O.capS : 240);
   for (const p of seps) await unlink(p);
   const committed = r.commitsMs.filter((x) => x !== undefined).length;
@@ -295,6 +321,7 @@ async function bootSystem(c: Ctx, system: 'pfs' | 'store' | 'cisco' | 'tradition
     // Done means committed: every component verified on flash (exit 10 may come later, after a linger).
     allVerified: committed === c.n,
     lastUpSeconds: r.firstLineMs.every((x) => x !== undefined) ? Math.max(...(r.firstLineMs as number[])) / 1000 : undefined,
+    nodeFloorSeconds: c.nodeFloorS,
     notes: [],
   };
   if (!r.capped && committed === c.n) {
@@ -483,7 +510,7 @@ const SHORT: Record<System, string> = {
 };
 const COLOR: Record<System, string> = { traditional: '#d62728', cisco: '#ff7f0e', store: '#8c564b', pfs: '#1f77b4', udpcast: '#2ca02c', uftp: '#9467bd', bt: '#e377c2' };
 
-const TABLE_HEAD = '| N | system | fleet s | fleet / limit | WAN bytes / image | peak RSS per board, MiB (median) | last board up, s | all verified | how |\n|---:|---|---:|---:|---:|---:|---:|---|---|';
+const TABLE_HEAD = '| N | system | fleet s | fleet / limit | WAN bytes / image | peak RSS per board, MiB (median) | last board up, s (N × `node -e 0`) | all verified | how |\n|---:|---|---:|---:|---:|---:|---:|---|---|';
 
 /** One result as a row of the markdown table. */
 function tableRow(r: Result): string {
@@ -493,7 +520,7 @@ function tableRow(r: Result): string {
   const how = r.derived ? `**extrapolated**: ${r.derived.replace(/^extrapolated: /, '')}` : r.wanFetchSeconds !== undefined ? `measured: WAN fetch ${r.wanFetchSeconds.toFixed(2)} s + ${lan} ${(r.fleetSeconds - r.wanFetchSeconds).toFixed(2)} s${notes}` : `measured${notes}`;
   const rss = r.peakRssMiB !== undefined ? `${r.peakRssMiB} (${r.medianRssMiB})` : '—';
   const fs = r.derived ? `≈ ${r.fleetSeconds.toFixed(0)}` : r.fleetSeconds.toFixed(2);
-  const up = r.lastUpSeconds !== undefined ? r.lastUpSeconds.toFixed(2) : '—';
+  const up = r.lastUpSeconds !== undefined ? `${r.lastUpSeconds.toFixed(2)}${r.nodeFloorSeconds !== undefined ? ` (${r.nodeFloorSeconds.toFixed(2)})` : ''}` : '—';
   return `| ${r.n} | ${LABEL[r.system]} | ${fs} | ${r.derived ? '≈ ' : ''}${(r.fleetSeconds / r.limitSeconds).toFixed(2)} | ${wan} | ${rss} | ${up} | ${r.derived ? 'not run to the end' : r.allVerified ? 'yes' : '**NO**'} | ${how} |`;
 }
 
