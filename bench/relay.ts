@@ -220,7 +220,7 @@ async function pfsHop(up: number, size: number, impl: string, spoolDir: string):
     const sock = children.serve(KEY, req.sender, 2, size, 0);
     if (!sock) return fail('child gone');
     fanout.add(sock, 'sink', 0);
-    pipeline.attach(new ParentLink({ key: KEY, file: 'relay.bin', nodeId: 2, parentId: 1, addr: '127.0.0.1', port: up, fromOffset: 0, size, log: silentLogger }, () => {}));
+    pipeline.attach(new ParentLink({ key: KEY, file: 'relay.bin', nodeId: 2, parentId: 1, addr: '127.0.0.1', port: up, fromOffset: 0, size, blockSize: plan.blockSize, log: silentLogger }, () => {}));
   });
   process.stdout.write(`port ${await children.listen(0, '127.0.0.1')}\n`);
 }

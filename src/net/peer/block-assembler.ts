@@ -86,7 +86,7 @@ export class BlockAssembler {
     const digest = this.hash.digest();
     const index = this.index;
     if (!digest.equals(this.plan.hashes[index]!)) throw new BlockCorruptError(index, this.source);
-    const slices = this.slices;
+    const slices = joinedIfAdjacent(this.slices, this.filled);
     const length = this.filled;
     this.slices = [];
     this.filled = 0;
@@ -94,4 +94,21 @@ export class BlockAssembler {
     this.hash = createHash('sha256');
     this.on.verified(index, slices, length);
   }
+}
+
+/**
+ * The pieces of a block that lie one after the other in one buffer (a source that
+ * reads each block into a buffer of its own) as one view of them: flash and the
+ * children then take the block in one piece. Other pieces are returned as they are.
+ */
+function joinedIfAdjacent(slices: Buffer[], length: number): Buffer[] {
+  if (slices.length < 2) return slices;
+  const first = slices[0]!;
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < slices.length; i++) {
+    const s = slices[i]!;
+    if (s.buffer !== first.buffer || s.byteOffset !== end) return slices;
+    end += s.length;
+  }
+  return [Buffer.from(first.buffer, first.byteOffset, length)];
 }

@@ -552,7 +552,7 @@ export class PeerNode {
     if (!io) return;
     this.mark(io, 'member connects to its parent');
     const link = new ParentLink(
-      { key, file: io.name, nodeId: this.o.nodeId, parentId, addr, port, fromOffset, size: io.plan.size, log: this.dlog },
+      { key, file: io.name, nodeId: this.o.nodeId, parentId, addr, port, fromOffset, size: io.plan.size, blockSize: io.plan.blockSize, log: this.dlog },
       (refused) => {
         // A parent closes once it has sent everything; blocks may still be on their way to flash.
         if (refused || (!io.complete && !io.pipeline.allQueued)) this.event({ type: 'ParentLost', key, refused });

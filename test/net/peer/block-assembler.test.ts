@@ -28,6 +28,27 @@ test('blocks come out whole and in order whatever the chunking, as views of the 
   }
 });
 
+test('pieces that lie one after the other in one buffer come out as one view of the block (what flash and children are given)', () => {
+  const { a, out } = collect();
+  const whole = Buffer.from(data);
+  // As a source reading each block into its own buffer delivers it: reads of odd sizes, never across a block's end.
+  for (let b = 0; b * 1000 < whole.length; b++) {
+    const block = whole.subarray(b * 1000, Math.min(whole.length, (b + 1) * 1000));
+    for (let o = 0; o < block.length; o += 333) a.push(block.subarray(o, Math.min(block.length, o + 333)));
+  }
+  assert.equal(out.map((b) => b.slices.length), [1, 1, 1, 1, 1, 1]);
+  assert.ok(Buffer.concat(out.map((b) => b.slices[0]!)).equals(data));
+  assert.ok(out.every((b) => b.slices[0]!.buffer === whole.buffer), 'views, not copies');
+  // Pieces in separate buffers (datagrams) stay separate: nothing is joined by copying.
+  const c = collect();
+  for (let o = 0; o < 1000; o += 250) {
+    const own = Buffer.alloc(250);
+    data.copy(own, 0, o, o + 250);
+    c.a.push(own);
+  }
+  assert.equal(c.out.map((b) => b.slices.length), [4]);
+});
+
 test('a corrupt block is refused before anything of it is handed on', () => {
   const { a, out } = collect();
   const bad = Buffer.from(data);
