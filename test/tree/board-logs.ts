@@ -89,7 +89,7 @@ export async function snapshots(args: string[], prefix: string[], tries: number,
 }
 
 /**
- * The first snapshot that is within 1 s of its start and matches the boards' logs
+ * The first snapshot that is within 1.5 s of its start and matches the boards' logs
  * (compareWithLogs); throws with every snapshot's mismatch when none does. Returns
  * it and how many were looked at.
  */
@@ -99,7 +99,10 @@ export async function bestMatch(taken: Taken[], logDir: string, hierarchies: num
     try {
       assert.is(t.code, 0, 'pfs tree exit status');
       const s = JSON.parse(t.out) as TreeSnapshot & { startedAt: number };
-      assert.ok(s.at - s.startedAt <= 1000, `the snapshot came ${s.at - s.startedAt} ms after pfs tree started`);
+      // pfs tree listens at most --wait (800 ms); the rest is its event loop under the
+      // suite's load: 16 board processes and two other test files on 2 cores put two
+      // snapshots in one full run at 1090 and 1245 ms (alone: 580-730 ms).
+      assert.ok(s.at - s.startedAt <= 1500, `the snapshot came ${s.at - s.startedAt} ms after pfs tree started`);
       await compareWithLogs(s, logDir, hierarchies);
       return { s, tries: i + 1, spawnMs: s.at - t.startedAt };
     } catch (e) {
