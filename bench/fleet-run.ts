@@ -3,7 +3,7 @@
 // wait for and end the processes run inside the namespaces, and hash the copies.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -125,6 +125,25 @@ export async function killIn(hosts: NetnsHost[]): Promise<void> {
   signal(nodes, 'SIGTERM');
   for (let k = 0; k < 30 && pidsIn(hosts).some((p) => comm(p) === 'node'); k++) await sleep(100);
   signal(pidsIn(hosts), 'SIGKILL');
+}
+
+/**
+ * Copies the lines `c` prints on stdout and stderr into the file `path` and hands each
+ * to `onLine`. The file is closed once both pipes are: a process's last lines may come
+ * after its 'exit' (a child of it still holding the pipe, or lines not yet read), and a
+ * write after the file's end would throw from an unhandled 'error' event. Resolves
+ * once the last line was handed on and the file is closed.
+ */
+export function linesTo(c: ChildProcess, path: string, onLine: (line: string) => void = () => {}): Promise<void> {
+  const out = createWriteStream(path);
+  for (const stream of [c.stdout, c.stderr]) {
+    if (!stream) continue;
+    createInterface({ input: stream }).on('line', (l) => {
+      out.write(l + '\n');
+      onLine(l);
+    });
+  }
+  return new Promise((ok) => c.once('close', () => out.end(ok)));
 }
 
 /** The exit status of `c` once it ended (128 when a signal ended it). */

@@ -16,11 +16,10 @@
 // opentracker, aria2, mktorrent, GNU time. A quick subset: --n 8 --systems pfs,uftp,bt.
 // Options: USAGE below (`npm run bench:fleet -- --help`).
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, createWriteStream, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { cp, mkdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { loadModels } from '../src/profiles';
 import { parseRate, parseSize } from '../src/units/parse';
@@ -29,7 +28,7 @@ import { prepareSite, type Site } from '../src/lab/site';
 import { sleep } from '../src/io/sleep';
 import { benchArgs, numberArg, numberListArg } from './args';
 import { ARIA2_LAN, ARIA2_LEECHER, ARIA2_SEED, btMissing, runBitTorrent } from './fleet-bt';
-import { BUNDLE, exitOf, killIn, Origin, REPO, sha256, wanFetch } from './fleet-run';
+import { BUNDLE, exitOf, killIn, linesTo, Origin, REPO, sha256, wanFetch } from './fleet-run';
 import { lineChartSvg, type ChartSeries } from './chart';
 import { writeSection } from './results';
 
@@ -240,31 +239,26 @@ async function runBoot(c: Ctx, args: string[], capS: number): Promise<BootRun> {
   const firstLineMs: (number | undefined)[] = Array(c.n).fill(undefined);
   const exits: (number | undefined)[] = Array(c.n).fill(undefined);
   const t0 = Date.now();
+  const logsClosed: Promise<void>[] = [];
   const children = c.site.boards.map((b, i) => {
     const child = c.net.spawn(
       c.net.boards[i]!,
       ['/usr/bin/time', '-f', '%M', '-o', join(b.root, 'rss.txt'), ...boardProgram(), 'boot', '--board', 'sim', '--root', b.root, '--boards-dir', BOARDS_DIR, '--log-format', 'json', ...args],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    const out = createWriteStream(join(b.root, 'console.log'));
     // The console log goes to stderr, the LEDs and screen to stdout: read both.
-    for (const stream of [child.stdout!, child.stderr!]) {
-      createInterface({ input: stream }).on('line', (l) => {
-        out.write(l + '\n');
-        if (!l.startsWith('{')) return;
-        try {
-          const m = JSON.parse(l) as { time: string; msg: string };
-          firstLineMs[i] ??= Date.parse(m.time) - t0;
-          if (m.msg.startsWith('committed load')) commitsMs[i] = Date.parse(m.time) - t0;
-        } catch {
-          // not a log record
-        }
-      });
-    }
-    child.once('exit', (code) => {
-      exits[i] = code ?? 128;
-      out.end();
+    const closed = linesTo(child, join(b.root, 'console.log'), (l) => {
+      if (!l.startsWith('{')) return;
+      try {
+        const m = JSON.parse(l) as { time: string; msg: string };
+        firstLineMs[i] ??= Date.parse(m.time) - t0;
+        if (m.msg.startsWith('committed load')) commitsMs[i] = Date.parse(m.time) - t0;
+      } catch {
+        // not a log record
+      }
     });
+    logsClosed.push(closed);
+    child.once('exit', (code) => (exits[i] = code ?? 128));
     return child;
   });
   let capped = false;
@@ -286,6 +280,8 @@ async function runBoot(c: Ctx, args: string[], capS: number): Promise<BootRun> {
   }
   await killIn(c.net.boards);
   await Promise.all(children.map(exitOf));
+  // A board's last lines (its commit among them) may be read after its exit.
+  await Promise.race([Promise.all(logsClosed), sleep(5000, { unref: true })]);
   await origin.stop();
   const rss = c.site.boards.map((b) => rssKiB(join(b.root, 'rss.txt'))).filter((x): x is number => x !== undefined);
   return { commitsMs, firstLineMs, exits, rssKiB: rss, capped, endMs, t0, origin };
