@@ -288,13 +288,21 @@ export class DirFlash implements Flash {
       const rel = `slot${inst.slot}/${name}`;
       const have = await this.io(rel, 'size', () => this.fs.size(join(dir, name)));
       if (have !== size) this.fail('PFS_ERR_FLASH_INCOMPLETE', rel, `cannot commit ${load}: ${have === null ? 'missing' : `${have} bytes, expected ${size}`}`);
+    }
+    // All at once: their order does not matter, only that all are done before step 2,
+    // and the file system can then flush them together rather than one after the other.
+    const syncs = files.map(async ({ name }) => {
+      const rel = `slot${inst.slot}/${name}`;
       const f = await this.io(rel, 'open', () => this.fs.open(join(dir, name), 'read'));
       try {
         await this.io(rel, 'sync', () => f.sync());
       } finally {
         await f.close();
       }
-    }
+    });
+    // Every sync settles before the first failure is thrown: none is left running past the commit's end.
+    const failed = (await Promise.allSettled(syncs)).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
     // 2. What the slot holds, atomically; the folder sync also puts the files' names on the medium.
     const manifest: SlotContent = { load, files: files.map(({ name, size }) => ({ name, size })) };
     await this.io(`slot${inst.slot}/${MANIFEST}`, 'write', () => writeAtomic(this.fs, join(dir, MANIFEST), JSON.stringify(manifest) + '\n'));

@@ -8,6 +8,8 @@ import { build } from 'esbuild';
 import { DirFlash } from '../../../src/hal/flash/dir';
 import { sleep } from '../../helpers/net';
 import { FlashError } from '../../../src/hal/flash/flash';
+import type { FlashFs } from '../../../src/hal/flash/fs';
+import { MemFs } from '../../../src/hal/flash/mem';
 import { flashCompliance } from './compliance';
 import { assertWholeLoad, COMPONENTS, install, rejection, upgrade } from './load-content';
 
@@ -77,6 +79,42 @@ test('what an interrupted commit leaves is repaired at open, and the same load r
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+});
+
+test('commit syncs the components at once, and a failed one fails it only after every other sync is done', async () => {
+  const mem = new MemFs();
+  let running = 0;
+  let most = 0;
+  // The commit's syncs (on files it opens to read): cnu41.sbn fails at once, the others take a while.
+  const fs: FlashFs = Object.create(mem, {
+    open: {
+      value: async (path: string, mode: 'read' | 'write') => {
+        const f = await mem.open(path, mode);
+        if (mode === 'write') return f;
+        return {
+          ...f,
+          async sync() {
+            most = Math.max(most, ++running);
+            try {
+              await sleep(path.endsWith('cnu41.sbn') ? 0 : 30);
+              if (path.endsWith('cnu41.sbn')) throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+              await f.sync();
+            } finally {
+              running--;
+            }
+          },
+        };
+      },
+    },
+  });
+  const flash = new DirFlash('/flash', { fs, kind: 'mem' });
+  await flash.open();
+  const e = await rejection(async () => flash.commit('L1', await install(flash, 'L1', { sync: false })));
+  assert.instance(e, FlashError);
+  assert.match(String((e as Error).message), /cnu41\.sbn.*EIO/);
+  assert.is(running, 0, 'commit failed while a sync of another component was still running');
+  assert.is(most, COMPONENTS.length, 'the component syncs ran one after the other');
+  assert.is(await flash.activeLoad(), null, 'a commit whose sync failed made its load active');
 });
 
 test('power cut: SIGKILL at 40 random moments of endless upgrades; every reboot finds one whole load', async () => {
