@@ -1,0 +1,64 @@
+import type { FsFile } from './fs';
+
+/**
+ * A component file that puts its bytes on the medium while the download goes on: once
+ * `everyBytes` were written since the last sync began, a sync starts in the background
+ * (one at a time; writes go on beside it). The commit's own sync then finds little
+ * left to flush. Without it a board's whole image sits in the page cache until the
+ * commit, which then waits for all of it: on an SD card 8 MiB is about half a second
+ * after the last byte arrived, while the download itself left the card idle.
+ *
+ * A background sync that fails is not lost: the next write, sync or close reports it.
+ * Linux tells a write-back error to the descriptors open when it happened, so the
+ * commit's later sync on a descriptor of its own might not see it.
+ */
+export function writeBehind(f: FsFile, everyBytes: number): FsFile {
+  let unsynced = 0;
+  let inflight: Promise<void> | undefined;
+  let failed: { error: unknown } | undefined;
+  const check = () => {
+    if (!failed) return;
+    const { error } = failed;
+    failed = undefined;
+    throw error;
+  };
+  const settle = async () => {
+    while (inflight) await inflight;
+  };
+  return {
+    async writev(buffers, position) {
+      check();
+      const n = await f.writev(buffers, position);
+      unsynced += n;
+      if (unsynced >= everyBytes && !inflight) {
+        unsynced = 0;
+        inflight = f.sync().then(
+          () => {
+            inflight = undefined;
+          },
+          (error: unknown) => {
+            inflight = undefined;
+            failed ??= { error };
+          },
+        );
+      }
+      return n;
+    },
+    read: (buffer, offset, length, position) => f.read(buffer, offset, length, position),
+    size: () => f.size(),
+    truncate: (length) => f.truncate(length),
+    async sync() {
+      await settle();
+      check();
+      unsynced = 0;
+      await f.sync();
+    },
+    async close() {
+      // The descriptor stays open until its sync is done: closing it under a running
+      // sync could hand its number to the next file opened.
+      await settle();
+      await f.close();
+      check();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { FsFile } from '../../../src/hal/flash/fs';
+import { writeBehind } from '../../../src/hal/flash/write-behind';
+
+/** A file whose syncs finish (or fail) only when the test says so, logging every call. */
+function slowFile() {
+  const log: string[] = [];
+  const pending: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  const f: FsFile = {
+    async writev(buffers, position) {
+      const n = buffers.reduce((s, b) => s + b.length, 0);
+      log.push(`write ${position}+${n}`);
+      return n;
+    },
+    read: async () => 0,
+    size: async () => 0,
+    truncate: async () => {},
+    sync() {
+      log.push('sync');
+      return new Promise<void>((resolve, reject) => pending.push({ resolve, reject }));
+    },
+    async close() {
+      log.push('close');
+    },
+  };
+  const settle = async (e?: Error) => {
+    const p = pending.shift();
+    assert.ok(p, 'no sync is running');
+    if (e) p.reject(e);
+    else p.resolve();
+    await new Promise((r) => setImmediate(r));
+  };
+  return { f, log, pending, settle };
+}
+
+const KiB = (n: number) => Buffer.alloc(n * 1024);
+
+test('a sync starts in the background once everyBytes were written, and writes go on beside it', async () => {
+  const { f, log, pending, settle } = slowFile();
+  const w = writeBehind(f, 256 * 1024);
+  await w.writev([KiB(128)], 0);
+  assert.equal(log, ['write 0+131072'], 'synced before 256 KiB were written');
+  await w.writev([KiB(64), KiB(64)], 128 * 1024);
+  assert.equal(log.at(-1), 'sync', 'no background sync after 256 KiB');
+  // The download does not wait for the medium.
+  await w.writev([KiB(256)], 256 * 1024);
+  await w.writev([KiB(256)], 512 * 1024);
+  assert.is(pending.length, 1, 'a second sync started while one was running');
+  await settle();
+  await w.writev([KiB(256)], 768 * 1024);
+  assert.is(log.filter((l) => l === 'sync').length, 2, 'no new sync once the first was done');
+  await settle();
+});
+
+test('a background sync that failed is reported by the next write, and only once', async () => {
+  const { f, settle } = slowFile();
+  const w = writeBehind(f, 1024);
+  await w.writev([KiB(1)], 0);
+  await settle(new Error('EIO: card gone'));
+  const e = await w.writev([KiB(1)], 1024).then(
+    () => undefined,
+    (x: Error) => x,
+  );
+  assert.match(e?.message ?? '', /EIO: card gone/, 'the failed sync went unreported');
+  await w.writev([KiB(1)], 1024);
+  await settle();
+});
+
+test('sync waits for the background sync and reports its failure instead of claiming the bytes are safe', async () => {
+  const { f, log, pending, settle } = slowFile();
+  const w = writeBehind(f, 1024);
+  await w.writev([KiB(1)], 0);
+  let done = false;
+  const s = w.sync().then(
+    () => (done = true),
+    (e: Error) => e,
+  );
+  await new Promise((r) => setImmediate(r));
+  assert.not.ok(done, 'sync returned while a background sync was still running');
+  await settle(new Error('EIO: write-back failed'));
+  // A sync that went on to the file regardless is let finish, so the test reports rather than hangs.
+  while (pending.length > 0) await settle();
+  const r = await s;
+  assert.instance(r, Error, 'sync succeeded although the background sync failed');
+  assert.match((r as Error).message, /write-back failed/);
+  assert.is(log.filter((l) => l === 'sync').length, 1);
+});
+
+test('close waits for a running sync before closing the descriptor, then reports its failure', async () => {
+  const { f, log, settle } = slowFile();
+  const w = writeBehind(f, 1024);
+  await w.writev([KiB(1)], 0);
+  const c = w.close().then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  await new Promise((r) => setImmediate(r));
+  assert.not.ok(log.includes('close'), 'closed under a running sync');
+  await settle(new Error('EIO: late'));
+  const r = await c;
+  assert.equal(log.at(-1), 'close', 'the descriptor was not closed');
+  assert.match((r as Error | undefined)?.message ?? '', /EIO: late/, 'close hid the failed sync');
+});
+
+test.run();
