@@ -73,8 +73,11 @@ test.before(async () => {
     console.log(`  ${mode}${rate ? '' : ' (flash unlimited)'}: ${r.seconds.toFixed(1)} s, queued for flash ${r.queued.join(', ')} B, RSS +${(r.rssGrowth / 2 ** 20).toFixed(1)} MiB (peak ${(r.peakRss / 2 ** 20).toFixed(0)} MiB), Buffers +${(r.buffersGrowth / 2 ** 20).toFixed(1)} MiB`);
     return r;
   };
-  // Flash-bound, so the slow runs can share the machine.
-  runs = Promise.all([once('direct', flash), once('peers', flash), once('unbounded', flash)]);
+  // Flash-bound, so the slow runs can share the machine. The run without the pause
+  // gets flash at half that rate: three runs at once on a loaded machine can slow the
+  // network to twice the flash's rate (CI at fccade1: 8.3 MB piled up at 1/20, half
+  // the file), and the teeth must not hang on how fast the network happened to be.
+  runs = Promise.all([once('direct', flash), once('peers', flash), once('unbounded', Math.floor(flash / 2))]);
 });
 
 test.after(async () => {
@@ -105,8 +108,9 @@ test('root from the origin and child from its parent, both on flash 20x slower: 
 test('teeth: the same slow flash without the pause holds most of the file, and the bound catches it', async () => {
   const r = await run('unbounded');
   // How much piles up depends on how far the network outruns flash at that moment (on
-  // a loaded machine about half the file, else nearly all): each bound above must fail.
-  assert.ok(r.queued[0]! > 4 * QUEUE_BOUND, `queued ${r.queued[0]}`);
+  // a loaded machine about three quarters of the file, else nearly all): each bound
+  // above must fail, the queue's by twice its bound.
+  assert.ok(r.queued[0]! > 2 * QUEUE_BOUND, `queued ${r.queued[0]}, bound ${QUEUE_BOUND}`);
   assert.ok(r.rssGrowth > RSS_BOUND, `RSS grew ${mib(r.rssGrowth)}`);
   assert.ok(r.buffersGrowth > BUFFERS_BOUND * 1.5, `Buffers grew ${mib(r.buffersGrowth)}`);
 });
