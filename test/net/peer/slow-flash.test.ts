@@ -107,9 +107,9 @@ test('root from the origin and child from its parent, both on flash 20x slower: 
 
 test('teeth: the same slow flash without the pause holds most of the file, and the bound catches it', async () => {
   const r = await run('unbounded');
-  // How much piles up depends on how far the network outruns flash at that moment (on
-  // a loaded machine about three quarters of the file, else nearly all): each bound
-  // above must fail, the queue's by twice its bound.
+  // How much piles up depends on how far the network outruns flash at that moment (CI
+  // at fccade1, flash at 1/20: 8.3 MB of the 16.8; at 1/40 under two and three busy
+  // loops: 16.0-16.3 MB): each bound above must fail, the queue's by twice its bound.
   assert.ok(r.queued[0]! > 2 * QUEUE_BOUND, `queued ${r.queued[0]}, bound ${QUEUE_BOUND}`);
   assert.ok(r.rssGrowth > RSS_BOUND, `RSS grew ${mib(r.rssGrowth)}`);
   assert.ok(r.buffersGrowth > BUFFERS_BOUND * 1.5, `Buffers grew ${mib(r.buffersGrowth)}`);
