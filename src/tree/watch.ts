@@ -27,6 +27,8 @@ export class TreeWatcher {
   private timer?: NodeJS.Timeout;
   private nonce = 1;
   private readonly asked = new Set<HierKey>();
+  /** Epoch ms of the first status query: a picture covers what was heard from then on. */
+  askedAt = 0;
 
   constructor(private readonly o: TreeWatchOptions) {}
 
@@ -45,6 +47,7 @@ export class TreeWatcher {
     this.queries.on('message', (m, r) => this.heard(m, r));
     this.queries.on('error', () => {});
     this.adverts.on('error', () => {});
+    this.askedAt = Date.now();
     this.ask();
     this.timer = setInterval(() => this.ask(), this.o.intervalMs ?? 1000);
   }

@@ -89,20 +89,22 @@ export async function snapshots(args: string[], prefix: string[], tries: number,
 }
 
 /**
- * The first snapshot that is within 1.5 s of its start and matches the boards' logs
+ * The first snapshot taken within 1.5 s of its first query that matches the boards' logs
  * (compareWithLogs); throws with every snapshot's mismatch when none does. Returns
  * it and how many were looked at.
  */
-export async function bestMatch(taken: Taken[], logDir: string, hierarchies: number): Promise<{ s: TreeSnapshot & { startedAt: number }; tries: number; spawnMs: number }> {
+export async function bestMatch(taken: Taken[], logDir: string, hierarchies: number): Promise<{ s: TreeSnapshot & { startedAt: number; askedAt: number }; tries: number; spawnMs: number }> {
   const why: string[] = [];
   for (const [i, t] of taken.entries()) {
     try {
       assert.is(t.code, 0, 'pfs tree exit status');
-      const s = JSON.parse(t.out) as TreeSnapshot & { startedAt: number };
-      // pfs tree listens at most --wait (800 ms); the rest is its event loop under the
-      // suite's load: 16 board processes and two other test files on 2 cores put two
-      // snapshots in one full run at 1090 and 1245 ms (alone: 580-730 ms).
-      assert.ok(s.at - s.startedAt <= 1500, `the snapshot came ${s.at - s.startedAt} ms after pfs tree started`);
+      const s = JSON.parse(t.out) as TreeSnapshot & { startedAt: number; askedAt: number };
+      // The picture spans the first query to the snapshot: pfs tree listens at most --wait
+      // (800 ms); the rest is its event loop under the suite's load. Its start-up before
+      // the first query is not part of the picture: under CI's load (16 board processes
+      // and two other test files on 2 cores) one snapshot came 2016 ms after the process
+      // started (alone: 580-730 ms); spawnMs, what the user waits, is checked by the caller.
+      assert.ok(s.askedAt >= s.startedAt && s.at - s.askedAt <= 1500, `the snapshot came ${s.at - s.askedAt} ms after pfs tree first asked (${s.askedAt - s.startedAt} ms after it started)`);
       await compareWithLogs(s, logDir, hierarchies);
       return { s, tries: i + 1, spawnMs: s.at - t.startedAt };
     } catch (e) {

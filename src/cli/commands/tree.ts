@@ -74,8 +74,9 @@ Options:
       if (once) {
         await settle(wait, () => watcher.ask(), () => lastHeard);
         const s = watcher.snapshot();
-        // startedAt: when this process started (epoch ms), so a reader sees how long the picture took.
-        process.stdout.write(values.json ? JSON.stringify({ ...s, startedAt: Math.round(performance.timeOrigin) }) + '\n' : renderTree(s, process.stdout.columns ?? 200, Infinity).join('\n') + '\n');
+        // startedAt: when this process started, askedAt: when it first asked the boards (epoch ms):
+        // the picture spans askedAt..at, and a reader sees how much of the wait was start-up.
+        process.stdout.write(values.json ? JSON.stringify({ ...s, startedAt: Math.round(performance.timeOrigin), askedAt: watcher.askedAt }) + '\n' : renderTree(s, process.stdout.columns ?? 200, Infinity).join('\n') + '\n');
         return 0;
       }
       let page: StatusPage | undefined;
