@@ -3,7 +3,7 @@
 // wait for and end the processes run inside the namespaces, and hash the copies.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,6 +14,23 @@ import { sleep } from '../src/io/sleep';
 export const REPO = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
 /** The built CLI every board runs (`npm run build`). */
 export const BUNDLE = join(REPO, 'dist/pfs.cjs');
+
+/** GNU time's format for a board: its peak RSS (KiB) on one line, user and system seconds on the next. */
+export const TIME_FORMAT = '%M\n%U %S';
+
+/**
+ * What GNU time wrote with TIME_FORMAT: undefined when the file is missing (the
+ * process never ran); a field it could not write (killed before it exited) is
+ * left out. A line GNU time adds before its report ("Command terminated by
+ * signal 9") is skipped.
+ */
+export function timeReport(file: string): { rssKiB?: number; cpuSeconds?: number } | undefined {
+  if (!existsSync(file)) return undefined;
+  const text = readFileSync(file, 'utf8');
+  const rss = text.match(/^\d+$/gm);
+  const cpu = /^(\d+\.\d+) (\d+\.\d+)$/m.exec(text);
+  return { rssKiB: rss ? Number(rss[rss.length - 1]) : undefined, cpuSeconds: cpu ? Number(cpu[1]) + Number(cpu[2]) : undefined };
+}
 
 /** One report of the origin: when (epoch ms), and the bytes it had sent in all and per file. */
 export interface OriginStats {

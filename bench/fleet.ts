@@ -28,7 +28,7 @@ import { prepareSite, type Site } from '../src/lab/site';
 import { sleep } from '../src/io/sleep';
 import { benchArgs, numberArg, numberListArg } from './args';
 import { ARIA2_LAN, ARIA2_LEECHER, ARIA2_SEED, btMissing, runBitTorrent } from './fleet-bt';
-import { BUNDLE, exitOf, killIn, linesTo, Origin, REPO, sha256, wanFetch } from './fleet-run';
+import { BUNDLE, exitOf, killIn, linesTo, Origin, REPO, sha256, TIME_FORMAT, timeReport, wanFetch } from './fleet-run';
 import { lineChartSvg, type ChartSeries } from './chart';
 import { writeSection } from './results';
 
@@ -136,6 +136,9 @@ interface Result {
   /** Largest peak RSS over the boards (MiB), for the systems run as pfs boot boards. */
   peakRssMiB?: number;
   medianRssMiB?: number;
+  /** Boot systems: CPU seconds (user + system, all threads) per board process, the median, and all boards' together. */
+  medianCpuSeconds?: number;
+  totalCpuSeconds?: number;
   allVerified: boolean;
   /** The multicast systems: the WAN fetch's share of the fleet seconds. */
   wanFetchSeconds?: number;
@@ -155,15 +158,6 @@ function lateRate(series: { t: number; fw: number }[], t0: number, tEnd: number)
   const b = series[series.length - 1];
   if (!a || !b || b.t <= a.t) return 0;
   return ((b.fw - a.fw) * 1000) / (b.t - a.t);
-}
-
-function rssKiB(file: string): number | undefined {
-  if (!existsSync(file)) return undefined;
-  const nums = readFileSync(file, 'utf8')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => /^\d+$/.test(l));
-  return nums.length ? Number(nums[nums.length - 1]) : undefined;
 }
 
 const median = (xs: number[]) => {
@@ -220,6 +214,7 @@ interface BootRun {
   firstLineMs: (number | undefined)[];
   exits: (number | undefined)[];
   rssKiB: number[];
+  cpuS: number[];
   capped: boolean;
   endMs: number;
   t0: number;
@@ -243,7 +238,7 @@ async function runBoot(c: Ctx, args: string[], capS: number): Promise<BootRun> {
   const children = c.site.boards.map((b, i) => {
     const child = c.net.spawn(
       c.net.boards[i]!,
-      ['/usr/bin/time', '-f', '%M', '-o', join(b.root, 'rss.txt'), ...boardProgram(), 'boot', '--board', 'sim', '--root', b.root, '--boards-dir', BOARDS_DIR, '--log-format', 'json', ...args],
+      ['/usr/bin/time', '-f', TIME_FORMAT, '-o', join(b.root, 'rss.txt'), ...boardProgram(), 'boot', '--board', 'sim', '--root', b.root, '--boards-dir', BOARDS_DIR, '--log-format', 'json', ...args],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     // The console log goes to stderr, the LEDs and screen to stdout: read both.
@@ -283,8 +278,10 @@ async function runBoot(c: Ctx, args: string[], capS: number): Promise<BootRun> {
   // A board's last lines (its commit among them) may be read after its exit.
   await Promise.race([Promise.all(logsClosed), sleep(5000, { unref: true })]);
   await origin.stop();
-  const rss = c.site.boards.map((b) => rssKiB(join(b.root, 'rss.txt'))).filter((x): x is number => x !== undefined);
-  return { commitsMs, firstLineMs, exits, rssKiB: rss, capped, endMs, t0, origin };
+  const reports = c.site.boards.map((b) => timeReport(join(b.root, 'rss.txt')));
+  const rss = reports.map((t) => t?.rssKiB).filter((x): x is number => x !== undefined);
+  const cpu = reports.map((t) => t?.cpuSeconds).filter((x): x is number => x !== undefined);
+  return { commitsMs, firstLineMs, exits, rssKiB: rss, cpuS: cpu, capped, endMs, t0, origin };
 }
 
 async function bootSystem(c: Ctx, system: 'pfs' | 'store' | 'cisco' | 'traditional'): Promise<Result> {
@@ -314,6 +311,8 @@ async function bootSystem(c: Ctx, system: 'pfs' | 'store' | 'cisco' | 'tradition
     imageBytes: c.site.setBytes,
     peakRssMiB: r.rssKiB.length ? mib(Math.max(...r.rssKiB)) : undefined,
     medianRssMiB: r.rssKiB.length ? mib(median(r.rssKiB)) : undefined,
+    medianCpuSeconds: r.cpuS.length ? median(r.cpuS) : undefined,
+    totalCpuSeconds: r.cpuS.length ? r.cpuS.reduce((a, x) => a + x, 0) : undefined,
     // Done means committed: every component verified on flash (exit 10 may come later, after a linger).
     allVerified: committed === c.n,
     lastUpSeconds: r.firstLineMs.every((x) => x !== undefined) ? Math.max(...(r.firstLineMs as number[])) / 1000 : undefined,
@@ -506,7 +505,7 @@ const SHORT: Record<System, string> = {
 };
 const COLOR: Record<System, string> = { traditional: '#d62728', cisco: '#ff7f0e', store: '#8c564b', pfs: '#1f77b4', udpcast: '#2ca02c', uftp: '#9467bd', bt: '#e377c2' };
 
-const TABLE_HEAD = '| N | system | fleet s | fleet / limit | WAN bytes / image | peak RSS per board, MiB (median) | last board up, s (N × `node -e 0`) | all verified | how |\n|---:|---|---:|---:|---:|---:|---:|---|---|';
+const TABLE_HEAD = `| N | system | fleet s | fleet / limit | WAN bytes / image | peak RSS per board, MiB (median) | CPU per board, s (all boards' ÷ ${cpus().length} cores) | last board up, s (N × \`node -e 0\`) | all verified | how |\n|---:|---|---:|---:|---:|---:|---:|---:|---|---|`;
 
 /** One result as a row of the markdown table. */
 function tableRow(r: Result): string {
@@ -516,8 +515,9 @@ function tableRow(r: Result): string {
   const how = r.derived ? `**extrapolated**: ${r.derived.replace(/^extrapolated: /, '')}` : r.wanFetchSeconds !== undefined ? `measured: WAN fetch ${r.wanFetchSeconds.toFixed(2)} s + ${lan} ${(r.fleetSeconds - r.wanFetchSeconds).toFixed(2)} s${notes}` : `measured${notes}`;
   const rss = r.peakRssMiB !== undefined ? `${r.peakRssMiB} (${r.medianRssMiB})` : '—';
   const fs = r.derived ? `≈ ${r.fleetSeconds.toFixed(0)}` : r.fleetSeconds.toFixed(2);
+  const cpu = r.medianCpuSeconds !== undefined && r.totalCpuSeconds !== undefined ? `${r.medianCpuSeconds.toFixed(2)} (${(r.totalCpuSeconds / cpus().length).toFixed(1)})` : '—';
   const up = r.lastUpSeconds !== undefined ? `${r.lastUpSeconds.toFixed(2)}${r.nodeFloorSeconds !== undefined ? ` (${r.nodeFloorSeconds.toFixed(2)})` : ''}` : '—';
-  return `| ${r.n} | ${LABEL[r.system]} | ${fs} | ${r.derived ? '≈ ' : ''}${(r.fleetSeconds / r.limitSeconds).toFixed(2)} | ${wan} | ${rss} | ${up} | ${r.derived ? 'not run to the end' : r.allVerified ? 'yes' : '**NO**'} | ${how} |`;
+  return `| ${r.n} | ${LABEL[r.system]} | ${fs} | ${r.derived ? '≈ ' : ''}${(r.fleetSeconds / r.limitSeconds).toFixed(2)} | ${wan} | ${rss} | ${cpu} | ${up} | ${r.derived ? 'not run to the end' : r.allVerified ? 'yes' : '**NO**'} | ${how} |`;
 }
 
 function table(rows: Result[]): string {
@@ -645,7 +645,7 @@ server in its namespace behind the user-space WAN emulator (${O.wanRttMs} ms rou
 window in flight per transfer, as a plain RFC 1350/7440 server. The physical limit is the set at the WAN rate plus one
 round trip: ${m.limit.toFixed(2)} s. "WAN bytes / image" counts the firmware the origin sent (components and manifests,
 retransmissions included; not the per-board cnf.xml files). The boot systems run \`pfs boot --board sim\` as one process
-per board (each wrapped in GNU time for its peak RSS); a board counts as done at its \`committed load\` line, after
+per board (each wrapped in GNU time for its peak RSS and its CPU time: user + system, all threads; "all boards' ÷ cores" is what the run's boards took of the machine, a floor for the fleet seconds when N processes share its cores); a board counts as done at its \`committed load\` line, after
 every component was verified on its flash.
 
 ${described}

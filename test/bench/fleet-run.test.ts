@@ -5,12 +5,13 @@
 // unhandled 'error' event in the middle of a bench:fleet run).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { linesTo } from '../../bench/fleet-run';
+import { linesTo, TIME_FORMAT, timeReport } from '../../bench/fleet-run';
+import { testIf } from '../helpers/ci';
 
 test('linesTo: lines printed after the process exited still reach the log and the reader', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pfs-fleet-run-'));
@@ -25,6 +26,28 @@ test('linesTo: lines printed after the process exited still reach the log and th
     assert.equal([...seen].sort(), ['committed load', 'err-first', 'err-last', 'first']);
     const log = readFileSync(join(dir, 'console.log'), 'utf8').split('\n').filter(Boolean).sort();
     assert.equal(log, ['committed load', 'err-first', 'err-last', 'first']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+// The fleet table's RSS and CPU columns come from GNU time's report of every board.
+testIf(existsSync('/usr/bin/time') ? undefined : 'GNU time missing (apt-get install time)', 'timeReport: a board\'s peak RSS and CPU seconds as GNU time reports them, also when it was killed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pfs-fleet-time-'));
+  try {
+    const file = join(dir, 'rss.txt');
+    // About 0.3 s of CPU and 64 MiB touched.
+    const burn = 'const b = Buffer.alloc(64 << 20, 1); const t = Date.now(); while (Date.now() - t < 300); process.exit(b[5] - 1)';
+    spawnSync('/usr/bin/time', ['-f', TIME_FORMAT, '-o', file, process.execPath, '-e', burn]);
+    const r = timeReport(file)!;
+    assert.ok(r.cpuSeconds !== undefined && r.cpuSeconds >= 0.25 && r.cpuSeconds < 5, `CPU seconds ${r.cpuSeconds}`);
+    assert.ok(r.rssKiB !== undefined && r.rssKiB > 64 * 1024, `peak RSS ${r.rssKiB} KiB`);
+    // Killed: GNU time puts "Command terminated by signal 9" first.
+    spawnSync('/usr/bin/time', ['-f', TIME_FORMAT, '-o', file, 'sh', '-c', 'kill -9 $$']);
+    assert.match(readFileSync(file, 'utf8'), /signal 9/);
+    const k = timeReport(file)!;
+    assert.ok(k.rssKiB !== undefined && k.cpuSeconds !== undefined && k.cpuSeconds < 1, JSON.stringify(k));
+    assert.is(timeReport(join(dir, 'never-ran.txt')), undefined);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
