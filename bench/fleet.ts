@@ -12,7 +12,7 @@
 //   uftp         the same, then uftp to uftpd on the rest
 //   bt           the same, then BitTorrent: opentracker, aria2c on every board (bench/fleet-bt.ts)
 // Writes bench/fleet-results.json, bench/fleet.svg and the "Fleet (network namespaces)"
-// section of bench/RESULTS.md, and prints the table. Needs root, iproute2, udpcast, uftp,
+// section of bench/RESULTS.md (on top; the runs and notes before stay below), and prints the table. Needs root, iproute2, udpcast, uftp,
 // opentracker, aria2, mktorrent, GNU time. A quick subset: --n 8 --systems pfs,uftp,bt.
 // Options: USAGE below (`npm run bench:fleet -- --help`).
 import { spawnSync, type ChildProcess } from 'node:child_process';

@@ -409,7 +409,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${setting}\n\n${table}\n`);
   if (opts.write) {
     writeSection(
-      'Relay',
+      'Relay: one board passing a file on to its child (issue 12 item 4)',
       `\`npm run bench:relay -- --size-mib ${opts.size / 2 ** 20} --hops ${opts.hops} --reps ${opts.reps}${before ? ' --before DIR' : ''}\`: ` +
         `source → ${opts.hops} hop process${opts.hops > 1 ? 'es' : ''} → sink on loopback; MB/s is 10^6 bytes per second at the sink, ` +
         `from its StreamRequest to the last byte; CPU is the hop process's user + system time per GB passed on.\n${setting}.\n\n${table}\n`,

@@ -2,16 +2,27 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 const FILE = 'bench/RESULTS.md';
 
-/** Replaces (or appends) the `## title` section of bench/RESULTS.md, leaving the others alone. */
-export function writeSection(title: string, body: string): void {
-  const text = existsSync(FILE) ? readFileSync(FILE, 'utf8') : '# Benchmark results\n';
-  const head = `## ${title}`;
-  const start = text.indexOf(`${head}\n`);
-  const section = `${head}\n\n${body.trim()}\n`;
-  if (start < 0) {
-    writeFileSync(FILE, `${text.trimEnd()}\n\n${section}`);
+/** Put between a run's new text and what its section held before. */
+export const KEPT_LINE = '*The section as it stood before the run above (earlier runs, and the notes on them):*';
+
+/**
+ * Writes a benchmark's `body` at the top of the `## title` section of
+ * bench/RESULTS.md (or `file`), leaving the other sections alone. Nothing is lost:
+ * what the section held before (earlier runs, and the notes people wrote on them,
+ * which cite those runs' figures) stays below the new run, under KEPT_LINE. A
+ * missing section (or file) is appended.
+ */
+export function writeSection(title: string, body: string, file = FILE): void {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
+  const head = `## ${title}\n`;
+  const start = text.startsWith(head) ? 0 : text.indexOf(`\n${head}`) + 1;
+  if (start === 0 && !text.startsWith(head)) {
+    writeFileSync(file, `${text.trimEnd()}\n\n${head}\n${body.trim()}\n`);
     return;
   }
-  const next = text.indexOf('\n## ', start + head.length);
-  writeFileSync(FILE, text.slice(0, start) + section + (next < 0 ? '' : text.slice(next)));
+  const next = text.indexOf('\n## ', start + head.length - 1);
+  const end = next < 0 ? text.length : next + 1;
+  const before = text.slice(start + head.length, end).trim();
+  const section = `${head}\n${body.trim()}\n${before ? `\n${KEPT_LINE}\n\n${before}\n` : ''}`;
+  writeFileSync(file, `${text.slice(0, start)}${section}${next < 0 ? '' : '\n'}${text.slice(end)}`);
 }
