@@ -633,7 +633,7 @@ so 8 MiB takes about 40 minutes per board: the traditional and Cisco-style rows 
 chart). Everything else was run to the end.`
     : '';
   return `Command: \`npm run bench:fleet${args ? ` -- ${args}` : ''}\` (one run, ${m.when}, at commit ${m.commit}; ${m.wallMin.toFixed(1)} minutes; ${m.machine};
-load average ${m.load0.toFixed(2)} before, ${m.load1.toFixed(2)} after). Raw figures: [fleet-results.json](fleet-results.json).
+load average ${m.load0.toFixed(2)} before, ${m.load1.toFixed(2)} after). Raw figures: [fleet-results.json](fleet-results.json) (each run replaces them and the chart; git keeps the earlier ones).
 
 ![fleet seconds against N, one line per system](fleet.svg)
 
