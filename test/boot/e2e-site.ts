@@ -52,7 +52,9 @@ export async function site(o: { models: [string, number][]; pfsOff?: number; siz
     server: () => ({ host: '127.0.0.1', port: wanPort }),
     boardConfig: (i) => ({ addr: '127.0.0.1', peer_port: String(base + i), broadcast: `127.255.255.255:${base - 1}` }),
   });
-  const server = new TftpServer({ root: s.originDir, port: 0, pipeline: 2, maxWindowsize: 128 });
+  // The origin's own log (requests, ends, timeouts): on a failure, who took a file how often.
+  const serverLog: string[] = [];
+  const server = new TftpServer({ root: s.originDir, port: 0, pipeline: 2, maxWindowsize: 128, logger: createLogger('ORIGIN', { level: 'DBG', sinks: [{ writeLine: (l) => serverLog.push(l) }] }) });
   await server.start();
   const wan = new WanEmulator({ listen: { address: '127.0.0.1', port: 0 }, origin: server.address(), rate: 40e6, rttMs: 10 });
   await wan.start();
@@ -79,7 +81,17 @@ export async function site(o: { models: [string, number][]; pfsOff?: number; siz
     await server.stop();
     await rm(dir, { recursive: true, force: true });
   };
-  return { dir, s, server, boot, logs, close };
+  /**
+   * What a reader of a failed WAN-copy count needs: the origin's lines about `file`,
+   * and each board's lines on roots, origin transfers, fallbacks and warnings.
+   */
+  const whyCopies = (file: string): string => {
+    const boards = [...logs.entries()].flatMap(([i, l]) =>
+      l.filter((x) => (x.includes('@@@HROOT') && x.includes(file)) || /^(WRN|ERR)|leaves root|yields to root|origin in|root of .* without|from the origin|falling back|fetching|timing: (claimant|root|whole)/.test(x)).map((x) => `board ${i}: ${x}`),
+    );
+    return [...serverLog.filter((x) => x.includes(file)).map((x) => `origin: ${x}`), ...boards].join('\n');
+  };
+  return { dir, s, server, boot, logs, close, whyCopies };
 }
 
 export async function activeFiles(root: string) {
