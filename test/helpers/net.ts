@@ -1,5 +1,6 @@
-// Loopback ports from the kernel, and the test tree's one `sleep` and one `until`.
+// Loopback ports (from the kernel, or below its ephemeral range), and the test tree's one `sleep` and one `until`.
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { sleep } from '../../src/io/sleep';
 
@@ -23,15 +24,20 @@ export async function freeUdpPort(): Promise<number> {
 /**
  * `count` consecutive port numbers, from `first` on, free for both UDP and TCP on
  * every address (each was bound on 0.0.0.0 and released): for code that takes a port
- * base (`pfs lab --port-base`, a board's `peer_port`) instead of port 0. The kernel
- * picks the first; if one after it is taken, it picks again. Another process may
- * take one in between; under test/run.ts each worker has a network namespace of its
- * own (when root), so only the file's own sockets compete.
+ * base (`pfs lab --port-base`, a board's `peer_port`) instead of port 0. The range
+ * lies below the kernel's ephemeral ports (net.ipv4.ip_local_port_range), where a
+ * socket bound to port 0 never lands: the file's own TFTP clients and WAN emulator
+ * bind such sockets after the range was chosen, and one of them took a board's peer
+ * port (the board went to plain TFTP: a WAN copy too many in boot-e2e under load).
+ * Another process may still take one in between; under test/run.ts each worker has
+ * a network namespace of its own (when root), so only the file's own sockets compete.
  */
 export async function freePortRange(count: number): Promise<number> {
+  const below = ephemeralLow();
+  const lowest = 10_000;
+  if (below - lowest < count) throw new Error(`no room for ${count} ports between ${lowest} and the ephemeral range at ${below}`);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const first = await freeUdpPort();
-    if (first + count - 1 > 65535) continue;
+    const first = lowest + Math.floor(Math.random() * (below - lowest - count + 1));
     const held: Array<{ close(cb: () => void): unknown }> = [];
     let ok = true;
     for (let p = first; p < first + count && ok; p++) {
@@ -45,6 +51,16 @@ export async function freePortRange(count: number): Promise<number> {
     if (ok) return first;
   }
   throw new Error(`no ${count} consecutive free ports found on this machine`);
+}
+
+/** The first port the kernel hands out for port 0 (Linux's default is 32768). */
+export function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 1024 ? low : 32768;
+  } catch {
+    return 32768;
+  }
 }
 
 function bindUdp(port: number): Promise<dgram.Socket | undefined> {
