@@ -1,6 +1,6 @@
 // `pfs tree --json --once` started in the middle of a 16-board lab's upgrade: every
 // hierarchy, its root, each board's parent and children as the boards' own logs show
-// them, within a second of starting.
+// them, in one picture (first query to snapshot) of at most 1.5 s.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { BUNDLE, bestMatch, snapshots, type Taken } from './board-logs';
 /** Each model's firmware set (4 components). */
 const SET_BYTES = 4 << 20;
 
-testIf(existsSync(BUNDLE) ? undefined : `${BUNDLE} not built (npm run build)`, '16-board lab: pfs tree --json --once mid-upgrade shows every hierarchy as the boards log it, within 1 s', async () => {
+testIf(existsSync(BUNDLE) ? undefined : `${BUNDLE} not built (npm run build)`, '16-board lab: pfs tree --json --once mid-upgrade shows every hierarchy as the boards log it, in one picture of at most 1.5 s', async () => {
   const first = await freePortRange(17);
   let dir = '';
   const sink = { writeLine: (l: string) => void (dir ||= /dir=(\S+)/.exec(l)?.[1] ?? '') };
