@@ -15,8 +15,9 @@ export const KEPT_LINE = '*The section as it stood before the run above (earlier
 export function writeSection(title: string, body: string, file = FILE): void {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
   const head = `## ${title}\n`;
-  const start = text.startsWith(head) ? 0 : text.indexOf(`\n${head}`) + 1;
-  if (start === 0 && !text.startsWith(head)) {
+  // With a newline put before the text, a match's index is where the heading starts in the text.
+  const start = `\n${text}`.indexOf(`\n${head}`);
+  if (start < 0) {
     writeFileSync(file, `${text.trimEnd()}\n\n${head}\n${body.trim()}\n`);
     return;
   }
