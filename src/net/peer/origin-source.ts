@@ -149,7 +149,7 @@ export class OriginSource implements Source {
     // Counted among the board's transfers from its first byte to its end (or stop()).
     this.leaveShare = this.origin.sackShare?.enter();
     dl.begin();
-    const take = (b: Buffer): boolean => {
+    dl.deliver((b) => {
       if (skip > 0) {
         const drop = Math.min(skip, b.length);
         skip -= drop;
@@ -157,11 +157,7 @@ export class OriginSource implements Source {
         b = b.subarray(drop);
       }
       return sink(b);
-    };
-    // What the pipeline takes, at flash's pace, sets the board's in-flight budget (SackShare).
-    const metered = this.origin.sackShare?.meter(take);
-    this.resumed = metered?.resumed;
-    dl.deliver(metered?.sink ?? take).then(
+    }).then(
       () => (this.leaveShare?.(), this.stopped || this.ended()),
       (e: Error) => (this.leaveShare?.(), this.stopped || this.ended(e)),
     );
@@ -170,12 +166,8 @@ export class OriginSource implements Source {
   /** Leaves the board's SackShare; calling it again does nothing. */
   private leaveShare?: () => void;
 
-  /** Tells the board's SackShare that the pipeline takes again. */
-  private resumed?: () => void;
-
   resume(): void {
     this.http?.resume();
-    this.resumed?.();
     this.tftp?.resume();
   }
 
