@@ -1,6 +1,6 @@
 // Flash stand-ins for the data-path tests: an in-memory medium that records every
 // write, can refuse the write that reaches a chosen offset (a worn or full device),
-// and can be throttled to a chosen rate (flash slower than the network).
+// can be throttled to a chosen rate (flash slower than the network) or held shut.
 import type { SpoolMedium } from '../../../src/net/peer/spool';
 import { sleep } from '../../../src/io/sleep';
 
@@ -22,6 +22,8 @@ export interface MediumOptions {
   failAt?: number;
   /** Bytes per second the medium takes (a token bucket); default unlimited. */
   rate?: number;
+  /** Every write waits for this first: flash that takes nothing until it settles. */
+  heldUntil?: Promise<void>;
 }
 
 export function testMedium(o: MediumOptions): TestMedium {
@@ -46,6 +48,7 @@ export function testMedium(o: MediumOptions): TestMedium {
     async writev(buffers, position) {
       let n = 0;
       for (const b of buffers) n += b.length;
+      if (o.heldUntil) await o.heldUntil;
       if (o.rate) {
         const now = performance.now();
         freeAt = Math.max(freeAt, now) + (n / o.rate) * 1000;

@@ -73,13 +73,13 @@ test.before(async () => {
     console.log(`  ${mode}${rate ? '' : ' (flash unlimited)'}: ${r.seconds.toFixed(1)} s, queued for flash ${r.queued.join(', ')} B, RSS +${(r.rssGrowth / 2 ** 20).toFixed(1)} MiB (peak ${(r.peakRss / 2 ** 20).toFixed(0)} MiB), Buffers +${(r.buffersGrowth / 2 ** 20).toFixed(1)} MiB`);
     return r;
   };
-  // Flash-bound, so the slow runs can share the machine. The run without the pause
-  // gets flash at a quarter of that rate: three runs at once on a loaded machine can
-  // slow the network to a few times the flash's rate (CI at fccade1: 8.3 MB piled up at
-  // 1/20, half the file; a fresh-clone CI run on 2026-12-02 at 1/40: 6.5 MB, its Buffers
-  // 5.7 MiB, under the teeth's 6), and the teeth must not hang on how fast the network
-  // happened to be.
-  runs = Promise.all([once('direct', flash), once('peers', flash), once('unbounded', Math.floor(flash / 4))]);
+  // Flash-bound, so the slow runs can share the machine. The run without the pause has
+  // its flash held shut until the whole file has come in (then unlimited): its teeth
+  // must not hang on how fast the network happened to be. At a rate of its own, three
+  // runs at once on a loaded machine slowed the network to a few times the flash's rate
+  // (fresh-clone CI runs: 8.3 MB piled up at 1/20, 6.5 MB at 1/40, 10.5 MB at 1/80 with
+  // RSS +7.4 MiB, under the bound the teeth must break).
+  runs = Promise.all([once('direct', flash), once('peers', flash), once('unbounded', 0)]);
 });
 
 test.after(async () => {
@@ -107,11 +107,11 @@ test('root from the origin and child from its parent, both on flash 20x slower: 
   assert.ok(r.buffersGrowth < 2 * BUFFERS_BOUND, `Buffers grew ${mib(r.buffersGrowth)} for two boards`);
 });
 
-test('teeth: the same slow flash without the pause holds most of the file, and the bound catches it', async () => {
+test('teeth: without the pause, flash held shut holds the whole file, and every bound catches it', async () => {
   const r = await run('unbounded');
-  // How much piles up depends on how far the network outruns flash at that moment (CI
-  // at fccade1, flash at 1/20: 8.3 MB of the 16.8; at 1/40 under two and three busy
-  // loops: 16.0-16.3 MB): each bound above must fail, the queue's by twice its bound.
+  // The whole file waits for flash; each bound above must fail, the queue's by twice its bound.
+  assert.is(r.complete, 1, 'the file is on flash once it opens');
+  assert.is(r.queued[0], SIZE, 'the whole file waited for flash');
   assert.ok(r.queued[0]! > 2 * QUEUE_BOUND, `queued ${r.queued[0]}, bound ${QUEUE_BOUND}`);
   assert.ok(r.rssGrowth > RSS_BOUND, `RSS grew ${mib(r.rssGrowth)}`);
   assert.ok(r.buffersGrowth > BUFFERS_BOUND * 1.5, `Buffers grew ${mib(r.buffersGrowth)}`);
