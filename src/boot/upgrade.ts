@@ -60,8 +60,8 @@ export interface UpgradePorts {
   tftp: Pick<TftpGetOptions, 'blksize' | 'windowsize' | 'timeoutMs'>;
   /**
    * The in-flight budget the board's direct downloads share (one at a time, so each
-   * has all of it: 1 MiB, where a transfer alone would offer 256 KiB and be held to
-   * 14 Mbit/s at 150 ms). runUpgrade makes one when none is given.
+   * has all of it: 1-4 MiB by the flash's pace, where a transfer alone would offer
+   * 256 KiB and be held to 14 Mbit/s at 150 ms). runUpgrade makes one when none is given.
    */
   sackShare?: SackShare;
   parseConfig(xml: string, source: string): UpgradeConfig;

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { runUpgrade } from '../../src/boot/upgrade';
 import { BLOCK, LOAD, rig } from './upgrade-rig';
 import { watchRoom } from '../helpers/room-watch';
-import { SACK_SHARE_BYTES } from '../../src/net/tftp/sack-share';
+import { SACK_SHARE_BYTES, SACK_SHARE_FLOOR } from '../../src/net/tftp/sack-share';
 
 test('plain TFTP upgrade: every component verified on flash, then committed', async () => {
   const r = await rig();
@@ -19,7 +19,7 @@ test('plain TFTP upgrade: every component verified on flash, then committed', as
   }
 });
 
-test('plain TFTP upgrade: each component, fetched alone, offers the board\'s whole in-flight budget (1 MiB), not a lone transfer\'s 256 KiB', async () => {
+test('plain TFTP upgrade: each component, fetched alone, offers the board\'s whole in-flight budget (1-4 MiB, by its flash), not a lone transfer\'s 256 KiB', async () => {
   const r = await rig();
   const origin = r.ports().server;
   // The room the board's ACKs offer, as they cross the WAN (a lone transfer's 256 KiB
@@ -29,7 +29,10 @@ test('plain TFTP upgrade: each component, fetched alone, offers the board\'s who
   try {
     const p = r.ports({ server: { host: '127.0.0.1', port: wan.address().port } });
     assert.is((await runUpgrade(p)).kind, 'committed');
-    assert.is(watch.maxRoom(), Math.floor(SACK_SHARE_BYTES / 1468));
+    // 1 MiB until the flash's pace is known, then what it writes in 250 ms (this rig's
+    // flash is a file: fast, so up to 4 MiB, less when the machine is loaded).
+    const room = watch.maxRoom();
+    assert.ok(room >= Math.floor(SACK_SHARE_FLOOR / 1468) && room <= Math.floor(SACK_SHARE_BYTES / 1468), `room ${room} blocks`);
   } finally {
     await wan.stop();
     await r.close();

@@ -234,7 +234,8 @@ export class PeerNode {
           this.event({ type: 'LocalFailure', key: io.key, code: 'PFS_ERR_FLASH_WRITE', reason: e.message });
         },
       },
-      { checking: file.checking },
+      // Every file's writes tell the board's SackShare how fast its flash takes data.
+      { checking: file.checking, flashTimed: (bytes, ms) => this.origin.sackShare!.flashWrote(bytes, ms) },
     );
     const kept = await pipeline.open();
     if (kept > 0) this.log.inf(`${file.name}: resuming after ${kept} verified blocks already on flash`);

@@ -43,6 +43,8 @@ export interface PipelineOptions {
   maxPendingBlocks?: number;
   /** Called while the prefix already on flash (a resume) is read back and checked. */
   checking?: () => void;
+  /** Each write flash accepted: its bytes and how long it took (the board's SackShare learns flash's pace). */
+  flashTimed?: (bytes: number, ms: number) => void;
 }
 
 /**
@@ -129,7 +131,7 @@ export class FilePipeline {
       }
     }
     this.queued = this.stored = kept;
-    this.spoolRef = new Spool(this.name, async () => medium, Math.min(this.plan.size, kept * this.plan.blockSize));
+    this.spoolRef = new Spool(this.name, async () => medium, Math.min(this.plan.size, kept * this.plan.blockSize), this.opts.flashTimed);
     await this.spoolRef.open();
     return kept;
   }

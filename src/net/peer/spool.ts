@@ -86,12 +86,14 @@ export class Spool {
 
   /**
    * `name` is for messages; `keepBytes`: a verified prefix already on the medium
-   * (a resume), the rest is cut off and rewritten.
+   * (a resume), the rest is cut off and rewritten. `timed` hears of each write that
+   * the medium accepted: its bytes and how long it took (flash's pace, SackShare).
    */
   constructor(
     readonly name: string,
     private readonly openMedium: () => Promise<SpoolMedium>,
     keepBytes = 0,
+    private readonly timed?: (bytes: number, ms: number) => void,
   ) {
     this.flushed = this.held = keepBytes;
   }
@@ -153,7 +155,9 @@ export class Spool {
   /** Writes `blocks` from `position`; on an error, finds the block the medium refused. */
   private async write(m: SpoolMedium, blocks: Queued[], position: number): Promise<void> {
     try {
+      const t0 = performance.now();
       await writeAll(m, blocks.length === 1 ? blocks[0]!.slices : blocks.flatMap((b) => b.slices), position);
+      if (this.timed) this.timed(blocks.reduce((n, b) => n + b.length, 0), performance.now() - t0);
       for (const b of blocks) b.state = 'written';
       return;
     } catch (e) {

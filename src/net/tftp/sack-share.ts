@@ -1,19 +1,42 @@
 // What one board lets its origin transfers have in flight, shared among those running.
-// A transfer's room (TftpGetOptions.sackWindowBytes) caps its rate at room / round trip
-// (256 KiB at 150 ms: 14 Mbit/s), and bounds what lands while the board's flash
-// pauses. Fixed per transfer, four components at once could fill a 56 Mbit/s WAN, but
-// the last one left ran alone at 14 Mbit/s (at 100 Mbit/s the fleet's last seconds
-// crawled). Shared, the board's total stays the same and a transfer left alone gets it.
+// A transfer's room (TftpGetOptions.sackWindowBytes) caps its rate at room / round trip,
+// and bounds what lands while the board's flash pauses. Fixed per transfer (256 KiB:
+// 14 Mbit/s at 150 ms), the last component left ran alone at 14 Mbit/s; shared, a
+// transfer left alone gets the whole budget.
+//
+// The budget is what the board's flash writes in FLASH_HORIZON_MS, between 1 and 4 MiB.
+// Room past what flash takes in a round trip buys no speed, only memory: what lands
+// when the pipeline pauses. A fixed 1 MiB (56 Mbit/s at 150 ms) held the root of a
+// one-model site to half of a 100 Mbit/s WAN (bench/RESULTS.md, WAN window); a fixed
+// 4 MiB let that much land behind a flash too slow to use it. Flash's pace is measured
+// as bytes over the time its writes took, not over the time the file took: the second
+// falls with the WAN's loss, the first only with the flash. Two signals were tried
+// and dropped: the consumer's pace (it is the network's under loss), and whether the
+// consumer kept up for a second (on a loaded machine a slow network let a slow flash
+// keep up, the budget grew, and 3.7 MB landed behind it once the network sped up).
 
-/** The board's total: what four transfers of the former 256 KiB each had. */
-export const SACK_SHARE_BYTES = 1 << 20;
+/** The most the board's transfers may have in flight: 224 Mbit/s at 150 ms. */
+export const SACK_SHARE_BYTES = 4 << 20;
+/** The least, and the budget until flash's pace is known: 56 Mbit/s at 150 ms. */
+export const SACK_SHARE_FLOOR = 1 << 20;
+/** The budget is what flash writes in this long: what lands behind a pause waits at most this, ms. */
+export const FLASH_HORIZON_MS = 250;
 /** No transfer gets less than this, however many run. */
 const MIN_BYTES = 128 << 10;
+/** Flash's pace is trusted once this much was written, and weighs the last few MiB most. */
+const PACE_MIN_BYTES = 256 << 10;
+const PACE_WINDOW_BYTES = 4 << 20;
+
+/** The board's budget for a flash that writes `bytesPerSecond` (undefined: not known yet). */
+export function shareBudget(bytesPerSecond: number | undefined): number {
+  if (bytesPerSecond === undefined) return SACK_SHARE_FLOOR;
+  return Math.max(SACK_SHARE_FLOOR, Math.min(SACK_SHARE_BYTES, Math.floor((bytesPerSecond * FLASH_HORIZON_MS) / 1000)));
+}
 
 export class SackShare {
   private active = 0;
-
-  constructor(readonly totalBytes = SACK_SHARE_BYTES) {}
+  private flashBytes = 0;
+  private flashMs = 0;
 
   /** A transfer starts taking data; call what it returns when it ends (twice is harmless). */
   enter(): () => void {
@@ -26,8 +49,29 @@ export class SackShare {
     };
   }
 
+  /** Flash accepted a write of `bytes` that took `ms` (any file of the board's). */
+  flashWrote(bytes: number, ms: number): void {
+    this.flashBytes += bytes;
+    this.flashMs += Math.max(0, ms);
+    if (this.flashBytes > PACE_WINDOW_BYTES) {
+      this.flashBytes /= 2;
+      this.flashMs /= 2;
+    }
+  }
+
+  /** Bytes per second flash takes while it writes; undefined until enough was written. */
+  flashPace(): number | undefined {
+    if (this.flashBytes < PACE_MIN_BYTES) return undefined;
+    return this.flashMs > 0 ? (this.flashBytes * 1000) / this.flashMs : Infinity;
+  }
+
+  /** The board's budget now, bytes. */
+  totalBytes(): number {
+    return shareBudget(this.flashPace());
+  }
+
   /** Each running transfer's room now, bytes. */
   perTransfer(): number {
-    return Math.max(MIN_BYTES, Math.floor(this.totalBytes / Math.max(1, this.active)));
+    return Math.max(MIN_BYTES, Math.floor(this.totalBytes() / Math.max(1, this.active)));
   }
 }

@@ -14,17 +14,18 @@ import { fetchDirect } from '../../../src/net/peer/fetch-direct';
 import { silentLogger } from '../../../src/log/logger';
 import { site } from './site';
 import { testMedium } from './media';
-import { SACK_SHARE_BYTES } from '../../../src/net/tftp/sack-share';
+import { shareBudget } from '../../../src/net/tftp/sack-share';
 
 const BLOCK = 64 * 1024;
 const SIZE = 16 << 20;
 /**
  * What may wait for flash: the pipeline's 16 blocks, plus what the source had in
  * flight when it was paused (the rest of a TCP read: under 2 blocks; a TFTP transfer
- * with sack: its room, at most the board's share, all of it for a transfer alone:
- * SACK_SHARE_BYTES, docs/TFTP.md).
+ * with sack: its room, at most the board's share, all of it for a transfer alone: what
+ * a flash of that pace writes in 250 ms, at least 1 MiB; docs/TFTP.md).
  */
-const QUEUE_BOUND = 18 * BLOCK + SACK_SHARE_BYTES;
+const queueBound = (flashRate: number) => 18 * BLOCK + shareBudget(flashRate);
+let QUEUE_BOUND = 0;
 /**
  * The stated bounds, for one board taking a 16 MiB file onto slow flash: its RSS grows
  * less than 10 MiB, and the Buffers it holds less than 4 MiB (measured after a GC:
@@ -64,6 +65,7 @@ test.before(async () => {
     await s.close();
   }
   const flash = Math.floor(netRate / 20);
+  QUEUE_BOUND = queueBound(flash);
   console.log(`  network ${(netRate / 2 ** 20).toFixed(1)} MiB/s; flash at 1/20 of it: ${(flash / 2 ** 20).toFixed(2)} MiB/s`);
   // --expose-gc: the run samples its memory after a full GC.
   const once = async (mode: string, rate: number): Promise<Run> => {
