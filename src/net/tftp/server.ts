@@ -220,7 +220,7 @@ export class TftpServer {
     }
     // Forgotten once no transfer to the address runs: a route that changed in between must not leave a round trip too small to reach.
     const shared = this.paths.get(rinfo.address) ?? { path: { baseRtt: Infinity }, users: 0 };
-    shared.users++;
+    shared.path.active = ++shared.users;
     this.paths.set(rinfo.address, shared);
     const t = new Transfer({
       handle,
@@ -243,7 +243,8 @@ export class TftpServer {
           this.stats.windowShrinks += t.control.shrinks;
         }
         release();
-        if (--shared.users === 0 && this.paths.get(rinfo.address) === shared) this.paths.delete(rinfo.address);
+        shared.path.active = --shared.users;
+        if (shared.users === 0 && this.paths.get(rinfo.address) === shared) this.paths.delete(rinfo.address);
         this.transfers.delete(t);
         this.stats.active--;
         if (error) this.stats.errors++;

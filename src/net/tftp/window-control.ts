@@ -16,6 +16,10 @@
  *   also ends at the second sample in a row past the target. Doubling also needs the
  *   queue over the path's base (the smallest round trip of any transfer to the same
  *   client, `path`) under half the target.
+ * - a transfer that has sent its last block, with others still running on its path,
+ *   leaves them its window, split among them and taken at their next report: as its
+ *   last round drains theirs fills the path, where each would otherwise grow into the
+ *   gap a round or two later.
  * - blocks the client reports missing for the first time shrink the window by as
  *   many blocks (a random loss costs what it lost, not half the rate); a round that
  *   lost a fifth of its window or more halves it, and a timeout drops it to the
@@ -40,9 +44,18 @@ export interface WindowControlOptions {
   path?: SharedPath;
 }
 
-/** The smallest round trip seen on a path, ms (Infinity until the first sample). */
+/** What the transfers to one client address know of their path. */
 export interface SharedPath {
+  /** The smallest round trip seen on the path, ms (Infinity until the first sample). */
   baseRtt: number;
+  /** Transfers running on the path now (the server counts them). */
+  active?: number;
+  /** Window blocks a transfer that ended left to the others still running (WindowControl.finished). */
+  freed?: number;
+  /** What each of those takes of `freed`, once per release. */
+  freedShare?: number;
+  /** Counts the releases, so that each transfer takes its share of one only once. */
+  freedRelease?: number;
 }
 
 const MIN_TARGET_MS = 40;
@@ -63,6 +76,10 @@ export class WindowControl {
   /** The most blocks in flight this round: a window the sender could not fill (the client's room) does not grow. */
   private roundUsed = 0;
   private lastPast = false;
+  /** Its window went to the others on the path (finished()): what it sends now is resends. */
+  private done = false;
+  /** The path's release this transfer took its share of (SharedPath.freedRelease). */
+  private tookRelease?: number;
 
   constructor(private readonly o: WindowControlOptions) {
     this.window = this.clamp(o.initial);
@@ -94,6 +111,7 @@ export class WindowControl {
    * `sentUpTo`. Ends the round when `high` passed the round's end.
    */
   report(high: number, lost: number, sentUpTo: number): void {
+    this.takeFreed();
     this.roundLost += lost;
     if (high < this.roundEnd) return;
     if (this.roundEnd > 0) this.endRound();
@@ -103,6 +121,31 @@ export class WindowControl {
   /** Blocks in flight now (after a send): growth needs a window that was used. */
   used(blocks: number): void {
     if (blocks > this.roundUsed) this.roundUsed = blocks;
+  }
+
+  /**
+   * The transfer has sent every block of its file once: the others running on its path
+   * take up its window while its last round drains. (Not on an error or a timeout: a
+   * window that failed is no measure of the path.)
+   */
+  finished(): void {
+    const path = this.o.path;
+    const others = (path?.active ?? 1) - 1;
+    if (this.done || !path || others < 1) return;
+    this.done = true;
+    path.freed = (path.freed ?? 0) + this.window;
+    path.freedShare = Math.ceil(path.freed / others);
+    path.freedRelease = (path.freedRelease ?? 0) + 1;
+    this.window = this.o.floor;
+  }
+
+  private takeFreed(): void {
+    const path = this.o.path;
+    if (this.done || !path?.freed || path.freedRelease === this.tookRelease) return;
+    this.tookRelease = path.freedRelease;
+    const n = Math.min(path.freed, path.freedShare ?? path.freed);
+    path.freed -= n;
+    this.set(this.window + n);
   }
 
   /** Nothing heard for a whole retransmission timeout. */

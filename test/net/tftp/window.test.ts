@@ -8,7 +8,7 @@ import { tftpGet } from '../../../src/net/tftp/client';
 import { TftpServer } from '../../../src/net/tftp/server';
 import { decode, Op } from '../../../src/net/tftp/packet';
 import { WanEmulator, type WanOptions } from '../../../src/net/wan';
-import { WindowControl } from '../../../src/net/tftp/window-control';
+import { WindowControl, type SharedPath } from '../../../src/net/tftp/window-control';
 import { makeFile, tmpDir, until, type MadeFile, type TmpDir } from '../../helpers/index';
 
 const BLKSIZE = 1468;
@@ -135,6 +135,31 @@ rule('a transfer whose first round trips came behind others\' queue does not dou
   // 450 ms of queue ahead of the late transfer's every sample: 300 ms over the path's base.
   assert.equal(rounds(late, 3, () => 450), [32, 32 + 4, 36 + 4], 'grows by an eighth, not doubling, while the path shows a queue');
   assert.equal(rounds(alone, 3, () => 450), [32, 64, 128], 'alone, the same samples look like an empty path');
+});
+
+rule('a transfer that has sent its last block leaves its window to the others on its path, a share each, taken once', () => {
+  // Regression: four components over a 100 Mbit/s, 150 ms WAN; as each sent its last
+  // block its window went with it, and the link dipped to 46-68 % for a round or two at
+  // each end while the others grew into the gap.
+  const path: SharedPath = { baseRtt: Infinity, active: 3 };
+  const ending = new WindowControl({ initial: 600, floor: 16, ceiling: 4096, path });
+  const a = new WindowControl({ initial: 100, floor: 16, ceiling: 4096, path });
+  const b = new WindowControl({ initial: 50, floor: 16, ceiling: 4096, path });
+  for (const c of [ending, a, b]) rounds(c, 1, () => 150);
+  const [w, wa, wb] = [ending.window, a.window, b.window];
+  ending.finished();
+  assert.is(ending.window, 16, 'what it sends now is resends: the floor');
+  a.report(sentBy.get(a)!, 0, sentBy.get(a)! + 10); // reports within a round: it takes at the first
+  a.report(sentBy.get(a)!, 0, sentBy.get(a)! + 10);
+  b.report(sentBy.get(b)!, 0, sentBy.get(b)! + 10);
+  ending.report(sentBy.get(ending)!, 0, sentBy.get(ending)!);
+  assert.equal([a.window, b.window], [wa + w / 2, wb + w / 2], 'half each, once, however many reports');
+  assert.is(ending.window, 16, 'the one that ended takes none of it back');
+  // Alone on its path, a transfer has nobody to leave its window to.
+  const lone: SharedPath = { baseRtt: Infinity, active: 1 };
+  const only = new WindowControl({ initial: 600, floor: 16, ceiling: 4096, path: lone });
+  only.finished();
+  assert.is(lone.freed, undefined);
 });
 
 rule('a timeout drops the window to the floor', () => {
