@@ -235,7 +235,7 @@ export class PeerNode {
         },
       },
       // Every file's writes tell the board's SackShare how fast its flash takes data.
-      { checking: file.checking, flashTimed: (bytes, ms) => this.origin.sackShare!.flashWrote(bytes, ms) },
+      { checking: file.checking, flashWriting: () => this.origin.sackShare!.flashWriting() },
     );
     const kept = await pipeline.open();
     if (kept > 0) this.log.inf(`${file.name}: resuming after ${kept} verified blocks already on flash`);

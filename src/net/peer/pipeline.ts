@@ -43,8 +43,8 @@ export interface PipelineOptions {
   maxPendingBlocks?: number;
   /** Called while the prefix already on flash (a resume) is read back and checked. */
   checking?: () => void;
-  /** Each write flash accepted: its bytes and how long it took (the board's SackShare learns flash's pace). */
-  flashTimed?: (bytes: number, ms: number) => void;
+  /** Told of each write to flash as it starts; its result, of the bytes written as it ends (the board's SackShare learns flash's pace). */
+  flashWriting?: () => (bytes: number) => void;
 }
 
 /**
@@ -131,7 +131,7 @@ export class FilePipeline {
       }
     }
     this.queued = this.stored = kept;
-    this.spoolRef = new Spool(this.name, async () => medium, Math.min(this.plan.size, kept * this.plan.blockSize), this.opts.flashTimed);
+    this.spoolRef = new Spool(this.name, async () => medium, Math.min(this.plan.size, kept * this.plan.blockSize), this.opts.flashWriting);
     await this.spoolRef.open();
     return kept;
   }

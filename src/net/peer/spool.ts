@@ -86,14 +86,15 @@ export class Spool {
 
   /**
    * `name` is for messages; `keepBytes`: a verified prefix already on the medium
-   * (a resume), the rest is cut off and rewritten. `timed` hears of each write that
-   * the medium accepted: its bytes and how long it took (flash's pace, SackShare).
+   * (a resume), the rest is cut off and rewritten. `writing` is told of each write
+   * to the medium as it starts, and its result of the bytes written as it ends
+   * (flash's pace: SackShare.flashWriting).
    */
   constructor(
     readonly name: string,
     private readonly openMedium: () => Promise<SpoolMedium>,
     keepBytes = 0,
-    private readonly timed?: (bytes: number, ms: number) => void,
+    private readonly writing?: () => (bytes: number) => void,
   ) {
     this.flushed = this.held = keepBytes;
   }
@@ -154,13 +155,14 @@ export class Spool {
 
   /** Writes `blocks` from `position`; on an error, finds the block the medium refused. */
   private async write(m: SpoolMedium, blocks: Queued[], position: number): Promise<void> {
+    const ended = this.writing?.();
     try {
-      const t0 = performance.now();
       await writeAll(m, blocks.length === 1 ? blocks[0]!.slices : blocks.flatMap((b) => b.slices), position);
-      if (this.timed) this.timed(blocks.reduce((n, b) => n + b.length, 0), performance.now() - t0);
+      ended?.(blocks.reduce((n, b) => n + b.length, 0));
       for (const b of blocks) b.state = 'written';
       return;
     } catch (e) {
+      ended?.(0);
       if (blocks.length === 1) return this.fail(e as Error);
     }
     // Which block did the medium refuse? Each on its own, from the first: those before

@@ -9,8 +9,9 @@
 // when the pipeline pauses. A fixed 1 MiB (56 Mbit/s at 150 ms) held the root of a
 // one-model site to half of a 100 Mbit/s WAN (bench/RESULTS.md, WAN window); a fixed
 // 4 MiB let that much land behind a flash too slow to use it. Flash's pace is measured
-// as bytes over the time its writes took, not over the time the file took: the second
-// falls with the WAN's loss, the first only with the flash. Two signals were tried
+// as bytes over the time flash was busy writing (any of the board's files: writes at
+// once count their time once), not over the time the file took: the second falls with
+// the WAN's loss, the first only with the flash. Two signals were tried
 // and dropped: the consumer's pace (it is the network's under loss), and whether the
 // consumer kept up for a second (on a loaded machine a slow network let a slow flash
 // keep up, the budget grew, and 3.7 MB landed behind it once the network sped up).
@@ -37,6 +38,12 @@ export class SackShare {
   private active = 0;
   private flashBytes = 0;
   private flashMs = 0;
+  /** Writes under way, and since when flash's busy time was last counted. */
+  private writing = 0;
+  private countedAt = 0;
+
+  /** `now`: monotonic milliseconds (tests pass their own clock). */
+  constructor(private readonly now: () => number = () => performance.now()) {}
 
   /** A transfer starts taking data; call what it returns when it ends (twice is harmless). */
   enter(): () => void {
@@ -49,14 +56,33 @@ export class SackShare {
     };
   }
 
-  /** Flash accepted a write of `bytes` that took `ms` (any file of the board's). */
-  flashWrote(bytes: number, ms: number): void {
-    this.flashBytes += bytes;
-    this.flashMs += Math.max(0, ms);
-    if (this.flashBytes > PACE_WINDOW_BYTES) {
-      this.flashBytes /= 2;
-      this.flashMs /= 2;
-    }
+  /**
+   * A write to the board's flash starts (any file's); call what it returns with the
+   * bytes written when it ends (0 if it failed; twice is harmless). Flash is busy while
+   * any write is under way: writes at once share that time, so four components written
+   * side by side count the flash's pace, not a quarter of it.
+   */
+  flashWriting(): (bytes: number) => void {
+    this.countBusy();
+    this.writing++;
+    let ended = false;
+    return (bytes) => {
+      if (ended) return;
+      ended = true;
+      this.countBusy();
+      this.writing--;
+      this.flashBytes += bytes;
+      if (this.flashBytes > PACE_WINDOW_BYTES) {
+        this.flashBytes /= 2;
+        this.flashMs /= 2;
+      }
+    };
+  }
+
+  private countBusy(): void {
+    const t = this.now();
+    if (this.writing > 0) this.flashMs += t - this.countedAt;
+    this.countedAt = t;
   }
 
   /** Bytes per second flash takes while it writes; undefined until enough was written. */

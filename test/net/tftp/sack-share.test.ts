@@ -33,17 +33,43 @@ test('the budget follows flash: 1 MiB until its pace is known, then what it writ
   assert.is(shareBudget(1 << 20), SACK_SHARE_FLOOR, 'flash at 1 MiB/s: 256 KiB in 250 ms, the floor');
   assert.is(shareBudget(10 << 20), (10 << 20) / 4, 'a Pi SD card at 10 MiB/s: 2.5 MiB');
   assert.is(shareBudget(Infinity), SACK_SHARE_BYTES, 'a page cache: the most');
-  const s = new SackShare();
-  s.flashWrote(128 << 10, 1);
+  const clock = { t: 0 };
+  const s = new SackShare(() => clock.t);
+  const write = (bytes: number, ms: number) => {
+    const ended = s.flashWriting();
+    clock.t += ms;
+    ended(bytes);
+  };
+  write(128 << 10, 1);
   assert.is(s.totalBytes(), SACK_SHARE_FLOOR, 'two blocks written, however fast: not yet trusted');
-  for (let i = 0; i < 62; i++) s.flashWrote(64 << 10, 1);
+  for (let i = 0; i < 62; i++) write(64 << 10, 1);
   assert.is(s.flashPace(), ((4 << 20) * 1000) / 63, 'bytes over the time the writes took (4 MiB in 63 ms)');
   assert.is(s.totalBytes(), SACK_SHARE_BYTES, 'fast flash: 4 MiB');
+  clock.t += 5000; // idle: no time is counted while nothing is written
   // The flash slows to 1 MiB/s (a full device, a worn card): within a few MiB the budget is back at the floor.
-  for (let i = 0; i < 64; i++) s.flashWrote(64 << 10, 62.5);
+  for (let i = 0; i < 64; i++) write(64 << 10, 62.5);
   assert.is(s.totalBytes(), SACK_SHARE_FLOOR, 'slow flash: 1 MiB again');
   const pace = s.flashPace()!;
   assert.ok(pace < 1.5 * (1 << 20), `pace ${pace} B/s after 4 MiB at 1 MiB/s: the 64 MB/s before it has faded`);
+});
+
+test('writes at once (four components) count the flash\'s busy time once: its pace, not a quarter of it', () => {
+  const clock = { t: 0 };
+  const s = new SackShare(() => clock.t);
+  // Four files' writes of 1 MiB each, side by side, all done within 100 ms: 40 MiB/s.
+  const ends = [s.flashWriting(), s.flashWriting()];
+  clock.t += 50;
+  ends.push(s.flashWriting(), s.flashWriting());
+  clock.t += 50;
+  for (const end of ends) end(1 << 20);
+  ends[0]!(1 << 20); // twice: counted once
+  assert.is(s.flashPace(), 40 * (1 << 20));
+  assert.is(s.totalBytes(), SACK_SHARE_BYTES, '40 MiB/s: 10 MiB in 250 ms, so the most');
+  // A failed write counts its time and no bytes.
+  const failed = s.flashWriting();
+  clock.t += 100;
+  failed(0);
+  assert.is(s.flashPace(), 20 * (1 << 20));
 });
 
 test('a transfer alone: with the share the client offers the whole budget as room (714 blocks of 1468 B; 2857 once flash is known to be fast), not 256 KiB (178); the file is intact', async () => {
@@ -56,8 +82,12 @@ test('a transfer alone: with the share the client offers the whole budget as roo
   const wan = watch.wan;
   try {
     const rooms: number[] = [];
-    const fast = new SackShare();
-    for (let i = 0; i < 16; i++) fast.flashWrote(64 << 10, 0.5);
+    const clock = { t: 0 };
+    const fast = new SackShare(() => clock.t);
+    const ended = fast.flashWriting();
+    clock.t += 8;
+    ended(1 << 20); // 1 MiB in 8 ms
+
     for (const share of [undefined, new SackShare(), fast]) {
       watch.reset();
       const leave = share?.enter();
