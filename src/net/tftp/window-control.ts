@@ -83,6 +83,9 @@ export class WindowControl {
 
   constructor(private readonly o: WindowControlOptions) {
     this.window = this.clamp(o.initial);
+    // A window left before this transfer started was the others' to take: a newcomer
+    // starts from its own initial window, not with a burst of what the path carried then.
+    this.tookRelease = o.path?.freedRelease;
     this.peak = this.window;
   }
 

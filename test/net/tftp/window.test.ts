@@ -155,6 +155,14 @@ rule('a transfer that has sent its last block leaves its window to the others on
   ending.report(sentBy.get(ending)!, 0, sentBy.get(ending)!);
   assert.equal([a.window, b.window], [wa + w / 2, wb + w / 2], 'half each, once, however many reports');
   assert.is(ending.window, 16, 'the one that ended takes none of it back');
+  // One that joins the path after a release starts from its own window.
+  const a2 = new WindowControl({ initial: 100, floor: 16, ceiling: 4096, path });
+  a.finished();
+  const late = new WindowControl({ initial: 32, floor: 16, ceiling: 4096, path });
+  late.report(0, 0, 10);
+  assert.is(late.window, 32, 'a newcomer takes nothing left before it started');
+  a2.report(0, 0, 10);
+  assert.ok(a2.window > 100, `one running at the release takes its share: ${a2.window}`);
   // Alone on its path, a transfer has nobody to leave its window to.
   const lone: SharedPath = { baseRtt: Infinity, active: 1 };
   const only = new WindowControl({ initial: 600, floor: 16, ceiling: 4096, path: lone });
