@@ -140,7 +140,7 @@ export class Spool {
       this.issuedBytes += bytes;
       this.writes++;
       this.idle ??= settleable();
-      void this.write(m, blocks, position).finally(() => {
+      void this.write(m, blocks, position, bytes).finally(() => {
         this.writes--;
         this.advance();
         if (this.failed) this.notifyFailed();
@@ -153,12 +153,12 @@ export class Spool {
     }
   }
 
-  /** Writes `blocks` from `position`; on an error, finds the block the medium refused. */
-  private async write(m: SpoolMedium, blocks: Queued[], position: number): Promise<void> {
+  /** Writes `blocks` (`bytes` in all) from `position`; on an error, finds the block the medium refused. */
+  private async write(m: SpoolMedium, blocks: Queued[], position: number, bytes: number): Promise<void> {
     const ended = this.writing?.();
     try {
       await writeAll(m, blocks.length === 1 ? blocks[0]!.slices : blocks.flatMap((b) => b.slices), position);
-      ended?.(blocks.reduce((n, b) => n + b.length, 0));
+      ended?.(bytes);
       for (const b of blocks) b.state = 'written';
       return;
     } catch (e) {

@@ -84,7 +84,7 @@ export class TftpServer {
   /** Requests being opened or served, per client address, and per client address:port (its TID). */
   private readonly perClient = new Map<string, number>();
   /** What the transfers to each client address know of their path, while any runs (WindowControlOptions.path). */
-  private readonly paths = new Map<string, { path: SharedPath; users: number }>();
+  private readonly paths = new Map<string, SharedPath & { active: number }>();
   private readonly busy = new Map<string, { request: Buffer; transfer?: Transfer }>();
   private running = 0;
   private readonly maxTransfers: number;
@@ -219,9 +219,9 @@ export class TftpServer {
       return undefined;
     }
     // Forgotten once no transfer to the address runs: a route that changed in between must not leave a round trip too small to reach.
-    const shared = this.paths.get(rinfo.address) ?? { path: { baseRtt: Infinity }, users: 0 };
-    shared.path.active = ++shared.users;
-    this.paths.set(rinfo.address, shared);
+    const path = this.paths.get(rinfo.address) ?? { baseRtt: Infinity, active: 0 };
+    path.active++;
+    this.paths.set(rinfo.address, path);
     const t = new Transfer({
       handle,
       size,
@@ -231,7 +231,7 @@ export class TftpServer {
       bind: this.opts.bind ?? '127.0.0.1',
       limits: this.limits,
       log: this.log,
-      path: shared.path,
+      path,
       onSent: (n) => {
         this.stats.bytesSent += n;
         this.stats.bytesByFile.set(name, (this.stats.bytesByFile.get(name) ?? 0) + n);
@@ -243,8 +243,7 @@ export class TftpServer {
           this.stats.windowShrinks += t.control.shrinks;
         }
         release();
-        shared.path.active = --shared.users;
-        if (shared.users === 0 && this.paths.get(rinfo.address) === shared) this.paths.delete(rinfo.address);
+        if (--path.active === 0 && this.paths.get(rinfo.address) === path) this.paths.delete(rinfo.address);
         this.transfers.delete(t);
         this.stats.active--;
         if (error) this.stats.errors++;

@@ -48,7 +48,7 @@ export interface WindowControlOptions {
 export interface SharedPath {
   /** The smallest round trip seen on the path, ms (Infinity until the first sample). */
   baseRtt: number;
-  /** Transfers running on the path now (the server counts them). */
+  /** Transfers running on the path now (the server counts them; 1 if not counted). */
   active?: number;
   /** Window blocks a transfer that ended left to the others still running (WindowControl.finished). */
   freed?: number;
@@ -146,7 +146,7 @@ export class WindowControl {
     const path = this.o.path;
     if (this.done || !path?.freed || path.freedRelease === this.tookRelease) return;
     this.tookRelease = path.freedRelease;
-    const n = Math.min(path.freed, path.freedShare ?? path.freed);
+    const n = Math.min(path.freed, path.freedShare!);
     path.freed -= n;
     this.set(this.window + n);
   }

@@ -22,9 +22,9 @@ const SIZE = 16 << 20;
  * What may wait for flash: the pipeline's 16 blocks, plus what the source had in
  * flight when it was paused (the rest of a TCP read: under 2 blocks; a TFTP transfer
  * with sack: its room, at most the board's share, all of it for a transfer alone: what
- * a flash of that pace writes in 250 ms, at least 1 MiB; docs/TFTP.md).
+ * a flash of that pace writes in 250 ms, at least 1 MiB; docs/TFTP.md). Set once the
+ * flash's rate is known (test.before).
  */
-const queueBound = (flashRate: number) => 18 * BLOCK + shareBudget(flashRate);
 let QUEUE_BOUND = 0;
 /**
  * The stated bounds, for one board taking a 16 MiB file onto slow flash: its RSS grows
@@ -65,7 +65,7 @@ test.before(async () => {
     await s.close();
   }
   const flash = Math.floor(netRate / 20);
-  QUEUE_BOUND = queueBound(flash);
+  QUEUE_BOUND = 18 * BLOCK + shareBudget(flash);
   console.log(`  network ${(netRate / 2 ** 20).toFixed(1)} MiB/s; flash at 1/20 of it: ${(flash / 2 ** 20).toFixed(2)} MiB/s`);
   // --expose-gc: the run samples its memory after a full GC.
   const once = async (mode: string, rate: number): Promise<Run> => {
