@@ -16,9 +16,11 @@ import type { Display } from './types';
  */
 export function encodePng(c: Canvas): Buffer {
   const colorType = c.color ? 2 : 0;
-  const png = new PNG({ width: c.width, height: c.height });
-  png.data = c.color ? Buffer.from(c.data.buffer, c.data.byteOffset, c.data.length) : c.grey();
-  return PNG.sync.write(png, { colorType, inputColorType: colorType, inputHasAlpha: false, filterType: 1 });
+  const data = c.color ? Buffer.from(c.data.buffer, c.data.byteOffset, c.data.length) : c.grey();
+  // The sync writer reads only width, height and data: a plain record, not a `new PNG()`,
+  // which per frame builds a stream with its parser and a zeroed RGBA buffer (4 x w x h)
+  // that is thrown away at once (a board's peak RSS carried several MiB of them).
+  return PNG.sync.write({ width: c.width, height: c.height, data } as PNG, { colorType, inputColorType: colorType, inputHasAlpha: false, filterType: 1 });
 }
 
 /** Time for PngDisplay: milliseconds (monotonic) and the timer for a frame held back; tests pass a fake clock. */
