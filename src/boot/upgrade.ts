@@ -197,7 +197,8 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     p.log.inf(`read back from flash: ${manifest.files.length} components, every block matches its SHA-256`);
     const store = await p.flash.openComponent(`${load}.loads`);
     await writeAll(store, manifestBytes);
-    await store.sync();
+    // No sync of its own: commit() puts every file it lists on the medium, this one with the
+    // components, in one round of syncs (one fewer in a row before the switch).
     await store.close();
     await p.flash.commit(load, [...manifest.files.map((f) => ({ name: f.name, size: f.size })), { name: `${load}.loads`, size: manifestBytes.length }]);
     p.log.not(`committed load ${load}: every component verified on flash and read back`);
