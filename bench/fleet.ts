@@ -52,7 +52,7 @@ const USAGE = `Usage: npm run bench:fleet -- [options]   (as root)
   --exe PATH           the program every board runs: a bundle (.cjs, run by node) or a release
                        executable, e.g. dist/release/pfs-linux-x64 (default dist/pfs.cjs)
   --no-write           print the table only (no results, chart or RESULTS.md)
-  --keep               leave the work folder (/tmp/pfs-fleet)
+  --keep               leave the work folder (/tmp/pfs-fleet), with each boot system's origin-series.SYSTEM.json
   --chart-only         redraw bench/fleet.svg from bench/fleet-results.json (no run)
   -h, --help           this text
 `;
@@ -319,6 +319,9 @@ async function bootSystem(c: Ctx, system: 'pfs' | 'store' | 'cisco' | 'tradition
     nodeFloorSeconds: c.nodeFloorS,
     notes: [],
   };
+  // With --keep, what the origin sent over the run (seconds after the reset, firmware bytes so far), per system:
+  // where the WAN idled or ran below its rate.
+  if (O.keep) await writeFile(join(c.dir, `origin-series.${system}.json`), JSON.stringify(r.origin.series.map((p) => ({ s: (p.t - r.t0) / 1000, fw: p.fw }))));
   if (!r.capped && committed === c.n) {
     res.fleetSeconds = Math.max(...(r.commitsMs as number[])) / 1000;
     if (system === 'store') {
