@@ -24,7 +24,7 @@ export class Canvas {
     readonly height: number,
     readonly color: boolean,
     background: Rgb = [255, 255, 255],
-    depth?: number,
+    readonly depth?: number,
   ) {
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
       throw new RangeError(`canvas size ${width}x${height}`);
@@ -147,10 +147,16 @@ export class Canvas {
   }
 
   /** One byte a pixel: a grey canvas's luma (its three channels are equal). */
-  grey(): Buffer {
-    const out = Buffer.allocUnsafe(this.width * this.height);
-    for (let i = 0, j = 0; j < out.length; i += 3, j++) out[j] = this.data[i]!;
+  grey(into?: Buffer): Buffer {
+    const n = this.width * this.height;
+    const out = into && into.length === n ? into : Buffer.allocUnsafe(n);
+    for (let i = 0, j = 0; j < n; i += 3, j++) out[j] = this.data[i]!;
     return out;
+  }
+
+  /** Whether a picture for `screen` can be drawn on this canvas (render's `into`). */
+  fits(width: number, height: number, color: boolean, depth?: number): boolean {
+    return this.width === width && this.height === height && this.color === color && this.depth === depth;
   }
 
   /** Same size and pixels. */

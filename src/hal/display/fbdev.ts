@@ -109,6 +109,8 @@ export class FbdevDisplay implements Display {
   /** Frames drawn so far. */
   frames = 0;
   private last: Canvas | undefined;
+  /** The canvas the next frame is drawn on: never `last`, which the next frame is compared with. */
+  private spare: Canvas | undefined;
   private closed = false;
   private lastKey = '';
 
@@ -150,8 +152,12 @@ export class FbdevDisplay implements Display {
     const key = JSON.stringify(view);
     if (key === this.lastKey) return;
     this.lastKey = key;
-    const frame = render(view, this.screen);
+    // Drawn on the canvas before last (render's `into`): a new 200 KB canvas at every
+    // refresh would be garbage the collector leaves for seconds.
+    const frame = render(view, this.screen, this.spare);
+    this.spare = frame;
     if (frame.equals(this.last)) return;
+    this.spare = this.last;
     this.last = frame;
     const packed = packFrame(frame, this.info);
     try {

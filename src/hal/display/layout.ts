@@ -92,9 +92,15 @@ export function titleText(view: UpgradeView): string {
  * Draws the upgrade (or error) screen for `view` on a display of the model's
  * geometry: `screen.width` × `screen.height`, quantised to `screen.depth` bits,
  * greys only unless `screen.color`. Pure: the same view gives the same pixels.
+ * `into`: a canvas to draw on again (cleared first) when it has the screen's geometry.
  */
-export function render(view: UpgradeView, screen: Screen): Canvas {
-  const c = new Canvas(screen.width, screen.height, screen.color, paletteFor(screen).bg, screen.depth);
+export function render(view: UpgradeView, screen: Screen, into?: Canvas): Canvas {
+  // A display drawing frame after frame hands its last canvas back: a frame is 200 KB
+  // (RGB), and new ones each second piled up as garbage the collector, seeing little
+  // JavaScript allocated, left for seconds (a board's peak RSS carried megabytes of them).
+  const bg = paletteFor(screen).bg;
+  const c = into?.fits(screen.width, screen.height, screen.color, screen.depth) ? into : new Canvas(screen.width, screen.height, screen.color, bg, screen.depth);
+  if (c === into) c.fill(bg);
   if (screen.width < COMPACT_W || screen.height < COMPACT_H) compactLayout(c, view, paletteFor(screen));
   else fullLayout(c, view, paletteFor(screen));
   return c;

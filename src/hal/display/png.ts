@@ -14,9 +14,9 @@ import type { Display } from './types';
  * row: 0.5-1 ms a frame instead of 4-7 (warm), for files of 4-14 KB instead of 3-8.
  * A sim board in a fleet spent a quarter of its CPU here.
  */
-export function encodePng(c: Canvas): Buffer {
+export function encodePng(c: Canvas, greyScratch?: Buffer): Buffer {
   const colorType = c.color ? 2 : 0;
-  const data = c.color ? Buffer.from(c.data.buffer, c.data.byteOffset, c.data.length) : c.grey();
+  const data = c.color ? Buffer.from(c.data.buffer, c.data.byteOffset, c.data.length) : c.grey(greyScratch);
   // The sync writer reads only width, height and data: a plain record, not a `new PNG()`,
   // which per frame builds a stream with its parser and a zeroed RGBA buffer (4 x w x h)
   // that is thrown away at once (a board's peak RSS carried several MiB of them).
@@ -51,6 +51,9 @@ export class PngDisplay implements Display {
   /** Frames rendered so far (for tests: a held-back view is not drawn until it is due). */
   draws = 0;
   private last: Canvas | undefined;
+  /** The canvas the next frame is drawn on: never `last`, which the next frame is compared with. */
+  private spare: Canvas | undefined;
+  private greyScratch: Buffer | undefined;
   private lastPhase: string | undefined;
   private lastDrawAt = -Infinity;
   private pending: UpgradeView | undefined;
@@ -128,17 +131,29 @@ export class PngDisplay implements Display {
   private draw(view: UpgradeView): Canvas {
     this.draws++;
     this.lastDrawAt = this.now();
-    return render(view, this.screen);
+    this.spare = render(view, this.screen, this.spare);
+    return this.spare;
   }
 
   /** Writes the frame unless the file already shows it. */
   private write(frame: Canvas): Promise<void> {
     if (frame.equals(this.last)) return this.chain;
+    // Encoded now, not when the file writes before it are done: the canvas is drawn on
+    // again by a later frame (the one before it becomes the spare).
+    const grey = frame.color ? undefined : (this.greyScratch ??= Buffer.allocUnsafe(frame.width * frame.height));
+    let png: Buffer;
+    try {
+      png = encodePng(frame, grey);
+    } catch (e) {
+      this.log.wrn(`display png ${this.path}: ${(e as Error).message}`);
+      return this.chain;
+    }
+    this.spare = this.last;
     this.last = frame;
     this.chain = this.chain.then(async () => {
       const tmp = `${this.path}.${process.pid}.tmp`;
       try {
-        await writeFile(tmp, encodePng(frame));
+        await writeFile(tmp, png);
         await rename(tmp, this.path);
         this.writes++;
       } catch (e) {

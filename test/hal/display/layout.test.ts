@@ -156,3 +156,17 @@ test('a screen is quantised as it is drawn: the same pixels as quantising the wh
 });
 
 test.run();
+
+test('render into a used canvas: the same pixels as a new one, on the same canvas; another geometry gets a new one', () => {
+  for (const model of allModels()) {
+    const screen = screenOf(model);
+    const used = render(errorView(model), screen);
+    const again = render(upgradeView(model), screen, used);
+    assert.ok(again === used, `${model}: drawn on the canvas given`);
+    assert.ok(again.equals(render(upgradeView(model), screen)), `${model}: nothing of the error screen left`);
+  }
+  const small = render(upgradeView('CP-7911G'), screenOf('CP-7911G'));
+  const big = render(upgradeView('CP-7961G'), screenOf('CP-7961G'), small);
+  assert.ok(big !== small, 'a canvas of another size is not drawn on');
+  assert.is(big.width, 320);
+});

@@ -34,6 +34,41 @@ test('openDisplay png: the file under the root holds the screen, grey, at the mo
   }
 });
 
+test('png: frame after frame, each file holds its own picture (the canvases drawn on again keep nothing of earlier frames)', async () => {
+  const root = await temp();
+  try {
+    const path = join(root, 'screen.png');
+    const d = await PngDisplay.open(path, screen, silentLogger, { minIntervalMs: 0 });
+    const views = [upgradeView(), progressed(1_048_576), { ...upgradeView(), phase: 'error' as const, error: 'flash gone' }, progressed(2_000_000), progressed(0)];
+    // Shown without waiting for each write: later frames are drawn (on the canvases of
+    // earlier ones) while earlier files are still being written. What each file was
+    // encoded from is recorded as it is encoded.
+    const encoded: Buffer[] = [];
+    const write = PNG.sync.write;
+    PNG.sync.write = (png, options) => {
+      encoded.push(Buffer.from(png.data));
+      return write(png, options);
+    };
+    try {
+      await Promise.all(views.map((v) => d.show(v)));
+      await d.settled();
+    } finally {
+      PNG.sync.write = write;
+    }
+    assert.equal(encoded.map((b) => [...b]), views.map((v) => [...render(v, screen).grey()]), 'every file its own frame');
+    assert.equal([...PNG.sync.read(await readFile(path)).data], [...render(views.at(-1)!, screen).toRgba()]);
+    for (const v of views) {
+      await d.show(v);
+      await d.settled();
+      assert.equal([...PNG.sync.read(await readFile(path)).data], [...render(v, screen).toRgba()], `${v.phase} ${v.components[2]?.bytes}`);
+    }
+    assert.is(d.draws, 2 * views.length);
+    await d.close();
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
 test('png: each write replaces the file by rename (a new inode), never rewrites it in place', async () => {
   const root = await temp();
   try {
