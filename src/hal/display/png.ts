@@ -19,7 +19,7 @@ export function encodePng(c: Canvas, greyScratch?: Buffer): Buffer {
   const data = c.color ? Buffer.from(c.data.buffer, c.data.byteOffset, c.data.length) : c.grey(greyScratch);
   // The sync writer reads only width, height and data: a plain record, not a `new PNG()`,
   // which per frame builds a stream with its parser and a zeroed RGBA buffer (4 x w x h)
-  // that is thrown away at once (a board's peak RSS carried several MiB of them).
+  // that is thrown away at once.
   return PNG.sync.write({ width: c.width, height: c.height, data } as PNG, { colorType, inputColorType: colorType, inputHasAlpha: false, filterType: 1 });
 }
 
