@@ -14,7 +14,10 @@ import { netnsUnavailable } from '../../src/lab/netns/subnet';
 import { anyMissing, testIf } from '../helpers/ci';
 import { BUNDLE, bestMatch, snapshots, type Taken } from './board-logs';
 
-const SET_BYTES = 2 << 20;
+// Long enough (two models' sets, 6.7 s at 10 Mbit/s) that a snapshot which caught a board
+// moving is followed by another before the first board is done, under CI's load too: with
+// 2 MiB a loaded run had time for one, which caught a board between parents, and failed.
+const SET_BYTES = 4 << 20;
 /** An address of the lab's subnet no board or origin has (they take host 1 and 10 on). */
 const WATCHER = '198.18.0.2/16';
 
