@@ -98,11 +98,11 @@ export function render(view: UpgradeView, screen: Screen, into?: Canvas): Canvas
   // A display drawing frame after frame hands its last canvas back: a frame is 200 KB
   // (RGB), and new ones each second piled up as garbage the collector, seeing little
   // JavaScript allocated, left for seconds (a display alone, 60 frames: 5 MiB more at its peak).
-  const bg = paletteFor(screen).bg;
-  const c = into?.fits(screen.width, screen.height, screen.color, screen.depth) ? into : new Canvas(screen.width, screen.height, screen.color, bg, screen.depth);
-  if (c === into) c.fill(bg);
-  if (screen.width < COMPACT_W || screen.height < COMPACT_H) compactLayout(c, view, paletteFor(screen));
-  else fullLayout(c, view, paletteFor(screen));
+  const p = paletteFor(screen);
+  const c = into?.fits(screen.width, screen.height, screen.color, screen.depth) ? into : new Canvas(screen.width, screen.height, screen.color, p.bg, screen.depth);
+  if (c === into) c.fill(p.bg);
+  if (screen.width < COMPACT_W || screen.height < COMPACT_H) compactLayout(c, view, p);
+  else fullLayout(c, view, p);
   return c;
 }
 

@@ -42,7 +42,7 @@ export async function fetchDirect(f: DirectFetch): Promise<{ resumedBytes: numbe
       corrupt: (_index, _source, e) => settle.fail(e),
       failed: (e) => settle.fail(e),
     },
-    { checking: f.checking, flashWriting: f.origin.sackShare && (() => f.origin.sackShare!.flashWriting()) },
+    { checking: f.checking, flashWriting: f.origin.sackShare?.flashWriting },
   );
   const kept = await pipeline.open();
   try {

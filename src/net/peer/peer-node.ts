@@ -162,9 +162,10 @@ export class PeerNode {
 
   /** The origin as this board's transfers take it: with one in-flight budget for all of them (SackShare). */
   private readonly origin: OriginOptions;
+  private readonly share = new SackShare();
 
   constructor(private readonly o: PeerNodeOptions) {
-    this.origin = { ...o.origin, sackShare: new SackShare() };
+    this.origin = { ...o.origin, sackShare: this.share };
     this.log = o.logger ?? silentLogger;
     this.dlog = this.log.child('DLoad');
     this.udp = new Datagrams(o, this.dlog, (bytes, from) => {
@@ -235,7 +236,7 @@ export class PeerNode {
         },
       },
       // Every file's writes tell the board's SackShare how fast its flash takes data.
-      { checking: file.checking, flashWriting: () => this.origin.sackShare!.flashWriting() },
+      { checking: file.checking, flashWriting: this.share.flashWriting },
     );
     const kept = await pipeline.open();
     if (kept > 0) this.log.inf(`${file.name}: resuming after ${kept} verified blocks already on flash`);

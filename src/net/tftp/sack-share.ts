@@ -60,9 +60,10 @@ export class SackShare {
    * A write to the board's flash starts (any file's); call what it returns with the
    * bytes written when it ends (0 if it failed; twice is harmless). Flash is busy while
    * any write is under way: writes at once share that time, so four components written
-   * side by side count the flash's pace, not a quarter of it.
+   * side by side count the flash's pace, not a quarter of it. Bound, so that a
+   * pipeline can be handed `share.flashWriting` itself.
    */
-  flashWriting(): (bytes: number) => void {
+  readonly flashWriting = (): ((bytes: number) => void) => {
     this.countBusy();
     this.writing++;
     let ended = false;
@@ -77,7 +78,7 @@ export class SackShare {
         this.flashMs /= 2;
       }
     };
-  }
+  };
 
   private countBusy(): void {
     const t = this.now();
