@@ -13,6 +13,7 @@
         'src/gpio.cc',
         'src/i2c.cc',
         'src/termios.cc',
+        'src/writeback.cc',
       ],
       # node_addon_api_except: C++ exceptions on (NAPI_CPP_EXCEPTIONS, no
       # -fno-exceptions). Every call here has several ways to fail (argument checks,

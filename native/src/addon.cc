@@ -11,6 +11,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pfs::InitGpio(env, exports);
   pfs::InitI2c(env, exports);
   pfs::InitTermios(env, exports);
+  pfs::InitWriteback(env, exports);
   return exports;
 }
 

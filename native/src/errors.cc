@@ -69,13 +69,18 @@ std::string ErrnoName(int err) {
   return "E" + std::to_string(err);
 }
 
-void ThrowErrno(const Napi::Env& env, const char* op, const std::string& path, int err) {
+Napi::Error ErrnoError(const Napi::Env& env, const char* op, const std::string& path, int err) {
   std::string name = ErrnoName(err);
   Napi::Error error = Napi::Error::New(env, std::string(op) + " " + path + ": " + name + " (" + strerror(err) + ")");
   error.Set("errno", Napi::Number::New(env, -err));
   error.Set("syscall", Napi::String::New(env, op));
   error.Set("path", Napi::String::New(env, path));
-  ThrowWithCode(error, name.c_str());
+  error.Set("code", Napi::String::New(env, name));
+  return error;
+}
+
+void ThrowErrno(const Napi::Env& env, const char* op, const std::string& path, int err) {
+  throw ErrnoError(env, op, path, err);
 }
 
 void ThrowType(const Napi::Env& env, const std::string& message) {

@@ -16,7 +16,9 @@
 
 namespace pfs {
 
-// Throws the errno error described above. `err` is the errno value.
+// The errno error described above. `err` is the errno value.
+Napi::Error ErrnoError(const Napi::Env& env, const char* op, const std::string& path, int err);
+// Throws it.
 [[noreturn]] void ThrowErrno(const Napi::Env& env, const char* op, const std::string& path, int err);
 
 // Throws a TypeError / RangeError with a Node-style code.
@@ -57,5 +59,6 @@ void InitMtd(Napi::Env env, Napi::Object exports);
 void InitGpio(Napi::Env env, Napi::Object exports);
 void InitI2c(Napi::Env env, Napi::Object exports);
 void InitTermios(Napi::Env env, Napi::Object exports);
+void InitWriteback(Napi::Env env, Napi::Object exports);
 
 }  // namespace pfs

@@ -40,6 +40,13 @@ export interface PfsNative {
   i2cSetAddress(fd: number, path: string, address: number): void;
   /** termios: raw 8N1 at `baud` on a TTY. */
   setBaud(fd: number, path: string, baud: number): void;
+  /**
+   * sync_file_range(SYNC_FILE_RANGE_WRITE) on the thread pool: the kernel starts
+   * writing the dirty pages of [offset, offset + length) (length 0: to the end) and
+   * the promise settles once it has, not once they are on the medium. Optional: an
+   * addon built before it, and fakes, leave it out.
+   */
+  startWriteback?(fd: number, path: string, offset: number, length: number): Promise<void>;
 }
 
 export interface FbInfo {

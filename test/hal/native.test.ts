@@ -81,7 +81,7 @@ t.after.each((ctx) => {
 });
 
 nt('exports every function of PfsNative', () => {
-  for (const f of ['fbInfo', 'mmap', 'msync', 'mtdInfo', 'mtdErase', 'mtdIsBad', 'gpioRequestOutputs', 'gpioSetValues', 'i2cSetAddress', 'setBaud'])
+  for (const f of ['fbInfo', 'mmap', 'msync', 'mtdInfo', 'mtdErase', 'mtdIsBad', 'gpioRequestOutputs', 'gpioSetValues', 'i2cSetAddress', 'setBaud', 'startWriteback'])
     assert.type((n as unknown as Record<string, unknown>)[f], 'function', f);
 });
 
@@ -153,6 +153,20 @@ nt('every ioctl on a regular file is ENOTTY, with the operation and the path in 
   assertErrno(thrown(() => n.gpioSetValues(fd, file, [1])), 'ENOTTY', file, 'GPIO_V2_LINE_SET_VALUES_IOCTL');
   assertErrno(thrown(() => n.i2cSetAddress(fd, file, 0x3c)), 'ENOTTY', file, 'I2C_SLAVE');
   assertErrno(thrown(() => n.setBaud(fd, file, 115200)), 'ENOTTY', file, 'tcgetattr');
+});
+
+nt('startWriteback on a file with dirty pages resolves; on a bad fd it rejects with EBADF, and bad arguments throw', async ({ file, fd }) => {
+  writeSync(fd, Buffer.alloc(2 * PAGE, 0x5a), 0, 2 * PAGE, 0);
+  assert.is(await n.startWriteback!(fd, file, 0, 0), undefined);
+  assert.is(await n.startWriteback!(fd, file, PAGE, PAGE), undefined);
+  const e = await n.startWriteback!(999_999, '/flash/slotB/apps.sbn', 0, 0).then(
+    () => assert.unreachable('a bad fd resolved'),
+    (x: ReturnType<typeof thrown>) => x,
+  );
+  assertErrno(e!, 'EBADF', '/flash/slotB/apps.sbn', 'sync_file_range');
+  const range = thrown(() => n.startWriteback!(fd, file, -1, 0));
+  assert.instance(range, RangeError);
+  assert.match(range.message, /startWriteback\(\): offset must be in/);
 });
 
 nt('a closed or never-opened fd is EBADF', ({ file }) => {

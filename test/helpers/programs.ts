@@ -62,7 +62,7 @@ export function findProgram(
 }
 
 /** The real programs the tests run. */
-export type Program = 'in.tftpd' | 'atftpd' | 'atftp' | 'tftp' | 'openssl' | 'script' | 'stty' | 'ip';
+export type Program = 'in.tftpd' | 'atftpd' | 'atftp' | 'tftp' | 'openssl' | 'script' | 'stty' | 'ip' | 'losetup' | 'mkfs.ext4';
 
 const finders: Record<Program, () => string | undefined> = {
   'in.tftpd': () => inTftpdPath(),
@@ -73,6 +73,8 @@ const finders: Record<Program, () => string | undefined> = {
   script: () => findProgram('script', ['/usr/bin/script']),
   stty: () => findProgram('stty', ['/usr/bin/stty', '/bin/stty']),
   ip: () => findProgram('ip', ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip']),
+  losetup: () => findProgram('losetup', ['/usr/sbin/losetup', '/sbin/losetup']),
+  'mkfs.ext4': () => findProgram('mkfs.ext4', ['/usr/sbin/mkfs.ext4', '/sbin/mkfs.ext4']),
 };
 
 /** What is missing among `programs` (one clause each), or undefined when all are here. */

@@ -1,6 +1,7 @@
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeAll } from '../../io/write-all';
+import { loadNative } from '../native';
 
 /** An open file of a FlashFs: position-addressed, counts in bytes. */
 export interface FsFile {
@@ -10,6 +11,12 @@ export interface FsFile {
   truncate(length: number): Promise<void>;
   /** The file's bytes are on the medium (not its name: see syncDir). */
   sync(): Promise<void>;
+  /**
+   * Starts putting the file's bytes on the medium and returns without waiting for
+   * them, with no journal commit and no flush of the device's cache (which each
+   * sync() costs). Absent where it cannot be done (no native addon, MemFs).
+   */
+  startWriteback?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -43,12 +50,14 @@ export const nodeFs: FlashFs = {
     // 'r+' needs the file to exist, and 'a' would force every write to the end.
     if (mode === 'write') await (await open(path, 'a')).close();
     const h = await open(path, mode === 'write' ? 'r+' : 'r');
+    const native = mode === 'write' ? loadNative() : undefined;
     return {
       writev: async (buffers, position) => (await h.writev(buffers as Buffer[], position)).bytesWritten,
       read: async (buffer, offset, length, position) => (await h.read(buffer, offset, length, position)).bytesRead,
       size: async () => (await h.stat()).size,
       truncate: (length) => h.truncate(length),
       sync: () => h.sync(),
+      startWriteback: native?.startWriteback ? () => native.startWriteback!(h.fd, path, 0, 0) : undefined,
       close: () => h.close(),
     };
   },

@@ -2,17 +2,34 @@ import type { FsFile } from './fs';
 
 /**
  * A component file that puts its bytes on the medium while the download goes on: once
- * `everyBytes` were written since the last sync began, a sync starts in the background
+ * `everyBytes` were written since the last push began, a push starts in the background
  * (one at a time; writes go on beside it). The commit's own sync then finds little
  * left to flush. Without it a board's whole image sits in the page cache until the
  * commit, which then waits for all of it: on an SD card 8 MiB is about half a second
  * after the last byte arrived, while the download itself left the card idle.
  *
- * A background sync that fails is not lost: the next write, sync or close reports it.
- * Linux tells a write-back error to the descriptors open when it happened, so the
- * commit's later sync on a descriptor of its own might not see it.
+ * The push is `startWriteback` where the file has it (the kernel starts writing the
+ * dirty pages; no journal commit, no cache flush), else a full sync. A sync every
+ * 256 KiB cost each board of a 32-board fleet sharing one disk a tenth of its CPU and
+ * the fleet 1-2 s (bench/RESULTS.md, Fleet): each one commits the file system's journal
+ * and flushes the device's cache, which only the commit needs.
+ *
+ * A push that fails is not lost: the next write, sync or close reports it. Linux
+ * tells a write-back error to the descriptors open when it happened, so the commit's
+ * later sync on a descriptor of its own might not see it once a sync here has.
  */
 export function writeBehind(f: FsFile, everyBytes: number): FsFile {
+  // A kernel or file system that cannot start a writeback says so at once (ENOSYS,
+  // EINVAL): this file is then pushed with syncs, and that is no error of the download.
+  let writeback = !!f.startWriteback;
+  const push = (): Promise<void> =>
+    writeback
+      ? f.startWriteback!().catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'ENOSYS' && e.code !== 'EINVAL') throw e;
+          writeback = false;
+          return f.sync();
+        })
+      : f.sync();
   let unsynced = 0;
   let inflight: Promise<void> | undefined;
   let failed: { error: unknown } | undefined;
@@ -32,7 +49,7 @@ export function writeBehind(f: FsFile, everyBytes: number): FsFile {
       unsynced += n;
       if (unsynced >= everyBytes && !inflight) {
         unsynced = 0;
-        inflight = f.sync().then(
+        inflight = push().then(
           () => {
             inflight = undefined;
           },

@@ -103,4 +103,59 @@ test('close waits for a running sync before closing the descriptor, then reports
   assert.match((r as Error | undefined)?.message ?? '', /EIO: late/, 'close hid the failed sync');
 });
 
+/** slowFile with startWriteback (the native addon's): what a push calls when the file has it. */
+function writebackFile() {
+  const s = slowFile();
+  s.f.startWriteback = () => {
+    s.log.push('writeback');
+    return new Promise<void>((resolve, reject) => s.pending.push({ resolve, reject }));
+  };
+  return s;
+}
+
+test('a file that can start its writeback is pushed that way: no sync (journal commit, cache flush) until one is asked for', async () => {
+  const { f, log, pending, settle } = writebackFile();
+  const w = writeBehind(f, 256 * 1024);
+  await w.writev([KiB(256)], 0);
+  assert.equal(log, ['write 0+262144', 'writeback'], 'pushed with a sync, which flushes the card each time');
+  await w.writev([KiB(256)], 256 * 1024);
+  assert.is(pending.length, 1, 'a second push started while one was running');
+  await settle();
+  await w.writev([KiB(256)], 512 * 1024);
+  assert.is(log.filter((l) => l === 'writeback').length, 2);
+  assert.not.ok(log.includes('sync'), 'a push synced');
+  await settle();
+  // The caller's sync is a real one: what commit relies on.
+  const s = w.sync();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(log.at(-1), 'sync');
+  await settle();
+  await s;
+});
+
+test('a writeback that could not be started is reported by the next write', async () => {
+  const { f, settle } = writebackFile();
+  const w = writeBehind(f, 1024);
+  await w.writev([KiB(1)], 0);
+  await settle(new Error('EIO: card gone'));
+  const e = await w.writev([KiB(1)], 1024).then(
+    () => undefined,
+    (x: Error) => x,
+  );
+  assert.match(e?.message ?? '', /EIO: card gone/);
+});
+
+test('a file system that cannot start a writeback (ENOSYS, EINVAL) is pushed with syncs instead, without failing the download', async () => {
+  const { f, log, settle } = writebackFile();
+  const w = writeBehind(f, 1024);
+  await w.writev([KiB(1)], 0);
+  await settle(Object.assign(new Error('sync_file_range /flash/slotB/apps.sbn: ENOSYS (Function not implemented)'), { code: 'ENOSYS' }));
+  assert.equal(log.at(-1), 'sync', 'no sync in place of the writeback');
+  await settle();
+  await w.writev([KiB(1)], 1024);
+  assert.equal(log.slice(-2), ['write 1024+1024', 'sync'], 'the next push tried the writeback again');
+  await settle();
+  await w.close();
+});
+
 test.run();
