@@ -7,6 +7,16 @@ export interface PrefixReader {
 }
 
 /**
+ * Bytes one read asks for (whole blocks, at least one): a read is a round trip to the
+ * thread pool, and on a busy board each one waits its turn for a core. Blocks of 64 KiB
+ * one at a time were 32 such waits per 2 MiB component, in the commit's path (the
+ * read-back took 161-199 ms of a 16-board fleet's tail; 256 KiB reads 61-74 ms). 1 MiB
+ * reads were no quicker and, four components reading back at once, raised a board's
+ * peak RSS by 2 MiB (bench/RESULTS.md, Fleet).
+ */
+const READ_BYTES = 256 * 1024;
+
+/**
  * Whole blocks at the start of `medium` (of its first `have` bytes) that match the
  * plan: what an interrupted download already holds. A power cut can leave anything
  * after the last good block, so the first block that fails its hash ends the prefix.
@@ -14,18 +24,27 @@ export interface PrefixReader {
 export async function verifiedPrefix(medium: PrefixReader, have: number, plan: BlockPlan): Promise<number> {
   const limit = Math.min(have, plan.size);
   if (limit <= 0) return 0;
-  const buf = Buffer.allocUnsafe(Math.min(plan.blockSize, limit));
+  const perRead = Math.max(1, Math.floor(READ_BYTES / plan.blockSize)) * plan.blockSize;
+  const buf = Buffer.allocUnsafe(Math.min(perRead, limit));
   let n = 0;
-  for (let off = 0; off < limit; off += plan.blockSize, n++) {
-    const len = Math.min(plan.blockSize, plan.size - off);
-    if (off + len > limit) break; // a partly written block is fetched again
+  for (let at = 0; at < limit; at += perRead) {
+    // Only whole blocks: a partly written block is fetched again.
+    const end = Math.min(at + perRead, plan.size);
+    const whole = end <= limit ? end : at + Math.floor((limit - at) / plan.blockSize) * plan.blockSize;
+    const len = whole - at;
+    if (len <= 0) return n;
     let got = 0;
     while (got < len) {
-      const r = await medium.read(buf, got, len - got, off + got);
-      if (r === 0) return n;
+      const r = await medium.read(buf, got, len - got, at + got);
+      if (r === 0) break;
       got += r;
     }
-    if (!createHash('sha256').update(buf.subarray(0, len)).digest().equals(plan.hashes[n]!)) break;
+    for (let off = 0; off < got; off += plan.blockSize, n++) {
+      const blockLen = Math.min(plan.blockSize, plan.size - (at + off));
+      if (off + blockLen > got) return n; // the medium ended inside this block
+      if (!createHash('sha256').update(buf.subarray(off, off + blockLen)).digest().equals(plan.hashes[n]!)) return n;
+    }
+    if (got < len) return n;
   }
   return n;
 }
