@@ -182,6 +182,10 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     mark(p, 'manifest verified', `${load}.loads`);
     if (watch?.live) watch.peers.certain(manifest.files.map((f) => f.name));
     await p.flash.beginInstall(load);
+    // The manifest goes into the slot beside its components while they download, not
+    // between the last read-back and the commit. commit() syncs it with them.
+    const manifestStored = storeManifest(p, `${load}.loads`, manifestBytes);
+    manifestStored.catch(() => {}); // awaited below; a download that fails first must not leave it unhandled
     p.progress?.components(manifest.files, !!watch?.live);
     // Every block was verified on its way to flash; what is committed is what flash
     // gives back. Each component is read back as soon as it is complete, while the
@@ -195,11 +199,7 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     const all = watch?.live ? watch.run(Promise.all(manifest.files.map((f) => fetchAndReadBack(f, watch)())).then(() => {}), direct) : direct();
     await withDeadline(all, deadline, `the download and read-back of ${load} did not finish ${limit}`);
     p.log.inf(`read back from flash: ${manifest.files.length} components, every block matches its SHA-256`);
-    const store = await p.flash.openComponent(`${load}.loads`);
-    await writeAll(store, manifestBytes);
-    // No sync of its own: commit() puts every file it lists on the medium, this one with the
-    // components, in one round of syncs (one fewer in a row before the switch).
-    await store.close();
+    await manifestStored;
     await p.flash.commit(load, [...manifest.files.map((f) => ({ name: f.name, size: f.size })), { name: `${load}.loads`, size: manifestBytes.length }]);
     p.log.not(`committed load ${load}: every component verified on flash and read back`);
     committedAt = Date.now();
@@ -389,6 +389,20 @@ function fetchComponent(p: UpgradePorts, f: UpgradeManifest['files'][number], wa
     p.progress?.component(f.name, 'done');
     p.log.inf(`${f.name}: ${f.size} bytes verified on flash`);
   };
+}
+
+/**
+ * Writes the verified manifest into the slot being installed. No sync of its own:
+ * commit() puts every file it lists on the medium, this one with the components, in
+ * one round of syncs.
+ */
+async function storeManifest(p: UpgradePorts, name: string, bytes: Buffer): Promise<void> {
+  const store = await p.flash.openComponent(name);
+  try {
+    await writeAll(store, bytes);
+  } finally {
+    await store.close();
+  }
 }
 
 /** Blocks of `f` at the start of its slot that read back from flash with their SHA-256. */

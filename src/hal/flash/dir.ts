@@ -291,11 +291,13 @@ export class DirFlash implements Flash {
     }
     const dir = this.slotDir(inst.slot);
     // 1. Every byte of every file on the medium before anything can name the slot complete.
-    for (const { name, size } of files) {
-      const rel = `slot${inst.slot}/${name}`;
-      const have = await this.io(rel, 'size', () => this.fs.size(join(dir, name)));
-      if (have !== size) this.fail('PFS_ERR_FLASH_INCOMPLETE', rel, `cannot commit ${load}: ${have === null ? 'missing' : `${have} bytes, expected ${size}`}`);
-    }
+    // The sizes are asked for together: each is a round trip to the thread pool, in the
+    // path between the last byte and the commit.
+    const sizes = await Promise.all(files.map(({ name }) => this.io(`slot${inst.slot}/${name}`, 'size', () => this.fs.size(join(dir, name)))));
+    files.forEach(({ name, size }, i) => {
+      const have = sizes[i];
+      if (have !== size) this.fail('PFS_ERR_FLASH_INCOMPLETE', `slot${inst.slot}/${name}`, `cannot commit ${load}: ${have === null ? 'missing' : `${have} bytes, expected ${size}`}`);
+    });
     // All at once: their order does not matter, only that all are done before step 2,
     // and the file system can then flush them together rather than one after the other.
     const syncs = files.map(async ({ name }) => {
