@@ -1,5 +1,5 @@
-import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { openForWrite } from '../../io/open-for-write';
 import { dirname } from 'node:path';
 import { writeAll } from '../../io/write-all';
 import { loadNative } from '../native';
@@ -48,10 +48,7 @@ const missing = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT';
 /** The real file system (node:fs). */
 export const nodeFs: FlashFs = {
   async open(path, mode) {
-    // Created if missing, never truncated, writes where they are asked for: none of the
-    // string flags says that ('r+' needs the file, 'a' forces every write to the end), and
-    // creating it first with 'a' was two more round trips to the thread pool per file.
-    const h = await open(path, mode === 'write' ? constants.O_RDWR | constants.O_CREAT : 'r', 0o666);
+    const h = mode === 'write' ? await openForWrite(path) : await open(path, 'r');
     const native = mode === 'write' ? loadNative() : undefined;
     return {
       writev: async (buffers, position) => (await h.writev(buffers as Buffer[], position)).bytesWritten,

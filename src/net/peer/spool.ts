@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { openForWrite } from '../../io/open-for-write';
 import { PfsError } from '../../errors';
 import { writeAll } from '../../io/write-all';
 
@@ -20,9 +20,7 @@ export interface SpoolMedium {
 
 /** A plain file as a spool medium (created if missing). */
 export async function fileMedium(path: string): Promise<SpoolMedium> {
-  // 'r+' needs the file to exist, and 'a' would force every write to the end.
-  await (await open(path, 'a')).close();
-  const h = await open(path, 'r+');
+  const h = await openForWrite(path);
   const { size } = await h.stat();
   return {
     device: path,
