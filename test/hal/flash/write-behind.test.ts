@@ -34,6 +34,16 @@ function slowFile() {
   return { f, log, pending, settle };
 }
 
+/** slowFile with startWriteback (the native addon's): what a push calls when the file has it. */
+function writebackFile() {
+  const s = slowFile();
+  s.f.startWriteback = () => {
+    s.log.push('writeback');
+    return new Promise<void>((resolve, reject) => s.pending.push({ resolve, reject }));
+  };
+  return s;
+}
+
 const KiB = (n: number) => Buffer.alloc(n * 1024);
 
 test('a sync starts in the background once everyBytes were written, and writes go on beside it', async () => {
@@ -53,19 +63,24 @@ test('a sync starts in the background once everyBytes were written, and writes g
   await settle();
 });
 
-test('a background sync that failed is reported by the next write, and only once', async () => {
-  const { f, settle } = slowFile();
-  const w = writeBehind(f, 1024);
-  await w.writev([KiB(1)], 0);
-  await settle(new Error('EIO: card gone'));
-  const e = await w.writev([KiB(1)], 1024).then(
-    () => undefined,
-    (x: Error) => x,
-  );
-  assert.match(e?.message ?? '', /EIO: card gone/, 'the failed sync went unreported');
-  await w.writev([KiB(1)], 1024);
-  await settle();
-});
+for (const [kind, make] of [
+  ['sync', () => slowFile()],
+  ['writeback', () => writebackFile()],
+] as const) {
+  test(`a background ${kind} that failed is reported by the next write, and only once`, async () => {
+    const { f, settle } = make();
+    const w = writeBehind(f, 1024);
+    await w.writev([KiB(1)], 0);
+    await settle(new Error('EIO: card gone'));
+    const e = await w.writev([KiB(1)], 1024).then(
+      () => undefined,
+      (x: Error) => x,
+    );
+    assert.match(e?.message ?? '', /EIO: card gone/, `the failed ${kind} went unreported`);
+    await w.writev([KiB(1)], 1024);
+    await settle();
+  });
+}
 
 test('sync waits for the background sync and reports its failure instead of claiming the bytes are safe', async () => {
   const { f, log, pending, settle } = slowFile();
@@ -103,15 +118,6 @@ test('close waits for a running sync before closing the descriptor, then reports
   assert.match((r as Error | undefined)?.message ?? '', /EIO: late/, 'close hid the failed sync');
 });
 
-/** slowFile with startWriteback (the native addon's): what a push calls when the file has it. */
-function writebackFile() {
-  const s = slowFile();
-  s.f.startWriteback = () => {
-    s.log.push('writeback');
-    return new Promise<void>((resolve, reject) => s.pending.push({ resolve, reject }));
-  };
-  return s;
-}
 
 test('a file that can start its writeback is pushed that way: no sync (journal commit, cache flush) until one is asked for', async () => {
   const { f, log, pending, settle } = writebackFile();
@@ -131,18 +137,6 @@ test('a file that can start its writeback is pushed that way: no sync (journal c
   assert.equal(log.at(-1), 'sync');
   await settle();
   await s;
-});
-
-test('a writeback that could not be started is reported by the next write', async () => {
-  const { f, settle } = writebackFile();
-  const w = writeBehind(f, 1024);
-  await w.writev([KiB(1)], 0);
-  await settle(new Error('EIO: card gone'));
-  const e = await w.writev([KiB(1)], 1024).then(
-    () => undefined,
-    (x: Error) => x,
-  );
-  assert.match(e?.message ?? '', /EIO: card gone/);
 });
 
 test('a file system that cannot start a writeback (ENOSYS, EINVAL) is pushed with syncs instead, without failing the download', async () => {
