@@ -1,6 +1,6 @@
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { openForWrite } from '../../io/open-for-write';
 import { dirname } from 'node:path';
+import { openForWrite } from '../../io/open-for-write';
 import { writeAll } from '../../io/write-all';
 import { loadNative } from '../native';
 
