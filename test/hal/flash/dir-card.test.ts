@@ -31,27 +31,29 @@ function deviceStat(dev: string): { writtenBytes: number; flushes: number } {
 /** An ext4 file system on a loop device over a file, mounted; `done` takes it all down. */
 function card(): { dev: string; mnt: string; done: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'pfs-card-'));
-  const img = join(dir, 'card.img');
   const mnt = join(dir, 'mnt');
-  mkdirSync(mnt);
-  writeFileSync(img, '');
-  truncateSync(img, 64 * MiB);
-  execFileSync(programPath('mkfs.ext4'), ['-q', '-F', img]);
-  const dev = execFileSync(programPath('losetup'), ['-f', '--show', img], { encoding: 'utf8' }).trim();
+  let dev: string | undefined;
   let mounted = false;
+  // Takes down whatever was set up, so that a step that fails leaves nothing behind.
   const done = () => {
     if (mounted) execFileSync('umount', [mnt]);
-    execFileSync(programPath('losetup'), ['-d', dev]);
+    if (dev) execFileSync(programPath('losetup'), ['-d', dev]);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
+    const img = join(dir, 'card.img');
+    mkdirSync(mnt);
+    writeFileSync(img, '');
+    truncateSync(img, 64 * MiB);
+    execFileSync(programPath('mkfs.ext4'), ['-q', '-F', img]);
+    dev = execFileSync(programPath('losetup'), ['-f', '--show', img], { encoding: 'utf8' }).trim();
     execFileSync('mount', [dev, mnt]);
     mounted = true;
+    return { dev, mnt, done };
   } catch (e) {
     done();
     throw e;
   }
-  return { dev, mnt, done };
 }
 
 testIf(missing, 'a component written to an SD-like card goes out during the download with no cache flush, and commits whole', async () => {
