@@ -10,6 +10,7 @@ import { startHttpOrigin } from './http-origin';
 import { CUCM_HTTP_PORT } from '../net/http/load-server';
 import { LabError, LabInterrupted } from './errors';
 import { BoardHost } from './board-host';
+import { boardEnv } from './board-env';
 import { generateFirmware } from './firmware';
 import { prepareSite } from './site';
 import { createLabFolder, keepLabFolder, removeStaleLabFolders } from './lab-folder';
@@ -287,8 +288,8 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       const group = specs.slice(i, i + per);
       const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
       const subnet = net;
-      if (subnet) hosts.push(forkedHost(fleet, group, () => subnet.spawn(subnet.boards[group[0]!.index]!, [process.execPath, ...self, 'lab-host'], { stdio })));
-      else if (perProcess > 0) hosts.push(forkedHost(fleet, group, () => childProcess().spawn(process.execPath, [...self, 'lab-host'], { stdio })));
+      if (subnet) hosts.push(forkedHost(fleet, group, () => subnet.spawn(subnet.boards[group[0]!.index]!, [process.execPath, ...self, 'lab-host'], { stdio, env: boardEnv() })));
+      else if (perProcess > 0) hosts.push(forkedHost(fleet, group, () => childProcess().spawn(process.execPath, [...self, 'lab-host'], { stdio, env: boardEnv() })));
       else hosts.push(inlineHost(fleet, group));
     }
     cleanups.push(() => Promise.all(hosts.map((h) => h.stop())));
