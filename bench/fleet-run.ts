@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { NetnsHost, NetnsSubnet } from '../src/lab/netns/subnet';
 import { sleep } from '../src/io/sleep';
+import { boardEnv } from '../src/lab/board-env';
 
 /** The repository (bench/..): where bench/fleet-origin.ts and dist/pfs.cjs are found. */
 export const REPO = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
@@ -185,7 +186,7 @@ export async function sha256(path: string): Promise<string> {
 export async function wanFetch(net: NetnsSubnet, host: NetnsHost, files: string[], dir: string): Promise<number[]> {
   await mkdir(dir, { recursive: true });
   const fetches = files.map((f) =>
-    net.spawn(host, [process.execPath, BUNDLE, 'tftp', 'get', `${net.origin.addr}:69`, f, '-o', join(dir, f), '--blksize', '1468', '--windowsize', '64'], { stdio: 'ignore' }),
+    net.spawn(host, [process.execPath, BUNDLE, 'tftp', 'get', `${net.origin.addr}:69`, f, '-o', join(dir, f), '--blksize', '1468', '--windowsize', '64'], { stdio: 'ignore', env: boardEnv() }),
   );
   return Promise.all(fetches.map(exitOf));
 }

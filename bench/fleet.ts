@@ -25,6 +25,7 @@ import { loadModels } from '../src/profiles';
 import { parseRate, parseSize } from '../src/units/parse';
 import { cleanupStale, NetnsSubnet } from '../src/lab/netns/subnet';
 import { prepareSite, type Site } from '../src/lab/site';
+import { boardEnv } from '../src/lab/board-env';
 import { sleep } from '../src/io/sleep';
 import { benchArgs, numberArg, numberListArg } from './args';
 import { ARIA2_LAN, ARIA2_LEECHER, ARIA2_SEED, btMissing, runBitTorrent } from './fleet-bt';
@@ -195,7 +196,7 @@ async function nodeStartFloor(c: Ctx): Promise<number> {
     c.net.boards.slice(0, c.n).map(
       (b) =>
         new Promise<void>((done) => {
-          const child = c.net.spawn(b, ['/usr/bin/time', '-f', '%M', '-o', '/dev/null', process.execPath, '-e', '0'], { stdio: 'ignore' });
+          const child = c.net.spawn(b, ['/usr/bin/time', '-f', '%M', '-o', '/dev/null', process.execPath, '-e', '0'], { stdio: 'ignore', env: boardEnv() });
           child.once('exit', () => done());
           child.once('error', () => done());
         }),
@@ -239,7 +240,7 @@ async function runBoot(c: Ctx, args: string[], capS: number): Promise<BootRun> {
     const child = c.net.spawn(
       c.net.boards[i]!,
       ['/usr/bin/time', '-f', TIME_FORMAT, '-o', join(b.root, 'rss.txt'), ...boardProgram(), 'boot', '--board', 'sim', '--root', b.root, '--boards-dir', BOARDS_DIR, '--log-format', 'json', ...args],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: boardEnv() },
     );
     // The console log goes to stderr, the LEDs and screen to stdout: read both.
     const closed = linesTo(child, join(b.root, 'console.log'), (l) => {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { prepareSite } from '../src/lab/site';
+import { boardEnv } from '../src/lab/board-env';
 import { loadModels } from '../src/profiles';
 import { TftpServer } from '../src/net/tftp/server';
 import { WanEmulator } from '../src/net/wan';
@@ -142,7 +143,7 @@ export async function runFootprintLab(o: FootprintOptions): Promise<FootprintRun
       const child = spawn(
         script ? process.execPath : o.bundle,
         [...(script ? [...(o.nodeArgs ?? []), o.bundle] : []), 'boot', '--board', 'sim', '--root', b.root, '--boards-dir', o.boardsDir ?? BOARDS_DIR, '--server', `127.0.0.1:${wanPort}`, '--config-tries', '5'],
-        { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } },
+        { stdio: ['ignore', 'pipe', 'pipe'], env: { ...boardEnv(), ...o.env } },
       );
       children.push(child);
       // The console log is on standard error, the sim board's LED and screen lines on standard out.
@@ -198,7 +199,7 @@ export async function runFootprintLab(o: FootprintOptions): Promise<FootprintRun
 
 /** The floor: `node -e 0`'s own peak RSS, KiB (what any Node process costs before it runs a line of pfs). */
 export function nodeFloorKiB(): number {
-  const r = spawnSync(process.execPath, ['-e', "process.stdout.write(/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status','utf8'))[1])"], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['-e', "process.stdout.write(/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status','utf8'))[1])"], { encoding: 'utf8', env: boardEnv() });
   return Number(r.stdout);
 }
 
