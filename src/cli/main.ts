@@ -6,7 +6,7 @@ import { commands } from './commands/index';
 import { VERSION } from '../version';
 import { nearest } from './nearest';
 import { PositionalError } from './parse-args';
-import { useBoardHeap } from './board-heap';
+import { useBoardHeap } from '../boot/board-heap';
 
 const GLOBAL_HELP = `Global options (before or after the command):
   --log-level LEVEL    err, wrn, not, inf (default) or dbg

@@ -1,4 +1,6 @@
+import { getHeapSpaceStatistics } from 'node:v8';
 import { BoardHost } from './board-host';
+import { useBoardHeap } from '../boot/board-heap';
 import type { FromHost, ToHost } from './types';
 
 /**
@@ -14,14 +16,19 @@ export async function runHostProcess(): Promise<number> {
   let host: BoardHost | undefined;
   let reporter: NodeJS.Timeout | undefined;
   let peakRss = 0;
+  let peakYoung = 0;
   const report = () => {
     if (!host) return;
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    send({ type: 'report', boards: host.reports(), rss: peakRss });
+    peakYoung = Math.max(peakYoung, getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0);
+    send({ type: 'report', boards: host.reports(), rss: peakRss, young: peakYoung });
   };
   return new Promise<number>((resolve) => {
     process.on('message', async (m: ToHost) => {
       if (m.type === 'start') {
+        // A process that hosts one board is that board, as on a Pi (--per-process 1,
+        // --netns): it takes the board's heap. Several boards share a larger nursery.
+        if (m.boards.length === 1) useBoardHeap();
         host = new BoardHost(m.fleet, m.boards);
         await host.start();
         send({ type: 'ready' });

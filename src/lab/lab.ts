@@ -107,6 +107,7 @@ interface Host {
   go(t0: number): void;
   reports(): BoardReport[];
   peakRss(): number;
+  peakYoung(): number;
   stop(): Promise<void>;
 }
 
@@ -117,6 +118,7 @@ function inlineHost(fleet: FleetConfig, boards: BoardSpec[]): Host {
     go: (t0) => h.go(t0),
     reports: () => h.reports(),
     peakRss: () => 0,
+    peakYoung: () => 0,
     stop: () => h.stop(),
   };
 }
@@ -126,6 +128,7 @@ export function forkedHost(fleet: FleetConfig, boards: BoardSpec[], start: () =>
   const child = start();
   let latest: BoardReport[] = boards.map((b) => ({ index: b.index, files: [] }));
   let rss = 0;
+  let young = 0;
   let ready: () => void;
   let failed: (e: Error) => void;
   const readyP = new Promise<void>((ok, fail) => ((ready = ok), (failed = fail)));
@@ -139,6 +142,7 @@ export function forkedHost(fleet: FleetConfig, boards: BoardSpec[], start: () =>
     else if (m.type === 'report') {
       latest = m.boards;
       rss = Math.max(rss, m.rss);
+      young = Math.max(young, m.young ?? 0);
     }
   });
   child.once('exit', (code, signal) => failed(new LabError(`board host process exited early (code ${code}, signal ${signal})`)));
@@ -153,6 +157,7 @@ export function forkedHost(fleet: FleetConfig, boards: BoardSpec[], start: () =>
     go: (t0) => send({ type: 'go', t0 }),
     reports: () => latest,
     peakRss: () => rss,
+    peakYoung: () => young,
     stop: async () => {
       // The host disconnects once its boards are stopped and its last report sent; a timer
       // left inside (a board's linger) must not keep it alive past that.
@@ -363,6 +368,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       wanRttMs: o.wanRttMs,
       peakRssPerBoardMiB: perProcess > 0 ? Math.round((peak / Math.min(per, o.boards) / 2 ** 20) * 10) / 10 : 0,
       boardsPerProcess: perProcess > 0 ? Math.min(per, o.boards) : o.boards,
+      ...(perProcess > 0 ? { youngGenMiB: Math.round((Math.max(...hosts.map((h) => h.peakYoung())) / 2 ** 20) * 10) / 10 } : {}),
       failures,
       ...(net && lanPorts ? { netns: { tag: net.tag, subnet: `198.18.0.0/${net.prefixLen}`, lanRateBitsPerSec: o.netns!.lanRate, clean: false }, lanPorts: lanPorts.filter((p) => p.host !== 'origin'), wanPort: lanPorts.find((p) => p.host === 'origin') } : {}),
     };

@@ -64,7 +64,7 @@ export interface BoardReport {
 export type ToHost = { type: 'start'; fleet: FleetConfig; boards: BoardSpec[] } | { type: 'go'; t0: number } | { type: 'stop' };
 export type FromHost =
   | { type: 'ready' }
-  | { type: 'report'; boards: BoardReport[]; rss: number };
+  | { type: 'report'; boards: BoardReport[]; rss: number; /** Peak bytes of V8's young generation (new space), for the board heap's check. */ young: number };
 
 export interface LabSummary extends FleetSummary {
   /** Phone models in the fleet: each forms its own hierarchies, so the WAN carries one set per model. */
@@ -80,6 +80,8 @@ export interface LabSummary extends FleetSummary {
   wanRateBitsPerSec: number;
   wanRttMs: number;
   peakRssPerBoardMiB: number;
+  /** Boards in processes of their own: the largest young generation (V8's new space) any of them reached, MiB. A board's heap keeps it at its first size. */
+  youngGenMiB?: number;
   boardsPerProcess: number;
   failures: string[];
   /** Namespace lab only: the run's tag (namespaces pfs-<tag>-*), its subnet and each LAN port's rate. */

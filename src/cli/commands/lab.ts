@@ -244,7 +244,7 @@ function describe(s: LabSummary): string {
       ? `LAN          ${formatBytes(s.lanPorts.reduce((a, p) => a + p.txBytes, 0))} out of the switch to boards (per port ${Math.round(Math.min(...s.lanPorts.map((p) => p.txBytes)) / 1024)}..${Math.round(Math.max(...s.lanPorts.map((p) => p.txBytes)) / 1024)} KiB); origin's port ${formatBytes(s.wanPort.rxBytes)} from it, ${formatBytes(s.wanPort.txBytes)} to it`
       : '',
     s.netns ? `netns        ${s.boards + 2} namespaces pfs-${s.netns.tag}-*, ${s.netns.subnet}, LAN ports ${s.netns.lanRateBitsPerSec / 1e6} Mbit/s: ${s.netns.clean ? 'all removed' : 'NOT all removed (pfs lab --netns removes them at its next start)'}` : '',
-    s.peakRssPerBoardMiB > 0 ? `memory       peak RSS ${s.peakRssPerBoardMiB} MiB per board (${s.boardsPerProcess} boards a process)` : '',
+    s.peakRssPerBoardMiB > 0 ? `memory       peak RSS ${s.peakRssPerBoardMiB} MiB per board (${s.boardsPerProcess} board${s.boardsPerProcess === 1 ? '' : 's'} a process${s.youngGenMiB ? `, young generation ≤ ${s.youngGenMiB} MiB` : ''})` : '',
     ...s.failures.map((f) => `failed       ${f}`),
   ]
     .filter(Boolean)
