@@ -9,7 +9,7 @@ type Env = NodeJS.ProcessEnv;
 
 /**
  * Variables dropped from a board's environment, each with what it costs:
- * - `NODE_EXTRA_CA_CERTS`: Node parses the whole bundle (about 150 certificates) into
+ * - `NODE_EXTRA_CA_CERTS`: Node parses the whole bundle (the system's: 144 certificates here) into
  *   a root store at start-up, before any script runs: `node -e 0` took 0.09-0.10 s
  *   of CPU with it against about 0.05 s without, 4.3 % of a member board's CPU in a
  *   profile of the 32-board fleet. pfs speaks no TLS (its HTTP origin is plain: the
