@@ -142,7 +142,7 @@ export function forkedHost(fleet: FleetConfig, boards: BoardSpec[], start: () =>
     else if (m.type === 'report') {
       latest = m.boards;
       rss = Math.max(rss, m.rss);
-      young = Math.max(young, m.young ?? 0);
+      young = Math.max(young, m.young);
     }
   });
   child.once('exit', (code, signal) => failed(new LabError(`board host process exited early (code ${code}, signal ${signal})`)));

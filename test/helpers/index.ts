@@ -6,3 +6,4 @@ export * from './daemons';
 export * from './clients';
 export * from './udp-relay';
 export * from './flash';
+export * from './bundle-lab';

@@ -5,24 +5,19 @@
 // against 62.8-63.8 MiB in `pfs lab --per-process 1`).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { freePortRange } from '../helpers/net';
+import { labSummary, runBundleLab } from '../helpers/bundle-lab';
 
-async function lab(perProcess: number): Promise<{ peakRssPerBoardMiB: number; youngGenMiB?: number; boardsPerProcess: number; allVerified: boolean }> {
-  const dir = mkdtempSync(join(tmpdir(), 'pfs-host-heap-'));
-  try {
-    const base = (await freePortRange(3)) + 1;
-    const args = ['lab', '--boards', '2', '--size', '4M', '--files', '2', '--per-process', String(perProcess), '--port-base', String(base), '--bcast-port', String(base - 1), '--wan-rate', '100mbit', '--wan-rtt', '10ms'];
-    const json = spawnSync(process.execPath, [resolve('dist/pfs.cjs'), ...args, '--json'], { env: { ...process.env, TMPDIR: dir }, encoding: 'utf8', timeout: 60_000 });
-    assert.is(json.status, 0, json.stderr);
-    const s = JSON.parse(json.stdout.trim().split('\n').pop()!);
-    return s;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+interface Summary {
+  peakRssPerBoardMiB: number;
+  youngGenMiB?: number;
+  boardsPerProcess: number;
+  allVerified: boolean;
+}
+
+async function lab(perProcess: number): Promise<Summary> {
+  const r = await runBundleLab(2, ['--size', '4M', '--files', '2', '--per-process', String(perProcess), '--wan-rate', '100mbit', '--wan-rtt', '10ms']);
+  assert.is(r.status, 0, r.stderr);
+  return labSummary<Summary>(r);
 }
 
 test('regression: a process hosting one board keeps the board\'s young generation (2 MiB: two 1 MiB semi-spaces)', async () => {
