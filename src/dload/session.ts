@@ -96,6 +96,8 @@ export class FileSession {
   private pending: Pending | null = null;
   private originActive = false;
   private originPrepared = false;
+  /** OpenOrigin sent with this claim (the request out, no data asked for). */
+  private originOpened = false;
   private left = false;
   /** When this board last gave up on a silent root for this file (-Infinity: never). */
   private rootKnownAt = -Infinity;
@@ -297,6 +299,15 @@ export class FileSession {
     out.push({ type: 'Log', level: 'NOT', text: '^.idl_protocol.c-sendBroadcastOffer' });
     out.push({ type: 'Log', level: 'INF', text: `${this.me} TxBdcst ClaimRoot(tent): map=${hex32(this.haveMap())} strength=${hex32(this.strength)}` });
     out.push({ type: 'SendBroadcast', bytes: this.advert(false, 0) });
+    if (this.t.openOriginWithClaim && !this.originOpened && !this.originPrepared && this.mayOpenOrigin(now)) {
+      this.originOpened = true;
+      out.push({ type: 'OpenOrigin', key: this.key, file: this.spec.name, fromOffset: this.heldBytes });
+    }
+  }
+
+  /** A claimant may ask the origin for the file: it lacks bytes, takes none yet, and no root was heard moments ago. */
+  private mayOpenOrigin(now: number): boolean {
+    return !this.complete && !this.originActive && now - this.rootKnownAt >= this.t.reelectHoldMs;
   }
 
   /** `certain`: root by inheritance, not by a fresh election; no data hold. */
@@ -343,14 +354,16 @@ export class FileSession {
 
   /** A claimant that stops claiming drops the origin transfer it prepared or started. */
   private dropOrigin(out: DLoadAction[]): void {
-    if (this.originActive || this.originPrepared) out.push({ type: 'StopOrigin', key: this.key });
+    if (this.originActive || this.originPrepared || this.originOpened) out.push({ type: 'StopOrigin', key: this.key });
     this.originActive = false;
     this.originPrepared = false;
+    this.originOpened = false;
   }
 
   private fetchOrigin(out: DLoadAction[]): void {
     this.originActive = true;
     this.originPrepared = false;
+    this.originOpened = false;
     this.originRetryAt = Infinity;
     out.push({ type: 'FetchOrigin', key: this.key, file: this.spec.name, fromOffset: this.heldBytes });
   }
@@ -751,12 +764,13 @@ export class FileSession {
   private giveUp(now: number, code: FileFailureCode, reason: string, out: DLoadAction[]): void {
     if (this.role === 'failed') return;
     out.push({ type: 'Log', level: 'ERR', text: `${this.me} gives up ${this.spec.name} (${code}): ${reason}` });
-    if (this.originActive || this.originPrepared) out.push({ type: 'StopOrigin', key: this.key });
+    if (this.originActive || this.originPrepared || this.originOpened) out.push({ type: 'StopOrigin', key: this.key });
     if (this.parent) out.push({ type: 'DisconnectParent', key: this.key });
     // It serves nobody from now on: its root is to place no board under it, nor wait for it.
     this.depart(out);
     this.originActive = false;
     this.originPrepared = false;
+    this.originOpened = false;
     this.originRetryAt = Infinity;
     this.parent = null;
     this.pending = null;
@@ -791,7 +805,7 @@ export class FileSession {
           out.push({ type: 'Log', level: 'NOT', text: '^.idl_protocol.c-sendBroadcastOffer' });
           out.push({ type: 'Log', level: 'INF', text: `${this.me} TxBdcst Ad ${this.adCount}: ClaimRoot(tent)` });
           out.push({ type: 'SendBroadcast', bytes: this.advert(false, this.adCount) });
-          if (!this.complete && !this.originActive && now - this.rootKnownAt >= this.t.reelectHoldMs) {
+          if (this.mayOpenOrigin(now)) {
             if (this.adCount === this.t.startOriginAtAd) this.fetchOrigin(out);
             else if (this.adCount === this.t.prepareOriginAtAd && !this.originPrepared) {
               this.originPrepared = true;

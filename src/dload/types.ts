@@ -79,6 +79,13 @@ export interface FetchOrigin { readonly type: 'FetchOrigin'; readonly key: HierK
  * negotiation) without taking data yet, so FetchOrigin starts at once.
  */
 export interface PrepareOrigin { readonly type: 'PrepareOrigin'; readonly key: HierKey; readonly file: string; readonly fromOffset: number }
+/**
+ * A claimant, with its claim (`openOriginWithClaim`): send the origin request and
+ * negotiate options now, so their round trip runs through the first advert period;
+ * take no byte of the file, not even a small one ahead, before PrepareOrigin. A claim
+ * given up at once costs the origin a request and its option answer, no data.
+ */
+export interface OpenOrigin { readonly type: 'OpenOrigin'; readonly key: HierKey; readonly file: string; readonly fromOffset: number }
 /** Stop the origin fetch, or drop a prepared one (this board yielded to another root). */
 export interface StopOrigin { readonly type: 'StopOrigin'; readonly key: HierKey }
 /**
@@ -110,7 +117,7 @@ export interface MayLeave { readonly type: 'MayLeave'; readonly key: HierKey }
 export interface Log { readonly type: 'Log'; readonly level: Level; readonly text: string }
 
 export type DLoadAction =
-  | SendBroadcast | SendUnicast | ConnectParent | DisconnectParent | PrepareOrigin | FetchOrigin | StopOrigin
+  | SendBroadcast | SendUnicast | ConnectParent | DisconnectParent | OpenOrigin | PrepareOrigin | FetchOrigin | StopOrigin
   | ServeChild | RejectChild | Release | FileComplete | FileFailed | MayLeave | Log;
 
 /** Timer values in milliseconds (docs/PROTOCOL.md explains each). */
@@ -168,6 +175,12 @@ export interface Timers {
   /** After this tentative advert (1..adverts) a claimant prepares the origin transfer; 0: never. */
   prepareOriginAtAd: number;
   /**
+   * A claimant opens the origin transfer with its claim (OpenOrigin: the request and
+   * its options, no data), one advert period before PrepareOrigin, which may then
+   * take a small file ahead as soon as the options' answer is in.
+   */
+  openOriginWithClaim: boolean;
+  /**
    * After this tentative advert a claimant starts taking data, ahead of confirming;
    * 0 (the default): only once confirmed. An early start saves one advert period but
    * can pull part of a copy that no root change forced (a partition healing just
@@ -211,6 +224,7 @@ export const PHONE_TIMERS: Timers = {
   rootLingerMs: 5000,
   rootStayMs: 60_000,
   prepareOriginAtAd: 2,
+  openOriginWithClaim: false,
   startOriginAtAd: 0,
   dataHoldMs: 0,
   stallMs: 5000,
@@ -230,6 +244,9 @@ export const FAST_TIMERS: Timers = {
   // took the manifest ahead: one extra manifest in 1 of 3 runs of the 64-board lab,
   // for no time measurable in the lab or the fleet).
   prepareOriginAtAd: 1,
+  // The request itself may go with the claim: it carries no data, and its answer
+  // comes after Ad 1, when a small file (the manifest) may be taken ahead.
+  openOriginWithClaim: true,
   dataHoldMs: 1000,
   claimBackoffMs: 1000,
   rootAdvertMs: 500,

@@ -11,9 +11,9 @@ export class Origin {
     this.corrupt = w.c.o.originCorrupt ?? false;
   }
 
-  /** PrepareOrigin: the request and option negotiation start now, no data yet. */
+  /** OpenOrigin or PrepareOrigin: the request and option negotiation start now (if not already), no data yet. */
   prepare(b: Board, f: number): void {
-    b.fs[f]!.preparedAt = this.w.now;
+    b.fs[f]!.preparedAt ??= this.w.now;
   }
 
   /** FetchOrigin: data flows after one round trip if prepared at least a round trip ago, else two. */

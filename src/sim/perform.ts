@@ -41,6 +41,7 @@ export class Performer {
         case 'DisconnectParent':
           this.links.disconnectParent(b, b.keyIndex.get(a.key)!);
           break;
+        case 'OpenOrigin':
         case 'PrepareOrigin':
           this.origin.prepare(b, b.keyIndex.get(a.key)!);
           break;

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { DLoadNode } from '../../src/dload/node';
 import { hierarchyKey, preference } from '../../src/dload/key';
 import { compareRank } from '../../src/dload/session';
-import { decode, encode } from '../../src/dload/wire';
+import { decode, encode, type RootAdvert } from '../../src/dload/wire';
 import { ELECTIONS, FAST_TIMERS, type DLoadAction, type Endpoint } from '../../src/dload/types';
 import { simulate } from '../../src/sim/simulate';
 
@@ -36,6 +36,24 @@ test('phone: a lone claimant confirms itself after Ad 1..4 (~1.25 s) and logs li
   assert.ok(fetch.t >= 1000 && fetch.t <= 1500, `confirmed at ${fetch.t} ms`);
   assert.equal(fetch.a, { type: 'FetchOrigin', key: (fetch.a as { key: string }).key, file: FILE.name, fromOffset: 0 });
   assert.is(acts.filter((x) => x.a.type === 'SendBroadcast').length, 6, 'claim, Ad 1..4, confirmed advert');
+  assert.not.ok(acts.some((x) => x.a.type === 'OpenOrigin'), 'the phone asks the origin at Ad 2, not with its claim');
+});
+
+test('fast: a claimant that hears a stronger claim before Ad 1 drops the request it sent with its claim', () => {
+  const id = 0x080027f8;
+  const node = new DLoadNode({ nodeId: id, model: 'CP-7961G', tcpPort: 4051, random: () => 0.2 });
+  node.addFile(0, FILE);
+  const claimAt = node.nextDeadline();
+  const acts = node.tick(claimAt);
+  assert.ok(acts.some((a) => a.type === 'OpenOrigin'), 'no request with the claim');
+  const mine = decode(acts.find((a): a is Extract<DLoadAction, { type: 'SendBroadcast' }> => a.type === 'SendBroadcast')!.bytes) as RootAdvert;
+  assert.is(mine.type, 'ClaimRoot');
+  // A stronger board's claim, 10 ms later.
+  const theirs = encode({ ...mine, sender: id + 1, strength: 0xffffffff });
+  const after = node.onDatagram(claimAt + 10, { addr: '10.0.0.2', port: 4051 }, theirs);
+  assert.ok(after.some((a) => a.type === 'StopOrigin'), `the request is not dropped: ${JSON.stringify(after.map((a) => a.type))}`);
+  const later = drive(node, claimAt + 1000);
+  assert.not.ok(later.some((x) => x.a.type === 'PrepareOrigin' || x.a.type === 'FetchOrigin'), 'a board that yielded went on to the origin');
 });
 
 test('fast: a lone claimant shows the phone\'s election lines, confirms after Ad 2 (~0.3 s after its claim), prepares the origin at Ad 1 and pulls after its preference hold', () => {
@@ -54,6 +72,9 @@ test('fast: a lone claimant shows the phone\'s election lines, confirms after Ad
   assert.ok(logs.some((l) => l.startsWith('@@@HROOT:XID080027F8 ')));
   const weak = 1 - pref / 2 ** 32;
   const claimAt = FAST_TIMERS.claimBackoffMs * weak;
+  const open = acts.filter((x) => x.a.type === 'OpenOrigin');
+  assert.is(open.length, 1, 'one request, with the claim');
+  assert.ok(Math.abs(open[0]!.t - claimAt) < 1, `asked the origin at ${open[0]!.t} ms, claimed at ${claimAt}`);
   const prepare = acts.find((x) => x.a.type === 'PrepareOrigin')!;
   assert.ok(Math.abs(prepare.t - (claimAt + 100)) < 1, `prepared at ${prepare.t} ms`);
   const confirmAt = acts.find((x) => x.a.type === 'Log' && x.a.text.startsWith('@@@HROOT'))!.t;

@@ -1,5 +1,5 @@
 import type { Logger } from '../../log/logger';
-import { OriginSource, type OriginOptions } from './origin-source';
+import { OriginSource, type OriginOptions, type PreparedOrigin } from './origin-source';
 import type { ByteSink, Source } from './source';
 
 /**
@@ -22,12 +22,12 @@ export class AheadSource implements Source {
   private ended?: (error?: Error) => void;
   private stopped = false;
 
-  /** Starts taking `file` (`size` bytes) from the origin at once. */
-  constructor(origin: OriginOptions, file: string, size: number, log: Logger, whole: (bytes: Buffer) => void) {
+  /** Starts taking `file` (`size` bytes) from the origin at once, on `opened` if its request went earlier. */
+  constructor(origin: OriginOptions, file: string, size: number, log: Logger, whole: (bytes: Buffer) => void, opened?: PreparedOrigin) {
     this.inner = new OriginSource(origin, file, log, (error) => {
       if (this.ended && this.parts.length === 0) this.ended(error);
       else this.end = { error };
-    });
+    }, opened);
     this.inner.start((b) => {
       if (this.sink && this.parts.length === 0) return this.sink(b);
       this.parts.push(b);

@@ -118,7 +118,7 @@ interface FileIO {
   readonly pipeline: FilePipeline;
   readonly fanout: Fanout;
   readonly resumedBytes: number;
-  /** A transfer opened ahead (PrepareOrigin), not yet taking data. */
+  /** A transfer opened ahead (OpenOrigin, PrepareOrigin), not yet taking data. */
   prepared?: { offset: number; dl: ReturnType<typeof OriginSource.prepare> };
   /** A one-block file taken ahead (PrepareOrigin with `early`), waiting for FetchOrigin. */
   ahead?: AheadSource;
@@ -389,11 +389,20 @@ export class PeerNode {
         if (a.type === 'StopOrigin') this.dropHintedBy(a.key);
         return;
       }
-      case 'PrepareOrigin': {
+      case 'OpenOrigin': {
         const io = this.files.get(a.key);
         if (!io || io.prepared || io.ahead) return;
-        if (io.early && io.plan.hashes.length === 1 && io.pipeline.storedBlocks === 0) return this.takeAhead(io, a.file);
+        this.mark(io, 'claimant asks the origin');
         io.prepared = { offset: a.fromOffset, dl: this.takeHinted(a.file) ?? OriginSource.prepare(this.origin, a.file, this.log.child('TFTP')) };
+        // The components it names, asked for now: their request's round trip overlaps the manifest's.
+        if (this.takesAhead(io)) this.openHinted(io);
+        return;
+      }
+      case 'PrepareOrigin': {
+        const io = this.files.get(a.key);
+        if (!io || io.ahead) return;
+        if (this.takesAhead(io)) return this.takeAhead(io, a.file);
+        io.prepared ??= { offset: a.fromOffset, dl: this.takeHinted(a.file) ?? OriginSource.prepare(this.origin, a.file, this.log.child('TFTP')) };
         return;
       }
       case 'FetchOrigin':
@@ -477,13 +486,24 @@ export class PeerNode {
     }
   }
 
+  /** A one-block file its caller waits on (the manifest), none of it held yet: its claimant takes it ahead. */
+  private takesAhead(io: FileIO): boolean {
+    return !!io.early && io.plan.hashes.length === 1 && io.pipeline.storedBlocks === 0;
+  }
+
   /**
    * A claimant of a one-block file its caller waits on (the manifest) takes it from
    * the origin at once rather than only opening the transfer: the caller may start on
-   * what it names while the election still runs. Handed over only if it verifies.
+   * what it names while the election still runs. Handed over only if it verifies. The
+   * transfer opened with the claim (OpenOrigin) is the one that takes it, so its
+   * request's round trip was paid during the first advert period.
    */
   private takeAhead(io: FileIO, file: string): void {
     this.mark(io, 'claimant takes data from the origin ahead');
+    const opened = io.prepared?.dl;
+    io.prepared = undefined;
+    // One whose request already failed (refused, never answered) is not reused.
+    if (opened?.failure) opened.abort();
     io.ahead = new AheadSource(this.origin, file, io.plan.size, this.log.child('TFTP'), (bytes) => {
       if (!createHash('sha256').update(bytes).digest().equals(io.plan.hashes[0]!)) {
         this.log.wrn(`${io.name}: the copy taken ahead from the origin does not match its SHA-256: waiting for the hierarchy`);
@@ -491,8 +511,12 @@ export class PeerNode {
       }
       this.mark(io, 'whole file ahead of the election');
       io.early?.(bytes);
-    });
-    // The components it names, asked for now: their request's round trip overlaps the manifest's.
+    }, opened?.failure ? undefined : opened);
+    this.openHinted(io);
+  }
+
+  /** Opens (request and options, no data) the transfers of the components the configuration names with the manifest. */
+  private openHinted(io: FileIO): void {
     for (const name of io.componentsHint ?? []) {
       if (this.hinted.has(name)) continue;
       const expiry = setTimeout(() => this.takeHinted(name)?.abort(), HINTED_MS).unref();

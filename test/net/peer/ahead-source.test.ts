@@ -68,4 +68,29 @@ test('without `early` (a component), nothing is taken before the claim is confir
   }
 });
 
+test('the fast election asks the origin with the claim and takes the bytes from Ad 1 on, on that one request', async () => {
+  const s = await site(SIZE);
+  try {
+    // Adverts far apart, so "before Ad 1" is a window this machine can see.
+    const { node, lines } = await s.board(1, { timers: { advertMs: 400, adverts: 2, prepareOriginAtAd: 1, openOriginWithClaim: true, claimBackoffMs: 20, dataHoldMs: 0 } });
+    let early = false;
+    const done = node.fetch({ name: s.file.name, plan: s.file.plan, early: () => (early = true) });
+    await within(5_000, 'the request at the origin', new Promise<void>((ok) => {
+      const poll = setInterval(() => s.server.stats.transfers > 0 && (clearInterval(poll), ok()), 5);
+    }));
+    assert.ok(lines.some((l) => l.includes('TxBdcst ClaimRoot(tent)')), lines.join('\n'));
+    assert.not.ok(lines.some((l) => l.includes('TxBdcst Ad 1')), `asked for after Ad 1, not with the claim:\n${lines.join('\n')}`);
+    // Its option answer is in long before Ad 1: still no byte of the file.
+    await new Promise((ok) => setTimeout(ok, 150));
+    assert.not.ok(lines.some((l) => l.includes('TxBdcst Ad 1')), 'Ad 1 came early: the check below means nothing');
+    assert.is(s.server.stats.bytesSent, 0, 'data taken before Ad 1');
+    await within(10_000, 'the file through the hierarchy', done);
+    assert.ok(early, 'the file was not taken ahead of the confirmation');
+    assert.is(s.server.stats.transfers, 1, 'the request sent with the claim is the one that took the file');
+    assert.is(s.server.stats.bytesSent, SIZE);
+  } finally {
+    await s.close();
+  }
+});
+
 test.run();
