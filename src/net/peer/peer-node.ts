@@ -393,7 +393,7 @@ export class PeerNode {
         const io = this.files.get(a.key);
         if (!io || io.prepared || io.ahead) return;
         this.mark(io, 'claimant asks the origin');
-        io.prepared = { offset: a.fromOffset, dl: this.takeHinted(a.file) ?? OriginSource.prepare(this.origin, a.file, this.log.child('TFTP')) };
+        this.openTransfer(io, a.file, a.fromOffset);
         // The components it names, asked for now: their request's round trip overlaps the manifest's.
         if (this.takesAhead(io)) this.openHinted(io);
         return;
@@ -402,7 +402,7 @@ export class PeerNode {
         const io = this.files.get(a.key);
         if (!io || io.ahead) return;
         if (this.takesAhead(io)) return this.takeAhead(io, a.file);
-        io.prepared ??= { offset: a.fromOffset, dl: this.takeHinted(a.file) ?? OriginSource.prepare(this.origin, a.file, this.log.child('TFTP')) };
+        if (!io.prepared) this.openTransfer(io, a.file, a.fromOffset);
         return;
       }
       case 'FetchOrigin':
@@ -466,9 +466,7 @@ export class PeerNode {
       return io.pipeline.attach(ahead);
     }
     // A transfer prepared at any offset serves: TFTP always starts at 0 and the pipeline skips.
-    // One whose request already failed (the server refused, or never answered) is not reused.
-    const prepared = (io.prepared?.dl.failure ? undefined : io.prepared?.dl) ?? this.takeHinted(file);
-    io.prepared = undefined;
+    const prepared = this.takePrepared(io) ?? this.takeHinted(file);
     // HTTP can start where flash ends (a root restarting with part of the file); TFTP
     // cannot seek, so OriginSource takes `from` only for HTTP and the pipeline skips.
     const from = io.pipeline.storedBlocks * io.plan.blockSize;
@@ -486,6 +484,23 @@ export class PeerNode {
     }
   }
 
+  /** Opens `file`'s origin transfer (request and options, no data): the one opened for a named component, else a new one. */
+  private openTransfer(io: FileIO, file: string, offset: number): void {
+    io.prepared = { offset, dl: this.takeHinted(file) ?? OriginSource.prepare(this.origin, file, this.log.child('TFTP')) };
+  }
+
+  /**
+   * The transfer opened ahead for this file, now to be taken; undefined if none. One
+   * whose request already failed (the server refused, or never answered) is not reused.
+   */
+  private takePrepared(io: FileIO): ReturnType<typeof OriginSource.prepare> | undefined {
+    const dl = io.prepared?.dl;
+    io.prepared = undefined;
+    if (!dl?.failure) return dl;
+    dl.abort();
+    return undefined;
+  }
+
   /** A one-block file its caller waits on (the manifest), none of it held yet: its claimant takes it ahead. */
   private takesAhead(io: FileIO): boolean {
     return !!io.early && io.plan.hashes.length === 1 && io.pipeline.storedBlocks === 0;
@@ -500,10 +515,7 @@ export class PeerNode {
    */
   private takeAhead(io: FileIO, file: string): void {
     this.mark(io, 'claimant takes data from the origin ahead');
-    const opened = io.prepared?.dl;
-    io.prepared = undefined;
-    // One whose request already failed (refused, never answered) is not reused.
-    if (opened?.failure) opened.abort();
+    const opened = this.takePrepared(io);
     io.ahead = new AheadSource(this.origin, file, io.plan.size, this.log.child('TFTP'), (bytes) => {
       if (!createHash('sha256').update(bytes).digest().equals(io.plan.hashes[0]!)) {
         this.log.wrn(`${io.name}: the copy taken ahead from the origin does not match its SHA-256: waiting for the hierarchy`);
@@ -511,7 +523,7 @@ export class PeerNode {
       }
       this.mark(io, 'whole file ahead of the election');
       io.early?.(bytes);
-    }, opened?.failure ? undefined : opened);
+    }, opened);
     this.openHinted(io);
   }
 
