@@ -1,3 +1,4 @@
+import './board-heap-first';
 import { mapBundleStacks } from './source-maps';
 import { main } from './main';
 

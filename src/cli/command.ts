@@ -13,8 +13,6 @@ export interface Command {
   readonly path: readonly string[];
   /** One line for `pfs --help`. */
   readonly summary: string;
-  /** Runs a board for as long as it is up: the process takes a small board's heap (src/boot/board-heap.ts). */
-  readonly board?: boolean;
   /** Internal commands are left out of `pfs --help`. */
   readonly hidden?: boolean;
   /** Full help text for `pfs <command> --help`. */

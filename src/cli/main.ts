@@ -1,12 +1,11 @@
 import { createLogger } from '../log/logger';
-import { parseLevel, type Level } from '../log/level';
 import { exitCodeOf, PfsError, UsageError } from '../errors';
 import type { Command } from './command';
 import { commands } from './commands/index';
 import { VERSION } from '../version';
 import { nearest } from './nearest';
 import { PositionalError } from './parse-args';
-import { useBoardHeap } from '../boot/board-heap';
+import { takeGlobals } from './globals';
 
 const GLOBAL_HELP = `Global options (before or after the command):
   --log-level LEVEL    err, wrn, not, inf (default) or dbg
@@ -28,36 +27,6 @@ ${lines.join('\n')}
 ${GLOBAL_HELP}
 
 Run "pfs <command> --help" for a command's options.`;
-}
-
-/** Pulls the global options out of argv wherever they stand. */
-function takeGlobals(argv: string[]): { rest: string[]; level: Level; format: 'text' | 'json'; help: boolean; version: boolean } {
-  const rest: string[] = [];
-  let level: Level = 'INF';
-  let format: 'text' | 'json' = 'text';
-  let help = false;
-  let version = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--log-level') level = parseLevel(value());
-    else if (flag === '--log-format') {
-      const f = value();
-      if (f !== 'text' && f !== 'json') throw new UsageError(`--log-format must be text or json, got "${f}"`);
-      format = f;
-    } else if (a === '-h' || a === '--help') help = true;
-    else if (a === '-V' || a === '--version') version = true;
-    else if (a === '--') {
-      rest.push(...argv.slice(i));
-      break;
-    } else rest.push(a);
-  }
-  return { rest, level, format, help, version };
 }
 
 function findCommand(words: string[]): { cmd?: Command; used: number } {
@@ -108,7 +77,6 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${cmd.usage}\n\n${GLOBAL_HELP}\n`);
     return 0;
   }
-  if (cmd.board) useBoardHeap();
   const log = createLogger('PFS', { level: g.level, format: g.format });
   try {
     return await cmd.run({ argv: g.rest.slice(used), log });

@@ -1,6 +1,5 @@
 import { getHeapSpaceStatistics } from 'node:v8';
 import { BoardHost } from './board-host';
-import { useBoardHeap } from '../boot/board-heap';
 import type { FromHost, ToHost } from './types';
 
 /**
@@ -26,9 +25,6 @@ export async function runHostProcess(): Promise<number> {
   return new Promise<number>((resolve) => {
     process.on('message', async (m: ToHost) => {
       if (m.type === 'start') {
-        // A process that hosts one board is that board, as on a Pi (--per-process 1,
-        // --netns): it takes the board's heap. Several boards share a larger nursery.
-        if (m.boards.length === 1) useBoardHeap();
         host = new BoardHost(m.fleet, m.boards);
         await host.start();
         send({ type: 'ready' });

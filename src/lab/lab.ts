@@ -293,8 +293,10 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       const group = specs.slice(i, i + per);
       const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
       const subnet = net;
-      if (subnet) hosts.push(forkedHost(fleet, group, () => subnet.spawn(subnet.boards[group[0]!.index]!, [process.execPath, ...self, 'lab-host'], { stdio, env: boardEnv() })));
-      else if (perProcess > 0) hosts.push(forkedHost(fleet, group, () => childProcess().spawn(process.execPath, [...self, 'lab-host'], { stdio, env: boardEnv() })));
+      // A process hosting one board is that board, as on a Pi: it takes the board's heap from its start.
+      const hostCommand = group.length === 1 ? ['lab-host', 'board'] : ['lab-host'];
+      if (subnet) hosts.push(forkedHost(fleet, group, () => subnet.spawn(subnet.boards[group[0]!.index]!, [process.execPath, ...self, ...hostCommand], { stdio, env: boardEnv() })));
+      else if (perProcess > 0) hosts.push(forkedHost(fleet, group, () => childProcess().spawn(process.execPath, [...self, ...hostCommand], { stdio, env: boardEnv() })));
       else hosts.push(inlineHost(fleet, group));
     }
     cleanups.push(() => Promise.all(hosts.map((h) => h.stop())));

@@ -13,7 +13,6 @@ export { defaultBoardsDir };
 
 export const bootCommand: Command = {
   path: ['boot'],
-  board: true,
   summary: 'run a board: select the model, fetch the configuration, upgrade (by peers or TFTP)',
   usage: `Usage: pfs boot [--board BOARD] [--root DIR] [--model MODEL] [--server HOST[:PORT]]
 

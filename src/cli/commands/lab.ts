@@ -256,7 +256,7 @@ export const labHostCommand: Command = {
   path: ['lab-host'],
   summary: '(internal) host boards for pfs lab',
   hidden: true,
-  usage: 'Usage: pfs lab-host — started by "pfs lab" over IPC; not for use by hand.',
+  usage: 'Usage: pfs lab-host [board | origin] — started by "pfs lab" over IPC; not for use by hand.',
   run: ({ argv }) => (argv[0] === 'origin' ? runOriginHost() : runHostProcess()),
 };
 
