@@ -9,8 +9,9 @@ import { setFlagsFromString } from 'node:v8';
  * Only --semi-space-growth-factor can be changed once the heap exists (it is read at
  * each growth); --max-semi-space-size is read at start-up and would need a second
  * process, or NODE_OPTIONS, with which the release executable rejects its code cache
- * (V8 checks the flags it was made with) and warns at every start. It stops growth only from the moment it is set, so a board process sets it
- * first thing, before the rest of pfs loads (src/cli/board-heap-first.ts).
+ * (V8 checks the flags it was made with) and warns at every start. It stops growth
+ * only from the moment it is set, so a board process sets it first thing, before the
+ * rest of pfs loads (src/cli/board-heap-first.ts).
  */
 export function useBoardHeap(): void {
   setFlagsFromString('--semi-space-growth-factor=1');
