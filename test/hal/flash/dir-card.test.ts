@@ -69,9 +69,11 @@ testIf(missing, 'a component written to an SD-like card goes out during the down
     for (let at = 0; at < data.length; at += BLOCK) await c.writev([data.subarray(at, at + BLOCK)], at);
     await c.close();
     // Writes complete shortly after they were started: wait for them, not for a flush.
-    // Up to 10 s: a CI machine's disk, shared with parallel tests, once took more than 2
-    // (1.25 MiB had reached the card). Left to the kernel, dirty pages wait
-    // dirty_expire_centisecs (30 s) before they are written, so 10 s still tells.
+    // Up to 10 s, for a disk shared with parallel tests. Left to the kernel, dirty pages
+    // wait dirty_expire_centisecs (30 s) before they are written, so 10 s still tells:
+    // with CI's workers on the disk, the whole download once came during the first
+    // push, nothing pushed the rest, and 1.25 MiB (then, waiting 10 s, 2.51) had
+    // reached the card (write-behind.test.ts has that case without a disk).
     let during = deviceStat(dev);
     for (let i = 0; i < 200 && during.writtenBytes - before.writtenBytes < 3 * MiB; i++) {
       await new Promise((r) => setTimeout(r, 50));
