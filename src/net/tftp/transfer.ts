@@ -327,11 +327,11 @@ export class Transfer {
       const from = this.sentUpTo + 1;
       this.sentUpTo = Math.min(limit, this.sentUpTo + room);
       this.queueBlocks(from, this.sentUpTo);
-      // Every block is on its way: the window is the others' on this path from now on
-      // (what is left here is resends), not one round trip later when the last ACK comes.
-      if (this.sentUpTo === this.lastBlock) this.control!.finished();
     }
     this.control!.used(this.sentUpTo - this.high + this.resentAt.size);
+    // Every block is on its way: what it has in flight is the others' on this path from
+    // now on (what is left here is resends), not one round trip later when the last ACK comes.
+    if (this.sentUpTo === this.lastBlock) this.control!.finished();
     this.arm();
   }
 
