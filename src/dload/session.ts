@@ -151,6 +151,25 @@ export class FileSession {
     return this.role === 'root' && (this.originActive || this.complete);
   }
 
+  /**
+   * When this board takes its file from the origin, as things stand at `now`: a root
+   * past its hold, now; a root in its hold, at the hold's end; a claimant that has sent
+   * its last tentative advert, at its confirmation (unless a stronger claim comes
+   * first) plus the hold it will then take. Undefined in any other state: it may never.
+   */
+  takesDataAt(now: number): number | undefined {
+    if (this.role === 'root') return this.originActive || this.complete ? now : this.originRetryAt;
+    if (this.role !== 'claiming' || this.adCount < this.t.adverts) return undefined;
+    if (this.complete) return undefined;
+    return this.nextAdAt + this.holdAfterConfirm(this.nextAdAt, false);
+  }
+
+  /** What a board confirmed at `at` waits before it takes data: the re-election hold, its data hold, or nothing. */
+  private holdAfterConfirm(at: number, certain: boolean): number {
+    if (at - this.rootKnownAt < this.t.reelectHoldMs) return this.t.reelectHoldMs;
+    return certain ? 0 : Math.round(this.t.dataHoldMs * (1 - this.strength / 2 ** 32));
+  }
+
   get complete(): boolean {
     return this.verified >= this.total;
   }
@@ -339,7 +358,7 @@ export class FileSession {
       out.push({ type: 'Log', level: 'INF', text: `${this.me} root again after a silent root: origin in ${this.t.reelectHoldMs} ms unless it reappears` });
       return;
     }
-    const hold = certain ? 0 : Math.round(this.t.dataHoldMs * (1 - this.strength / 2 ** 32));
+    const hold = this.holdAfterConfirm(now, certain);
     if (hold > 0) {
       // Fast election: confirmed after a short claim, so a board that confirmed itself
       // while the real root was busy (or its claim lost) could be a second root. Its

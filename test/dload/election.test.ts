@@ -56,6 +56,29 @@ test('fast: a claimant that hears a stronger claim before Ad 1 drops the request
   assert.not.ok(later.some((x) => x.a.type === 'PrepareOrigin' || x.a.type === 'FetchOrigin'), 'a board that yielded went on to the origin');
 });
 
+test('fast: when a board will take its file from the origin, as the shell sees it ahead: confirmation plus hold in the last advert period, the hold\'s end while held, now once pulling', () => {
+  const id = 0x080027f8;
+  const node = new DLoadNode({ nodeId: id, model: 'CP-7961G', tcpPort: 4051, random: () => 0.2 });
+  node.addFile(0, FILE);
+  const s = node.session(KEY)!;
+  const hold = Math.round(FAST_TIMERS.dataHoldMs * (1 - preference(KEY, id) / 2 ** 32));
+  const claimAt = node.nextDeadline();
+  assert.is(s.takesDataAt(0), undefined, 'listening: it may never');
+  node.tick(claimAt);
+  assert.is(s.takesDataAt(claimAt), undefined, 'claiming, Ad 2 not sent: too early to say');
+  node.tick(node.nextDeadline()); // Ad 1
+  const ad2 = node.nextDeadline();
+  node.tick(ad2);
+  assert.is(s.takesDataAt(ad2), ad2 + FAST_TIMERS.advertMs + hold, 'in the last period: the confirmation, then the hold');
+  const confirmAt = node.nextDeadline();
+  const confirmed = node.tick(confirmAt);
+  assert.ok(confirmed.some((a) => a.type === 'Log' && a.text.startsWith('@@@HROOT')));
+  if (hold > 0) assert.is(s.takesDataAt(confirmAt), confirmAt + hold, 'in its hold: the hold\'s end');
+  const pulled = drive(node, confirmAt + hold);
+  assert.ok(pulled.some((x) => x.a.type === 'FetchOrigin'));
+  assert.is(s.takesDataAt(confirmAt + hold + 5), confirmAt + hold + 5, 'pulling: now');
+});
+
 test('fast: a lone claimant shows the phone\'s election lines, confirms after Ad 2 (~0.3 s after its claim), prepares the origin at Ad 1 and pulls after its preference hold', () => {
   const id = 0x080027f8;
   const node = new DLoadNode({ nodeId: id, model: 'CP-7961G', tcpPort: 4051, addr: '10.106.117.68', random: () => 0.2 });

@@ -33,6 +33,8 @@ export interface PreparedOrigin {
    * `blocks`: that many ahead (TftpDownload.prime), once it is certain.
    */
   prime(blocks?: number): void;
+  /** The origin's round trip as this transfer saw it (TftpDownload.roundTripMs); 0 when unknown. */
+  roundTripMs(): number;
 }
 
 /** A TCP connection opened ahead to the HTTP load server. */
@@ -46,6 +48,9 @@ class PreparedHttp implements PreparedOrigin {
   }
   prime(): void {
     // The connection is open; a request sent before the manifest would have no range to ask for yet.
+  }
+  roundTripMs(): number {
+    return 0; // nothing is primed over HTTP, so nothing waits on this
   }
 }
 

@@ -151,6 +151,8 @@ export class PeerNode {
   private readonly udp: Datagrams;
   private readonly children: ChildServer;
   private timer?: NodeJS.Timeout;
+  /** When a held component's first window is next due (primeHinted). */
+  private primeTimer?: NodeJS.Timeout;
   private timerAt = Infinity;
   private readonly files = new Map<HierKey, FileIO>();
   /** Transfers opened with a manifest taken ahead, for the components it names (FileIO.componentsHint), by file name. */
@@ -323,6 +325,7 @@ export class PeerNode {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.primeTimer);
     // Its roots hear that it goes, so that they place no board under it from now on.
     if (this.coreRef) for (const a of this.coreRef.depart()) this.act(a);
     for (const name of [...this.hinted.keys()]) this.takeHinted(name)?.abort();
@@ -537,21 +540,35 @@ export class PeerNode {
   }
 
   /**
-   * Once this board is the manifest's confirmed root, the components it names are its
-   * own to take (Inherited root): their first windows come now, alongside the
-   * manifest's data, and wait unacknowledged until it verifies (TftpDownload.prime),
-   * instead of being asked for one round trip after it.
+   * The components the configuration names are this board's to take once it takes the
+   * manifest's data as its root (Inherited root): each transfer opened with the
+   * manifest takes the origin's first window one round trip before that moment, so the
+   * window arrives as the board would take it, and waits unacknowledged until the
+   * manifest verifies (TftpDownload.prime). That moment is the confirmation for the
+   * fleet's preferred board, whose data hold is a few ms: its window is asked for in the
+   * claim's last advert period. A board with a long hold (most likely one confirmed by
+   * mistake, beside the real root) asks only near its hold's end, so it usually hears
+   * the real root first and costs nothing. What a claim or a hold lost after the window
+   * was asked for costs is that window per name, no more.
    */
   private primeHinted(): void {
+    clearTimeout(this.primeTimer);
+    this.primeTimer = undefined;
+    const now = performance.now();
+    let next = Infinity;
     for (const h of this.hinted.values()) {
-      if (this.coreRef?.session(h.by)?.role !== 'root') continue;
-      // At confirmation, not at the end of the data hold: what a board confirmed by
-      // mistake costs is then this one window per name, as the manifest taken ahead
-      // costs its claimant; the rest waits for the hold (settledRootOf).
       if (h.primed) continue;
+      const at = this.coreRef?.session(h.by)?.takesDataAt(now);
+      if (at === undefined || !Number.isFinite(at)) continue;
+      const wait = at - h.dl.roundTripMs() - now;
+      if (wait > 0) {
+        next = Math.min(next, wait);
+        continue;
+      }
       h.primed = true;
       h.dl.prime();
     }
+    if (Number.isFinite(next) && !this.stopped) this.primeTimer = setTimeout(() => this.primeHinted(), Math.ceil(next)).unref();
   }
 
   /**

@@ -93,6 +93,12 @@ export interface TftpDownload extends AsyncIterable<Buffer> {
    * at once (the server hears the new room).
    */
   prime(blocks?: number): void;
+  /**
+   * The request's round trip in ms: from the last request sent to the server's answer,
+   * or, while none has come, how long the request has waited so far (0 before it went).
+   * Measured from the last send, so a lost request does not make the path look longer.
+   */
+  roundTripMs(): number;
   /** Why the transfer failed, once it has; undefined while it runs or after it succeeded. */
   readonly failure: Error | undefined;
 }
@@ -223,8 +229,18 @@ class Download implements TftpDownload {
   /** A request has gone out: the server may answer even after we give up. */
   private requested = false;
 
+  /** When the last request went out (performance.now()), and how long the server took to answer it. */
+  private requestedAt: number | undefined;
+  private answeredAfter: number | undefined;
+
+  roundTripMs(): number {
+    if (this.answeredAfter !== undefined) return this.answeredAfter;
+    return this.requestedAt === undefined ? 0 : performance.now() - this.requestedAt;
+  }
+
   private sendRequest(): void {
     this.requested = true;
+    this.requestedAt = performance.now();
     this.send(encodeRequest(Op.RRQ, this.opts.file, 'octet', this.asked), this.opts.port ?? 69);
     this.arm(this.resendRequest);
   }
@@ -386,6 +402,7 @@ class Download implements TftpDownload {
   }
 
   private agree(n: Negotiated): void {
+    this.answeredAfter = performance.now() - (this.requestedAt ?? performance.now());
     this.params = n;
     if (n.sack) {
       this.ahead = new Array<Buffer | undefined>(SACK_RING);

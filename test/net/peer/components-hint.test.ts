@@ -6,11 +6,15 @@
 // manifest's confirmed root, the components are its to take (Inherited root): their
 // first windows come alongside the manifest's data and wait, unacknowledged, until
 // it verifies (TftpDownload.prime): one round trip more off the first component byte.
+import dgram from 'node:dgram';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { hierarchyKey, preference } from '../../../src/dload/key';
+import { encode } from '../../../src/dload/wire';
 import { generateFirmware } from '../../../src/lab/firmware';
+import { createLogger } from '../../../src/log/logger';
 import { WanEmulator } from '../../../src/net/wan';
 import { until, within } from '../../helpers/net';
 import { site } from './site';
@@ -107,6 +111,77 @@ test('over a long WAN, the confirmed root\'s components are on their way before 
   } finally {
     await wan.stop();
     await s.close();
+  }
+});
+
+/**
+ * One board claims the manifest over a WAN of `rttMs`, with adverts `advertMs` apart and
+ * a data hold of `holdMs` after its confirmation; `atConfirm` runs as its HROOT line for
+ * the manifest is written. Returns what the origin had sent of the component then.
+ */
+async function claimOverWan(o: { rttMs: number; advertMs: number; holdMs: number; atConfirm?: (bport: number, manifest: string) => void; after?: number }): Promise<{ atConfirm: number; later: number }> {
+  const s = await site(MANIFEST);
+  const wan = new WanEmulator({ listen: { address: '127.0.0.1', port: 0 }, origin: { address: '127.0.0.1', port: s.origin.port }, rate: Infinity, rttMs: o.rttMs });
+  await wan.start();
+  try {
+    const [c] = await generateFirmware(join(s.root, 'origin'), { files: 1, totalBytes: COMPONENT, blockSize: 64 * 1024, load: 'H', seed: 'hint' });
+    const sent = () => s.server.stats.bytesByFile.get(c!.name) ?? 0;
+    // The hold is dataHoldMs x (1 - preference): the timer that gives this board `holdMs`.
+    const weak = 1 - preference(hierarchyKey('CP-7961G', s.file.name), 0x1001) / 2 ** 32;
+    let atConfirm = -1;
+    const logger = createLogger('BOARD', {
+      level: 'DBG',
+      sinks: [{ writeLine: (l) => {
+        if (atConfirm < 0 && l.includes('@@@HROOT') && l.includes(s.file.name)) {
+          atConfirm = sent();
+          o.atConfirm?.(s.broadcastPort, s.file.name);
+        }
+      } }],
+    });
+    const a = await s.board(1, { logger, origin: { ...s.origin, port: wan.address().port }, timers: { claimBackoffMs: 0, advertMs: o.advertMs, dataHoldMs: o.holdMs / weak } });
+    void a.node.fetch({ name: s.file.name, plan: s.file.plan, componentsHint: [c!.name], early: () => {} }).catch(() => {});
+    await until(() => atConfirm >= 0, { timeoutMs: 10_000, what: 'the manifest\'s HROOT line' });
+    await new Promise((ok) => setTimeout(ok, o.after ?? 0));
+    return { atConfirm, later: sent() };
+  } finally {
+    await wan.stop();
+    await s.close();
+  }
+}
+
+test('the preferred claimant asks for the components\' first window in its last advert period when the origin is a longer round trip away: it is on its way before the confirmation', async () => {
+  // Adverts 300 ms apart, a 400 ms round trip, a 20 ms hold: asked at Ad 2 (300 ms before
+  // the confirmation), the window leaves the origin 200 ms later, 100 ms before it.
+  // Asked at the confirmation (before this rule), nothing had left the origin then.
+  const r = await claimOverWan({ rttMs: 400, advertMs: 300, holdMs: 20 });
+  assert.is(r.atConfirm, FIRST_WINDOW, 'the first window had left the origin at the confirmation');
+});
+
+test('a root with a long data hold asks for no component window before its hold nears its end: one confirmed beside the real root costs nothing', async () => {
+  // The same claim with a 1.5 s hold (a board of low preference, most likely confirmed by
+  // mistake): the real root's advert comes 50 ms after its confirmation and it yields.
+  // Before this rule it asked at its confirmation, and the window crossed the WAN for nothing.
+  const fake = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  await new Promise<void>((ok) => fake.bind(0, '127.0.0.1', ok));
+  fake.setBroadcast(true);
+  try {
+    const r = await claimOverWan({
+      rttMs: 400,
+      advertMs: 300,
+      holdMs: 1500,
+      after: 1000,
+      atConfirm: (bport, manifest) => {
+        setTimeout(() => {
+          // A stronger confirmed root of the same manifest (the one this board missed).
+          const msg = encode({ type: 'ConfirmedRoot', key: hierarchyKey('CP-7961G', manifest), sender: 0x2000, strength: 0xffffffff, held: 0, tcpPort: 1, ad: 0, map: 0 });
+          fake.send(msg, bport, '127.255.255.255');
+        }, 50);
+      },
+    });
+    assert.is(r.atConfirm, 0, 'nothing asked at the confirmation');
+    assert.is(r.later, 0, 'the root it yielded to takes the component: no byte of it came to this board');
+  } finally {
+    fake.close();
   }
 });
 
