@@ -356,6 +356,7 @@ export async function runLab(o: LabOptions, log: Logger): Promise<LabSummary> {
       fileBytes,
       originBytes: firmwareBytes,
       originConfigBytes: originStats.bytesSent - firmwareBytes,
+      ...(origin.wanOverflowed ? { wanOverflowed: origin.wanOverflowed() } : {}),
       ...(origin.http ? { originHttpBytes: origin.httpBytes?.() ?? 0 } : {}),
       models,
       // With failures, the fleet never finished: report how long it ran.
@@ -414,6 +415,8 @@ interface LabOrigin {
   /** Body bytes the HTTP load server sent across the WAN. */
   httpBytes?(): number | undefined;
   stats(): { bytesSent: number; bytesByFile: Map<string, number> };
+  /** Datagrams the WAN's buffer had no room for, both ways (loopback lab only). */
+  wanOverflowed?(): number;
   /** Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -438,6 +441,7 @@ async function loopbackOrigin(originDir: string, o: LabOptions, log: Logger): Pr
     http: web?.url,
     httpBytes: () => web?.stats.bytesSent,
     stats: () => (web ? sumStats(server.stats, web.stats) : server.stats),
+    wanOverflowed: () => wan.stats.down.overflowed + wan.stats.up.overflowed,
     stop: () => (stopped ??= Promise.all([wan.stop().then(() => server.stop()), web?.stop()]).then(() => {})),
   };
 }

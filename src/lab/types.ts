@@ -71,6 +71,12 @@ export interface LabSummary extends FleetSummary {
   models: number;
   /** Bytes of configuration files (cnf.xml) the origin sent: every board fetches its own. */
   originConfigBytes: number;
+  /**
+   * Loopback lab: datagrams the emulated WAN's 1 s buffer had no room for, both ways: a
+   * window driven past the link's rate. What the origin lost there it sent again, and
+   * originBytes counts both.
+   */
+  wanOverflowed?: number;
   /** `--origin http`: the firmware bytes (of originBytes) that came from the HTTP load server. */
   originHttpBytes?: number;
   rootsPerFile: Record<string, number>;

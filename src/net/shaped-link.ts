@@ -19,7 +19,10 @@ export interface ShapedLinkOptions {
 export interface LinkStats {
   packets: number;
   bytes: number;
+  /** Datagrams dropped: at random (`loss`) or by the full buffer. */
   dropped: number;
+  /** Of those, the ones the buffer had no room for: a sender driving the link past its rate. */
+  overflowed: number;
 }
 
 interface InFlight {
@@ -28,7 +31,7 @@ interface InFlight {
 }
 
 export class ShapedLink {
-  readonly stats: LinkStats = { packets: 0, bytes: 0, dropped: 0 };
+  readonly stats: LinkStats = { packets: 0, bytes: 0, dropped: 0, overflowed: 0 };
   private freeAt = 0;
   private readonly queue: InFlight[] = [];
   private head = 0;
@@ -42,8 +45,10 @@ export class ShapedLink {
     if (this.closed) return;
     const now = performance.now();
     const start = Math.max(now, this.freeAt);
-    if (start - now > (this.o.maxQueueMs ?? 1000) || (this.o.loss && (this.o.random ?? Math.random)() < this.o.loss)) {
+    const full = start - now > (this.o.maxQueueMs ?? 1000);
+    if (full || (this.o.loss && (this.o.random ?? Math.random)() < this.o.loss)) {
       this.stats.dropped++;
+      if (full) this.stats.overflowed++;
       return;
     }
     this.freeAt = start + (Number.isFinite(this.o.rate) ? ((bytes + 28) * 8 * 1000) / this.o.rate : 0);

@@ -17,7 +17,7 @@ test('the bundle runs a lab of pfs boot boards (two models) from a folder with n
     const r = spawnSync(process.execPath, ['pfs.cjs', 'lab', '--boards', '6', '--size', '1M', '--files', '2', '--per-process', '3', '--port-base', String(base), '--bcast-port', String(base - 1), '--wan-rate', '100mbit', '--wan-rtt', '20ms', '--models', 'CP-7961G:4,CP-7941G:2', '--json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
     assert.is(r.status, 0, r.stderr);
     const s = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    for (const k of ['boards', 'mode', 'forward', 'files', 'fileBytes', 'originBytes', 'fleetSeconds', 'limitSeconds', 'allVerified', 'maxDepth', 'maxChildren', 'rootsPerFile']) {
+    for (const k of ['boards', 'mode', 'forward', 'files', 'fileBytes', 'originBytes', 'fleetSeconds', 'limitSeconds', 'allVerified', 'maxDepth', 'maxChildren', 'rootsPerFile', 'wanOverflowed']) {
       assert.ok(k in s, `summary has ${k}`);
     }
     assert.equal([s.boards, s.mode, s.forward, s.files, s.allVerified, s.models], [6, 'pfs', 'cut', 2, true, 2]);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TftpServer } from '../../src/net/tftp/server';
 import { WanEmulator } from '../../src/net/wan';
+import { ShapedLink } from '../../src/net/shaped-link';
 import { tftpGetToFile } from '../../src/net/tftp/client';
 
 async function setup(wan: { rate: number; rttMs: number; loss?: number }) {
@@ -25,6 +26,18 @@ async function setup(wan: { rate: number; rttMs: number; loss?: number }) {
   };
   return { dir, data, emu, server, close };
 }
+
+test('the link counts what its full buffer turned away apart from what it lost at random', () => {
+  // 8 kbit/s: a 100-byte datagram (128 on the wire) takes 128 ms; the buffer holds 300 ms.
+  const full = new ShapedLink({ rate: 8000, delayMs: 0, maxQueueMs: 300 });
+  for (let i = 0; i < 10; i++) full.send(100, () => {});
+  full.close();
+  assert.equal(full.stats, { packets: 3, bytes: 300, dropped: 7, overflowed: 7 }, 'three wait 0, 128 and 256 ms; the fourth would wait 384');
+  const lossy = new ShapedLink({ rate: Infinity, delayMs: 0, loss: 0.5, random: (() => { let k = 0; return () => (k++ % 2) * 0.9; })() });
+  for (let i = 0; i < 10; i++) lossy.send(100, () => {});
+  lossy.close();
+  assert.equal([lossy.stats.dropped, lossy.stats.overflowed], [5, 0], 'random losses are not the buffer\'s');
+});
 
 test('TFTP through the WAN emulator arrives intact, and no faster than the link allows', async () => {
   const s = await setup({ rate: 8e6, rttMs: 20 });

@@ -237,7 +237,7 @@ function describe(s: LabSummary): string {
   return [
     `${s.allVerified ? 'all verified' : 'NOT all verified'}: ${s.boards} boards, ${s.files} files, ${formatBytes(s.fileBytes)} (${s.mode}${s.mode === 'pfs' ? `, ${s.forward}` : ''})`,
     `fleet time   ${s.fleetSeconds.toFixed(2)} s  (physical limit ${s.limitSeconds.toFixed(2)} s: ${(s.fleetSeconds / s.limitSeconds).toFixed(2)} ×)`,
-    `WAN          origin sent ${s.originBytes} bytes of firmware = ${(s.originBytes / s.fileBytes).toFixed(2)} × the image${s.models > 1 ? ` (${s.models} models: ${(s.originBytes / s.fileBytes / s.models).toFixed(2)} per model)` : ''}${s.originConfigBytes > 0 ? ` + ${s.originConfigBytes} bytes of cnf.xml` : ''}${s.originHttpBytes !== undefined ? `; ${s.originHttpBytes} of the firmware bytes by HTTP` : ''}`,
+    `WAN          origin sent ${s.originBytes} bytes of firmware = ${(s.originBytes / s.fileBytes).toFixed(2)} × the image${s.models > 1 ? ` (${s.models} models: ${(s.originBytes / s.fileBytes / s.models).toFixed(2)} per model)` : ''}${s.originConfigBytes > 0 ? ` + ${s.originConfigBytes} bytes of cnf.xml` : ''}${s.originHttpBytes !== undefined ? `; ${s.originHttpBytes} of the firmware bytes by HTTP` : ''}${s.wanOverflowed ? `; ${s.wanOverflowed} datagrams over the WAN's buffer, dropped` : ''}`,
     s.mode === 'pfs' ? `tree         roots per file ${roots.join(', ')}; depth ≤ ${s.maxDepth}; children ≤ ${s.maxChildren}` : '',
     s.claimants ? `election     ${s.election}: boards that claimed root per hierarchy ${Object.values(s.claimants).join(', ')}` : '',
     s.lanPorts && s.wanPort
