@@ -153,6 +153,10 @@ export class PeerNode {
   private timer?: NodeJS.Timeout;
   /** When a held component's first window is next due (primeHinted). */
   private primeTimer?: NodeJS.Timeout;
+  /** The manifest's root takes the components too (fast election; docs/PROTOCOL.md, Inherited root). */
+  private get inheritsRoots(): boolean {
+    return (this.o.election ?? 'fast') === 'fast';
+  }
   private timerAt = Infinity;
   private readonly files = new Map<HierKey, FileIO>();
   /** Transfers opened with a manifest taken ahead, for the components it names (FileIO.componentsHint), by file name. */
@@ -554,6 +558,10 @@ export class PeerNode {
   private primeHinted(): void {
     clearTimeout(this.primeTimer);
     this.primeTimer = undefined;
+    // The phone's election gives each component an election of its own, which another
+    // board may win: a window taken for it here would cross the WAN for nothing (4 of
+    // them, 1.0124 copies per model, in an 8-board lab with --election phone).
+    if (!this.inheritsRoots) return;
     const now = performance.now();
     let next = Infinity;
     for (const h of this.hinted.values()) {
@@ -579,6 +587,7 @@ export class PeerNode {
    * A name the manifest does not list keeps its one window.
    */
   certain(names: readonly string[]): void {
+    if (!this.inheritsRoots) return;
     for (const name of names) {
       const h = this.hinted.get(name);
       if (!h || h.widened || !this.coreRef?.session(h.by)?.takingData) continue;

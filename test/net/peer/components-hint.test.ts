@@ -185,4 +185,22 @@ test('a root with a long data hold asks for no component window before its hold 
   }
 });
 
+test('with the phone\'s election the manifest\'s root takes no component window ahead: each component elects its own root, which may be another board', async () => {
+  // Regression: primed at the manifest's confirmation, a window per component crossed the
+  // WAN for nothing when another board won that component (1.0124 copies per model in an
+  // 8-board lab with --election phone).
+  const s = await site(MANIFEST);
+  try {
+    const [c] = await generateFirmware(join(s.root, 'origin'), { files: 1, totalBytes: COMPONENT, blockSize: 64 * 1024, load: 'H', seed: 'hint' });
+    const a = await s.board(1, { election: 'phone' });
+    await within(10_000, 'the manifest', a.node.fetch({ name: s.file.name, plan: s.file.plan, componentsHint: [c!.name], early: () => {} }));
+    a.node.certain([c!.name]);
+    await new Promise((ok) => setTimeout(ok, 400));
+    assert.is(s.server.stats.bytesByFile.get(c!.name) ?? 0, 0, 'a byte of the component came before its own election');
+    await a.node.stop();
+  } finally {
+    await s.close();
+  }
+});
+
 test.run();
