@@ -4,7 +4,7 @@
  * samples and the client's reports, and answers with `window`; it never sends.
  *
  * The rule, per round trip (a round ends when the client reports a block sent
- * after the round began):
+ * after the round began; the first, when it has reported the whole first window):
  * - the round's smallest round trip, less the smallest ever seen, is the queue the
  *   transfer has built on the path. Above `target` (a third of the base round trip,
  *   at least 40 ms: a busy CPU alone delays reports by tens of ms, and a smaller
@@ -117,8 +117,15 @@ export class WindowControl {
   report(high: number, lost: number, sentUpTo: number): void {
     this.takeFreed();
     this.roundLost += lost;
+    // The first round is the first window: it ends once all of it is reported. (It
+    // ended at the first report of a block sent after the first report, which a
+    // transfer primed ahead of its consumer never sends before its consumer opens:
+    // the client holds the window, reports it, and waits. Its next window went at
+    // the initial size, a round trip of slow start lost for every component of a
+    // load.) Nothing more is sent before the first report, so `sentUpTo` is its end.
+    if (this.roundEnd === 0) this.roundEnd = sentUpTo;
     if (high < this.roundEnd) return;
-    if (this.roundEnd > 0) this.endRound();
+    this.endRound();
     this.roundEnd = sentUpTo + 1;
   }
 

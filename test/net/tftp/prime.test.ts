@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tftpGet } from '../../../src/net/tftp/client';
 import { TftpServer } from '../../../src/net/tftp/server';
+import { WanEmulator } from '../../../src/net/wan';
 import { until } from '../../helpers';
 
 const BLKSIZE = 1468;
@@ -89,6 +90,34 @@ test('primed, then widened: the transfer takes that many blocks ahead of deliver
     assert.equal(await take(dl), digest(file), 'every byte, in order');
     assert.is(o.sent('cvm.sbn'), file.length, 'nothing sent twice');
   } finally {
+    await o.close();
+  }
+});
+
+test('the window held whole was a round: once the consumer opens, the next window goes doubled, not at the first size', async () => {
+  // Regression: the server's first round ended only at a report of a block sent after
+  // its first report; a client holding its primed window sends none before it opens,
+  // so the window it then took went at 32 blocks again: a round trip of slow start
+  // lost for every component of a load (the root's WAN idle at the start of the data).
+  // 400 ms round trip: the server sends the window after the opening at +200 ms and
+  // hears nothing more before +600 ms, so its count at +400 ms is that window alone.
+  const file = image(400 * BLKSIZE + 77, 8);
+  const o = await origin(true, { 'apps.sbn': file });
+  const wan = new WanEmulator({ listen: { address: '127.0.0.1', port: 0 }, origin: o.server.address(), rate: Infinity, rttMs: 400 });
+  await wan.start();
+  try {
+    const dl = tftpGet({ host: '127.0.0.1', port: wan.address().port, file: 'apps.sbn', blksize: BLKSIZE, windowsize: 64, hold: true });
+    dl.prime();
+    await until(() => dl.bytes === WINDOW * BLKSIZE, { timeoutMs: 5000, what: 'the first window' });
+    await sleep(250); // its report (room 0) reaches the server
+    assert.is(o.sent('apps.sbn'), WINDOW * BLKSIZE, 'held: the server waits');
+    dl.prime(1000); // the consumer opens: room for far more than a window
+    await sleep(400);
+    assert.is(o.sent('apps.sbn'), (WINDOW + 2 * WINDOW) * BLKSIZE, 'the next window is twice the first');
+    assert.equal(await take(dl), digest(file), 'every byte, in order');
+    assert.is(o.sent('apps.sbn'), file.length, 'nothing sent twice');
+  } finally {
+    await wan.stop();
     await o.close();
   }
 });
