@@ -1,5 +1,6 @@
 // The systemd unit that runs pfs at power-on, and the paths of what enables it.
 import { EXIT } from '../boot/boot';
+import { BOARD_ENVIRONMENT } from '../boot/board-environment';
 
 /** Where the unit and its links go on the root file system. */
 export const UNIT_DIR = '/etc/systemd/system';
@@ -47,6 +48,10 @@ Type=exec
 # it counts the boot, then runs that one with the same arguments and ends as it ends
 # (docs/INSTALL.md, "Rolling back"); stopping the unit stops both (KillMode=control-group).
 ExecStartPre=/bin/sh -c '${backoff}'
+# What pfs cannot set for itself once it runs (src/boot/board-environment.ts).
+${Object.entries(BOARD_ENVIRONMENT)
+  .map(([k, v]) => `Environment=${k}=${v}`)
+  .join('\n')}
 ExecStart=${exe} boot
 # ${EXIT.CURRENT}: up to date, nothing to do until the next power-on.
 # ${EXIT.REBOOT}: a new load is committed: reboot into it (counted as success, not restarted).

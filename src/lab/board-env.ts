@@ -5,6 +5,8 @@
 // shared 2-core machine that work, times 32 boards starting together, is what the
 // fleet's start-up and seconds measure.
 
+import { BOARD_ENVIRONMENT } from '../boot/board-environment';
+
 type Env = NodeJS.ProcessEnv;
 
 /**
@@ -17,9 +19,12 @@ type Env = NodeJS.ProcessEnv;
  */
 export const NOT_FOR_BOARDS = ['NODE_EXTRA_CA_CERTS'] as const;
 
-/** A copy of `env` (the lab's own by default) without what a board would not be given. */
+/**
+ * A copy of `env` (the lab's own by default) without what a board would not be given,
+ * and with what its unit gives it (BOARD_ENVIRONMENT, over the shell's).
+ */
 export function boardEnv(env: Env = process.env): Env {
-  const out: Env = { ...env };
+  const out: Env = { ...env, ...BOARD_ENVIRONMENT };
   for (const name of NOT_FOR_BOARDS) delete out[name];
   return out;
 }

@@ -53,4 +53,10 @@ test('the unit maps pfs boot\'s exit codes: 10 reboots and is no failure, 2 and 
   assert.match(u, 'WantedBy=multi-user.target\n');
 });
 
+test('the unit gives pfs boot what it cannot set for itself: one malloc arena (3 MiB of a board\'s peak RSS)', () => {
+  const u = unitText('/opt/pfs/pfs');
+  const service = u.slice(u.indexOf('[Service]'), u.indexOf('[Install]'));
+  assert.match(service, 'Environment=MALLOC_ARENA_MAX=1\nExecStart=/opt/pfs/pfs boot\n');
+});
+
 test.run();

@@ -7,11 +7,12 @@ import * as assert from 'uvu/assert';
 import { boardEnv } from '../../src/lab/board-env';
 import { labSummary, runBundleLab } from '../helpers/bundle-lab';
 
-test('boardEnv drops NODE_EXTRA_CA_CERTS and keeps the rest, without touching the lab\'s own', () => {
-  const env = { PATH: '/usr/bin', NODE_OPTIONS: '--max-old-space-size=64', NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt', TMPDIR: '/tmp/x' };
+test('boardEnv drops NODE_EXTRA_CA_CERTS, adds what a board\'s unit gives it and keeps the rest, without touching the lab\'s own', () => {
+  const env = { PATH: '/usr/bin', NODE_OPTIONS: '--max-old-space-size=64', NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt', TMPDIR: '/tmp/x', MALLOC_ARENA_MAX: '8' };
   const b = boardEnv(env);
-  assert.equal(b, { PATH: '/usr/bin', NODE_OPTIONS: '--max-old-space-size=64', TMPDIR: '/tmp/x' });
+  assert.equal(b, { PATH: '/usr/bin', NODE_OPTIONS: '--max-old-space-size=64', TMPDIR: '/tmp/x', MALLOC_ARENA_MAX: '1' });
   assert.is(env.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/ca-certificates.crt');
+  assert.is(env.MALLOC_ARENA_MAX, '8');
 });
 
 test('regression: the board processes of a lab do not load the shell\'s extra CA bundle', async () => {
