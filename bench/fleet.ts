@@ -32,6 +32,7 @@ import { ARIA2_LAN, ARIA2_LEECHER, ARIA2_SEED, btMissing, runBitTorrent } from '
 import { BUNDLE, exitOf, killIn, linesTo, Origin, REPO, sha256, TIME_FORMAT, timeReport, wanFetch } from './fleet-run';
 import { lineChartSvg, type ChartSeries } from './chart';
 import { writeSection } from './results';
+import { dropFromPageCache, programFiles } from './page-cache';
 
 // ---------------------------------------------------------------- options
 
@@ -242,6 +243,7 @@ async function runBoot(c: Ctx, args: string[], capS: number): Promise<BootRun> {
   // Per board, its `timing:` marks (ms on its own clock): the configuration in hand, and its first component byte from the origin.
   const configMs: (number | undefined)[] = Array(c.n).fill(undefined);
   const firstByteMs: (number | undefined)[] = Array(c.n).fill(undefined);
+  dropFromPageCache(programFiles(O.exe)); // every board starts as after power-on (page-cache.ts)
   const t0 = Date.now();
   const logsClosed: Promise<void>[] = [];
   const children = c.site.boards.map((b, i) => {
