@@ -32,9 +32,14 @@ import { ARIA2_LAN, ARIA2_LEECHER, ARIA2_SEED, btMissing, runBitTorrent } from '
 import { BUNDLE, exitOf, killIn, linesTo, Origin, REPO, sha256, TIME_FORMAT, timeReport, wanFetch } from './fleet-run';
 import { lineChartSvg, type ChartSeries } from './chart';
 import { writeSection } from './results';
-import { dropFromPageCache, programFiles } from './page-cache';
+import { cachedByUse } from './page-cache';
 
 // ---------------------------------------------------------------- options
+
+/** This CPU's release name (scripts/release.mjs): the boards run what a board of this CPU is given. */
+function hostRelease(): string {
+  return process.arch === 'arm' ? 'armv7l' : process.arch;
+}
 
 const SYSTEMS = ['traditional', 'cisco', 'store', 'pfs', 'udpcast', 'uftp', 'bt'] as const;
 type System = (typeof SYSTEMS)[number];
@@ -51,8 +56,9 @@ const USAGE = `Usage: npm run bench:fleet -- [options]   (as root)
   --lan-rate 100mbit   every board's switch port
   --origin-pipeline 1  windows the origin keeps in flight per transfer (1: a plain RFC 1350/7440 server)
   --bt-piece 64K       the torrent's piece size (bt)
-  --exe PATH           the program every board runs: a bundle (.cjs, run by node) or a release
-                       executable, e.g. dist/release/pfs-linux-x64 (default dist/pfs.cjs)
+  --exe PATH           the program every board runs: a release executable (default this CPU's,
+                       dist/release/pfs-linux-${hostRelease()}, as pfs image installs it), or a
+                       bundle run by node (dist/pfs.cjs)
   --no-write           print the table only (no results, chart or RESULTS.md)
   --keep               leave the work folder (/tmp/pfs-fleet), with each boot system's origin-series.SYSTEM.json
   --chart-only         redraw bench/fleet.svg from bench/fleet-results.json (no run)
@@ -75,7 +81,7 @@ const O = benchArgs('bench:fleet', USAGE, (args) => {
       'lan-rate': { type: 'string', default: '100mbit' },
       'origin-pipeline': { type: 'string', default: '1' },
       'bt-piece': { type: 'string', default: '64K' },
-      exe: { type: 'string', default: BUNDLE },
+      exe: { type: 'string', default: join(REPO, 'dist/release', `pfs-linux-${hostRelease()}`) },
       'no-write': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       'chart-only': { type: 'boolean', default: false },
@@ -243,7 +249,7 @@ async function runBoot(c: Ctx, args: string[], capS: number): Promise<BootRun> {
   // Per board, its `timing:` marks (ms on its own clock): the configuration in hand, and its first component byte from the origin.
   const configMs: (number | undefined)[] = Array(c.n).fill(undefined);
   const firstByteMs: (number | undefined)[] = Array(c.n).fill(undefined);
-  dropFromPageCache(programFiles(O.exe)); // every board starts as after power-on (page-cache.ts)
+  cachedByUse(O.exe); // the program's pages cached by use only (page-cache.ts)
   const t0 = Date.now();
   const logsClosed: Promise<void>[] = [];
   const children = c.site.boards.map((b, i) => {
@@ -578,7 +584,7 @@ async function main(): Promise<void> {
     return;
   }
   if (!existsSync(BUNDLE)) throw new Error('dist/pfs.cjs is missing: npm run build');
-  if (!existsSync(O.exe)) throw new Error(`--exe ${O.exe}: no such file`);
+  if (!existsSync(O.exe)) throw new Error(`--exe ${O.exe}: no such file (npm run release -- --targets host, or --exe dist/pfs.cjs)`);
   // Only what the chosen systems run.
   const tools: [string, string, System[]][] = [
     ['udp-sender', 'udpcast', ['udpcast']],

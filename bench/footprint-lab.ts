@@ -18,7 +18,7 @@ import { loadModels } from '../src/profiles';
 import { TftpServer } from '../src/net/tftp/server';
 import { WanEmulator } from '../src/net/wan';
 import { BOARDS_DIR, MODEL, boardAddr } from './adversary-site';
-import { dropFromPageCache, programFiles } from './page-cache';
+import { cachedByUse } from './page-cache';
 
 export interface FootprintOptions {
   /** The pfs each board runs: a bundle run by this Node (dist/pfs.cjs, or a copy of an older build), or a release executable (no .cjs/.js ending). */
@@ -137,7 +137,7 @@ export async function runFootprintLab(o: FootprintOptions): Promise<FootprintRun
     const check = () => {
       if (boards.every((b, i) => b.committedMs !== undefined || exited[i])) settle();
     };
-    dropFromPageCache(programFiles(o.bundle)); // as after a board's power-on (page-cache.ts)
+    cachedByUse(o.bundle); // the program's pages cached by use only (page-cache.ts)
     for (const b of site.boards) {
       const i = b.index;
       t0[i] = performance.now();
@@ -201,7 +201,7 @@ export async function runFootprintLab(o: FootprintOptions): Promise<FootprintRun
 
 /** The floor: `node -e 0`'s own peak RSS, KiB (what any Node process costs before it runs a line of pfs). */
 export function nodeFloorKiB(): number {
-  dropFromPageCache([process.execPath]); // measured as cold as the boards (page-cache.ts)
+  cachedByUse(process.execPath); // measured as the boards are (page-cache.ts)
   const r = spawnSync(process.execPath, ['-e', "process.stdout.write(/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status','utf8'))[1])"], { encoding: 'utf8', env: boardEnv() });
   return Number(r.stdout);
 }
