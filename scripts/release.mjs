@@ -4,7 +4,8 @@
 // (dist/pfs.cjs, which carries the board and model profiles) injected by postject, and,
 // where its Node has SEA assets (20.12 and later), the native addon inside.
 //
-//   node scripts/release.mjs [--targets x64,arm64,armv7l] [--no-build] [--offline]
+//   node scripts/release.mjs [--targets x64,arm64,armv7l|host] [--no-build] [--offline]
+//                                              (host: this machine's CPU only, as bench:fleet's boards run it)
 //   node scripts/release.mjs --fetch-only     only fetch the runtimes (npm test runs this
 //                                              before its workers, which have no network)
 //
@@ -195,6 +196,13 @@ function buildTarget(name) {
   return exe;
 }
 
+/** The target this machine runs natively (`--targets host`). */
+export function hostTarget() {
+  const name = Object.keys(TARGETS).find((n) => TARGETS[n].arch === process.arch);
+  if (!name) throw new ReleaseError(`--targets host: no release for this machine's CPU (${process.arch}); one of ${Object.keys(TARGETS).join(', ')}`);
+  return name;
+}
+
 function parseArgs(argv) {
   const opts = { targets: Object.keys(TARGETS), build: true, fetchOnly: false, offline: false };
   for (let i = 0; i < argv.length; i++) {
@@ -204,10 +212,10 @@ function parseArgs(argv) {
     else if (a === '--offline') opts.offline = true;
     else if (a === '--targets' || a.startsWith('--targets=')) {
       const v = a === '--targets' ? argv[++i] : a.slice('--targets='.length);
-      opts.targets = (v ?? '').split(',').filter(Boolean);
+      opts.targets = (v ?? '').split(',').filter(Boolean).map((x) => (x === 'host' ? hostTarget() : x));
       const bad = opts.targets.filter((x) => !(x in TARGETS));
       if (bad.length || !opts.targets.length) throw new ReleaseError(`--targets: one or more of ${Object.keys(TARGETS).join(', ')} (got ${v})`);
-    } else throw new ReleaseError(`unknown argument ${a}\nusage: node scripts/release.mjs [--targets x64,arm64,armv7l] [--no-build]`);
+    } else throw new ReleaseError(`unknown argument ${a}\nusage: node scripts/release.mjs [--targets x64,arm64,armv7l|host] [--no-build]`);
   }
   return opts;
 }

@@ -75,6 +75,14 @@ async function elf(file: string): Promise<string> {
   return `${b[4] === 2 ? 64 : 32}-bit ${name}${machine === 40 && (b.readUInt32LE(36) >>> 24) === 5 ? ' EABI5' : ''}`;
 }
 
+test('--targets host is the release this machine runs (bench:fleet builds it for its boards)', async () => {
+  const { hostTarget, TARGETS } = (await import(join(repo, 'scripts', 'release.mjs'))) as { hostTarget(): string; TARGETS: Record<string, { arch: string }> };
+  assert.is(TARGETS[hostTarget()]!.arch, process.arch);
+  const r = spawnSync(process.execPath, ['scripts/release.mjs', '--targets', 'host,sparc'], { cwd: repo, encoding: 'utf8' });
+  assert.is.not(r.status, 0);
+  assert.match(r.stderr, /--targets: one or more of x64, arm64, armv7l/);
+});
+
 testIf(x64Missing, 'npm run release: one ELF executable per CPU, as file(1) names them', async () => {
   await buildRelease();
   assert.is(await elf(exe('x64')), '64-bit x86-64');
