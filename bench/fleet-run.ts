@@ -5,7 +5,7 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { NetnsHost, NetnsSubnet } from '../src/lab/netns/subnet';
 import { sleep } from '../src/io/sleep';
@@ -128,10 +128,10 @@ function signal(pids: number[], sig: NodeJS.Signals): void {
 
 /**
  * Ends every process left in the namespaces of `hosts` (they are this run's own):
- * first the node processes by SIGTERM, so that GNU time around each still writes its
- * RSS line, then whatever remains by SIGKILL.
+ * first the `programs` (node, or a board's release executable) by SIGTERM, so that GNU
+ * time around each still writes its RSS line, then whatever remains by SIGKILL.
  */
-export async function killIn(hosts: NetnsHost[]): Promise<void> {
+export async function killIn(hosts: NetnsHost[], programs: readonly string[] = ['node']): Promise<void> {
   const comm = (pid: number) => {
     try {
       return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
@@ -139,9 +139,11 @@ export async function killIn(hosts: NetnsHost[]): Promise<void> {
       return '';
     }
   };
-  const nodes = pidsIn(hosts).filter((p) => comm(p) === 'node');
-  signal(nodes, 'SIGTERM');
-  for (let k = 0; k < 30 && pidsIn(hosts).some((p) => comm(p) === 'node'); k++) await sleep(100);
+  // The kernel keeps a program's first 15 characters as its comm: a release executable's name is cut there.
+  const names = new Set(programs.map((p) => basename(p).slice(0, 15)));
+  const ours = (p: number) => names.has(comm(p));
+  signal(pidsIn(hosts).filter(ours), 'SIGTERM');
+  for (let k = 0; k < 30 && pidsIn(hosts).some(ours); k++) await sleep(100);
   signal(pidsIn(hosts), 'SIGKILL');
 }
 

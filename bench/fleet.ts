@@ -19,7 +19,7 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { cp, mkdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModels } from '../src/profiles';
 import { parseRate, parseSize } from '../src/units/parse';
@@ -35,6 +35,12 @@ import { writeSection } from './results';
 import { cachedByUse } from './page-cache';
 
 // ---------------------------------------------------------------- options
+
+/** What the boards ran, for the section's text; its pages were cached by use before each run (page-cache.ts). */
+function programNote(): string {
+  const rel = relative(REPO, O.exe);
+  return /\.[cm]?js$/.test(O.exe) ? `\`node ${rel}\`` : `the release executable \`${rel}\` as \`pfs image\` installs it`;
+}
 
 /** This CPU's release name (scripts/release.mjs): the boards run what a board of this CPU is given. */
 function hostRelease(): string {
@@ -293,7 +299,8 @@ async function runBoot(c: Ctx, args: string[], capS: number): Promise<BootRun> {
     const deadline = Date.now() + 3000;
     while (exits.some((e) => e === undefined) && Date.now() < deadline) await sleep(100);
   }
-  await killIn(c.net.boards);
+  // SIGTERM first, so that GNU time around each board still writes its report.
+  await killIn(c.net.boards, [boardProgram()[0]!, 'node']);
   await Promise.all(children.map(exitOf));
   // A board's last lines (its commit among them) may be read after its exit.
   await Promise.race([Promise.all(logsClosed), sleep(5000, { unref: true })]);
@@ -670,7 +677,7 @@ server in its namespace behind the user-space WAN emulator (${O.wanRttMs} ms rou
 window in flight per transfer, as a plain RFC 1350/7440 server. The physical limit is the set at the WAN rate plus one
 round trip: ${m.limit.toFixed(2)} s. "WAN bytes / image" counts the firmware the origin sent (components and manifests,
 retransmissions included; not the per-board cnf.xml files). The boot systems run \`pfs boot --board sim\` as one process
-per board (each wrapped in GNU time for its peak RSS and its CPU time: user + system, all threads; "all boards' ÷ cores" is what the run's boards took of the machine, a floor for the fleet seconds when N processes share its cores); a board counts as done at its \`committed load\` line, after
+per board, ${programNote()} (each wrapped in GNU time for its peak RSS and its CPU time: user + system, all threads; "all boards' ÷ cores" is what the run's boards took of the machine, a floor for the fleet seconds when N processes share its cores); a board counts as done at its \`committed load\` line, after
 every component was verified on its flash. Boards log at \`--log-level dbg\` for their \`timing:\` lines (about 20 each):
 a measured boot row's note gives the root's first component byte from the origin after its own configuration was in
 hand (issue 12's target: at most 0.5 s).
