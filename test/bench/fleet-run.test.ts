@@ -6,12 +6,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { linesTo, TIME_FORMAT, timeReport } from '../../bench/fleet-run';
-import { testIf } from '../helpers/ci';
+import { killIn, linesTo, TIME_FORMAT, timeReport } from '../../bench/fleet-run';
+import { netnsUnavailable, NetnsSubnet } from '../../src/lab/netns/subnet';
+import { anyMissing, testIf } from '../helpers/index';
 
 test('linesTo: lines printed after the process exited still reach the log and the reader', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pfs-fleet-run-'));
@@ -49,6 +50,32 @@ testIf(existsSync('/usr/bin/time') ? undefined : 'GNU time missing (apt-get inst
     assert.ok(k.rssKiB !== undefined && k.cpuSeconds !== undefined && k.cpuSeconds < 1, JSON.stringify(k));
     assert.is(timeReport(join(dir, 'never-ran.txt')), undefined);
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+
+// killIn ends a fleet run's boards with SIGTERM first, so that GNU time around each one
+// still writes its RSS and CPU line. Boards that ran a release executable (not `node`)
+// went straight to SIGKILL with their GNU time, and the fleet table lost their figures
+// (the Cisco-style and traditional rows of the 16:27 run on 2026-12-03).
+testIf(anyMissing(netnsUnavailable(), existsSync('/usr/bin/time') ? undefined : 'GNU time missing (apt-get install time)'), 'killIn: a board program that is not node gets SIGTERM, and GNU time around it still reports', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pfs-fleet-kill-'));
+  const net = await NetnsSubnet.create({ boards: 1, lanRateBit: 100e6, wanRateBit: 10e6, handleSignals: false });
+  try {
+    // A copy of this Node under another name stands in for a release executable (its comm is not "node").
+    const exe = join(dir, 'pfs-linux-x64');
+    copyFileSync(process.execPath, exe);
+    const file = join(dir, 'rss.txt');
+    const c = net.spawn(net.boards[0]!, ['/usr/bin/time', '-f', TIME_FORMAT, '-o', file, exe, '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const exited = new Promise((ok) => c.once('exit', ok));
+    await new Promise((ok) => setTimeout(ok, 500));
+    await killIn(net.boards, [exe, 'node']);
+    await exited;
+    const r = timeReport(file);
+    assert.ok(r && (r.rssKiB ?? 0) > 0, `no GNU time report for the board: ${existsSync(file) ? readFileSync(file, 'utf8') : 'no file'}`);
+  } finally {
+    await net.destroy();
     await rm(dir, { recursive: true, force: true });
   }
 });
