@@ -32,7 +32,7 @@ import { ARIA2_LAN, ARIA2_LEECHER, ARIA2_SEED, btMissing, runBitTorrent } from '
 import { BUNDLE, exitOf, killIn, linesTo, Origin, REPO, sha256, TIME_FORMAT, timeReport, wanFetch } from './fleet-run';
 import { lineChartSvg, type ChartSeries } from './chart';
 import { writeSection } from './results';
-import { cachedByUse } from './page-cache';
+import { cachedByUse, programCommand } from './page-cache';
 
 // ---------------------------------------------------------------- options
 
@@ -241,8 +241,8 @@ interface BootRun {
 }
 
 /** The command line that starts pfs on a board: node with the bundle, or a release executable. */
-function boardProgram(): string[] {
-  return /\.[cm]?js$/.test(O.exe) ? [process.execPath, O.exe] : [O.exe];
+function boardProgram(): [string, ...string[]] {
+  return programCommand(O.exe);
 }
 
 /** Every board runs `pfs boot` (wrapped by GNU time for its peak RSS) until all committed or the cap. */
@@ -300,7 +300,7 @@ async function runBoot(c: Ctx, args: string[], capS: number): Promise<BootRun> {
     while (exits.some((e) => e === undefined) && Date.now() < deadline) await sleep(100);
   }
   // SIGTERM first, so that GNU time around each board still writes its report.
-  await killIn(c.net.boards, [boardProgram()[0]!, 'node']);
+  await killIn(c.net.boards, [boardProgram()[0], 'node']);
   await Promise.all(children.map(exitOf));
   // A board's last lines (its commit among them) may be read after its exit.
   await Promise.race([Promise.all(logsClosed), sleep(5000, { unref: true })]);
