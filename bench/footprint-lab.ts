@@ -18,7 +18,7 @@ import { loadModels } from '../src/profiles';
 import { TftpServer } from '../src/net/tftp/server';
 import { WanEmulator } from '../src/net/wan';
 import { BOARDS_DIR, MODEL, boardAddr } from './adversary-site';
-import { cachedByUse } from './page-cache';
+import { cachedByUse, programCommand } from './page-cache';
 
 export interface FootprintOptions {
   /** The pfs each board runs: a bundle run by this Node (dist/pfs.cjs, or a copy of an older build), or a release executable (no .cjs/.js ending). */
@@ -141,10 +141,11 @@ export async function runFootprintLab(o: FootprintOptions): Promise<FootprintRun
     for (const b of site.boards) {
       const i = b.index;
       t0[i] = performance.now();
-      const script = /\.[cm]?js$/.test(o.bundle);
+      // Node's own options go between node and a bundle; a release executable takes none here.
+      const [cmd, ...bundle] = programCommand(o.bundle);
       const child = spawn(
-        script ? process.execPath : o.bundle,
-        [...(script ? [...(o.nodeArgs ?? []), o.bundle] : []), 'boot', '--board', 'sim', '--root', b.root, '--boards-dir', o.boardsDir ?? BOARDS_DIR, '--server', `127.0.0.1:${wanPort}`, '--config-tries', '5'],
+        cmd,
+        [...(bundle.length ? [...(o.nodeArgs ?? []), ...bundle] : []), 'boot', '--board', 'sim', '--root', b.root, '--boards-dir', o.boardsDir ?? BOARDS_DIR, '--server', `127.0.0.1:${wanPort}`, '--config-tries', '5'],
         { stdio: ['ignore', 'pipe', 'pipe'], env: { ...boardEnv(), ...o.env } },
       );
       children.push(child);
