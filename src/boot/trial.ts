@@ -73,6 +73,7 @@ export class Trial {
       beginInstall: (load) => after(() => f.beginInstall(load)),
       openComponent: (file) => after(() => f.openComponent(file)),
       commit: (load, files) => after(() => f.commit(load, files)),
+      ...(f.planCommit ? { planCommit: (load: string, files: { name: string; size: number }[]) => after(() => f.planCommit!(load, files)) } : {}),
     };
   }
 

@@ -44,6 +44,8 @@ export interface UpgradeFlash {
   beginInstall(load: string): Promise<void>;
   openComponent(file: string): Promise<UpgradeStore>;
   commit(load: string, files: { name: string; size: number }[]): Promise<void>;
+  /** What commit() writes besides the bytes, put on the medium during the download (see Flash.planCommit). */
+  planCommit?(load: string, files: { name: string; size: number }[]): Promise<void>;
 }
 
 /**
@@ -182,10 +184,14 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     mark(p, 'manifest verified', `${load}.loads`);
     if (watch?.live) watch.peers.certain(manifest.files.map((f) => f.name));
     await p.flash.beginInstall(load);
+    const slotFiles = [...manifest.files.map((f) => ({ name: f.name, size: f.size })), { name: `${load}.loads`, size: manifestBytes.length }];
     // The manifest goes into the slot beside its components while they download, not
     // between the last read-back and the commit. commit() syncs it with them.
     const manifestStored = storeManifest(p, `${load}.loads`, manifestBytes);
     manifestStored.catch(() => {}); // awaited below; a download that fails first must not leave it unhandled
+    // And what the slot will hold goes on the medium now: the commit is then the bytes' syncs and the switch.
+    const commitPlanned = p.flash.planCommit?.(load, slotFiles);
+    commitPlanned?.catch(() => {}); // awaited below, as the manifest
     p.progress?.components(manifest.files, !!watch?.live);
     // Every block was verified on its way to flash; what is committed is what flash
     // gives back. Each component is read back as soon as it is complete, while the
@@ -200,7 +206,8 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     await withDeadline(all, deadline, `the download and read-back of ${load} did not finish ${limit}`);
     p.log.inf(`read back from flash: ${manifest.files.length} components, every block matches its SHA-256`);
     await manifestStored;
-    await p.flash.commit(load, [...manifest.files.map((f) => ({ name: f.name, size: f.size })), { name: `${load}.loads`, size: manifestBytes.length }]);
+    await commitPlanned;
+    await p.flash.commit(load, slotFiles);
     p.log.not(`committed load ${load}: every component verified on flash and read back`);
     committedAt = Date.now();
     p.onCommitted?.(committedAt);

@@ -25,11 +25,14 @@ interface State {
   rejected: string | null;
 }
 
-/** What a complete slot holds (slot.json), written only at commit. */
+/** What a complete slot holds (slot.json), written at commit or ahead of it (planCommit). */
 interface SlotContent {
   load: string;
   files: { name: string; size: number }[];
 }
+
+const slotJson = (load: string, files: readonly { name: string; size: number }[]): string =>
+  JSON.stringify({ load, files: files.map(({ name, size }) => ({ name, size })) } satisfies SlotContent) + '\n';
 
 const STATE = 'state.json';
 const MANIFEST = 'slot.json';
@@ -78,6 +81,8 @@ export class DirFlash implements Flash {
   private readonly fs: FlashFs;
   private state: State = { ...BLANK };
   private installing?: { slot: SlotName; load: string };
+  /** slot.json written ahead by planCommit for this install: `written` is false until it (and the files' names) is on the medium. */
+  private planned?: { slot: SlotName; json: string; written: Promise<boolean> };
   private opened = false;
 
   constructor(
@@ -139,6 +144,7 @@ export class DirFlash implements Flash {
 
   async open(): Promise<void> {
     this.installing = undefined;
+    this.planned = undefined;
     for (const s of SLOTS) await this.io(`slot${s}`, 'create', () => this.fs.mkdir(this.slotDir(s)));
     // A first boot may have just made these folders: their names on the medium before anything goes in them.
     await this.io(null, 'sync', async () => {
@@ -216,6 +222,7 @@ export class DirFlash implements Flash {
     this.assertOpen();
     if (!isPlainName(load)) this.fail('PFS_ERR_FLASH_NAME', null, `"${load}" is not a load name`);
     this.installing = undefined;
+    this.planned = undefined;
     const slot = this.state.active ? other(this.state.active) : 'A';
     const marker = (await this.readJson(`slot${slot}/${INSTALLING}`)) as { load?: unknown } | null;
     if (marker?.load === load && this.state.previous !== slot) {
@@ -278,10 +285,11 @@ export class DirFlash implements Flash {
     return join(this.slotDir(s), file);
   }
 
-  async commit(load: string, files: readonly { name: string; size: number }[]): Promise<void> {
+  /** The install `load` belongs to, once its file list is one commit can take. */
+  private installOf(what: string, load: string, files: readonly { name: string; size: number }[]): { slot: SlotName; load: string } {
     this.assertOpen();
     const inst = this.installing;
-    if (!inst || inst.load !== load) this.fail('PFS_ERR_FLASH_SEQUENCE', null, `commit of ${load} without beginInstall(${load})`);
+    if (!inst || inst.load !== load) this.fail('PFS_ERR_FLASH_SEQUENCE', null, `${what} of ${load} without beginInstall(${load})`);
     if (files.length === 0) this.fail('PFS_ERR_FLASH_INCOMPLETE', null, `cannot commit ${load}: no files`);
     const seen = new Set<string>();
     for (const { name } of files) {
@@ -289,6 +297,38 @@ export class DirFlash implements Flash {
       if (seen.has(name)) this.fail('PFS_ERR_FLASH_INCOMPLETE', name, `cannot commit ${load}: listed twice`);
       seen.add(name);
     }
+    return inst;
+  }
+
+  /**
+   * slot.json, and the names of the files it lists, on the medium while they download:
+   * two of the commit's five waits for the medium (a file sync and a folder sync each
+   * commit the file system's journal, and on a card flush its cache) leave the time
+   * between the last byte and the switch. Safe because state.json alone makes a slot
+   * bootable, and only commit() writes it; a slot.json in a slot it does not name is
+   * removed at open() (a cut before the switch), so a resumed install commits anew.
+   */
+  async planCommit(load: string, files: readonly { name: string; size: number }[]): Promise<void> {
+    const inst = this.installOf('planCommit', load, files);
+    const dir = this.slotDir(inst.slot);
+    const json = slotJson(load, files);
+    const write = async () => {
+      // Created now, if the download has not yet: slot.json's folder sync then puts every name on the medium.
+      await Promise.all(
+        files.map(async ({ name }) => {
+          const rel = `slot${inst.slot}/${name}`;
+          await (await this.io(rel, 'create', () => this.fs.open(join(dir, name), 'write'))).close();
+        }),
+      );
+      await this.io(`slot${inst.slot}/${MANIFEST}`, 'write', () => writeAtomic(this.fs, join(dir, MANIFEST), json));
+    };
+    const written = write();
+    this.planned = { slot: inst.slot, json, written: written.then(() => true, () => false) };
+    await written;
+  }
+
+  async commit(load: string, files: readonly { name: string; size: number }[]): Promise<void> {
+    const inst = this.installOf('commit', load, files);
     const dir = this.slotDir(inst.slot);
     // 1. Every byte of every file on the medium before anything can name the slot complete.
     // The sizes are asked for together: each is a round trip to the thread pool, in the
@@ -313,11 +353,15 @@ export class DirFlash implements Flash {
     const failed = (await Promise.allSettled(syncs)).find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     // 2. What the slot holds, atomically; the folder sync also puts the files' names on the medium.
-    const manifest: SlotContent = { load, files: files.map(({ name, size }) => ({ name, size })) };
-    await this.io(`slot${inst.slot}/${MANIFEST}`, 'write', () => writeAtomic(this.fs, join(dir, MANIFEST), JSON.stringify(manifest) + '\n'));
+    // Already there when planCommit wrote this very list for this install (and finished).
+    const json = slotJson(load, files);
+    const planned = this.planned;
+    const ahead = planned?.slot === inst.slot && planned.json === json && (await planned.written) && this.installing === inst;
+    if (!ahead) await this.io(`slot${inst.slot}/${MANIFEST}`, 'write', () => writeAtomic(this.fs, join(dir, MANIFEST), json));
     // 3. The switch: one atomic replacement of state.json.
     await this.save({ active: inst.slot, previous: this.state.active, trial: true, boots: 0, rejected: this.state.rejected });
     this.installing = undefined;
+    this.planned = undefined;
     // 4. Clean-up only; open() redoes it if the power goes now.
     await this.unlink(`slot${inst.slot}/${INSTALLING}`);
   }
@@ -332,6 +376,7 @@ export class DirFlash implements Flash {
     const prev = this.state.previous;
     if (!prev || !(await this.content(prev))) this.fail('PFS_ERR_FLASH_NO_PREVIOUS', null, 'no previous load to roll back to');
     this.installing = undefined;
+    this.planned = undefined;
     await this.save({ active: prev, previous: this.state.active, trial: false, boots: 0, rejected: this.state.rejected });
   }
 }

@@ -111,6 +111,14 @@ export interface Flash {
    * the medium before the switch.
    */
   commit(load: string, files: readonly { name: string; size: number }[]): Promise<void>;
+  /**
+   * Puts on the medium, while the files still download, what commit() would write
+   * about the slot besides their bytes (`dir`: `slot.json`, and the files' names), so
+   * that a commit of the same `load` and `files` has only the bytes to sync and the
+   * switch to make. The slot stays unbootable until commit(); a commit with other
+   * files writes its own. Absent where it would save nothing.
+   */
+  planCommit?(load: string, files: readonly { name: string; size: number }[]): Promise<void>;
   /** The running load came up: it is no longer on trial. No-op when not on trial. */
   markGood(): Promise<void>;
   /** Goes back to the previous load now (`PFS_ERR_FLASH_NO_PREVIOUS` if there is none). */

@@ -11,7 +11,7 @@ import { FlashError } from '../../../src/hal/flash/flash';
 import type { FlashFs } from '../../../src/hal/flash/fs';
 import { MemFs } from '../../../src/hal/flash/mem';
 import { flashCompliance } from './compliance';
-import { assertWholeLoad, COMPONENTS, install, rejection, upgrade } from './load-content';
+import { assertWholeLoad, COMPONENTS, filesOf, install, rejection, upgrade } from './load-content';
 
 const temp = () => mkdtemp(join(tmpdir(), 'pfs-flash-'));
 
@@ -115,6 +115,65 @@ test('commit syncs the components at once, and a failed one fails it only after 
   assert.is(running, 0, 'commit failed while a sync of another component was still running');
   assert.is(most, COMPONENTS.length, 'the component syncs ran one after the other');
   assert.is(await flash.activeLoad(), null, 'a commit whose sync failed made its load active');
+});
+
+/** A MemFs that counts the waits for the medium (file and folder syncs) while `counting` is set. */
+function countingSyncs(mem: MemFs): { fs: FlashFs; count: { on: boolean; syncs: number } } {
+  const count = { on: false, syncs: 0 };
+  const fs: FlashFs = Object.create(mem, {
+    open: {
+      value: async (path: string, mode: 'read' | 'write') => {
+        const f = await mem.open(path, mode);
+        return { ...f, sync: async () => ((count.syncs += count.on ? 1 : 0), f.sync()) };
+      },
+    },
+    syncDir: { value: async (path: string) => ((count.syncs += count.on ? 1 : 0), mem.syncDir(path)) },
+  });
+  return { fs, count };
+}
+
+test('a commit planned during the download waits for the medium only for the bytes and the switch', async () => {
+  const waits = async (plan: boolean) => {
+    const mem = new MemFs();
+    const { fs, count } = countingSyncs(mem);
+    const flash = new DirFlash('/flash', { fs, kind: 'mem' });
+    await flash.open();
+    const files = await install(flash, 'L1', { sync: false, plan });
+    count.on = true;
+    await flash.commit('L1', files);
+    count.on = false;
+    // And it is the whole load, on the medium: what a power cut right after the commit leaves.
+    const after = new DirFlash('/flash', { fs: mem.afterPowerCut(() => 0), kind: 'mem' });
+    await after.open();
+    assert.is(await assertWholeLoad(after), 'L1');
+    return count.syncs;
+  };
+  // Without the plan: each file, then slot.json (file and folder), then state.json (file and folder).
+  assert.is(await waits(false), COMPONENTS.length + 4);
+  assert.is(await waits(true), COMPONENTS.length + 2);
+});
+
+test('a commit of other files than were planned writes its own slot.json', async () => {
+  const root = await temp();
+  try {
+    const f = await opened(root);
+    await f.beginInstall('L1');
+    // Planned with one component too many and another of the wrong size.
+    const real = filesOf('L1');
+    await f.planCommit('L1', [...real.slice(1), { name: real[0]!.name, size: 1 }, { name: 'extra.sbn', size: 5 }]);
+    const files = await install(f, 'L1');
+    await f.commit('L1', files);
+    const slot = JSON.parse(await readFile(join(root, 'slotA', 'slot.json'), 'utf8'));
+    assert.equal(slot, { load: 'L1', files: real });
+    const g = await opened(root);
+    assert.is(await assertWholeLoad(g), 'L1');
+    // A plan for a load other than the one being installed is a program error, as such a commit is.
+    await g.beginInstall('L2');
+    const wrong = await rejection(() => g.planCommit('L3', filesOf('L3')));
+    assert.ok(wrong instanceof FlashError && wrong.code === 'PFS_ERR_FLASH_SEQUENCE', String(wrong));
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });
 
 test('power cut: SIGKILL at 40 random moments of endless upgrades; every reboot finds one whole load', async () => {

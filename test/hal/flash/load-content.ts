@@ -16,10 +16,12 @@ export const filesOf = (load: string) => COMPONENTS.map((name) => ({ name, size:
  * Writes `load` into the inactive slot the way the download engine does: in
  * chunks at positions, from the part of what is already there that is right
  * (`kept` counts those bytes). `skip`: leave that file out;
- * `short`: write only its first 1000 bytes; `sync: false`: leave syncing to commit. Does not commit.
+ * `short`: write only its first 1000 bytes; `sync: false`: leave syncing to commit;
+ * `plan`: planCommit the whole load before writing, as the upgrade does. Does not commit.
  */
-export async function install(flash: Flash, load: string, opts: { skip?: string; short?: string; chunk?: number; sync?: boolean; kept?: { bytes: number } } = {}) {
+export async function install(flash: Flash, load: string, opts: { skip?: string; short?: string; chunk?: number; sync?: boolean; plan?: boolean; kept?: { bytes: number } } = {}) {
   await flash.beginInstall(load);
+  if (opts.plan) await flash.planCommit!(load, filesOf(load));
   const chunk = opts.chunk ?? 65_536;
   for (const name of COMPONENTS) {
     if (name === opts.skip) continue;
