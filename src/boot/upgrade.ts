@@ -9,6 +9,7 @@ import { fileMedium, Spool, type SpoolMedium } from '../net/peer/spool';
 import { fetchDirect } from '../net/peer/fetch-direct';
 import { SackShare } from '../net/tftp/sack-share';
 import { verifiedPrefix } from '../net/peer/verified-prefix';
+import { TrailingReadBack } from './trailing-read-back';
 import { sleep } from '../io/sleep';
 import { writeAll } from '../io/write-all';
 import type { PeerNode } from '../net/peer/peer-node';
@@ -197,8 +198,9 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     // gives back. Each component is read back as soon as it is complete, while the
     // others still download, so the commit waits for the last one's read-back only.
     const fetchAndReadBack = (f: UpgradeManifest['files'][number], w: PeerWatch | undefined) => async () => {
-      await fetchComponent(p, f, w, `${load}.loads`)();
-      await readBack(p, f);
+      const trailing = new TrailingReadBack(planOf(f));
+      await fetchComponent(p, f, w, `${load}.loads`, trailing)();
+      await readBack(p, f, trailing.goodBlocks);
     };
     // The phone fetched components one after another; peers fetch them together.
     const direct = () => manifest.files.reduce((a, f) => a.then(fetchAndReadBack(f, undefined)), Promise.resolve());
@@ -372,10 +374,14 @@ async function fetchManifest(p: UpgradePorts, cfg: UpgradeConfig, load: string, 
  * flash and verified is kept, every block is verified before it is written, and
  * flash that lags pauses the source.
  */
-function fetchComponent(p: UpgradePorts, f: UpgradeManifest['files'][number], watch: PeerWatch | undefined, manifestName?: string): () => Promise<void> {
+const planOf = (f: UpgradeManifest['files'][number]): BlockPlan => ({ size: f.size, blockSize: f.blockSize, hashes: f.blocks.map((h) => Buffer.from(h, 'hex')) });
+
+/** Fetches `f` into its slot; `trailing` reads it back as it is written. */
+function fetchComponent(p: UpgradePorts, f: UpgradeManifest['files'][number], watch: PeerWatch | undefined, manifestName?: string, trailing?: TrailingReadBack): () => Promise<void> {
   return async () => {
-    const plan: BlockPlan = { size: f.size, blockSize: f.blockSize, hashes: f.blocks.map((h) => Buffer.from(h, 'hex')) };
-    const medium = () => p.flash.openComponent(f.name);
+    const plan = planOf(f);
+    const open = () => p.flash.openComponent(f.name);
+    const medium = trailing ? trailing.watch(open) : open;
     const checking = () => p.progress?.component(f.name, 'verifying');
     p.progress?.component(f.name, 'waiting');
     if (watch?.live) {
@@ -412,12 +418,11 @@ async function storeManifest(p: UpgradePorts, name: string, bytes: Buffer): Prom
   }
 }
 
-/** Blocks of `f` at the start of its slot that read back from flash with their SHA-256. */
-async function blocksOnFlash(p: UpgradePorts, f: UpgradeManifest['files'][number]): Promise<{ good: number; blocks: number; device: string }> {
-  const plan: BlockPlan = { size: f.size, blockSize: f.blockSize, hashes: f.blocks.map((h) => Buffer.from(h, 'hex')) };
+/** Blocks of `f` at the start of its slot that read back from flash with their SHA-256 (the first `known` already did). */
+async function blocksOnFlash(p: UpgradePorts, f: UpgradeManifest['files'][number], known = 0): Promise<{ good: number; blocks: number; device: string }> {
   const store = await p.flash.openComponent(f.name);
   try {
-    return { good: await verifiedPrefix(store, f.size, plan), blocks: f.blocks.length, device: store.device ?? f.name };
+    return { good: await verifiedPrefix(store, f.size, planOf(f), known), blocks: f.blocks.length, device: store.device ?? f.name };
   } finally {
     await store.close();
   }
@@ -429,11 +434,11 @@ async function blocksOnFlash(p: UpgradePorts, f: UpgradeManifest['files'][number
  * verified on the way in is caught here. A component that does not read back is
  * fetched again from the first bad block, straight from the server, once; if it
  * still does not read back the upgrade fails (PFS_ERR_FLASH_READBACK) and nothing
- * is committed.
+ * is committed. The first `known` blocks read back right while `f` downloaded
+ * (TrailingReadBack) and are not read again.
  */
-/** Reads `f` back from flash; a block that does not match is fetched again from the server, once. */
-async function readBack(p: UpgradePorts, f: UpgradeManifest['files'][number]): Promise<void> {
-  let r = await blocksOnFlash(p, f);
+async function readBack(p: UpgradePorts, f: UpgradeManifest['files'][number], known = 0): Promise<void> {
+  let r = await blocksOnFlash(p, f, known);
   if (r.good === r.blocks) return;
   p.log.wrn(`${f.name}: block ${r.good} read back from ${r.device} does not match its SHA-256: fetching it again from ${p.server.host}:${p.server.port}`);
   p.progress?.component(f.name, 'waiting');

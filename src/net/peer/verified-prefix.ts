@@ -20,14 +20,15 @@ const READ_BYTES = 256 * 1024;
  * Whole blocks at the start of `medium` (of its first `have` bytes) that match the
  * plan: what an interrupted download already holds. A power cut can leave anything
  * after the last good block, so the first block that fails its hash ends the prefix.
+ * `from`: blocks before it are known good (read back already) and not read again.
  */
-export async function verifiedPrefix(medium: PrefixReader, have: number, plan: BlockPlan): Promise<number> {
+export async function verifiedPrefix(medium: PrefixReader, have: number, plan: BlockPlan, from = 0): Promise<number> {
   const limit = Math.min(have, plan.size);
-  if (limit <= 0) return 0;
+  if (limit <= from * plan.blockSize) return Math.max(0, Math.min(from, limit === plan.size ? plan.hashes.length : Math.floor(limit / plan.blockSize)));
   const perRead = Math.max(1, Math.floor(READ_BYTES / plan.blockSize)) * plan.blockSize;
-  const buf = Buffer.allocUnsafe(Math.min(perRead, limit));
-  let n = 0;
-  for (let at = 0; at < limit; at += perRead) {
+  const buf = Buffer.allocUnsafe(Math.min(perRead, limit - from * plan.blockSize));
+  let n = from;
+  for (let at = from * plan.blockSize; at < limit; at += perRead) {
     // Only whole blocks: a partly written block is fetched again.
     const end = Math.min(at + perRead, plan.size);
     const whole = end <= limit ? end : at + Math.floor((limit - at) / plan.blockSize) * plan.blockSize;

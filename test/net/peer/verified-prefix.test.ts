@@ -41,6 +41,21 @@ test('what stops the prefix: a corrupt block inside a read, the end of what the 
   assert.is(await verifiedPrefix(medium(file), 0, plan), 0);
 });
 
+test('blocks known good already (read back while the file downloaded) are not read again', async () => {
+  const bad = Buffer.from(file);
+  bad[3 * BLOCK]! ^= 1; // before `from`: not looked at
+  const m = medium(bad);
+  assert.is(await verifiedPrefix(m, bad.length, plan, 61), 65);
+  assert.is(m.reads, 1, 'the known blocks were read again');
+  bad[62 * BLOCK]! ^= 1;
+  assert.is(await verifiedPrefix(medium(bad), bad.length, plan, 61), 62);
+  // All known: nothing to read, every block counted, the short last one too.
+  const none = medium(file);
+  assert.is(await verifiedPrefix(none, file.length, plan, 65), 65);
+  assert.is(none.reads, 0);
+  assert.is(await verifiedPrefix(medium(file), 30 * BLOCK, plan, 40), 30, 'more known than the medium holds');
+});
+
 test('short reads from the medium are read on, not taken for its end', async () => {
   const m = medium(file, 10_000);
   assert.is(await verifiedPrefix(m, file.length, plan), 65);

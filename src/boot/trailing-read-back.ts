@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import type { BlockPlan } from '../net/peer/block-assembler';
+import type { SpoolMedium } from '../net/peer/spool';
+
+/** A component's slot as the download writes it (UpgradeStore). */
+type Store = SpoolMedium & { readonly existingBytes: number };
+
+/**
+ * How far the reading may fall behind before it starts again, and what one read asks
+ * for: a read is a round trip to the thread pool (see verified-prefix.ts).
+ */
+const STEP_BYTES = 256 * 1024;
+
+/**
+ * Reads a component back from flash while it downloads, a step behind the writes,
+ * each block against its SHA-256. The read-back before the commit (runUpgrade) then
+ * starts where this one got to. Without it every board read back the whole of its
+ * last component after its last byte, and with cut-through every board of a tree
+ * gets there at the same moment: in the 32-board namespace fleet, 0.12-0.24 s (median)
+ * of the time from the last byte to the commit.
+ *
+ * It reads through the download's own handle, only bytes written in order from the
+ * start through it, and only once their write is done. Anything else (a resume that
+ * starts past byte 0, a truncation, a second handle, a read that fails or a block that
+ * does not match) stops it, and the full read-back does the rest as before.
+ */
+export class TrailingReadBack {
+  /** Whole blocks from the start that read back matching their hash. */
+  private good = 0;
+  /** Bytes written in order from byte 0 through the watched handle, each write done. */
+  private written = 0;
+  private store?: Store;
+  private opened = false;
+  private stopped = false;
+  private reading?: Promise<void>;
+  private buf?: Buffer;
+
+  constructor(private readonly plan: BlockPlan) {}
+
+  /** Blocks from the start known to read back right: the full read-back starts after them. */
+  get goodBlocks(): number {
+    return this.good;
+  }
+
+  /** `open` (the download's medium), watched: its writes drive the reading. */
+  watch(open: () => Promise<Store>): () => Promise<Store> {
+    return async () => {
+      const s = await open();
+      if (this.opened || s.existingBytes > 0) this.stopped = true;
+      this.opened = true;
+      if (this.stopped) return s;
+      this.store = s;
+      return {
+        device: s.device,
+        existingBytes: s.existingBytes,
+        writev: async (buffers, position) => {
+          const n = await s.writev(buffers, position);
+          this.wrote(position, n);
+          return n;
+        },
+        read: (buffer, offset, length, position) => s.read(buffer, offset, length, position),
+        truncate: async (length) => {
+          if (length < this.written) this.stopped = true;
+          await s.truncate(length);
+        },
+        sync: () => s.sync(),
+        close: async () => {
+          // Not read after its close: what is left goes to the full read-back.
+          await this.reading;
+          this.store = undefined;
+          await s.close();
+        },
+      };
+    };
+  }
+
+  private wrote(position: number, n: number): void {
+    if (this.stopped) return;
+    if (position !== this.written) {
+      this.stopped = true;
+      return;
+    }
+    this.written += n;
+    const unread = Math.min(this.written, this.plan.size) - this.good * this.plan.blockSize;
+    if (!this.reading && (unread >= STEP_BYTES || this.written >= this.plan.size)) {
+      const r = this.readOn();
+      this.reading = r;
+      void r.then(() => {
+        if (this.reading === r) this.reading = undefined;
+      });
+    }
+  }
+
+  private async readOn(): Promise<void> {
+    const { blockSize, size, hashes } = this.plan;
+    const perRead = Math.max(1, Math.floor(STEP_BYTES / blockSize)) * blockSize;
+    try {
+      for (;;) {
+        const s = this.store;
+        if (this.stopped || !s) return;
+        const from = this.good * blockSize;
+        // Whole blocks only, and the last one once it is all there.
+        const to = this.written >= size ? size : Math.floor(this.written / blockSize) * blockSize;
+        const len = Math.min(to - from, perRead);
+        if (len <= 0) return;
+        const buf = (this.buf ??= Buffer.allocUnsafe(Math.min(perRead, size)));
+        let got = 0;
+        while (got < len) {
+          const r = await s.read(buf, got, len - got, from + got);
+          if (r === 0) break;
+          got += r;
+        }
+        for (let off = 0; off < len; off += blockSize) {
+          const blockLen = Math.min(blockSize, size - (from + off));
+          if (off + blockLen > got || !createHash('sha256').update(buf.subarray(off, off + blockLen)).digest().equals(hashes[this.good]!)) {
+            this.stopped = true;
+            return;
+          }
+          this.good++;
+        }
+      }
+    } catch {
+      // Reported, if it lasts, by the full read-back.
+      this.stopped = true;
+    }
+  }
+}
