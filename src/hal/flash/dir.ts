@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { isPlainName } from '../../loads/manifest';
-import { nodeFs, writeAtomic, type FlashFs, type FsFile } from './fs';
+import { nodeFs, stageAtomic, writeAtomic, type FlashFs, type FsFile } from './fs';
 import {
   FlashError,
   type BootSelection,
@@ -349,8 +349,13 @@ export class DirFlash implements Flash {
         await f.close();
       }
     });
+    // The switch's new state.json is staged beside them (written and synced, named by nothing), so that
+    // after them the switch waits for one folder sync, not for a file sync too.
+    const from = this.state;
+    const next: State = { active: inst.slot, previous: from.active, trial: true, boots: 0, rejected: from.rejected };
+    const staged = this.io(STATE, 'write', () => stageAtomic(this.fs, join(this.root, STATE), JSON.stringify(onMedium(next)) + '\n'));
     // Every sync settles before the first failure is thrown: none is left running past the commit's end.
-    const failed = (await Promise.allSettled(syncs)).find((r) => r.status === 'rejected');
+    const failed = (await Promise.allSettled([...syncs, staged])).find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     // 2. What the slot holds, atomically; the folder sync also puts the files' names on the medium.
     // Already there when planCommit wrote this very list for this install (and finished).
@@ -358,8 +363,11 @@ export class DirFlash implements Flash {
     const planned = this.planned;
     const ahead = planned?.slot === inst.slot && planned.json === json && (await planned.written) && this.installing === inst;
     if (!ahead) await this.io(`slot${inst.slot}/${MANIFEST}`, 'write', () => writeAtomic(this.fs, join(dir, MANIFEST), json));
-    // 3. The switch: one atomic replacement of state.json.
-    await this.save({ active: inst.slot, previous: this.state.active, trial: true, boots: 0, rejected: this.state.rejected });
+    // 3. The switch: one atomic replacement of state.json (staged anew if the table changed meanwhile).
+    if (this.state === from) {
+      await this.io(STATE, 'write', await staged);
+      this.state = next;
+    } else await this.save({ active: inst.slot, previous: this.state.active, trial: true, boots: 0, rejected: this.state.rejected });
     this.installing = undefined;
     this.planned = undefined;
     // 4. Clean-up only; open() redoes it if the power goes now.

@@ -101,6 +101,17 @@ export { writeAll };
  * after the cut sees what a reader before it saw).
  */
 export async function writeAtomic(fs: FlashFs, path: string, data: string | Buffer): Promise<void> {
+  await (await stageAtomic(fs, path, data))();
+}
+
+/**
+ * writeAtomic's first half: `NAME.tmp` written and synced, on the medium but named
+ * by nothing. The function it returns does the rest (the rename and the folder
+ * sync), so a caller can stage the file while other syncs run and put it in place
+ * after them. A staged file never put in place is removed by the next stage, or by
+ * the back-end's repair at open.
+ */
+export async function stageAtomic(fs: FlashFs, path: string, data: string | Buffer): Promise<() => Promise<void>> {
   const tmp = `${path}.tmp`;
   const f = await fs.open(tmp, 'write');
   try {
@@ -110,6 +121,8 @@ export async function writeAtomic(fs: FlashFs, path: string, data: string | Buff
   } finally {
     await f.close();
   }
-  await fs.rename(tmp, path);
-  await fs.syncDir(dirname(path));
+  return async () => {
+    await fs.rename(tmp, path);
+    await fs.syncDir(dirname(path));
+  };
 }

@@ -117,22 +117,39 @@ test('commit syncs the components at once, and a failed one fails it only after 
   assert.is(await flash.activeLoad(), null, 'a commit whose sync failed made its load active');
 });
 
-/** A MemFs that counts the waits for the medium (file and folder syncs) while `counting` is set. */
-function countingSyncs(mem: MemFs): { fs: FlashFs; count: { on: boolean; syncs: number } } {
-  const count = { on: false, syncs: 0 };
+/**
+ * A MemFs whose syncs (file and folder) each take a moment, counted while `on` is set:
+ * `syncs` in all, and `rounds`, the waits one after another (a sync that starts while
+ * none runs begins a round): what the time from the last byte to the switch is made of.
+ */
+function countingSyncs(mem: MemFs): { fs: FlashFs; count: { on: boolean; syncs: number; rounds: number } } {
+  const count = { on: false, syncs: 0, rounds: 0 };
+  let running = 0;
+  const timed = async (sync: () => Promise<void>) => {
+    if (count.on) {
+      count.syncs++;
+      if (running++ === 0) count.rounds++;
+    }
+    try {
+      await sleep(5);
+      await sync();
+    } finally {
+      if (count.on) running--;
+    }
+  };
   const fs: FlashFs = Object.create(mem, {
     open: {
       value: async (path: string, mode: 'read' | 'write') => {
         const f = await mem.open(path, mode);
-        return { ...f, sync: async () => ((count.syncs += count.on ? 1 : 0), f.sync()) };
+        return { ...f, sync: () => timed(() => f.sync()) };
       },
     },
-    syncDir: { value: async (path: string) => ((count.syncs += count.on ? 1 : 0), mem.syncDir(path)) },
+    syncDir: { value: (path: string) => timed(() => mem.syncDir(path)) },
   });
   return { fs, count };
 }
 
-test('a commit planned during the download waits for the medium only for the bytes and the switch', async () => {
+test('a commit planned during the download waits for the medium twice: the bytes with the new table, then the switch', async () => {
   const waits = async (plan: boolean) => {
     const mem = new MemFs();
     const { fs, count } = countingSyncs(mem);
@@ -146,11 +163,12 @@ test('a commit planned during the download waits for the medium only for the byt
     const after = new DirFlash('/flash', { fs: mem.afterPowerCut(() => 0), kind: 'mem' });
     await after.open();
     assert.is(await assertWholeLoad(after), 'L1');
-    return count.syncs;
+    return [count.syncs, count.rounds];
   };
-  // Without the plan: each file, then slot.json (file and folder), then state.json (file and folder).
-  assert.is(await waits(false), COMPONENTS.length + 4);
-  assert.is(await waits(true), COMPONENTS.length + 2);
+  // Each file and state.json's staged copy at once; then, without the plan, slot.json (file, then
+  // folder); then the rename of state.json and its folder's sync, the switch.
+  assert.equal(await waits(false), [COMPONENTS.length + 4, 4]);
+  assert.equal(await waits(true), [COMPONENTS.length + 2, 2]);
 });
 
 test('a commit of other files than were planned writes its own slot.json', async () => {
