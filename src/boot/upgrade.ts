@@ -438,6 +438,8 @@ async function blocksOnFlash(p: UpgradePorts, f: UpgradeManifest['files'][number
  * (TrailingReadBack) and are not read again.
  */
 async function readBack(p: UpgradePorts, f: UpgradeManifest['files'][number], known = 0): Promise<void> {
+  // All of it read back already: not even opened again (each open is thread-pool round trips, after the last byte).
+  if (known >= f.blocks.length) return;
   let r = await blocksOnFlash(p, f, known);
   if (r.good === r.blocks) return;
   p.log.wrn(`${f.name}: block ${r.good} read back from ${r.device} does not match its SHA-256: fetching it again from ${p.server.host}:${p.server.port}`);

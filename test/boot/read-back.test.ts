@@ -63,4 +63,20 @@ test('flash that keeps what it is given: the read-back passes and says so', asyn
   assert.ok(r.lines.some((l) => l.includes('read back from flash: 2 components, every block matches its SHA-256')));
 });
 
+test('components read back while they downloaded are not opened again after their last byte', async () => {
+  const r = await rig('readback-trailing');
+  try {
+    const p = r.ports({ model: { model: 'CP-7961G', pfs: false } });
+    const opens = new Map<string, number>();
+    const open = p.flash.openComponent.bind(p.flash);
+    p.flash = { ...p.flash, openComponent: (name) => (opens.set(name, (opens.get(name) ?? 0) + 1), open(name)) };
+    const out = await runUpgrade(p);
+    assert.is(out.kind, 'committed', JSON.stringify(out));
+    assert.ok(p.lines.some((l) => l.includes('read back from flash: 2 components, every block matches its SHA-256')), p.lines.join('\n'));
+    for (const f of r.files) assert.is(opens.get(f.name), 1, `${f.name} opened ${opens.get(f.name)} times: read back after its download`);
+  } finally {
+    await r.close();
+  }
+});
+
 test.run();
