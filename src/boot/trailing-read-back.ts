@@ -16,8 +16,8 @@ const STEP_BYTES = 256 * 1024;
  * each block against its SHA-256. The read-back before the commit (runUpgrade) then
  * starts where this one got to. Without it every board read back the whole of its
  * last component after its last byte, and with cut-through every board of a tree
- * gets there at the same moment: in the 32-board namespace fleet, 0.12-0.24 s (median)
- * of the time from the last byte to the commit.
+ * gets there at the same moment: in the 32-board namespace fleet, 0.13-0.20 s (median)
+ * of the time from the last byte to the commit (bench/RESULTS.md, Fleet: "The tail").
  *
  * It reads through the download's own handle, only bytes written in order from the
  * start through it, and only once their write is done. Anything else (a resume that

@@ -195,8 +195,8 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     commitPlanned?.catch(() => {}); // awaited below, as the manifest
     p.progress?.components(manifest.files, !!watch?.live);
     // Every block was verified on its way to flash; what is committed is what flash
-    // gives back. Each component is read back as soon as it is complete, while the
-    // others still download, so the commit waits for the last one's read-back only.
+    // gives back. Each component is read back while it downloads, a step behind its
+    // writes (TrailingReadBack), so the commit waits for the last step of the last one.
     const fetchAndReadBack = (f: UpgradeManifest['files'][number], w: PeerWatch | undefined) => async () => {
       const trailing = new TrailingReadBack(planOf(f));
       await fetchComponent(p, f, w, `${load}.loads`, trailing)();
