@@ -9,7 +9,7 @@ import { fileMedium, Spool, type SpoolMedium } from '../net/peer/spool';
 import { fetchDirect } from '../net/peer/fetch-direct';
 import { SackShare } from '../net/tftp/sack-share';
 import { verifiedPrefix } from '../net/peer/verified-prefix';
-import { TrailingReadBack } from './trailing-read-back';
+import { ReadBackLane, TrailingReadBack } from './trailing-read-back';
 import { sleep } from '../io/sleep';
 import { writeAll } from '../io/write-all';
 import type { PeerNode } from '../net/peer/peer-node';
@@ -197,8 +197,9 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
     // Every block was verified on its way to flash; what is committed is what flash
     // gives back. Each component is read back while it downloads, a step behind its
     // writes (TrailingReadBack), so the commit waits for the last step of the last one.
+    const lane = new ReadBackLane();
     const fetchAndReadBack = (f: UpgradeManifest['files'][number], w: PeerWatch | undefined) => async () => {
-      const trailing = new TrailingReadBack(planOf(f));
+      const trailing = new TrailingReadBack(planOf(f), lane);
       await fetchComponent(p, f, w, `${load}.loads`, trailing)();
       await readBack(p, f, trailing.goodBlocks);
     };

@@ -4,7 +4,7 @@
 // ordinary leaves the rest to that full read-back.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { TrailingReadBack } from '../../src/boot/trailing-read-back';
+import { ReadBackLane, TrailingReadBack } from '../../src/boot/trailing-read-back';
 import { planFor as planOf } from '../../src/net/peer/block-assembler';
 import { seededBytes } from '../../src/lab/firmware';
 
@@ -60,6 +60,32 @@ test('a component written in order is read back while it downloads, every block,
   for (const r of reads) assert.ok(r.to <= r.writtenThen, `read ${r.from}-${r.to} before its bytes were written (${r.writtenThen})`);
   // Each block once: the reads cover the file without overlap.
   assert.is(reads.reduce((n, r) => n + (r.to - r.from), 0), data.length);
+});
+
+test('components downloading together take turns with one read buffer, and each is read back whole', async () => {
+  const lane = new ReadBackLane();
+  let reading = 0;
+  let most = 0;
+  const runs = [0, 1, 2, 3].map(async (i) => {
+    const data = seededBytes(`trailing/lane${i}`, 1024 * 1024 + i * 5000);
+    const plan = planFor(data);
+    const { store } = slot();
+    const read = store.read.bind(store);
+    store.read = async (...a: Parameters<typeof read>) => {
+      most = Math.max(most, ++reading);
+      try {
+        await new Promise((r) => setTimeout(r, 1));
+        return await read(...a);
+      } finally {
+        reading--;
+      }
+    };
+    const t = new TrailingReadBack(plan, lane);
+    await download(t.watch(async () => store), data, 3 * 1468 * 10);
+    return [t.goodBlocks, plan.hashes.length];
+  });
+  for (const [good, all] of await Promise.all(runs)) assert.is(good, all);
+  assert.is(most, 1, 'two read-backs read at once: a buffer each');
 });
 
 test('a block that does not read back stops the reading there: the full read-back finds it and fetches it again', async () => {
