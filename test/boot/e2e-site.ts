@@ -54,7 +54,8 @@ export async function site(o: { models: [string, number][]; pfsOff?: number; siz
   });
   // The origin's own log (requests, ends, timeouts): on a failure, who took a file how often.
   const serverLog: string[] = [];
-  const server = new TftpServer({ root: s.originDir, port: 0, pipeline: 2, maxWindowsize: 128, logger: createLogger('ORIGIN', { level: 'DBG', sinks: [{ writeLine: (l) => serverLog.push(l) }] }) });
+  // Every board is 127.0.0.1 here: no cap per client address (8 by default), as in the lab.
+  const server = new TftpServer({ root: s.originDir, port: 0, pipeline: 2, maxWindowsize: 128, maxPerClient: 4096, logger: createLogger('ORIGIN', { level: 'DBG', sinks: [{ writeLine: (l) => serverLog.push(l) }] }) });
   await server.start();
   const wan = new WanEmulator({ listen: { address: '127.0.0.1', port: 0 }, origin: server.address(), rate: 40e6, rttMs: 10 });
   await wan.start();
