@@ -1,15 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { BlockPlan } from '../net/peer/block-assembler';
 import type { SpoolMedium } from '../net/peer/spool';
+import { READ_BYTES, readSpan, verifiedPrefix } from '../net/peer/verified-prefix';
 
 /** A component's slot as the download writes it (UpgradeStore). */
 type Store = SpoolMedium & { readonly existingBytes: number };
-
-/**
- * How far the reading may fall behind before it starts again, and what one read asks
- * for: a read is a round trip to the thread pool (see verified-prefix.ts).
- */
-const STEP_BYTES = 256 * 1024;
 
 /**
  * What the trailing read-backs of one upgrade share: one read buffer, and the turn to
@@ -33,7 +27,8 @@ export class ReadBackLane {
 }
 
 /**
- * Reads a component back from flash while it downloads, a step behind the writes,
+ * Reads a component back from flash while it downloads, a step (READ_BYTES, one read:
+ * each is a round trip to the thread pool) behind the writes,
  * each block against its SHA-256. The read-back before the commit (runUpgrade) then
  * starts where this one got to. Without it every board read back the whole of its
  * last component after its last byte, and with cut-through every board of a tree
@@ -105,7 +100,7 @@ export class TrailingReadBack {
     }
     this.written += n;
     const unread = Math.min(this.written, this.plan.size) - this.good * this.plan.blockSize;
-    if (!this.reading && (unread >= STEP_BYTES || this.written >= this.plan.size)) {
+    if (!this.reading && (unread >= READ_BYTES || this.written >= this.plan.size)) {
       const r = this.readOn();
       this.reading = r;
       void r.then(() => {
@@ -116,31 +111,17 @@ export class TrailingReadBack {
 
   private async readOn(): Promise<void> {
     const { blockSize, size, hashes } = this.plan;
-    const perRead = Math.max(1, Math.floor(STEP_BYTES / blockSize)) * blockSize;
     try {
       for (;;) {
         const s = this.store;
         if (this.stopped || !s) return;
-        const from = this.good * blockSize;
         // Whole blocks only, and the last one once it is all there.
         const to = this.written >= size ? size : Math.floor(this.written / blockSize) * blockSize;
-        const len = Math.min(to - from, perRead);
-        if (len <= 0) return;
-        const matched = await this.lane.take(Math.min(perRead, size), async (buf) => {
-          let got = 0;
-          while (got < len) {
-            const r = await s.read(buf, got, len - got, from + got);
-            if (r === 0) break;
-            got += r;
-          }
-          for (let off = 0; off < len; off += blockSize) {
-            const blockLen = Math.min(blockSize, size - (from + off));
-            if (off + blockLen > got || !createHash('sha256').update(buf.subarray(off, off + blockLen)).digest().equals(hashes[this.good]!)) return false;
-            this.good++;
-          }
-          return true;
-        });
-        if (!matched) {
+        const whole = to >= size ? hashes.length : to / blockSize;
+        if (whole <= this.good) return;
+        const from = this.good;
+        this.good = await this.lane.take(readSpan(this.plan), (buf) => verifiedPrefix(s, to, this.plan, from, buf));
+        if (this.good < whole) {
           this.stopped = true;
           return;
         }

@@ -14,19 +14,25 @@ export interface PrefixReader {
  * reads were no quicker and, four components reading back at once, raised a board's
  * peak RSS by 2 MiB (bench/RESULTS.md, Fleet).
  */
-const READ_BYTES = 256 * 1024;
+export const READ_BYTES = 256 * 1024;
+
+/** What one read of `plan`'s blocks asks for: whole blocks, at least one, about READ_BYTES. */
+export const readSpan = (plan: BlockPlan): number => Math.max(1, Math.floor(READ_BYTES / plan.blockSize)) * plan.blockSize;
 
 /**
  * Whole blocks at the start of `medium` (of its first `have` bytes) that match the
  * plan: what an interrupted download already holds. A power cut can leave anything
  * after the last good block, so the first block that fails its hash ends the prefix.
  * `from`: blocks before it are known good (read back already) and not read again.
+ * `buf`: where to read, if the caller keeps one; used when it holds readSpan(plan)
+ * bytes, or what is left to read, else one is made for the call.
  */
-export async function verifiedPrefix(medium: PrefixReader, have: number, plan: BlockPlan, from = 0): Promise<number> {
+export async function verifiedPrefix(medium: PrefixReader, have: number, plan: BlockPlan, from = 0, buf?: Buffer): Promise<number> {
   const limit = Math.min(have, plan.size);
   if (limit <= from * plan.blockSize) return Math.max(0, Math.min(from, limit === plan.size ? plan.hashes.length : Math.floor(limit / plan.blockSize)));
-  const perRead = Math.max(1, Math.floor(READ_BYTES / plan.blockSize)) * plan.blockSize;
-  const buf = Buffer.allocUnsafe(Math.min(perRead, limit - from * plan.blockSize));
+  const perRead = readSpan(plan);
+  const need = Math.min(perRead, limit - from * plan.blockSize);
+  if (!buf || buf.length < need) buf = Buffer.allocUnsafe(need);
   let n = from;
   for (let at = from * plan.blockSize; at < limit; at += perRead) {
     // Only whole blocks: a partly written block is fetched again.
