@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger';
+import { timingFields } from '../log/timing';
 import type { Election } from '../dload/types';
 import { PfsError } from '../errors';
 import { openFlash } from '../hal/flash/open';
@@ -116,7 +117,7 @@ async function readOptional(path: string): Promise<string | undefined> {
 export async function bootBoard(o: BootOptions): Promise<BootResult> {
   const log = o.log.child('BOOT');
   // The timing probe's zero for this board (see runUpgrade's `timing:` lines).
-  log.dbg('timing: reset', { ms: Math.round(performance.now()) });
+  log.dbg('timing: reset', timingFields());
   const found = await findBoard({ given: o.board, boardsDir: o.boardsDir, root: o.root });
   // pfs.txt's console= (written by pfs image --console) moves pfs's log to another serial port.
   const consoleDevice = parseBootConfig((await readOptional(under(o.root, found.board.bootConfig))) ?? '').get('console');

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from '../log/logger';
+import { timingFields } from '../log/timing';
 import { PfsError } from '../errors';
 import type { ErrorCode } from '../error-codes';
 import { tftpGet, tftpGetBuffer, type TftpDownload, type TftpGetOptions } from '../net/tftp/client';
@@ -242,7 +243,7 @@ export async function runUpgrade(p: UpgradePorts): Promise<UpgradeOutcome> {
  * (a board's reset), read back from a lab's board logs by bench/first-byte.ts.
  */
 function mark(p: UpgradePorts, milestone: string, file?: string): void {
-  p.log.dbg(`timing: ${milestone}`, { ms: Math.round(performance.now()), file });
+  p.log.dbg(`timing: ${milestone}`, { ...timingFields(), file });
 }
 
 async function fetchConfig(p: UpgradePorts): Promise<UpgradeConfig | undefined> {

@@ -2,6 +2,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { Logger } from '../../log/logger';
 import { silentLogger } from '../../log/logger';
+import { timingFields } from '../../log/timing';
 import { PfsError } from '../../errors';
 import { DLoadNode, fileView, type DLoadAction, type DLoadEvent, type Election, type FileView, type HierKey, type InheritedRoot, type Role, type Timers } from '../../dload/index';
 import type { BlockPlan } from './block-assembler';
@@ -632,7 +633,7 @@ export class PeerNode {
   private mark(io: FileIO, milestone: string): void {
     if (io.marked.has(milestone)) return;
     io.marked.add(milestone);
-    this.log.dbg(`timing: ${milestone}`, { ms: Math.round(performance.now()), file: io.name });
+    this.log.dbg(`timing: ${milestone}`, { ...timingFields(), file: io.name });
   }
 
   private release(key: HierKey, blocks: number): void {
