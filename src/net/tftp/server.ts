@@ -243,6 +243,7 @@ export class TftpServer {
           this.stats.windowShrinks += t.control.shrinks;
         }
         release();
+        t.control?.ended();
         if (--path.active === 0 && this.paths.get(rinfo.address) === path) this.paths.delete(rinfo.address);
         this.transfers.delete(t);
         this.stats.active--;

@@ -199,6 +199,38 @@ rule('a transfer that has sent its last block leaves its window to the others on
   assert.is(lone.freed, undefined);
 });
 
+rule('a share goes to the transfers still sending: one that finished before and waits for its last report takes none', () => {
+  // Regression: four components over a 10 Mbit/s, 150 ms WAN (bench:fleet, N = 16). The
+  // second and third sent their last blocks 50 ms apart; the third's window was split
+  // with the second (still running, waiting for its last report), so the last component
+  // took 79 of the 158 blocks, had 116 in flight against the link's 128, and the link ran
+  // at 55 % for half a second.
+  const path: SharedPath = { baseRtt: Infinity, active: 3 };
+  const first = new WindowControl({ initial: 100, floor: 16, ceiling: 4096, path });
+  const second = new WindowControl({ initial: 150, floor: 16, ceiling: 4096, path });
+  const last = new WindowControl({ initial: 40, floor: 16, ceiling: 4096, path });
+  for (const c of [first, second, last]) rounds(c, 1, () => 150);
+  const [w1, w2, wl] = [first.window, second.window, last.window];
+  first.used(w1);
+  first.finished();
+  second.used(w2);
+  second.finished(); // before `last` reported: the release replaces the first's
+  last.report(sentBy.get(last)!, 0, sentBy.get(last)! + 10);
+  assert.is(last.window, wl + w2, `the whole of what the second left: ${last.window} against ${wl} + ${w2}`);
+  assert.is(path.finishing, 2);
+  // Once they have ended, the path counts them no more: a transfer that starts then shares with `last` alone.
+  first.ended();
+  second.ended();
+  assert.is(path.finishing, 0);
+  path.active = 2;
+  const next = new WindowControl({ initial: 32, floor: 16, ceiling: 4096, path });
+  const lw = last.window;
+  last.used(lw);
+  last.finished();
+  next.report(0, 0, 10);
+  assert.is(next.window, 32 + lw, 'the ended ones no longer hold the path: what `last` leaves goes to `next`');
+});
+
 rule('what an ending transfer leaves is what it had in flight, and the next release replaces it: one-block files do not pile up a burst', () => {
   // Regression: in a 64-board lab the 128 configuration files (one block each, ended at
   // their first send, so none took a share) left 32 blocks each on the boards' shared
@@ -213,6 +245,7 @@ rule('what an ending transfer leaves is what it had in flight, and the next rele
     const config = new WindowControl({ initial: 32, floor: 16, ceiling: 4096, path });
     config.used(1);
     config.finished();
+    config.ended(); // its last report: the server ends it
     path.active = 2;
   }
   assert.is(path.freed, 1, 'the last release alone, of the one block it had in flight');
