@@ -33,6 +33,7 @@ import { BUNDLE, exitOf, killIn, linesTo, Origin, REPO, sha256, TIME_FORMAT, tim
 import { lineChartSvg, type ChartSeries } from './chart';
 import { writeSection } from './results';
 import { cachedByUse, programCommand } from './page-cache';
+import { BoardMedia } from './board-media';
 
 // ---------------------------------------------------------------- options
 
@@ -67,6 +68,8 @@ const USAGE = `Usage: npm run bench:fleet -- [options]   (as root)
                        bundle run by node (dist/pfs.cjs)
   --no-write           print the table only (no results, chart or RESULTS.md)
   --keep               leave the work folder (/tmp/pfs-fleet), with each boot system's origin-series.SYSTEM.json
+  --shared-disk        every board's folder on the work folder's filesystem, as before 2026-12-03 (default: an ext4
+                       of its own per board, in /dev/shm through a loop device, as each board has its own flash)
   --chart-only         redraw bench/fleet.svg from bench/fleet-results.json (no run)
   -h, --help           this text
 `;
@@ -90,6 +93,7 @@ const O = benchArgs('bench:fleet', USAGE, (args) => {
       exe: { type: 'string', default: join(REPO, 'dist/release', `pfs-linux-${hostRelease()}`) },
       'no-write': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      'shared-disk': { type: 'boolean', default: false },
       'chart-only': { type: 'boolean', default: false },
     },
   });
@@ -110,6 +114,7 @@ const O = benchArgs('bench:fleet', USAGE, (args) => {
     exe: resolve(v.exe),
     write: !v['no-write'],
     keep: v.keep,
+    sharedDisk: v['shared-disk'],
     chartOnly: v['chart-only'],
   };
 });
@@ -124,6 +129,9 @@ function pieceSize(text: string): number {
 const BOARDS_DIR = join(REPO, 'boards');
 const MODEL = 'CP-7961G';
 const WORK = '/tmp/pfs-fleet';
+/** Each board's own filesystem (BoardMedia): its image, and its size (an 8 MiB set in two slots, and room). */
+const MEDIA_DIR = '/dev/shm/pfs-fleet-media';
+const MEDIA_MIB = 96;
 /** What the multicast tools may use of a 100 Mbit/s port (headers and control traffic need the rest). */
 const MCAST_RATE = Math.round(O.lanRate * 0.95);
 /** How the origin serves every row. */
@@ -195,6 +203,8 @@ interface Ctx {
   storeTailS?: number;
   /** N `node -e 0` started at once, measured before the first boot system. */
   nodeFloorS?: number;
+  /** Each board's folder on a filesystem of its own (undefined with --shared-disk). */
+  media?: BoardMedia;
 }
 
 /**
@@ -219,6 +229,7 @@ async function nodeStartFloor(c: Ctx): Promise<number> {
 }
 
 async function restoreBoards(c: Ctx): Promise<void> {
+  if (c.media) return c.media.restore(join(c.dir, 'boards.clean'));
   await rm(join(c.dir, 'boards'), { recursive: true, force: true });
   await cp(join(c.dir, 'boards.clean'), join(c.dir, 'boards'), { recursive: true });
 }
@@ -502,6 +513,7 @@ async function runN(n: number): Promise<Result[]> {
     const fwFiles = [manifest, ...site.componentNames];
     const fwBytes = (await Promise.all(fwFiles.map((f) => stat(join(site.originDir, f))))).reduce((a, s) => a + s.size, 0);
     const c: Ctx = { n, net, dir, site, fwFiles, fwBytes, limitSeconds: (site.setBytes * 8) / O.wanRate + O.wanRttMs / 1000 };
+    if (!O.sharedDisk) currentMedia = c.media = await BoardMedia.create(site.boards.map((b) => b.root), MEDIA_MIB, join(MEDIA_DIR, `n${n}`));
     log('ready\n');
     const out: Result[] = [];
     // `store` before `cisco`: the Cisco-style estimate uses the tail it measures.
@@ -517,6 +529,8 @@ async function runN(n: number): Promise<Result[]> {
     }
     return out;
   } finally {
+    await currentMedia?.destroy({ keep: O.keep });
+    currentMedia = undefined;
     await net.destroy();
     current = undefined;
     if (!O.keep) await rm(dir, { recursive: true, force: true });
@@ -584,8 +598,11 @@ function chart(rows: Result[], limit: number, when: string): string {
 // ---------------------------------------------------------------- main
 
 let current: NetnsSubnet | undefined;
+let currentMedia: BoardMedia | undefined;
 const onSignal = () => {
-  void (current?.destroy() ?? Promise.resolve()).finally(() => process.exit(130));
+  void (currentMedia?.destroy() ?? Promise.resolve())
+    .then(() => current?.destroy())
+    .finally(() => process.exit(130));
 };
 process.once('SIGINT', onSignal);
 process.once('SIGTERM', onSignal);
@@ -686,7 +703,7 @@ window in flight per transfer, as a plain RFC 1350/7440 server. The physical lim
 round trip: ${m.limit.toFixed(2)} s. "WAN bytes / image" counts the firmware the origin sent (components and manifests,
 retransmissions included; not the per-board cnf.xml files). The boot systems run \`pfs boot --board sim\` as one process
 per board, ${programNote()} (each wrapped in GNU time for its peak RSS and its CPU time: user + system, all threads; "all boards' ÷ cores" is what the run's boards took of the machine, a floor for the fleet seconds when N processes share its cores); a board counts as done at its \`committed load\` line, after
-every component was verified on its flash. Boards log at \`--log-level dbg\` for their \`timing:\` lines (about 20 each):
+every component was verified on its flash. ${O.sharedDisk ? 'Every board\'s folder (its flash) is on the work folder\'s one filesystem (`--shared-disk`).' : 'Each board\'s folder (its flash) is an ext4 of its own, an image in /dev/shm on a loop device (bench/board-media.ts), as each board has its own card: its syncs wait for its own journal, not for the other boards\' (`--shared-disk` puts them all on one, as before 2026-12-03).'} Boards log at \`--log-level dbg\` for their \`timing:\` lines (about 20 each):
 a measured boot row's note gives the root's first component byte from the origin after its own configuration was in
 hand (issue 12's target: at most 0.5 s), and the CPU a board had spent (user + system, from its \`timing:\` line) when its
 configuration was in hand: N of those share the cores before any board can claim a root.
@@ -702,6 +719,7 @@ main().then(
   () => process.exit(0),
   async (e) => {
     log(`\nfleet: ${(e as Error).stack ?? e}\n`);
+    await currentMedia?.destroy();
     await current?.destroy();
     process.exit(1);
   },
