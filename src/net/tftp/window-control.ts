@@ -16,7 +16,7 @@
  *   also ends at the second sample in a row past the target. Doubling also needs the
  *   queue over the path's base (the smallest round trip of any transfer to the same
  *   client, `path`) under half the target.
- * - a transfer that has sent its last block, with others still running on its path,
+ * - a transfer that has sent its last block, with others still sending on its path,
  *   leaves them what it had in flight, split among them and taken at their next
  *   report (once; the next transfer to end replaces what is left): as its last round
  *   drains theirs fills the path, where each would otherwise grow into the gap a round
